@@ -1,0 +1,79 @@
+/* log.c - leveled logging to stderr and syslog. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "log.h"
+
+static struct {
+	int level;
+	bool to_stderr;
+	bool to_syslog;
+	const char *ident;
+} sp_log_cfg = { SP_LOG_INFO, true, false, "signpost" };
+
+static const char *const sp_log_names[] = {
+	[SP_LOG_ERR] = "error", [SP_LOG_WARNING] = "warning", [SP_LOG_NOTICE] = "notice",
+	[SP_LOG_INFO] = "info", [SP_LOG_DEBUG] = "debug",
+};
+
+void sp_log_init(const char *ident, int level, bool to_stderr, bool to_syslog)
+{
+	if (sp_log_cfg.to_syslog)
+		closelog();
+	sp_log_cfg.ident = ident ? ident : "signpost";
+	sp_log_cfg.level = level;
+	sp_log_cfg.to_stderr = to_stderr;
+	sp_log_cfg.to_syslog = to_syslog;
+	if (to_syslog)
+		openlog(sp_log_cfg.ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void sp_log_set_level(int level) { sp_log_cfg.level = level; }
+int sp_log_get_level(void) { return sp_log_cfg.level; }
+
+int sp_log_level_parse(const char *name)
+{
+	for (int i = SP_LOG_ERR; i <= SP_LOG_DEBUG; i++)
+		if (strcasecmp(name, sp_log_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *sp_log_level_name(int level)
+{
+	if (level < SP_LOG_ERR || level > SP_LOG_DEBUG)
+		return "?";
+	return sp_log_names[level];
+}
+
+void sp_log(int level, const char *fmt, ...)
+{
+	if (level > sp_log_cfg.level)
+		return;
+	va_list ap;
+	if (sp_log_cfg.to_stderr) {
+		struct timespec ts;
+		struct tm tm;
+		char stamp[32];
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+		va_start(ap, fmt);
+		flockfile(stderr);
+		fprintf(stderr, "%s.%03ldZ %s[%s]: ", stamp, ts.tv_nsec / 1000000L,
+			sp_log_cfg.ident, sp_log_level_name(level));
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+		funlockfile(stderr);
+		va_end(ap);
+	}
+	if (sp_log_cfg.to_syslog) {
+		va_start(ap, fmt);
+		vsyslog(level, fmt, ap);
+		va_end(ap);
+	}
+}

@@ -1,0 +1,36 @@
+/*
+ * log.h - leveled logging to stderr and/or syslog.
+ *
+ * Never pass secret material to these functions.  Messages name the file,
+ * line or peer at fault so that an operator can act on them.
+ */
+#ifndef SP_LOG_H
+#define SP_LOG_H
+
+#include <stdbool.h>
+
+enum sp_log_level {
+	SP_LOG_ERR = 3,
+	SP_LOG_WARNING = 4,
+	SP_LOG_NOTICE = 5,
+	SP_LOG_INFO = 6,
+	SP_LOG_DEBUG = 7,
+};
+
+/* Configure the sinks.  Defaults: stderr only, level INFO, ident "signpost". */
+void sp_log_init(const char *ident, int level, bool to_stderr, bool to_syslog);
+void sp_log_set_level(int level);
+int sp_log_get_level(void);
+/* Parse "error", "warning", "notice", "info", "debug"; -1 if unknown. */
+int sp_log_level_parse(const char *name);
+const char *sp_log_level_name(int level);
+
+void sp_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define sp_err(...) sp_log(SP_LOG_ERR, __VA_ARGS__)
+#define sp_warn(...) sp_log(SP_LOG_WARNING, __VA_ARGS__)
+#define sp_notice(...) sp_log(SP_LOG_NOTICE, __VA_ARGS__)
+#define sp_info(...) sp_log(SP_LOG_INFO, __VA_ARGS__)
+#define sp_debug(...) sp_log(SP_LOG_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * node.h - a running signpostd: the loop, its configuration and its planes.
+ *
+ * A plane (DNS, tunnel, later NAT and store) plugs into the node through a
+ * struct sp_plane.  The node owns the one uv loop; planes embed their handles
+ * in their own state and close them from stop().  Lifecycle:
+ *
+ *   start:   for each plane: check(cfg), then start(node, &state)
+ *   SIGHUP:  load the new file; check(new) on every plane; only if all pass,
+ *            reload(state, new) on every plane and swap node->cfg
+ *   SIGTERM: stop(state) on every plane, close the node's own handles, run
+ *            the loop until every handle is closed, uv_loop_close() == 0
+ *
+ * Control commands (the `signpost` CLI over the control socket) are
+ * registered by planes with sp_ctl_register().
+ */
+#ifndef SP_NODE_H
+#define SP_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "error.h"
+#include "interval.h"
+#include "keys.h"
+
+struct sp_node;
+struct sp_status;
+struct sp_buf;
+
+struct sp_plane {
+	const char *name;	/* "dns", "tunnel", ... */
+	/* Is this configuration acceptable?  No side effects; log file:line errors. */
+	int (*check)(const struct sp_config *cfg);
+	/* Start serving; *state is the plane's own object.  0 or an error. */
+	int (*start)(struct sp_node *node, void **state);
+	/* Apply a configuration that check() accepted.  Must not fail half-way. */
+	int (*reload)(void *state, const struct sp_config *cfg);
+	/* Begin asynchronous teardown: close every handle; free in close callbacks. */
+	void (*stop)(void *state);
+	/* Describe the plane's state, e.g. sp_status_add(st, "state", "serving"). */
+	void (*status)(void *state, struct sp_status *st);
+	/* Timers this plane uses, registered before SIGNPOST_INTERVALS applies. */
+	struct sp_interval *const *intervals;
+	size_t n_intervals;
+};
+
+#define SP_MAX_PLANES 8
+
+struct sp_node {
+	uv_loop_t *loop;
+	struct sp_config *cfg;
+	struct sp_keypair key;		/* node identity; wiped at exit */
+	uint64_t started_ms;		/* uv_now() at start */
+	int64_t started_wall;		/* time(NULL) at start */
+	struct {
+		const struct sp_plane *ops;
+		void *state;
+		bool running;
+	} planes[SP_MAX_PLANES];
+	size_t n_planes;
+	struct sp_ctl *ctl;
+	uv_signal_t sig_term, sig_int, sig_hup;
+	unsigned reloads_ok, reloads_refused; /* SIGHUP outcomes, shown by status */
+	bool stopping;
+};
+
+/*
+ * Status: an ordered list of (plane, key, value) that renders as text or
+ * JSON.  Planes add to the section the node opened for them.
+ */
+void sp_status_add(struct sp_status *st, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A growable output buffer for control command replies. */
+struct sp_buf {
+	char *data;
+	size_t len, cap;
+	bool oom;		/* sticky: an append failed */
+};
+void sp_buf_printf(struct sp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sp_buf_append(struct sp_buf *b, const void *data, size_t len);
+void sp_buf_free(struct sp_buf *b);
+
+/*
+ * A control command: argv[0] is the command word ("zone", "status", ...).
+ * Write the reply to out; return 0 or an error (the CLI exits non-zero and
+ * prints out).  Handlers run on the loop thread and must not block.
+ */
+typedef int (*sp_ctl_fn)(struct sp_node *node, void *arg, int argc, char **argv,
+			 struct sp_buf *out);
+int sp_ctl_register(struct sp_node *node, const char *word, sp_ctl_fn fn, void *arg) SP_MUST_CHECK;
+
+/*
+ * Lifecycle, used by signpostd.  sp_node_check() runs every plane's check()
+ * and loads the key (mode and format).  sp_node_start() takes ownership of
+ * cfg, loads the key, opens the control socket, installs the signal handlers
+ * and starts the planes; on failure it stops what it started (run the loop
+ * to let handles close).  sp_node_stop() begins a clean shutdown; the loop
+ * then ends by itself.  sp_node_deinit() frees what is left after the loop.
+ */
+int sp_node_check(const struct sp_config *cfg, const struct sp_plane *const *planes,
+		  size_t n_planes) SP_MUST_CHECK;
+int sp_node_start(struct sp_node *node, uv_loop_t *loop, struct sp_config *cfg,
+		  const struct sp_plane *const *planes, size_t n_planes) SP_MUST_CHECK;
+void sp_node_stop(struct sp_node *node);
+void sp_node_deinit(struct sp_node *node);
+/* Re-read node->cfg->path and apply it whole, or keep the old one. */
+int sp_node_reload(struct sp_node *node);
+
+#endif

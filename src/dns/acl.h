@@ -1,0 +1,35 @@
+/*
+ * acl.h - who may transfer the zone and who is NOTIFYed: the [secondary]
+ * sections of the configuration.
+ */
+#ifndef DNS_ACL_H
+#define DNS_ACL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "core/config.h"
+
+struct dns_acl_entry {
+	struct sockaddr_storage addr;	/* the secondary, with its NOTIFY port */
+	bool notify;			/* send it NOTIFY on a zone change */
+};
+
+/* A list of secondaries; embed it and call dns_acl_init / dns_acl_deinit. */
+struct dns_acl {
+	struct dns_acl_entry *v;
+	size_t n;
+};
+
+/* Build the list from every [secondary] section.  0, SP_ECONFIG or -ENOMEM. */
+int dns_acl_init(struct dns_acl *acl, const struct sp_config *cfg) SP_MUST_CHECK;
+
+/* Free the list (the struct itself is the caller's). */
+void dns_acl_deinit(struct dns_acl *acl);
+
+/* Is this source address (port ignored; v4-mapped v6 matches v4) listed? */
+bool dns_acl_allows(const struct dns_acl *acl, const struct sockaddr *from);
+
+#endif

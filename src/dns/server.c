@@ -1,0 +1,607 @@
+/*
+ * server.c - UDP (batched) and TCP (framed, pipelined, bounded) listeners.
+ *
+ * Timers: one per TCP connection, "dns.tcp-idle" from [dns] tcp-idle-timeout,
+ * re-armed on every read; a connection still writing is given more time.
+ */
+#include "dns/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "dns/rrl.h"
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+/* Stop reading a connection whose unsent answers pass this; resume below half. */
+#define TCP_READ_PAUSE_BYTES (256u * 1024u)
+/* Refuse emitted messages past this backlog: a zone transfer to a stalled reader. */
+#define TCP_EMIT_MAX_BYTES (64u * 1024u * 1024u)
+/* recvmmsg rounds per readiness callback, so TCP and timers get their turn. */
+#define UDP_ROUNDS 8
+
+struct dns_udp {
+	uv_poll_t poll;
+	int fd;
+	struct dns_server *srv;
+	struct dns_udp *next;
+};
+
+struct dns_tcp_listener {
+	uv_tcp_t tcp;
+	struct dns_server *srv;
+	struct dns_tcp_listener *next;
+};
+
+struct dns_tcp_conn {
+	uv_tcp_t tcp;
+	uv_timer_t idle;
+	struct dns_server *srv;
+	struct dns_tcp_conn *prev, *next;
+	struct sockaddr_storage peer;
+	size_t rlen;
+	int handles;		/* open handles; freed at 0 */
+	bool closing, paused, reading;
+	uint8_t rbuf[2 + DNS_MSG_MAX];
+};
+
+struct tcp_write {
+	uv_write_t req;
+	struct dns_tcp_conn *conn;
+	uv_buf_t buf;
+	uint8_t data[];
+};
+
+struct dns_server {
+	uv_loop_t *loop;
+	dns_server_fn fn;
+	void *arg;
+	void (*on_closed)(void *arg);
+	struct dns_udp *udp;
+	struct dns_tcp_listener *listeners;
+	struct dns_tcp_conn *conns;
+	unsigned tcp_clients;
+	uint64_t tcp_idle_ms;
+	struct dns_rrl rrl;
+	struct dns_server_stats st;
+	int handles;		/* every open handle, for the final free */
+	bool stopping;
+	/* UDP batch buffers: one thread, so one set per server. */
+	struct mmsghdr msgs[DNS_UDP_BATCH], out_msgs[DNS_UDP_BATCH];
+	struct iovec iov[DNS_UDP_BATCH], out_iov[DNS_UDP_BATCH];
+	struct sockaddr_storage from[DNS_UDP_BATCH];
+	uint8_t in[DNS_UDP_BATCH][DNS_UDP_MAX];
+	uint8_t out[DNS_UDP_BATCH][DNS_UDP_MAX];
+	uint8_t tcp_out[DNS_MSG_MAX];
+};
+
+static void server_handle_closed(struct dns_server *s)
+{
+	if (--s->handles > 0)
+		return;
+	void (*cb)(void *) = s->on_closed;
+	void *arg = s->arg;
+	dns_rrl_deinit(&s->rrl);
+	free(s);
+	if (cb != NULL)
+		cb(arg);
+}
+
+/* ---- UDP ---- */
+
+/* Length of header plus the first question of msg, or 0 if it does not parse. */
+static size_t question_end(const uint8_t *msg, size_t len)
+{
+	size_t off = 12;
+
+	if (len < 12 || (msg[4] << 8 | msg[5]) == 0)
+		return len >= 12 ? 12 : 0;
+	/* Questions are never compressed in our answers; refuse pointers. */
+	for (unsigned labels = 0; labels < 128; labels++) {
+		if (off >= len || (msg[off] & 0xc0) != 0)
+			return 0;
+		if (msg[off] == 0)
+			return off + 5 <= len ? off + 5 : 0;
+		off += 1u + msg[off];
+	}
+	return 0;
+}
+
+/* Cut an answer down to header and question with TC set (RRL slip). */
+static size_t slip_answer(uint8_t *msg, size_t len)
+{
+	size_t end = question_end(msg, len);
+
+	if (end == 0)
+		return 0;
+	msg[2] |= 0x02;				/* TC */
+	msg[5] = end > 12 ? 1 : 0;
+	msg[4] = 0;
+	memset(msg + 6, 0, 6);			/* no answer, authority or additional */
+	return end;
+}
+
+static void udp_round_answer(struct dns_server *s, struct dns_udp *u, unsigned n)
+{
+	unsigned n_out = 0;
+	uint64_t now = uv_now(s->loop);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct dns_server_req req = {
+			.q = s->in[i],
+			.qlen = s->msgs[i].msg_len,
+			.peer = (const struct sockaddr *)&s->from[i],
+			.tcp = false,
+		};
+		s->st.udp_queries++;
+		/* A datagram cut short by our buffer is not a query we can parse. */
+		if (s->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+			continue;
+		size_t alen = s->fn(s->arg, &req, s->out[n_out], DNS_UDP_MAX);
+		if (alen == 0 || alen > DNS_UDP_MAX)
+			continue;
+		switch (dns_rrl_check(&s->rrl, req.peer, now)) {
+		case DNS_RRL_PASS:
+			break;
+		case DNS_RRL_SLIP:
+			s->st.rrl_slipped++;
+			alen = slip_answer(s->out[n_out], alen);
+			if (alen == 0)
+				continue;
+			break;
+		case DNS_RRL_DROP:
+			s->st.rrl_dropped++;
+			continue;
+		}
+		s->out_iov[n_out].iov_base = s->out[n_out];
+		s->out_iov[n_out].iov_len = alen;
+		memset(&s->out_msgs[n_out].msg_hdr, 0, sizeof(s->out_msgs[n_out].msg_hdr));
+		s->out_msgs[n_out].msg_hdr.msg_name = &s->from[i];
+		s->out_msgs[n_out].msg_hdr.msg_namelen = s->msgs[i].msg_hdr.msg_namelen;
+		s->out_msgs[n_out].msg_hdr.msg_iov = &s->out_iov[n_out];
+		s->out_msgs[n_out].msg_hdr.msg_iovlen = 1;
+		n_out++;
+	}
+	unsigned sent = 0;
+	while (sent < n_out) {
+		int r = sendmmsg(u->fd, s->out_msgs + sent, n_out - sent, MSG_DONTWAIT);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			/* A full send buffer drops the rest: the clients retry, as on any loss. */
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				sent++;	/* skip the datagram the kernel refused (e.g. EPERM) */
+			else
+				break;
+			continue;
+		}
+		sent += (unsigned)r;
+	}
+}
+
+static void udp_on_readable(uv_poll_t *h, int status, int events)
+{
+	struct dns_udp *u = container_of(h, struct dns_udp, poll);
+	struct dns_server *s = u->srv;
+
+	if (status < 0 || s->stopping)
+		return;
+	for (int round = 0; round < UDP_ROUNDS; round++) {
+		for (unsigned i = 0; i < DNS_UDP_BATCH; i++) {
+			s->iov[i].iov_base = s->in[i];
+			s->iov[i].iov_len = DNS_UDP_MAX;
+			memset(&s->msgs[i].msg_hdr, 0, sizeof(s->msgs[i].msg_hdr));
+			s->msgs[i].msg_hdr.msg_name = &s->from[i];
+			s->msgs[i].msg_hdr.msg_namelen = sizeof(s->from[i]);
+			s->msgs[i].msg_hdr.msg_iov = &s->iov[i];
+			s->msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		int n = recvmmsg(u->fd, s->msgs, DNS_UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;
+		udp_round_answer(s, u, (unsigned)n);
+		if ((unsigned)n < DNS_UDP_BATCH)
+			return;
+	}
+}
+
+static void udp_on_close(uv_handle_t *h)
+{
+	struct dns_udp *u = container_of((uv_poll_t *)h, struct dns_udp, poll);
+	struct dns_server *s = u->srv;
+
+	close(u->fd);
+	free(u);
+	server_handle_closed(s);
+}
+
+static int addr_parse(const char *text, uint16_t port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(text, ':') != NULL) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		return inet_pton(AF_INET6, text, &s6->sin6_addr) == 1 ? 0 : SP_ECONFIG;
+	}
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons(port);
+	return inet_pton(AF_INET, text, &s4->sin_addr) == 1 ? 0 : SP_ECONFIG;
+}
+
+static int udp_open(struct dns_server *s, const struct sockaddr_storage *ss, const char *text)
+{
+	int one = 1, err;
+	int fd = socket(ss->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (ss->ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	socklen_t sl = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+						   sizeof(struct sockaddr_in);
+	if (bind(fd, (const struct sockaddr *)ss, sl) < 0) {
+		err = -errno;
+		sp_err("dns: cannot bind UDP %s: %s", text, sp_strerror(err));
+		close(fd);
+		return err;
+	}
+	struct dns_udp *u = calloc(1, sizeof(*u));
+	if (u == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	u->fd = fd;
+	u->srv = s;
+	err = uv_poll_init_socket(s->loop, &u->poll, fd);
+	if (err < 0) {
+		close(fd);
+		free(u);
+		return sp_from_uv(err);
+	}
+	s->handles++;
+	u->next = s->udp;
+	s->udp = u;
+	err = uv_poll_start(&u->poll, UV_READABLE, udp_on_readable);
+	return err < 0 ? sp_from_uv(err) : 0;
+}
+
+/* ---- TCP ---- */
+
+static void conn_on_close(uv_handle_t *h)
+{
+	struct dns_tcp_conn *c = h->data;
+	struct dns_server *s = c->srv;
+
+	if (--c->handles > 0)
+		return;
+	free(c);
+	server_handle_closed(s);
+}
+
+static void conn_close(struct dns_tcp_conn *c)
+{
+	struct dns_server *s = c->srv;
+
+	if (c->closing)
+		return;
+	c->closing = true;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	s->st.tcp_open--;
+	uv_close((uv_handle_t *)&c->idle, conn_on_close);
+	uv_close((uv_handle_t *)&c->tcp, conn_on_close);
+}
+
+static void conn_process(struct dns_tcp_conn *c);
+static void conn_on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
+
+static void conn_on_write(uv_write_t *req, int status)
+{
+	struct tcp_write *w = container_of(req, struct tcp_write, req);
+	struct dns_tcp_conn *c = w->conn;
+
+	free(w);
+	if (c->closing)
+		return;
+	if (status < 0) {
+		conn_close(c);
+		return;
+	}
+	if (c->paused && uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) <
+				 TCP_READ_PAUSE_BYTES / 2) {
+		c->paused = false;
+		conn_process(c);
+	}
+}
+
+static int conn_send(struct dns_tcp_conn *c, const uint8_t *msg, size_t len)
+{
+	if (c->closing || len > DNS_MSG_MAX)
+		return SP_ELIMIT;
+	struct tcp_write *w = malloc(sizeof(*w) + 2 + len);
+	if (w == NULL)
+		return -ENOMEM;
+	w->conn = c;
+	w->data[0] = (uint8_t)(len >> 8);
+	w->data[1] = (uint8_t)len;
+	memcpy(w->data + 2, msg, len);
+	w->buf = uv_buf_init((char *)w->data, (unsigned)(len + 2));
+	int err = uv_write(&w->req, (uv_stream_t *)&c->tcp, &w->buf, 1, conn_on_write);
+	if (err < 0) {
+		free(w);
+		return sp_from_uv(err);
+	}
+	return 0;
+}
+
+int dns_server_tcp_emit(struct dns_tcp_conn *c, const uint8_t *msg, size_t len)
+{
+	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > TCP_EMIT_MAX_BYTES)
+		return SP_ELIMIT;
+	return conn_send(c, msg, len);
+}
+
+static void conn_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct dns_tcp_conn *c = h->data;
+
+	*buf = uv_buf_init((char *)c->rbuf + c->rlen, (unsigned)(sizeof(c->rbuf) - c->rlen));
+}
+
+/* Answer every complete frame in the buffer, unless the peer reads too slowly. */
+static void conn_process(struct dns_tcp_conn *c)
+{
+	struct dns_server *s = c->srv;
+	size_t off = 0;
+
+	while (!c->closing && c->rlen - off >= 2) {
+		size_t flen = (size_t)c->rbuf[off] << 8 | c->rbuf[off + 1];
+		if (c->rlen - off - 2 < flen)
+			break;
+		if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) >=
+		    TCP_READ_PAUSE_BYTES) {
+			c->paused = true;
+			break;
+		}
+		struct dns_server_req req = {
+			.q = c->rbuf + off + 2,
+			.qlen = flen,
+			.peer = (const struct sockaddr *)&c->peer,
+			.tcp = true,
+			.conn = c,
+		};
+		s->st.tcp_queries++;
+		off += 2 + flen;
+		size_t alen = s->fn(s->arg, &req, s->tcp_out, sizeof(s->tcp_out));
+		if (alen > 0 && alen <= DNS_MSG_MAX && conn_send(c, s->tcp_out, alen) < 0) {
+			conn_close(c);
+			return;
+		}
+	}
+	if (c->closing)
+		return;
+	memmove(c->rbuf, c->rbuf + off, c->rlen - off);
+	c->rlen -= off;
+	if (c->paused && c->reading) {
+		(void)uv_read_stop((uv_stream_t *)&c->tcp);
+		c->reading = false;
+	} else if (!c->paused && !c->reading) {
+		if (uv_read_start((uv_stream_t *)&c->tcp, conn_on_alloc, conn_on_read) < 0)
+			conn_close(c);
+		else
+			c->reading = true;
+	}
+}
+
+static void conn_on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+	struct dns_tcp_conn *c = st->data;
+
+	if (n < 0) {
+		conn_close(c);
+		return;
+	}
+	if (n == 0)
+		return;
+	c->rlen += (size_t)n;
+	(void)uv_timer_again(&c->idle);
+	conn_process(c);
+}
+
+static void conn_on_idle(uv_timer_t *t)
+{
+	struct dns_tcp_conn *c = t->data;
+
+	/* A transfer still draining to the peer is not idle. */
+	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > 0)
+		return;
+	c->srv->st.tcp_idle_closed++;
+	conn_close(c);
+}
+
+static void refused_on_close(uv_handle_t *h)
+{
+	struct dns_server *s = h->data;
+
+	free(h);
+	server_handle_closed(s);
+}
+
+static void tcp_on_connection(uv_stream_t *ls, int status)
+{
+	struct dns_tcp_listener *l = container_of((uv_tcp_t *)ls, struct dns_tcp_listener, tcp);
+	struct dns_server *s = l->srv;
+
+	if (status < 0 || s->stopping)
+		return;
+	if (s->st.tcp_open >= s->tcp_clients) {
+		/* Accept and close at once: a pending connection would wake us forever. */
+		uv_tcp_t *t = malloc(sizeof(*t));
+		if (t == NULL || uv_tcp_init(s->loop, t) < 0) {
+			free(t);
+			return;
+		}
+		t->data = s;
+		s->handles++;
+		(void)uv_accept(ls, (uv_stream_t *)t);
+		s->st.tcp_refused++;
+		uv_close((uv_handle_t *)t, refused_on_close);
+		return;
+	}
+	struct dns_tcp_conn *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return;
+	c->srv = s;
+	if (uv_tcp_init(s->loop, &c->tcp) < 0) {
+		free(c);
+		return;
+	}
+	(void)uv_timer_init(s->loop, &c->idle);
+	c->tcp.data = c;
+	c->idle.data = c;
+	c->handles = 2;
+	s->handles++;
+	c->next = s->conns;
+	if (s->conns != NULL)
+		s->conns->prev = c;
+	s->conns = c;
+	s->st.tcp_open++;
+	s->st.tcp_accepted++;
+	int len = sizeof(c->peer);
+	if (uv_accept(ls, (uv_stream_t *)&c->tcp) < 0 ||
+	    uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &len) < 0 ||
+	    uv_timer_start(&c->idle, conn_on_idle, s->tcp_idle_ms, s->tcp_idle_ms) < 0 ||
+	    uv_read_start((uv_stream_t *)&c->tcp, conn_on_alloc, conn_on_read) < 0) {
+		conn_close(c);
+		return;
+	}
+	c->reading = true;
+	(void)uv_tcp_nodelay(&c->tcp, 1);
+}
+
+static void listener_on_close(uv_handle_t *h)
+{
+	struct dns_tcp_listener *l = container_of((uv_tcp_t *)h, struct dns_tcp_listener, tcp);
+	struct dns_server *s = l->srv;
+
+	free(l);
+	server_handle_closed(s);
+}
+
+static int tcp_open(struct dns_server *s, const struct sockaddr_storage *ss, const char *text)
+{
+	struct dns_tcp_listener *l = calloc(1, sizeof(*l));
+	int err;
+
+	if (l == NULL)
+		return -ENOMEM;
+	l->srv = s;
+	err = uv_tcp_init(s->loop, &l->tcp);
+	if (err < 0) {
+		free(l);
+		return sp_from_uv(err);
+	}
+	s->handles++;
+	l->next = s->listeners;
+	s->listeners = l;
+	err = uv_tcp_bind(&l->tcp, (const struct sockaddr *)ss,
+			  ss->ss_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0);
+	if (err == 0)
+		err = uv_listen((uv_stream_t *)&l->tcp, 128, tcp_on_connection);
+	if (err < 0)
+		sp_err("dns: cannot listen on TCP %s: %s", text, uv_strerror(err));
+	return err < 0 ? sp_from_uv(err) : 0;
+}
+
+/* ---- lifecycle ---- */
+
+void dns_server_set_limits(struct dns_server *s, const struct dns_server_conf *conf)
+{
+	s->tcp_clients = conf->tcp_clients ? conf->tcp_clients : 1;
+	s->tcp_idle_ms = conf->tcp_idle_ms ? conf->tcp_idle_ms : 1;
+	dns_rrl_set(&s->rrl, conf->rrl_rate, conf->rrl_slip);
+}
+
+int dns_server_start(uv_loop_t *loop, const struct dns_server_conf *conf, dns_server_fn fn,
+		     void (*on_closed)(void *arg), void *arg, struct dns_server **out)
+{
+	struct dns_server *s = calloc(1, sizeof(*s));
+	int err;
+
+	if (s == NULL)
+		return -ENOMEM;
+	s->loop = loop;
+	s->fn = fn;
+	s->arg = arg;
+	err = dns_rrl_init(&s->rrl, DNS_RRL_BUCKETS, conf->rrl_rate, conf->rrl_slip);
+	if (err < 0) {
+		free(s);
+		return err;
+	}
+	dns_server_set_limits(s, conf);
+	/* Held until the end of start, so a failed start cannot free s under us. */
+	s->handles = 1;
+	for (size_t i = 0; i < conf->n_addrs; i++) {
+		struct sockaddr_storage ss;
+		err = addr_parse(conf->addrs[i], conf->port, &ss);
+		if (err < 0) {
+			sp_err("dns: bad listen address %s", conf->addrs[i]);
+			break;
+		}
+		err = udp_open(s, &ss, conf->addrs[i]);
+		if (err < 0)
+			break;
+		err = tcp_open(s, &ss, conf->addrs[i]);
+		if (err < 0)
+			break;
+	}
+	if (err < 0) {
+		dns_server_stop(s);
+		server_handle_closed(s);
+		return err;
+	}
+	s->handles--;
+	s->on_closed = on_closed;
+	if (s->handles == 0) {
+		/* No address at all: nothing to close later, so free now. */
+		err = SP_ECONFIG;
+		dns_rrl_deinit(&s->rrl);
+		free(s);
+		return err;
+	}
+	*out = s;
+	return 0;
+}
+
+void dns_server_stop(struct dns_server *s)
+{
+	if (s == NULL || s->stopping)
+		return;
+	s->stopping = true;
+	for (struct dns_udp *u = s->udp; u != NULL; u = u->next) {
+		(void)uv_poll_stop(&u->poll);
+		uv_close((uv_handle_t *)&u->poll, udp_on_close);
+	}
+	s->udp = NULL;
+	for (struct dns_tcp_listener *l = s->listeners; l != NULL; l = l->next)
+		uv_close((uv_handle_t *)&l->tcp, listener_on_close);
+	s->listeners = NULL;
+	while (s->conns != NULL)
+		conn_close(s->conns);
+}
+
+void dns_server_stats(const struct dns_server *s, struct dns_server_stats *st)
+{
+	*st = s->st;
+}

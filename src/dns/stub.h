@@ -1,0 +1,44 @@
+/*
+ * stub.h - the device role's local stub resolver (loop code).
+ *
+ * A UDP and TCP listener on [dns] stub-listen:stub-port.  Names in the node's
+ * own zone and in every [friend] zone are asked of that zone's signpost
+ * directly (DO set), validated with the zone's trust anchor (validate.h),
+ * and answered with AD only when they validated; a bogus answer becomes
+ * SERVFAIL.  Every other name is forwarded unchanged to [dns] upstream
+ * (default: the nameservers of /etc/resolv.conf) and the reply relayed.
+ *
+ * The DNS plane (dns_plane.c) calls these for role = device.
+ */
+#ifndef DNS_STUB_H
+#define DNS_STUB_H
+
+#include "core/config.h"
+#include "core/node.h"
+
+struct dns_stub;
+
+/* Check the device-side DNS options (anchors parse, zones match).  No side effects. */
+int dns_stub_check(const struct sp_config *cfg) SP_MUST_CHECK;
+
+/* Bind the listeners and start serving on node->loop; *out owns everything. */
+int dns_stub_start(struct sp_node *node, struct dns_stub **out) SP_MUST_CHECK;
+
+/*
+ * Apply a configuration that dns_stub_check() accepted: zones, anchors and
+ * upstreams are replaced whole (the key cache is dropped); the listen address
+ * is kept until restart.
+ */
+int dns_stub_reload(struct dns_stub *stub, const struct sp_config *cfg) SP_MUST_CHECK;
+
+/* Begin asynchronous teardown; memory is freed when the last handle closes.  NULL is fine. */
+void dns_stub_stop(struct dns_stub *stub);
+
+/* Add "stub-*" keys (listen address, zones, counters) to the status section. */
+void dns_stub_status(struct dns_stub *stub, struct sp_status *st);
+
+/* Timers of the stub, for the plane's struct sp_plane.intervals. */
+extern struct sp_interval *const dns_stub_intervals[];
+extern const size_t dns_stub_n_intervals;
+
+#endif

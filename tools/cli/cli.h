@@ -1,0 +1,119 @@
+/*
+ * cli.h - shared pieces of the `signpost` command-line tool.
+ *
+ * signpost.c dispatches argv[0] of a command to one struct cli_cmd, each
+ * defined in its own cmd_*.c file (as wireguard-tools does).  A command
+ * returns an exit code: CLI_OK, CLI_ERR (something failed; the message names
+ * the file or option at fault) or CLI_USAGE (bad command line).
+ */
+#ifndef SP_CLI_H
+#define SP_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <ldns/ldns.h>
+
+#include "core/config.h"
+
+#define CLI_VERSION "0.1.0"
+#define CLI_DEFAULT_CONFIG "/etc/signpost/signpost.conf"
+
+enum { CLI_OK = 0, CLI_ERR = 1, CLI_USAGE = 2 };
+
+/* Global options, parsed before the command word. */
+struct cli_ctx {
+	const char *config_path;	/* -c FILE, or CLI_DEFAULT_CONFIG */
+};
+
+struct cli_cmd {
+	const char *name;
+	/* argv[0] is the command word; returns an exit code. */
+	int (*run)(const struct cli_cmd *cmd, int argc, char **argv, struct cli_ctx *ctx);
+	const char *summary;	/* one line for `signpost --help` */
+	const char *help;	/* full text for `signpost help CMD` */
+};
+
+extern const struct cli_cmd cli_cmd_genkey, cli_cmd_pubkey, cli_cmd_init, cli_cmd_status,
+	cli_cmd_ds, cli_cmd_dnskey, cli_cmd_zone, cli_cmd_wg_quick;
+
+/* Print cmd's help text to f. */
+void cli_help(const struct cli_cmd *cmd, FILE *f);
+
+/* Print "signpost CMD: MESSAGE" and a hint to stderr; returns CLI_USAGE. */
+int cli_usage(const struct cli_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Print "signpost CMD: MESSAGE" to stderr; returns CLI_ERR. */
+int cli_fail(const struct cli_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Parse cmd's options with getopt_long; short options are derived from
+ * opts[].val.  Handles --help (prints help, *done = CLI_OK) and unknown
+ * options (*done = CLI_USAGE).  Returns the option character, or -1 at the
+ * end, or 0 when *done is set and the caller should return it.
+ */
+struct option;
+int cli_getopt(const struct cli_cmd *cmd, int argc, char **argv, const struct option *opts,
+	       int *done);
+
+/* Load the configuration named by ctx; errors are logged with file:line. */
+int cli_config_load(const struct cli_cmd *cmd, const struct cli_ctx *ctx, struct sp_config **out);
+
+/*
+ * Send argv to the daemon named by ctx's configuration (its control-socket)
+ * and print the reply: to stdout when the daemon reports success, else to
+ * stderr.  Returns an exit code.
+ */
+int cli_ctl_forward(const struct cli_cmd *cmd, const struct cli_ctx *ctx, int argc,
+		    char *const *argv, int timeout_ms);
+
+/* Parse a decimal port in [min, 65535]; -1 if it is not one. */
+long cli_parse_port(const char *text, long min);
+
+/*
+ * Create path with mode, holding text; fails if the file exists (O_EXCL).
+ * Secret files use sp_secret_file_write() instead.
+ */
+int cli_file_create(const char *path, const char *text, unsigned mode) SP_MUST_CHECK;
+
+/* ---- DNSSEC and TSIG helpers (dnssec.c) ---- */
+
+#define CLI_DNSKEY_TTL 3600
+#define CLI_KSK_FLAGS 257
+#define CLI_ZSK_FLAGS 256
+
+/* "ed25519" or "ecdsap256sha256" to an ldns signing algorithm; 0 if unknown. */
+int cli_dnssec_algorithm(const char *name);
+
+/* A fresh key for zone (absolute name) with the given DNSKEY flags. */
+int cli_dnssec_key_new(int algorithm, const char *zone, uint16_t flags,
+		       ldns_key **out) SP_MUST_CHECK;
+
+/* Write key as a BIND private-key file (ldns_key2str) of mode 0600; never overwrites. */
+int cli_dnssec_key_save(const char *path, const ldns_key *key) SP_MUST_CHECK;
+
+/* Load a private-key file (mode checked), set its owner zone and flags. */
+int cli_dnssec_key_load(const char *path, const char *zone, uint16_t flags,
+			ldns_key **out) SP_MUST_CHECK;
+
+/* The DNSKEY RR of key, TTL CLI_DNSKEY_TTL; NULL on failure.  Free with ldns_rr_free. */
+ldns_rr *cli_dnssec_dnskey(const ldns_key *key);
+
+/* The SHA-256 DS of a DNSKEY RR; NULL on failure. */
+ldns_rr *cli_dnssec_ds(const ldns_rr *dnskey);
+
+/* Print rr as one presentation-format line, without ldns's comments. */
+void cli_rr_print(FILE *f, const ldns_rr *rr);
+
+/* Print the rdata fields of rr separated by spaces, with no owner/TTL/class. */
+void cli_rdata_print(FILE *f, const ldns_rr *rr, size_t first);
+
+/* Text of a BIND key file holding a fresh random HMAC-SHA256 TSIG key; wipe and free it. */
+char *cli_tsig_key_text(const char *key_name);
+
+/* Wipe and free a string that held a secret (NULL ok). */
+void cli_free_secret(char *s);
+
+#endif

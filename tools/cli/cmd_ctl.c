@@ -1,0 +1,106 @@
+/*
+ * cmd_ctl.c - commands that the running daemon implements: the CLI forwards
+ * argv over the control socket and prints the reply (`zone`, `wg-quick`).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "core/config.h"
+#include "core/ctl.h"
+
+/* Zone changes sign records: allow the daemon a moment under load. */
+#define CTL_TIMEOUT_MS 30000
+
+int cli_ctl_forward(const struct cli_cmd *cmd, const struct cli_ctx *ctx, int argc,
+		    char *const *argv, int timeout_ms)
+{
+	struct sp_config *cfg;
+	int ret = cli_config_load(cmd, ctx, &cfg);
+	if (ret != CLI_OK)
+		return ret;
+	const char *path = sp_cfg_str(sp_config_get(cfg, "node"), "control-socket");
+
+	int status = 0;
+	char *reply = NULL;
+	int rc = sp_ctl_call(path, argc, argv, timeout_ms, &status, &reply);
+	if (rc) {
+		ret = cli_fail(cmd, "cannot reach signpostd at %s: %s%s", path, sp_strerror(rc),
+			       (rc == -ENOENT || rc == -ECONNREFUSED)
+				       ? " (is signpostd running with this configuration?)" : "");
+	} else {
+		FILE *out = status == 0 ? stdout : stderr;
+		size_t len = reply ? strlen(reply) : 0;
+		if (status != 0)
+			fprintf(stderr, "signpost %s: signpostd: %s%s", cmd->name,
+				len ? "" : sp_strerror(status), len ? "" : "\n");
+		if (len) {
+			fputs(reply, out);
+			if (reply[len - 1] != '\n')
+				fputc('\n', out);
+		}
+		ret = status == 0 ? CLI_OK : CLI_ERR;
+		if (fflush(stdout) != 0)
+			ret = cli_fail(cmd, "cannot write to stdout");
+	}
+	free(reply);
+	sp_config_free(cfg);
+	return ret;
+}
+
+static bool is_help(const char *arg)
+{
+	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0 || strcmp(arg, "help") == 0;
+}
+
+/*
+ * Arguments go to the daemon untouched, so only a leading help word is ours.
+ * The daemon checks the rest and explains what it refuses.
+ */
+static int ctl_run(const struct cli_cmd *cmd, int argc, char **argv, struct cli_ctx *ctx)
+{
+	if (argc >= 2 && is_help(argv[1])) {
+		cli_help(cmd, stdout);
+		return CLI_OK;
+	}
+	if (argc < 2)
+		return cli_usage(cmd, "missing arguments");
+	if (argc > SP_CTL_ARGS_MAX)
+		return cli_usage(cmd, "too many arguments (at most %d)", SP_CTL_ARGS_MAX);
+	return cli_ctl_forward(cmd, ctx, argc, argv, CTL_TIMEOUT_MS);
+}
+
+const struct cli_cmd cli_cmd_zone = {
+	.name = "zone",
+	.run = ctl_run,
+	.summary = "show or change the records of the running signpost's zone",
+	.help = "Usage: signpost [-c FILE] zone add NAME TYPE RDATA...\n"
+		"       signpost [-c FILE] zone del NAME [TYPE]\n"
+		"       signpost [-c FILE] zone show\n"
+		"\n"
+		"Changes the zone served by the running signpostd (found through the\n"
+		"control-socket of its configuration FILE).  Every change bumps the SOA serial,\n"
+		"is signed at once and is sent to the secondaries by NOTIFY.\n"
+		"\n"
+		"  add NAME TYPE RDATA  add a record, e.g. to enroll a device:\n"
+		"                       zone add laptop.alice.example. DNSKEY \"0 3 15 KEY\"\n"
+		"  del NAME [TYPE]      delete the records of NAME (only TYPE if given)\n"
+		"  show                 print the zone\n"
+		"\n"
+		"NAME is relative to the zone unless it ends with a dot.\n",
+};
+
+const struct cli_cmd cli_cmd_wg_quick = {
+	.name = "wg-quick",
+	.run = ctl_run,
+	.summary = "print a WireGuard client configuration for a device",
+	.help = "Usage: signpost [-c FILE] wg-quick DEVICE\n"
+		"\n"
+		"Asks the running signpostd for a configuration file that a stock WireGuard\n"
+		"client (wg-quick, the phone apps) can use to join the overlay through this\n"
+		"signpost as DEVICE, and prints it, e.g.:\n"
+		"  signpost -c /etc/signpost/signpost.conf wg-quick phone > phone.conf\n",
+};

@@ -1,0 +1,247 @@
+/*
+ * cmd_init.c - `signpost init signpost|device`: the dispatcher and what both
+ * share (the folder, rollback, configuration text checked against the schema).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "init.h"
+
+char *init_path(const struct init_dir *d, const char *name)
+{
+	char *p = NULL;
+	if (asprintf(&p, "%s/%s", d->dir, name) < 0)
+		return NULL;
+	return p;
+}
+
+int init_dir_prepare(const struct cli_cmd *cmd, struct init_dir *d, const char *dir,
+		     const char *const *names)
+{
+	memset(d, 0, sizeof(*d));
+	size_t len = strlen(dir);
+	while (len > 1 && dir[len - 1] == '/')
+		len--;
+	if (len == 0)
+		return cli_usage(cmd, "--dir: empty path");
+	d->dir = strndup(dir, len);
+	if (d->dir == NULL)
+		return cli_fail(cmd, "out of memory");
+
+	struct stat st;
+	if (stat(d->dir, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			return cli_fail(cmd, "--dir %s: exists and is not a folder", d->dir);
+		for (const char *const *n = names; *n; n++) {
+			char *p = init_path(d, *n);
+			if (p == NULL)
+				return cli_fail(cmd, "out of memory");
+			int exists = lstat(p, &st) == 0;
+			if (exists)
+				cli_fail(cmd, "%s already exists: refusing to overwrite it "
+					      "(remove it or choose another --dir)", p);
+			free(p);
+			if (exists)
+				return CLI_ERR;
+		}
+		if (stat(d->dir, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
+			fprintf(stderr, "signpost %s: warning: %s is accessible to others "
+					"(mode %04o); the keys inside are 0600 anyway\n",
+				cmd->name, d->dir, (unsigned)(st.st_mode & 07777));
+		return CLI_OK;
+	}
+	if (errno != ENOENT)
+		return cli_fail(cmd, "--dir %s: %s", d->dir, strerror(errno));
+	if (mkdir(d->dir, 0700) < 0)
+		return cli_fail(cmd, "cannot create folder %s: %s", d->dir, strerror(errno));
+	/* mkdir's mode is masked by the umask; the folder holds secrets. */
+	if (chmod(d->dir, 0700) < 0)
+		return cli_fail(cmd, "cannot chmod 0700 %s: %s", d->dir, strerror(errno));
+	d->created = true;
+	return CLI_OK;
+}
+
+void init_dir_created(struct init_dir *d, char *path)
+{
+	if (d->n_paths < INIT_MAX_FILES)
+		d->paths[d->n_paths++] = path;
+	else
+		free(path);
+}
+
+void init_dir_finish(struct init_dir *d, bool ok)
+{
+	for (size_t i = 0; i < d->n_paths; i++) {
+		if (!ok)
+			unlink(d->paths[i]);
+		free(d->paths[i]);
+	}
+	if (!ok && d->created && d->dir)
+		rmdir(d->dir);
+	free(d->dir);
+	memset(d, 0, sizeof(*d));
+}
+
+char *init_zone_name(const char *text)
+{
+	if (text[0] == '\0' || strcmp(text, ".") == 0 || strchr(text, ' ') || strchr(text, '\\'))
+		return NULL;
+	ldns_rdf *rdf = ldns_dname_new_frm_str(text);
+	if (rdf == NULL)
+		return NULL;
+	/* Every label must be a host-name label: the zone holds device names. */
+	bool ok = ldns_dname_label_count(rdf) >= 1;
+	for (uint8_t i = 0; ok && i < ldns_dname_label_count(rdf); i++) {
+		ldns_rdf *label = ldns_dname_label(rdf, i);
+		char *s = label ? ldns_rdf2str(label) : NULL;
+		if (s) {
+			size_t n = strlen(s);
+			if (n && s[n - 1] == '.')
+				s[n - 1] = '\0';
+		}
+		ok = s && init_is_label(s);
+		free(s);
+		ldns_rdf_deep_free(label);
+	}
+	ldns_dname2canonical(rdf);
+	char *out = ok ? ldns_rdf2str(rdf) : NULL;
+	ldns_rdf_deep_free(rdf);
+	return out;
+}
+
+bool init_is_label(const char *text)
+{
+	size_t n = strlen(text);
+	if (n == 0 || n > 63 || text[0] == '-' || text[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = text[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+int init_conf_begin(struct init_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->f = open_memstream(&c->text, &c->len);
+	return c->f ? 0 : -ENOMEM;
+}
+
+void init_conf_comment(struct init_conf *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (*fmt) {
+		fputs("# ", c->f);
+		vfprintf(c->f, fmt, ap);
+	}
+	fputc('\n', c->f);
+	va_end(ap);
+}
+
+static const struct sp_section_schema *find_section(const char *name)
+{
+	for (const struct sp_section_schema *s = sp_config_schema; s->name; s++)
+		if (strcmp(s->name, name) == 0)
+			return s;
+	return NULL;
+}
+
+void init_conf_section(struct init_conf *c, const char *name)
+{
+	const struct sp_section_schema *s = find_section(name);
+	if (s == NULL) {
+		sp_err("internal: no section [%s] in the configuration schema", name);
+		c->bad = true;
+		return;
+	}
+	c->section = name;
+	fprintf(c->f, "\n# %s\n[%s]\n", s->help, name);
+}
+
+void init_conf_opt(struct init_conf *c, const char *opt, bool active, const char *fmt, ...)
+{
+	const struct sp_section_schema *s = c->section ? find_section(c->section) : NULL;
+	const struct sp_opt *o = NULL;
+	for (const struct sp_opt *i = s ? s->opts : NULL; i && i->name; i++)
+		if (strcmp(i->name, opt) == 0)
+			o = i;
+	if (o == NULL) {
+		sp_err("internal: no option %s in [%s] of the configuration schema", opt,
+		       c->section ? c->section : "?");
+		c->bad = true;
+		return;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(c->f, "# %s\n%s%s = ", o->help, active ? "" : "#", opt);
+	vfprintf(c->f, fmt, ap);
+	fputc('\n', c->f);
+	va_end(ap);
+}
+
+int init_conf_end(struct init_conf *c, const char *path)
+{
+	if (fclose(c->f) != 0) {
+		c->f = NULL;
+		return -ENOMEM;
+	}
+	c->f = NULL;
+	if (c->bad || c->text == NULL)
+		return SP_ECONFIG;
+	struct sp_config *cfg = NULL;
+	int rc = sp_config_parse(path, c->text, c->len, &cfg);
+	sp_config_free(cfg);
+	return rc;
+}
+
+void init_conf_free(struct init_conf *c)
+{
+	if (c->f)
+		fclose(c->f);
+	free(c->text);
+	memset(c, 0, sizeof(*c));
+}
+
+static int init_run(const struct cli_cmd *cmd, int argc, char **argv, struct cli_ctx *ctx)
+{
+	if (argc < 2)
+		return cli_usage(cmd, "say what to create: signpost or device");
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		cli_help(cmd, stdout);
+		return CLI_OK;
+	}
+	const struct cli_cmd *sub = NULL;
+	if (strcmp(argv[1], "signpost") == 0)
+		sub = &cli_cmd_init_signpost;
+	else if (strcmp(argv[1], "device") == 0)
+		sub = &cli_cmd_init_device;
+	else
+		return cli_usage(cmd, "unknown kind '%s': signpost or device", argv[1]);
+	return sub->run(sub, argc - 1, argv + 1, ctx);
+}
+
+const struct cli_cmd cli_cmd_init = {
+	.name = "init",
+	.run = init_run,
+	.summary = "create the keys and configuration of a signpost or a device",
+	.help = "Usage: signpost init signpost --zone ZONE --dir DIR --address IP [OPTIONS]\n"
+		"       signpost init device --zone ZONE --name NAME --dir DIR\n"
+		"                            --signpost IP:PORT --signpost-key KEY\n"
+		"\n"
+		"Creates a new node in DIR: its configuration, its keys (mode 0600) and, for a\n"
+		"signpost, the zone's DNSSEC keys, TSIG key and zone file.  Existing files are\n"
+		"never overwritten.  Then prints what to do next.\n"
+		"\n"
+		"'signpost init signpost --help' and 'signpost init device --help' list the\n"
+		"options of each.\n",
+};
