@@ -1,13 +1,508 @@
-/* dns_plane.c - placeholder: the DNS plane is not built yet. */
+/*
+ * dns_plane.c - the DNS plane: wires the zone engine, the server, UPDATE,
+ * transfers and NOTIFY together for a signpost, or runs the stub on a device.
+ *
+ * Timers: "dns.maintain" re-signs RRsets whose signatures near expiry (see
+ * sign.h: SIG_REFRESH leaves a week, so an hourly look is plenty), plus the
+ * NOTIFY retry and the stub's timers, which their own files describe.
+ */
 #include "dns/dns.h"
 
-static int dns_check(const struct sp_config *cfg) { return 0; }
-static int dns_start(struct sp_node *node, void **state) { *state = NULL; return 0; }
-static int dns_reload(void *state, const struct sp_config *cfg) { return 0; }
-static void dns_stop(void *state) { }
-static void dns_status(void *state, struct sp_status *st) { sp_status_add(st, "state", "off"); }
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
-const struct sp_plane dns_plane = {
-	.name = "dns", .check = dns_check, .start = dns_start, .reload = dns_reload,
-	.stop = dns_stop, .status = dns_status,
+#include "core/log.h"
+#include "dns/answer.h"
+#include "dns/notify.h"
+#include "dns/plane.h"
+#include "dns/query.h"
+#include "dns/server.h"
+#include "dns/stub.h"
+#include "dns/update.h"
+#include "dns/xfr.h"
+#include "dns/zone.h"
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+#define LISTEN_MAX 16
+
+static struct sp_interval dns_maintain_iv = {
+	"dns.maintain", 60u * 60u * 1000u,
+	"signatures are refreshed a week before they expire, so an hourly check is ample",
 };
+
+/* ---- configuration ---- */
+
+struct plane_conf {
+	char listen_text[1024];
+	const char *addrs[LISTEN_MAX];
+	struct dns_server_conf srv;
+	uint16_t udp_payload;
+	uint32_t denial_rate;
+};
+
+static bool role_is_device(const struct sp_config *cfg)
+{
+	const char *role = sp_cfg_str(sp_config_get(cfg, "node"), "role");
+	return role != NULL && strcmp(role, "device") == 0;
+}
+
+static int conf_read(const struct sp_config *cfg, struct plane_conf *pc)
+{
+	const struct sp_config_section *d = sp_config_get(cfg, "dns");
+	const char *listen = sp_cfg_str(d, "listen");
+	char *save = NULL;
+
+	memset(pc, 0, sizeof(*pc));
+	if (listen == NULL || strlen(listen) >= sizeof(pc->listen_text)) {
+		sp_config_error(cfg, d, "listen", "missing or too long");
+		return SP_ECONFIG;
+	}
+	strcpy(pc->listen_text, listen);
+	for (char *t = strtok_r(pc->listen_text, ", \t", &save); t != NULL;
+	     t = strtok_r(NULL, ", \t", &save)) {
+		if (pc->srv.n_addrs == LISTEN_MAX) {
+			sp_config_error(cfg, d, "listen", "more than %d addresses", LISTEN_MAX);
+			return SP_ECONFIG;
+		}
+		pc->addrs[pc->srv.n_addrs++] = t;
+	}
+	if (pc->srv.n_addrs == 0) {
+		sp_config_error(cfg, d, "listen", "no address");
+		return SP_ECONFIG;
+	}
+	pc->srv.addrs = pc->addrs;
+	pc->srv.port = (uint16_t)sp_cfg_int(d, "port");
+	pc->srv.tcp_clients = (unsigned)sp_cfg_int(d, "tcp-clients");
+	pc->srv.tcp_idle_ms = (uint64_t)sp_cfg_int(d, "tcp-idle-timeout") * 1000u;
+	pc->srv.rrl_rate = (uint32_t)sp_cfg_int(d, "rrl-rate");
+	pc->srv.rrl_slip = (uint32_t)sp_cfg_int(d, "rrl-slip");
+	pc->udp_payload = (uint16_t)sp_cfg_int(d, "udp-payload");
+	pc->denial_rate = (uint32_t)sp_cfg_int(d, "denial-sign-rate");
+	return 0;
+}
+
+/* Keys and zone file into a new signed zone.  Logs what is wrong. */
+static int zone_open(const struct sp_config *cfg, struct dns_zone **out)
+{
+	const struct sp_config_section *d = sp_config_get(cfg, "dns");
+	const char *origin = sp_cfg_str(sp_config_get(cfg, "node"), "zone");
+	struct dns_keyset ks;
+	struct dns_zone *z = NULL;
+	ldns_rdf *o = NULL;
+	int err;
+
+	memset(&ks, 0, sizeof(ks));
+	if (ldns_str2rdf_dname(&o, origin) != LDNS_STATUS_OK) {
+		sp_err("dns: bad zone name %s", origin);
+		return SP_ECONFIG;
+	}
+	err = dns_keyset_load(&ks, o, sp_cfg_str(d, "ksk-file"), sp_cfg_str(d, "zsk-file"));
+	ldns_rdf_deep_free(o);
+	if (err < 0) {
+		dns_keyset_deinit(&ks);
+		return err;
+	}
+	err = dns_zone_new(&z, origin, &ks);
+	if (err < 0) {
+		dns_keyset_deinit(&ks);
+		return err;
+	}
+	err = dns_zone_load_file(z, sp_cfg_str(d, "zone-file"), time(NULL));
+	if (err < 0) {
+		sp_err("dns: cannot load zone file %s: %s", sp_cfg_str(d, "zone-file"),
+		       sp_strerror(err));
+		dns_zone_free(z);
+		return err;
+	}
+	*out = z;
+	return 0;
+}
+
+/* The TSIG key, if the file exists: no file means UPDATE is refused. */
+static int tsig_open(const struct sp_config *cfg, struct dns_tsig_key *key, bool *have)
+{
+	const char *path = sp_cfg_str(sp_config_get(cfg, "dns"), "tsig-key-file");
+	int err = dns_tsig_key_load(path, key);
+
+	*have = err == 0;
+	if (err == -ENOENT) {
+		sp_notice("dns: no TSIG key at %s: UPDATE is refused, transfers go by address",
+			  path);
+		return 0;
+	}
+	if (err < 0)
+		sp_err("dns: cannot load TSIG key %s: %s", path, sp_strerror(err));
+	return err;
+}
+
+static int dns_check(const struct sp_config *cfg)
+{
+	struct plane_conf pc;
+	struct dns_zone *z = NULL;
+	struct dns_tsig_key key;
+	struct dns_acl acl;
+	bool have = false;
+	int err;
+
+	if (!sp_cfg_bool(sp_config_get(cfg, "dns"), "enabled"))
+		return 0;
+	if (role_is_device(cfg))
+		return dns_stub_check(cfg);
+	err = conf_read(cfg, &pc);
+	if (err < 0)
+		return err;
+	for (size_t i = 0; i < pc.srv.n_addrs; i++) {
+		struct in6_addr a;
+		if (inet_pton(strchr(pc.addrs[i], ':') ? AF_INET6 : AF_INET, pc.addrs[i], &a) != 1) {
+			sp_config_error(cfg, sp_config_get(cfg, "dns"), "listen",
+					"%s is not an address", pc.addrs[i]);
+			return SP_ECONFIG;
+		}
+	}
+	if (dns_acl_init(&acl, cfg) < 0)
+		return SP_ECONFIG;
+	dns_acl_deinit(&acl);
+	err = tsig_open(cfg, &key, &have);
+	dns_tsig_key_wipe(&key);
+	if (err < 0)
+		return err;
+	/* A trial load: the keys are usable and the zone file parses and signs. */
+	err = zone_open(cfg, &z);
+	dns_zone_free(z);
+	return err;
+}
+
+/* ---- serving ---- */
+
+struct emit_one {
+	uint8_t *out;
+	size_t cap, len;
+};
+
+/* UDP transfers answer with one message: keep the first. */
+static int emit_to_buf(void *ctx, const uint8_t *msg, size_t len)
+{
+	struct emit_one *e = ctx;
+
+	if (e->len != 0 || len > e->cap)
+		return 1;
+	memcpy(e->out, msg, len);
+	e->len = len;
+	return 0;
+}
+
+static int emit_to_tcp(void *ctx, const uint8_t *msg, size_t len)
+{
+	return dns_server_tcp_emit(ctx, msg, len) < 0 ? 1 : 0;
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static size_t plane_on_query(void *arg, const struct dns_server_req *req, uint8_t *out, size_t cap)
+{
+	struct dns_plane_state *p = arg;
+	struct dns_query q;
+	size_t len = 0;
+	uint64_t now_ms = wall_ms();
+
+	if (dns_query_parse(req->q, req->qlen, &q) < 0)
+		return 0;
+	if (q.opcode == DNS_OP_UPDATE) {
+		bool changed = false;
+		p->updates++;
+		int err = dns_update_handle(p->zone, req->q, req->qlen, req->peer,
+					    p->have_tsig ? &p->tsig : NULL, now_ms / 1000u, out,
+					    cap, &len, &changed);
+		if (err < 0)
+			sp_info("dns: UPDATE: %s", sp_strerror(err));
+		return len;
+	}
+	if (q.opcode == DNS_OP_QUERY && q.rcode == DNS_RC_NOERROR && q.has_question &&
+	    (q.qtype == DNS_TYPE_AXFR || q.qtype == DNS_TYPE_IXFR)) {
+		struct emit_one e = { out, cap, 0 };
+		p->xfrs++;
+		int err = dns_xfr_answer(p->zone, req->q, req->qlen, req->peer, req->tcp, &p->acl,
+					 p->have_tsig ? &p->tsig : NULL, now_ms / 1000u,
+					 req->tcp ? emit_to_tcp : emit_to_buf,
+					 req->tcp ? (void *)req->conn : (void *)&e);
+		if (err < 0)
+			sp_info("dns: transfer refused or cut: %s", sp_strerror(err));
+		return req->tcp ? 0 : e.len;
+	}
+	struct dns_answer_ctx ctx = { .now_ms = now_ms, .tcp = req->tcp };
+	if (dns_answer(p->zone, &q, out, cap, &len, &ctx) < 0)
+		return 0;
+	return len;
+}
+
+/* The zone's serial moved: tell the secondaries. */
+static void plane_on_zone_change(void *arg, uint32_t old_serial, uint32_t new_serial)
+{
+	struct dns_plane_state *p = arg;
+	ldns_rr_list *soa = NULL;
+	uint8_t *wire = NULL;
+	size_t wlen = 0;
+
+	sp_info("dns: zone serial %u -> %u", old_serial, new_serial);
+	if (p->notify == NULL)
+		return;
+	if (dns_zone_lookup(p->zone, dns_zone_origin(p->zone), LDNS_RR_TYPE_SOA, &soa) < 0)
+		return;
+	if (ldns_rr_list_rr_count(soa) > 0 &&
+	    ldns_rr2wire(&wire, ldns_rr_list_rr(soa, 0), LDNS_SECTION_ANSWER, &wlen) ==
+		    LDNS_STATUS_OK) {
+		const uint8_t *apex = dns_zone_origin_wire(p->zone);
+		size_t alen = ldns_rdf_size(dns_zone_origin(p->zone));
+		dns_notify_zone_changed(p->notify, apex, alen, wire, wlen);
+	}
+	free(wire);
+	ldns_rr_list_deep_free(soa);
+}
+
+static void plane_on_maintain(uv_timer_t *t)
+{
+	struct dns_plane_state *p = container_of(t, struct dns_plane_state, maintain);
+	int n = dns_zone_maintain(p->zone, time(NULL));
+
+	if (n < 0)
+		sp_err("dns: re-signing failed: %s", sp_strerror(n));
+	else if (n > 0)
+		sp_info("dns: re-signed %d RRsets", n);
+}
+
+static void plane_free(struct dns_plane_state *p)
+{
+	dns_zone_free(p->zone);
+	dns_acl_deinit(&p->acl);
+	dns_tsig_key_wipe(&p->tsig);
+	free(p);
+}
+
+static void plane_part_closed(struct dns_plane_state *p)
+{
+	if (--p->closing == 0)
+		plane_free(p);
+}
+
+static void plane_on_server_closed(void *arg)
+{
+	plane_part_closed(arg);
+}
+
+static void plane_on_timer_closed(uv_handle_t *h)
+{
+	plane_part_closed(container_of((uv_timer_t *)h, struct dns_plane_state, maintain));
+}
+
+static void dns_stop(void *state)
+{
+	struct dns_plane_state *p = state;
+
+	if (p == NULL)
+		return;
+	if (p->device || !p->enabled) {
+		dns_stub_stop(p->stub);
+		free(p);
+		return;
+	}
+	/* One extra count held here, so nothing frees p before the last close is asked. */
+	p->closing++;
+	dns_notify_close(p->notify);
+	p->notify = NULL;
+	if (p->server != NULL) {
+		p->closing++;
+		dns_server_stop(p->server);
+		p->server = NULL;
+	}
+	p->closing++;
+	uv_close((uv_handle_t *)&p->maintain, plane_on_timer_closed);
+	plane_part_closed(p);
+}
+
+static int signpost_start(struct dns_plane_state *p)
+{
+	const struct sp_config *cfg = p->node->cfg;
+	struct plane_conf pc;
+	int err;
+
+	err = conf_read(cfg, &pc);
+	if (err == 0)
+		err = tsig_open(cfg, &p->tsig, &p->have_tsig);
+	if (err == 0)
+		err = dns_acl_init(&p->acl, cfg);
+	if (err == 0)
+		err = zone_open(cfg, &p->zone);
+	if (err < 0)
+		return err;
+	dns_zone_set_udp_payload(p->zone, pc.udp_payload);
+	dns_zone_set_denial_rate(p->zone, pc.denial_rate);
+	dns_zone_set_listener(p->zone, plane_on_zone_change, p);
+	(void)uv_timer_init(p->node->loop, &p->maintain);
+	err = sp_timer_repeat(&p->maintain, plane_on_maintain, &dns_maintain_iv);
+	if (err == 0)
+		err = dns_notify_new(p->node->loop, &p->acl, p->have_tsig ? &p->tsig : NULL,
+				     &p->notify);
+	if (err == 0)
+		err = dns__ctl_zone_register(p);
+	if (err == 0) {
+		err = dns_server_start(p->node->loop, &pc.srv, plane_on_query,
+				       plane_on_server_closed, p, &p->server);
+	}
+	if (err < 0)
+		return err;
+	struct dns_zone_stats zs;
+	dns_zone_stats(p->zone, &zs);
+	sp_notice("dns: serving %s serial %u on port %u (%zu addresses)",
+		  sp_cfg_str(sp_config_get(cfg, "node"), "zone"), zs.serial, pc.srv.port,
+		  pc.srv.n_addrs);
+	return 0;
+}
+
+static int dns_start(struct sp_node *node, void **state)
+{
+	struct dns_plane_state *p = calloc(1, sizeof(*p));
+	int err;
+
+	if (p == NULL)
+		return -ENOMEM;
+	p->node = node;
+	p->enabled = sp_cfg_bool(sp_config_get(node->cfg, "dns"), "enabled");
+	p->device = role_is_device(node->cfg);
+	if (!p->enabled) {
+		*state = p;
+		return 0;
+	}
+	if (p->device) {
+		err = dns_stub_start(node, &p->stub);
+		if (err < 0) {
+			free(p);
+			return err;
+		}
+		*state = p;
+		return 0;
+	}
+	err = signpost_start(p);
+	if (err < 0) {
+		/* The timer was initialised only if the zone loaded: close what exists. */
+		if (p->zone != NULL) {
+			dns_stop(p);
+		} else {
+			dns_acl_deinit(&p->acl);
+			dns_tsig_key_wipe(&p->tsig);
+			free(p);
+		}
+		return err;
+	}
+	*state = p;
+	return 0;
+}
+
+static int dns_reload(void *state, const struct sp_config *cfg)
+{
+	struct dns_plane_state *p = state;
+	struct plane_conf pc;
+	struct dns_acl acl;
+	struct dns_tsig_key key;
+	struct dns_notify *n = NULL;
+	bool have = false;
+
+	if (p == NULL || !p->enabled)
+		return 0;
+	if (p->device)
+		return dns_stub_reload(p->stub, cfg);
+	/* Prepare everything that can fail first, then swap: never half-way. */
+	if (conf_read(cfg, &pc) < 0 || dns_acl_init(&acl, cfg) < 0)
+		return SP_ECONFIG;
+	if (tsig_open(cfg, &key, &have) < 0 ||
+	    dns_notify_new(p->node->loop, &acl, have ? &key : NULL, &n) < 0) {
+		dns_acl_deinit(&acl);
+		dns_tsig_key_wipe(&key);
+		return SP_ECONFIG;
+	}
+	dns_server_set_limits(p->server, &pc.srv);
+	dns_zone_set_udp_payload(p->zone, pc.udp_payload);
+	dns_zone_set_denial_rate(p->zone, pc.denial_rate);
+	dns_notify_close(p->notify);
+	p->notify = n;
+	dns_acl_deinit(&p->acl);
+	p->acl = acl;
+	dns_tsig_key_wipe(&p->tsig);
+	p->tsig = key;
+	p->have_tsig = have;
+	dns_tsig_key_wipe(&key);
+	return 0;
+}
+
+static void dns_status(void *state, struct sp_status *st)
+{
+	struct dns_plane_state *p = state;
+
+	if (p == NULL || !p->enabled) {
+		sp_status_add(st, "state", "off");
+		return;
+	}
+	if (p->device) {
+		sp_status_add(st, "state", "stub");
+		dns_stub_status(p->stub, st);
+		return;
+	}
+	struct dns_zone_stats zs;
+	struct dns_server_stats ss;
+	dns_zone_stats(p->zone, &zs);
+	dns_server_stats(p->server, &ss);
+	sp_status_add(st, "state", "serving");
+	sp_status_add(st, "zone", "%s", sp_cfg_str(sp_config_get(p->node->cfg, "node"), "zone"));
+	sp_status_add(st, "serial", "%u", zs.serial);
+	sp_status_add(st, "names", "%u", zs.names);
+	sp_status_add(st, "rrsets", "%u", zs.rrsets);
+	sp_status_add(st, "queries-udp", "%llu", (unsigned long long)ss.udp_queries);
+	sp_status_add(st, "queries-tcp", "%llu", (unsigned long long)ss.tcp_queries);
+	sp_status_add(st, "tcp-open", "%u", ss.tcp_open);
+	sp_status_add(st, "tcp-refused", "%llu", (unsigned long long)ss.tcp_refused);
+	sp_status_add(st, "rrl-dropped", "%llu", (unsigned long long)ss.rrl_dropped);
+	sp_status_add(st, "rrl-slipped", "%llu", (unsigned long long)ss.rrl_slipped);
+	sp_status_add(st, "answers-cached", "%llu", (unsigned long long)zs.answers_cached);
+	sp_status_add(st, "answers-built", "%llu", (unsigned long long)zs.answers_built);
+	sp_status_add(st, "sigs-made", "%llu", (unsigned long long)zs.sigs_made);
+	sp_status_add(st, "sigs-denial", "%llu", (unsigned long long)zs.sigs_denial);
+	sp_status_add(st, "denial-limited", "%llu", (unsigned long long)zs.denial_limited);
+	sp_status_add(st, "updates", "%llu", (unsigned long long)p->updates);
+	sp_status_add(st, "transfers", "%llu", (unsigned long long)p->xfrs);
+}
+
+/* ---- the plane ---- */
+
+#define DNS_INTERVALS_MAX 16
+static struct sp_interval *dns_intervals[DNS_INTERVALS_MAX];
+
+struct sp_plane dns_plane = {
+	.name = "dns", .check = dns_check, .start = dns_start, .reload = dns_reload,
+	.stop = dns_stop, .status = dns_status, .intervals = dns_intervals,
+};
+
+/*
+ * The intervals of the plane's parts live in their own files and their
+ * counts are not compile-time constants here, so the list is gathered
+ * before main() runs (signpostd registers it first thing).
+ */
+__attribute__((constructor)) static void dns_intervals_gather(void)
+{
+	size_t n = 0;
+
+	dns_intervals[n++] = &dns_maintain_iv;
+	for (size_t i = 0; i < dns_notify_n_intervals && n < DNS_INTERVALS_MAX; i++)
+		dns_intervals[n++] = dns_notify_intervals[i];
+	for (size_t i = 0; i < dns_stub_n_intervals && n < DNS_INTERVALS_MAX; i++)
+		dns_intervals[n++] = dns_stub_intervals[i];
+	dns_plane.n_intervals = n;
+}

@@ -11,11 +11,7 @@
  */
 #include "dns/tsig.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -25,7 +21,6 @@
 #include "dns/msgscan.h"
 
 #define DNS_CLASS_ANY 255
-#define DNS_TSIG_KEYFILE_MAX 65536
 #define DNS_TSIG_MAC_MIN 16	/* RFC 8945 5.2.2.1: at least half the hash and 10 octets */
 
 /* "hmac-sha256." in wire format. */

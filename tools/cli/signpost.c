@@ -4,6 +4,7 @@
  */
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -123,7 +124,8 @@ int cli_config_load(const struct cli_cmd *cmd, const struct cli_ctx *ctx, struct
 	return CLI_OK;
 }
 
-static int run_help(int argc, char **argv)
+/* `signpost help CMD [KIND]` is `signpost CMD [KIND] --help`. */
+static int run_help(int argc, char **argv, struct cli_ctx *ctx)
 {
 	if (argc < 2) {
 		usage(stdout);
@@ -132,8 +134,11 @@ static int run_help(int argc, char **argv)
 	const struct cli_cmd *cmd = find_command(argv[1]);
 	if (cmd == NULL)
 		return cli_usage(NULL, "unknown command '%s'", argv[1]);
-	cli_help(cmd, stdout);
-	return CLI_OK;
+	/* Only init has kinds; other words after CMD are ignored here. */
+	bool kind = argc > 2 && cmd == &cli_cmd_init;
+	char *sub[] = { argv[1], kind ? argv[2] : "--help", "--help", NULL };
+	optind = 0;
+	return cmd->run(cmd, kind ? 3 : 2, sub, ctx);
 }
 
 int main(int argc, char **argv)
@@ -177,7 +182,7 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (strcmp(argv[0], "help") == 0)
-		return run_help(argc, argv);
+		return run_help(argc, argv, &ctx);
 	const struct cli_cmd *cmd = find_command(argv[0]);
 	if (cmd == NULL)
 		return cli_usage(NULL, "unknown command '%s'", argv[0]);

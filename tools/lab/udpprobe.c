@@ -260,19 +260,22 @@ static ssize_t recv_until(int fd, long long deadline, char *buf, struct sockaddr
 	return n;
 }
 
-static int probe_one(int fd, const char *host, const char *port, long long deadline)
+static int probe_one(int fd, int family, const char *host, const char *port,
+		     long long deadline)
 {
 	char buf[PROBE_BUF + 1];
 	struct sockaddr_storage from;
 	struct endpoint dst;
 
-	if (parse_endpoint(host, port, &dst))
-		return 64;
+	if (parse_endpoint(host, port, &dst) || dst.ss.ss_family != family)
+		return 64; /* one socket: every destination in the same family */
 	while (left_ms(deadline) > 0) {
 		long long resend = now_ms() + PROBE_RESEND_MS;
 
-		if (sendto(fd, "probe", 5, 0, (struct sockaddr *)&dst.ss, dst.len) < 0)
-			perror("udpprobe send");
+		if (sendto(fd, "probe", 5, 0, (struct sockaddr *)&dst.ss, dst.len) < 0) {
+			fprintf(stderr, "udpprobe: send to %s %s: %s\n", host, port, strerror(errno));
+			return 1;
+		}
 		if (resend > deadline)
 			resend = deadline;
 		while (left_ms(resend) > 0) {
@@ -337,7 +340,7 @@ static int cmd_send(int argc, char **argv)
 	}
 	deadline = now_ms() + secs * 1000;
 	for (int i = 1; i + 1 < argc && rc == 0; i += 2)
-		rc = probe_one(fd, argv[i], argv[i + 1], deadline);
+		rc = probe_one(fd, first.ss.ss_family, argv[i], argv[i + 1], deadline);
 	if (rc == 0 && listen_after)
 		rc = listen_for_stop(fd, deadline);
 	close(fd);

@@ -1,0 +1,362 @@
+/*
+ * init_signpost.c - `signpost init signpost`: a new signpost in DIR with its
+ * configuration, node key, the zone's DNSSEC keys, a TSIG key and a zone file.
+ * Everything is made in memory first, then written; a failure half-way
+ * removes what was written.
+ */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include "core/keys.h"
+#include "core/log.h"
+#include "init.h"
+
+/* SOA timers (seconds): secondaries follow NOTIFY, these are fallbacks. */
+#define SOA_REFRESH 3600
+#define SOA_RETRY 900
+#define SOA_EXPIRE 1209600	/* two weeks without the primary before a secondary gives up */
+#define SOA_MINIMUM 300		/* negative-answer TTL: new device names show up quickly */
+#define ZONE_TTL 3600
+#define DEFAULT_TUNNEL_PORT 51820
+#define DEFAULT_DNS_PORT 53
+
+enum { O_ZONE = 256, O_DIR, O_ADDRESS, O_PORT, O_DNS_PORT, O_ALGORITHM, O_NAME };
+
+struct signpost_init {
+	char *zone;		/* absolute, lower case */
+	const char *dir, *address, *name, *algorithm;
+	long port, dns_port;
+	int family;
+	/* made in memory before anything is written */
+	struct sp_keypair node;
+	ldns_key *ksk, *zsk;
+	ldns_rr *ksk_rr, *ds;
+	char *tsig_text, *zone_text;
+	struct init_conf conf;
+};
+
+static int parse_options(const struct cli_cmd *cmd, int argc, char **argv, struct signpost_init *in)
+{
+	static const struct option opts[] = {
+		{ "zone", required_argument, NULL, O_ZONE },
+		{ "dir", required_argument, NULL, O_DIR },
+		{ "address", required_argument, NULL, O_ADDRESS },
+		{ "port", required_argument, NULL, O_PORT },
+		{ "dns-port", required_argument, NULL, O_DNS_PORT },
+		{ "algorithm", required_argument, NULL, O_ALGORITHM },
+		{ "name", required_argument, NULL, O_NAME },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *zone = NULL;
+	int c, done;
+	while ((c = cli_getopt(cmd, argc, argv, opts, &done)) != -1) {
+		switch (c) {
+		case 0:
+			return done;
+		case O_ZONE: zone = optarg; break;
+		case O_DIR: in->dir = optarg; break;
+		case O_ADDRESS: in->address = optarg; break;
+		case O_NAME: in->name = optarg; break;
+		case O_ALGORITHM: in->algorithm = optarg; break;
+		case O_PORT:
+			if ((in->port = cli_parse_port(optarg, 0)) < 0)
+				return cli_usage(cmd, "--port %s: not a port (0..65535)", optarg);
+			break;
+		case O_DNS_PORT:
+			if ((in->dns_port = cli_parse_port(optarg, 1)) < 0)
+				return cli_usage(cmd, "--dns-port %s: not a port (1..65535)", optarg);
+			break;
+		}
+	}
+	if (optind < argc)
+		return cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+	if (zone == NULL || in->dir == NULL || in->address == NULL)
+		return cli_usage(cmd, "--zone, --dir and --address are required");
+	if ((in->zone = init_zone_name(zone)) == NULL)
+		return cli_usage(cmd, "--zone %s: not a domain name of host-name labels", zone);
+	if (!init_is_label(in->name))
+		return cli_usage(cmd, "--name %s: not one DNS label (letters, digits, hyphens)",
+				 in->name);
+	unsigned char ip[16];
+	if (inet_pton(AF_INET, in->address, ip) == 1)
+		in->family = AF_INET;
+	else if (inet_pton(AF_INET6, in->address, ip) == 1)
+		in->family = AF_INET6;
+	else
+		return cli_usage(cmd, "--address %s: not an IPv4 or IPv6 address", in->address);
+	if (cli_dnssec_algorithm(in->algorithm) == 0)
+		return cli_usage(cmd, "--algorithm %s: use ed25519 or ecdsap256sha256",
+				 in->algorithm);
+	return CLI_OK;
+}
+
+static char *zone_text(const struct signpost_init *in)
+{
+	char *text = NULL;
+	int n = asprintf(&text,
+		"; Zone %s, written by `signpost init signpost`.\n"
+		"; signpostd loads this file at start and signs the zone online: the DNSKEY\n"
+		"; records come from ksk.key and zsk.key, and devices are added at run time\n"
+		"; (`signpost zone add`), so this file only holds the zone's apex.\n"
+		"$ORIGIN %s\n"
+		"$TTL %d\n"
+		"@\tIN\tSOA\t%s.%s hostmaster.%s (\n"
+		"\t\t%lld\t; serial (signpostd bumps it on every change)\n"
+		"\t\t%d\t; refresh\n"
+		"\t\t%d\t; retry\n"
+		"\t\t%d\t; expire\n"
+		"\t\t%d )\t; negative-answer TTL\n"
+		"@\tIN\tNS\t%s.%s\n"
+		"%s\tIN\t%s\t%s\n",
+		in->zone, in->zone, ZONE_TTL, in->name, in->zone, in->zone,
+		(long long)time(NULL), SOA_REFRESH, SOA_RETRY, SOA_EXPIRE, SOA_MINIMUM,
+		in->name, in->zone, in->name, in->family == AF_INET ? "A" : "AAAA", in->address);
+	return n < 0 ? NULL : text;
+}
+
+/* Parse our own zone text with ldns, as the DNS plane will. */
+static bool zone_text_ok(const char *text)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	if (f == NULL)
+		return false;
+	ldns_zone *z = NULL;
+	ldns_status st = ldns_zone_new_frm_fp(&z, f, NULL, ZONE_TTL, LDNS_RR_CLASS_IN);
+	fclose(f);
+	ldns_zone_deep_free(z);
+	return st == LDNS_STATUS_OK;
+}
+
+static int conf_text(struct signpost_init *in, const char *conf_path)
+{
+	struct init_conf *c = &in->conf;
+	if (init_conf_begin(c) != 0)
+		return -ENOMEM;
+	init_conf_comment(c, "signpost.conf: the signpost of %s, written by `signpost init signpost`.",
+			  in->zone);
+	init_conf_comment(c, "Check it with `signpostd --check -c FILE`; start it with `signpostd -c FILE`.");
+	init_conf_comment(c, "Relative paths are taken from this file's folder.");
+	init_conf_section(c, "node");
+	init_conf_opt(c, "role", true, "signpost");
+	init_conf_opt(c, "zone", true, "%s", in->zone);
+	init_conf_opt(c, "name", true, "%s", in->name);
+	init_conf_opt(c, "key-file", true, "node.key");
+	init_conf_opt(c, "control-socket", true, "signpost.sock");
+	init_conf_section(c, "dns");
+	init_conf_opt(c, "listen", true, "%s", in->address);
+	init_conf_opt(c, "port", true, "%ld", in->dns_port);
+	init_conf_opt(c, "zone-file", true, "zone.db");
+	init_conf_opt(c, "ksk-file", true, "ksk.key");
+	init_conf_opt(c, "zsk-file", true, "zsk.key");
+	init_conf_opt(c, "algorithm", true, "%s", in->algorithm);
+	init_conf_opt(c, "tsig-key-file", true, "tsig.key");
+	init_conf_comment(c, "");
+	init_conf_comment(c, "A secondary name server that may transfer the zone (repeat for more):");
+	init_conf_comment(c, "[secondary]");
+	init_conf_comment(c, "address = 192.0.2.53");
+	init_conf_section(c, "tunnel");
+	init_conf_comment(c, "Needs CAP_NET_ADMIN (a TUN device); turn on once signpostd runs as root.");
+	init_conf_opt(c, "enabled", true, "no");
+	init_conf_opt(c, "listen-port", true, "%ld", in->port);
+	int rc = init_conf_end(c, conf_path);
+	if (rc)
+		sp_err("internal: the configuration written by init does not parse");
+	return rc;
+}
+
+/* Make every key and text in memory; nothing touches the disk. */
+static int make_all(const struct cli_cmd *cmd, struct signpost_init *in, const char *conf_path)
+{
+	int alg = cli_dnssec_algorithm(in->algorithm);
+	if (sp_key_generate(&in->node) != 0)
+		return cli_fail(cmd, "cannot generate the node key (libsodium failed)");
+	if (cli_dnssec_key_new(alg, in->zone, CLI_KSK_FLAGS, &in->ksk) != 0 ||
+	    cli_dnssec_key_new(alg, in->zone, CLI_ZSK_FLAGS, &in->zsk) != 0)
+		return cli_fail(cmd, "cannot generate %s DNSSEC keys (ldns failed)", in->algorithm);
+	if ((in->ksk_rr = cli_dnssec_dnskey(in->ksk)) == NULL ||
+	    (in->ds = cli_dnssec_ds(in->ksk_rr)) == NULL)
+		return cli_fail(cmd, "cannot make the DNSKEY and DS records (ldns failed)");
+
+	char *key_name = NULL;
+	if (asprintf(&key_name, "tsig.%s", in->zone) < 0)
+		return cli_fail(cmd, "out of memory");
+	in->tsig_text = cli_tsig_key_text(key_name);
+	free(key_name);
+	if (in->tsig_text == NULL)
+		return cli_fail(cmd, "cannot make the TSIG key");
+
+	if ((in->zone_text = zone_text(in)) == NULL || !zone_text_ok(in->zone_text))
+		return cli_fail(cmd, "internal: cannot make a zone file for %s", in->zone);
+	if (conf_text(in, conf_path) != 0)
+		return cli_fail(cmd, "internal: cannot make %s", conf_path);
+	return CLI_OK;
+}
+
+enum what { W_NODE_KEY, W_KSK, W_ZSK, W_TSIG, W_ZONE, W_CONF };
+
+/* The files in the order written: the configuration last, once all it names exist. */
+static const struct {
+	const char *name;
+	enum what what;
+} files[] = {
+	{ "node.key", W_NODE_KEY }, { "ksk.key", W_KSK }, { "zsk.key", W_ZSK },
+	{ "tsig.key", W_TSIG },	    { "zone.db", W_ZONE }, { "signpost.conf", W_CONF },
+};
+#define N_FILES (sizeof(files) / sizeof(files[0]))
+
+/* Write one file; on success it is recorded in d for rollback. */
+static int write_one(const struct cli_cmd *cmd, struct init_dir *d, const char *name,
+		     const struct signpost_init *in, enum what what)
+{
+	char *path = init_path(d, name);
+	if (path == NULL)
+		return cli_fail(cmd, "out of memory");
+	int rc;
+	switch (what) {
+	case W_NODE_KEY: rc = sp_key_save(path, &in->node); break;
+	case W_KSK: rc = cli_dnssec_key_save(path, in->ksk); break;
+	case W_ZSK: rc = cli_dnssec_key_save(path, in->zsk); break;
+	case W_TSIG: rc = sp_secret_file_write(path, in->tsig_text); break;
+	case W_ZONE: rc = cli_file_create(path, in->zone_text, 0644); break;
+	default: rc = cli_file_create(path, in->conf.text, 0644); break;
+	}
+	if (rc) {
+		cli_fail(cmd, "cannot write %s: %s", path, sp_strerror(rc));
+		free(path);
+		return CLI_ERR;
+	}
+	init_dir_created(d, path);
+	return CLI_OK;
+}
+
+static void print_next_steps(const struct signpost_init *in, const char *dir)
+{
+	char b64[SP_KEY_B64_LEN], wg[SP_KEY_B64_LEN];
+	sp_key_to_b64(in->node.ed_pk, b64);
+	sp_key_to_b64(in->node.x_pk, wg);
+	const char *a = in->family == AF_INET6 ? "[" : "", *b = in->family == AF_INET6 ? "]" : "";
+
+	printf("Created the signpost of %s in %s:\n"
+	       "  signpost.conf      configuration\n"
+	       "  node.key           node identity key (secret, 0600)\n"
+	       "  ksk.key, zsk.key   DNSSEC keys of the zone, %s (secret, 0600)\n"
+	       "  tsig.key           TSIG key for `nsupdate -k` (secret, 0600)\n"
+	       "  zone.db            the zone file\n"
+	       "\n"
+	       "Node public key:      %s\n"
+	       "WireGuard public key: %s\n"
+	       "\n"
+	       "Next steps:\n"
+	       "1. Check and start the signpost:\n"
+	       "     signpostd --check -c %s/signpost.conf\n"
+	       "     signpostd -c %s/signpost.conf\n"
+	       "     signpost -c %s/signpost.conf status\n"
+	       "2. Delegate %s to it: at the registrar of the parent zone, set\n"
+	       "     %s IN NS %s.%s\n"
+	       "     %s.%s IN %s %s   (glue)\n",
+	       in->zone, dir, in->algorithm, b64, wg, dir, dir, dir, in->zone, in->zone,
+	       in->name, in->zone, in->name, in->zone, in->family == AF_INET ? "A" : "AAAA",
+	       in->address);
+	if (in->dns_port != 53)
+		printf("   (resolvers ask on port 53: forward it to port %ld, where signpostd listens)\n",
+		       in->dns_port);
+	printf("   and give it this DS record, which secures the delegation with DNSSEC:\n     ");
+	cli_rr_print(stdout, in->ds);
+	printf("3. Give friends the trust anchor of %s (their [friend] trust-anchor,\n"
+	       "   unbound's trust-anchor: \"...\"); `signpost ds` and `signpost dnskey` print it again:\n"
+	       "     ",
+	       in->zone);
+	cli_rr_print(stdout, in->ds);
+	printf("4. Enroll each device: on the device run\n"
+	       "     signpost init device --zone %s --name NAME --dir DIR \\\n"
+	       "         --signpost %s%s%s:%ld --signpost-key %s\n"
+	       "   and then the `signpost zone add` line it prints, here.\n",
+	       in->zone, a, in->address, b, in->port, b64);
+}
+
+static int init_signpost_run(const struct cli_cmd *cmd, int argc, char **argv,
+			     struct cli_ctx *ctx)
+{
+	const char *names[N_FILES + 1];
+	for (size_t i = 0; i < N_FILES; i++)
+		names[i] = files[i].name;
+	names[N_FILES] = NULL;
+	struct signpost_init in = { .name = "ns", .algorithm = "ed25519",
+			      .port = DEFAULT_TUNNEL_PORT, .dns_port = DEFAULT_DNS_PORT };
+	struct init_dir d = { 0 };
+	char *conf_path = NULL;
+	bool ok = false;
+	int ret = parse_options(cmd, argc, argv, &in);
+	if (ret != CLI_OK)
+		goto out;
+	if ((ret = init_dir_prepare(cmd, &d, in.dir, names)) != CLI_OK)
+		goto out;
+	if ((conf_path = init_path(&d, "signpost.conf")) == NULL) {
+		ret = cli_fail(cmd, "out of memory");
+		goto out;
+	}
+	/* The socket lives in DIR; a Unix socket path is at most 107 bytes. */
+	if (strlen(d.dir) + sizeof("/signpost.sock") > sizeof(((struct sockaddr_un *)0)->sun_path))
+		fprintf(stderr, "signpost %s: warning: %s/signpost.sock is too long for a Unix "
+				"socket; set control-socket to a shorter path\n", cmd->name, d.dir);
+	if ((ret = make_all(cmd, &in, conf_path)) != CLI_OK)
+		goto out;
+	for (size_t i = 0; i < N_FILES; i++)
+		if ((ret = write_one(cmd, &d, files[i].name, &in, files[i].what)) != CLI_OK)
+			goto out;
+	ok = true;
+	char real[PATH_MAX];
+	print_next_steps(&in, realpath(d.dir, real) ? real : d.dir);
+	if (fflush(stdout) != 0)
+		ret = cli_fail(cmd, "cannot write to stdout");
+out:
+	init_dir_finish(&d, ok);
+	free(conf_path);
+	sp_key_wipe(&in.node);
+	ldns_key_deep_free(in.ksk);
+	ldns_key_deep_free(in.zsk);
+	ldns_rr_free(in.ksk_rr);
+	ldns_rr_free(in.ds);
+	cli_free_secret(in.tsig_text);
+	free(in.zone_text);
+	init_conf_free(&in.conf);
+	free(in.zone);
+	return ret;
+}
+
+const struct cli_cmd cli_cmd_init_signpost = {
+	.name = "init signpost",
+	.run = init_signpost_run,
+	.summary = "create a signpost",
+	.help = "Usage: signpost init signpost --zone ZONE --dir DIR --address IP\n"
+		"                              [--port N] [--dns-port N] [--name LABEL]\n"
+		"                              [--algorithm ed25519|ecdsap256sha256]\n"
+		"\n"
+		"Creates DIR (mode 0700) holding a new signpost for ZONE:\n"
+		"  signpost.conf     the configuration (role signpost)\n"
+		"  node.key          the node's Ed25519 identity key (0600)\n"
+		"  ksk.key, zsk.key  the zone's DNSSEC key-signing and zone-signing keys, BIND\n"
+		"                    private-key files (0600)\n"
+		"  tsig.key          an HMAC-SHA256 TSIG key for `nsupdate -k` (0600)\n"
+		"  zone.db           the zone file: SOA, NS and the name server's address\n"
+		"Refuses to overwrite any existing file.  Prints the DS record to give the\n"
+		"parent zone and the trust anchor for friends.\n"
+		"\n"
+		"Options:\n"
+		"  --zone ZONE       the user's zone, e.g. alice.example.\n"
+		"  --dir DIR         folder to create the files in\n"
+		"  --address IP      public address of the signpost: DNS listens on it and the\n"
+		"                    zone's name server points at it\n"
+		"  --port N          UDP port of the tunnel socket (default 51820)\n"
+		"  --dns-port N      port of the DNS server (default 53)\n"
+		"  --name LABEL      the signpost's name in the zone (default ns)\n"
+		"  --algorithm ALG   DNSSEC algorithm: ed25519 (15, default) or\n"
+		"                    ecdsap256sha256 (13)\n"
+		"  -h, --help        show this help\n",
+};
