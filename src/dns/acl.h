@@ -32,4 +32,7 @@ void dns_acl_deinit(struct dns_acl *acl);
 /* Is this source address (port ignored; v4-mapped v6 matches v4) listed? */
 bool dns_acl_allows(const struct dns_acl *acl, const struct sockaddr *from);
 
+/* "addr#port" of a socket address for the log ("?" if unknown). */
+const char *dns_acl_addr_str(const struct sockaddr *sa, char *buf, size_t cap);
+
 #endif

@@ -10,8 +10,10 @@
  * reach the secondaries by NOTIFY like an UPDATE.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "core/log.h"
@@ -39,16 +41,16 @@ static int owner_parse(const struct dns_zone *z, const char *text, ldns_rdf **ou
 {
 	ldns_rdf *d = NULL;
 
+	if (strcmp(text, "@") == 0) {
+		*out = ldns_rdf_clone(dns_zone_origin(z));
+		return *out != NULL ? 0 : -ENOMEM;
+	}
 	if (ldns_str2rdf_dname(&d, text) != LDNS_STATUS_OK)
 		return SP_EMALFORMED;
-	if (!ldns_dname_str_absolute(text) && strcmp(text, "@") != 0) {
-		if (ldns_dname_cat(d, dns_zone_origin(z)) != LDNS_STATUS_OK) {
-			ldns_rdf_deep_free(d);
-			return SP_EMALFORMED;
-		}
-	} else if (strcmp(text, "@") == 0) {
+	if (!ldns_dname_str_absolute(text) &&
+	    ldns_dname_cat(d, dns_zone_origin(z)) != LDNS_STATUS_OK) {
 		ldns_rdf_deep_free(d);
-		d = ldns_rdf_clone(dns_zone_origin(z));
+		return SP_EMALFORMED;
 	}
 	*out = d;
 	return 0;
@@ -111,7 +113,7 @@ static int zone_add(struct dns_plane_state *p, int argc, char **argv, struct sp_
 	/* "owner ttl IN type rdata..." for ldns's parser. */
 	len = strlen(owner_text) + 32;
 	for (int j = i; j < argc; j++)
-		len += strlen(argv[j]) + 1;
+		len += strlen(argv[j]) + 3;
 	text = malloc(len);
 	if (text == NULL) {
 		free(owner_text);
@@ -119,6 +121,7 @@ static int zone_add(struct dns_plane_state *p, int argc, char **argv, struct sp_
 	}
 	int off = snprintf(text, len, "%s %ld IN", owner_text, ttl);
 	for (int j = i; j < argc && off > 0 && (size_t)off < len; j++)
+		/* RDATA may come as one word or several: join them (TXT brings its own quotes). */
 		off += snprintf(text + off, len - (size_t)off, " %s", argv[j]);
 	free(owner_text);
 	ldns_status st = ldns_rr_new_frm_str(&rr, text, CTL_DEFAULT_TTL, dns_zone_origin(p->zone),

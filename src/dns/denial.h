@@ -19,6 +19,7 @@
 #ifndef DNS_DENIAL_H
 #define DNS_DENIAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 

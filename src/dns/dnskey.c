@@ -64,7 +64,8 @@ static int key_ecdsa(struct dns_key *k, const ldns_rdf *origin, const char *text
 	ldns_status st = ldns_key_new_frm_fp(&k->lk, f);
 	fclose(f);
 	if (st != LDNS_STATUS_OK || ldns_key_algorithm(k->lk) != LDNS_SIGN_ECDSAP256SHA256) {
-		ldns_key_deep_free(k->lk);
+		if (st == LDNS_STATUS_OK)
+			ldns_key_deep_free(k->lk);
 		k->lk = NULL;
 		return SP_EKEYFORMAT;
 	}
@@ -82,6 +83,8 @@ int dns_keyset_load_text(struct dns_keyset *ks, const ldns_rdf *origin, const ch
 {
 	if (ks->n >= DNS_KEYS_MAX)
 		return SP_ELIMIT;
+	if (sodium_init() < 0)
+		return SP_ECRYPTO;
 	struct dns_key *k = &ks->key[ks->n];
 	memset(k, 0, sizeof(*k));
 	k->flags = flags;
@@ -100,7 +103,8 @@ int dns_keyset_load_text(struct dns_keyset *ks, const ldns_rdf *origin, const ch
 	if (rc != 0) {
 		sodium_memzero(k->ed_sk, sizeof(k->ed_sk));
 		ldns_rr_free(k->dnskey);
-		ldns_key_deep_free(k->lk);
+		if (k->lk)
+			ldns_key_deep_free(k->lk);
 		memset(k, 0, sizeof(*k));
 		return rc;
 	}
@@ -112,16 +116,14 @@ int dns_keyset_load_text(struct dns_keyset *ks, const ldns_rdf *origin, const ch
 int dns_keyset_load_file(struct dns_keyset *ks, const ldns_rdf *origin, const char *path,
 			 uint16_t flags)
 {
-	char *buf = sodium_malloc(KEYFILE_MAX);
-	if (buf == NULL)
-		return -ENOMEM;
-	int rc = sp_secret_file_read(path, buf, KEYFILE_MAX);
+	char buf[KEYFILE_MAX];
+	int rc = sp_secret_file_read(path, buf, sizeof(buf));
 	if (rc == 0) {
 		rc = dns_keyset_load_text(ks, origin, buf, flags);
 		if (rc != 0)
 			sp_err("%s: not a usable DNSSEC private key (%s)", path, sp_strerror(rc));
 	}
-	sodium_free(buf);	/* wipes */
+	sodium_memzero(buf, sizeof(buf));
 	return rc;
 }
 
@@ -139,7 +141,8 @@ void dns_keyset_deinit(struct dns_keyset *ks)
 	for (unsigned i = 0; i < ks->n && i < DNS_KEYS_MAX; i++) {
 		sodium_memzero(ks->key[i].ed_sk, sizeof(ks->key[i].ed_sk));
 		ldns_rr_free(ks->key[i].dnskey);
-		ldns_key_deep_free(ks->key[i].lk);
+		if (ks->key[i].lk)
+			ldns_key_deep_free(ks->key[i].lk);
 	}
 	memset(ks, 0, sizeof(*ks));
 }

@@ -103,3 +103,17 @@ int dns__msg_scan(const uint8_t *msg, size_t len, struct dns__scan *sc)
 	sc->end = off;
 	return 0;
 }
+
+int dns__reply_start(const uint8_t *req, size_t qend, uint16_t qdcount, uint8_t rcode,
+		     uint8_t *out, size_t cap, size_t *len)
+{
+	if (qend < DNS_HDR_LEN || qend > cap)
+		return SP_ETRUNC;
+	memcpy(out, req, qend);
+	out[2] = (uint8_t)(0x80 | (req[2] & 0x79) | 0x04);	/* QR, opcode, AA, RD */
+	out[3] = (uint8_t)(rcode & 0x0f);
+	dns__put16(out + 4, qdcount);
+	memset(out + 6, 0, 6);
+	*len = qend;
+	return 0;
+}

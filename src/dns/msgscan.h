@@ -48,4 +48,12 @@ struct dns__scan {
 /* Walk every section.  0 or SP_EMALFORMED (trailing bytes are allowed). */
 int dns__msg_scan(const uint8_t *msg, size_t len, struct dns__scan *sc);
 
+/*
+ * Start an answer to req: its header and question section req[0..qend)
+ * (qend = DNS_HDR_LEN with qdcount 0 for no question), QR and AA set, RD
+ * kept, rcode set, other counts 0.  0 or SP_ETRUNC.
+ */
+int dns__reply_start(const uint8_t *req, size_t qend, uint16_t qdcount, uint8_t rcode,
+		     uint8_t *out, size_t cap, size_t *len);
+
 #endif

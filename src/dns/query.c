@@ -94,12 +94,12 @@ int dns_query_parse(const uint8_t *pkt, size_t len, struct dns_query *q)
 		return 0;
 	}
 	q->qname_off = (uint16_t)w.pos;
-	/* The question name is never compressed (nothing precedes it to point to). */
-	if (w.pos >= len || pkt[w.pos] >= 0xc0) {
-		q->rcode = DNS_RC_FORMERR;
+	/* The question name is never compressed: nothing precedes it to point to. */
+	size_t n = dns_wire_name(&w, q->qname, true, &q->qname_labels);
+	if (!w.err && w.pos - q->qname_off != n) {
+		q->rcode = DNS_RC_FORMERR;	/* a pointer could only lead into the header */
 		return 0;
 	}
-	size_t n = dns_wire_name(&w, q->qname, true, &q->qname_labels);
 	q->qtype = dns_wire_u16(&w);
 	q->qclass = dns_wire_u16(&w);
 	if (w.err) {

@@ -562,6 +562,14 @@ int dns_server_start(uv_loop_t *loop, const struct dns_server_conf *conf, dns_se
 		err = udp_open(s, &ss, conf->addrs[i]);
 		if (err < 0)
 			break;
+		if (conf->port == 0) {
+			/* Tests bind port 0: TCP takes the port UDP was given. */
+			uint16_t port = htons(dns_server_port(s));
+			if (ss.ss_family == AF_INET6)
+				((struct sockaddr_in6 *)&ss)->sin6_port = port;
+			else
+				((struct sockaddr_in *)&ss)->sin_port = port;
+		}
 		err = tcp_open(s, &ss, conf->addrs[i]);
 		if (err < 0)
 			break;
@@ -599,6 +607,18 @@ void dns_server_stop(struct dns_server *s)
 	s->listeners = NULL;
 	while (s->conns != NULL)
 		conn_close(s->conns);
+}
+
+uint16_t dns_server_port(const struct dns_server *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (s->udp == NULL || getsockname(s->udp->fd, (struct sockaddr *)&ss, &sl) < 0)
+		return 0;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
 void dns_server_stats(const struct dns_server *s, struct dns_server_stats *st)

@@ -78,6 +78,9 @@ void dns_server_set_limits(struct dns_server *s, const struct dns_server_conf *c
 /* Close every socket and connection; frees in close callbacks.  NULL is fine. */
 void dns_server_stop(struct dns_server *s);
 
+/* The port the server listens on (useful after binding port 0 in tests); 0 if none. */
+uint16_t dns_server_port(const struct dns_server *s);
+
 /* Current counters. */
 void dns_server_stats(const struct dns_server *s, struct dns_server_stats *st);
 

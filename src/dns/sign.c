@@ -183,11 +183,12 @@ int dns_sign_rrset(const struct dns_key *key, const ldns_rr_list *rrset, time_t 
 		goto out;
 
 	/* Parse the RDATA we wrote back into an ldns RR. */
-	ldns_rr *sig = ldns_rr_new_frm_type(LDNS_RR_TYPE_RRSIG);
+	ldns_rr *sig = ldns_rr_new();
 	if (sig == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
+	ldns_rr_set_type(sig, LDNS_RR_TYPE_RRSIG);
 	ldns_rr_set_owner(sig, ldns_rdf_clone(ldns_rr_owner(first)));
 	ldns_rr_set_ttl(sig, ldns_rr_ttl(first));
 	ldns_rr_set_class(sig, LDNS_RR_CLASS_IN);

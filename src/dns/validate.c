@@ -250,7 +250,10 @@ int dns_anchor_parse(const char *zone, const char *text, struct dns_anchor **out
 		size_t l = strlen(tok);
 		while (l > 0 && (tok[l - 1] == ' ' || tok[l - 1] == '\t' || tok[l - 1] == '\r'))
 			tok[--l] = '\0';
-		if (l == 0)
+		/* A piece that does not start with an absolute owner name is a
+		 * comment, such as the ";{id = ...}" ldns prints after a DNSKEY. */
+		size_t first = strcspn(tok, " \t");
+		if (l == 0 || first == 0 || tok[first - 1] != '.')
 			continue;
 		rc = anchor_add(ta, tok, err, errlen);
 		if (rc != 0)

@@ -67,7 +67,8 @@ struct dns_keyset {
 /*
  * Parse an anchor for zone (text, e.g. "alice.example.") from text: one or
  * more DS or DNSKEY records in presentation format, separated by newlines or
- * ';'.  Every owner must be the zone.  On error returns SP_EMALFORMED and
+ * ';' (a piece that does not start with an absolute name, such as ldns's
+ * ";{id = ...}" key comment, is a comment).  Every owner must be the zone.  On error returns SP_EMALFORMED and
  * writes a message to err.  *out is owned by the caller.
  */
 int dns_anchor_parse(const char *zone, const char *text, struct dns_anchor **out,

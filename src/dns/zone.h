@@ -69,6 +69,8 @@ const ldns_rdf *dns_zone_origin(const struct dns_zone *z);
 /* Origin as lowercase uncompressed wire name. */
 const uint8_t *dns_zone_origin_wire(const struct dns_zone *z);
 uint32_t dns_zone_serial(const struct dns_zone *z);
+/* The current SOA RR (borrowed: valid until the next change), NULL before loading. */
+const ldns_rr *dns_zone_soa(const struct dns_zone *z);
 const struct dns_keyset *dns_zone_keys(const struct dns_zone *z);
 /* Is the wire name (any case) at or below the origin? */
 bool dns_zone_contains(const struct dns_zone *z, const uint8_t *name);
@@ -91,7 +93,7 @@ void dns_changeset_free(struct dns_changeset *cs);
 int dns_changeset_add(struct dns_changeset *cs, ldns_rr *rr) SP_MUST_CHECK;
 /* Delete the RR with this owner, type and RDATA (TTL ignored). */
 int dns_changeset_del_rr(struct dns_changeset *cs, ldns_rr *rr) SP_MUST_CHECK;
-/* Delete the RRset owner/type, or every RRset at owner when type is ANY (255). */
+/* Delete the RRset owner/type, or every RRset at owner when type is ANY (255) or 0. */
 int dns_changeset_del_rrset(struct dns_changeset *cs, ldns_rdf *owner, ldns_rr_type type)
 	SP_MUST_CHECK;
 size_t dns_changeset_count(const struct dns_changeset *cs);

@@ -15,15 +15,16 @@
 #include <string.h>
 #include <sys/socket.h>
 
+/* What a lookup reads comes first, within one 64-byte cache line. */
 struct tun__aip_node {
 	uint64_t key[2];		/* prefix, masked to cidr */
 	uint64_t mask[2];
 	struct tun__aip_node *child[2];
-	struct tun__aip_node *parent;
-	struct tun__aip_node *prev, *next;	/* entry list, only while peer != NULL */
 	void *peer;
 	uint8_t cidr;
 	uint8_t maxbits;		/* 32 or 128 */
+	struct tun__aip_node *parent;
+	struct tun__aip_node *prev, *next;	/* entry list, only while peer != NULL */
 };
 
 static uint64_t load_be64(const uint8_t *p)
@@ -68,7 +69,7 @@ static inline int node_matches(const struct tun__aip_node *n, const uint64_t k[2
 /* Bit number i (0 = most significant) of a key; i < 128. */
 static inline unsigned bit_at(const uint64_t k[2], unsigned i)
 {
-	return i < 64 ? (unsigned)(k[0] >> (63 - i)) & 1 : (unsigned)(k[1] >> (127 - i)) & 1;
+	return (unsigned)(k[i >> 6] >> (63 - (i & 63))) & 1;
 }
 
 static unsigned common_bits(const uint64_t a[2], const uint64_t b[2])
@@ -84,9 +85,10 @@ static unsigned common_bits(const uint64_t a[2], const uint64_t b[2])
 
 static struct tun__aip_node *node_new(const uint64_t k[2], unsigned cidr, unsigned maxbits)
 {
-	struct tun__aip_node *n = calloc(1, sizeof(*n));
+	struct tun__aip_node *n = aligned_alloc(64, (sizeof(*n) + 63) & ~(size_t)63);
 	if (n == NULL)
 		return NULL;
+	memset(n, 0, sizeof(*n));
 	mask_for(n->mask, cidr);
 	n->key[0] = k[0] & n->mask[0];
 	n->key[1] = k[1] & n->mask[1];
@@ -384,4 +386,45 @@ size_t tun_aip_count(const struct tun_aip *t, const void *peer)
 	for (const struct tun__aip_node *n = t->head; n != NULL; n = n->next)
 		c += n->peer == peer;
 	return c;
+}
+
+/* Invariants below n; adds the nodes that carry a peer to *entries. */
+static int check_node(const struct tun__aip_node *n, const struct tun__aip_node *parent,
+		      unsigned maxbits, size_t *entries)
+{
+	if (n->parent != parent || n->maxbits != maxbits || n->cidr > maxbits)
+		return SP_ESTATE;
+	uint64_t m[2];
+	mask_for(m, n->cidr);
+	if (m[0] != n->mask[0] || m[1] != n->mask[1] || (n->key[0] & ~m[0]) != 0 ||
+	    (n->key[1] & ~m[1]) != 0)
+		return SP_ESTATE;
+	if (parent != NULL) {
+		if (n->cidr <= parent->cidr || !node_matches(parent, n->key) ||
+		    parent->child[bit_at(n->key, parent->cidr)] != n)
+			return SP_ESTATE;
+	}
+	if (n->peer == NULL && (n->child[0] == NULL || n->child[1] == NULL))
+		return SP_ESTATE;
+	*entries += n->peer != NULL;
+	for (int b = 0; b < 2; b++) {
+		if (n->child[b] != NULL && check_node(n->child[b], n, maxbits, entries) != 0)
+			return SP_ESTATE;
+	}
+	return 0;
+}
+
+int tun__aip_check(const struct tun_aip *t)
+{
+	size_t entries = 0, listed = 0;
+	if ((t->root4 != NULL && check_node(t->root4, NULL, 32, &entries) != 0) ||
+	    (t->root6 != NULL && check_node(t->root6, NULL, 128, &entries) != 0))
+		return SP_ESTATE;
+	for (const struct tun__aip_node *n = t->head; n != NULL; n = n->next) {
+		if (n->peer == NULL || (n->next != NULL && n->next->prev != n) || ++listed > entries)
+			return SP_ESTATE;
+	}
+	if (t->head != NULL && t->head->prev != NULL)
+		return SP_ESTATE;
+	return listed == entries && entries == t->count ? 0 : SP_ESTATE;
 }

@@ -86,4 +86,10 @@ int tun_aip_walk_peer(const struct tun_aip *t, const void *peer, tun_aip_walk_cb
 /* Number of prefixes owned by peer (by all peers when NULL). */
 size_t tun_aip_count(const struct tun_aip *t, const void *peer);
 
+/*
+ * For tests: check the trie's invariants (links, ordering, masking, no
+ * useless bare node, entry list and count agree).  0, or SP_ESTATE.
+ */
+int tun__aip_check(const struct tun_aip *t);
+
 #endif

@@ -399,7 +399,7 @@ int tun_noise_create_response(struct tun_noise_handshake *hs, struct tun_msg_res
 	if (err != 0)
 		goto out;
 	/* {} */
-	seal(msg->encrypted_nothing, NULL, 0, key, h);
+	seal(msg->encrypted_nothing, (const uint8_t *)"", 0, key, h);
 	err = mix_hash(h, msg->encrypted_nothing, sizeof(msg->encrypted_nothing));
 	if (err != 0)
 		goto out;
@@ -445,7 +445,8 @@ int tun_noise_consume_response(struct tun_noise_handshake *hs, const uint8_t *ms
 		goto out;
 	}
 	/* {} */
-	err = open_sealed(NULL, m.encrypted_nothing, sizeof(m.encrypted_nothing), key, h);
+	uint8_t nothing[1];
+	err = open_sealed(nothing, m.encrypted_nothing, sizeof(m.encrypted_nothing), key, h);
 	if (err == 0)
 		err = mix_hash(h, m.encrypted_nothing, sizeof(m.encrypted_nothing));
 	if (err != 0)
@@ -496,4 +497,13 @@ out:
 	sodium_memzero(t1, sizeof(t1));
 	sodium_memzero(t2, sizeof(t2));
 	return err;
+}
+
+void tun_tai64n(uint8_t out[TUN_TIMESTAMP_LEN], const struct timespec *wall)
+{
+	/* TAI64 label 2^62 + 10 (TAI-UTC offset as wireguard uses it) + Unix seconds. */
+	uint64_t secs = htobe64(UINT64_C(0x400000000000000a) + (uint64_t)wall->tv_sec);
+	uint32_t nsec = htobe32((uint32_t)wall->tv_nsec & ~UINT32_C(0xffffff));
+	memcpy(out, &secs, 8);
+	memcpy(out + 8, &nsec, 4);
 }

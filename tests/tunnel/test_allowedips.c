@@ -103,6 +103,7 @@ static void test_default_routes(void **state)
 	assert_int_equal(rem(&t, "::", 0, NULL), 0);
 	assert_null(look(&t, "2001:db8::1"));
 	assert_ptr_equal(look(&t, "1.2.3.4"), &P1);
+	assert_int_equal(tun__aip_check(&t), 0);
 	tun_aip_deinit(&t);
 }
 
@@ -127,6 +128,7 @@ static void test_move_and_remove_peer(void **state)
 	assert_int_equal(tun_aip_count(&t, NULL), 0);
 	assert_null(t.root4);
 	assert_null(t.root6);
+	assert_int_equal(tun__aip_check(&t), 0);
 	tun_aip_deinit(&t);
 }
 
@@ -206,6 +208,26 @@ static void test_walk(void **state)
 	struct walk_ctx s = { .stop_after = 1 };
 	assert_int_equal(tun_aip_walk_peer(&t, &P1, walk_cb, &s), 7);
 	assert_int_equal(s.n, 1);
+	tun_aip_deinit(&t);
+}
+
+static void test_limit(void **state)
+{
+	struct tun_aip t;
+	tun_aip_init(&t);
+	for (uint32_t i = 0; i < TUN_AIP_MAX_ENTRIES; i++) {
+		uint8_t a[4] = { 10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
+		assert_int_equal(tun_aip_insert(&t, AF_INET, a, 32, &P1), 0);
+	}
+	uint8_t extra[16] = { 0xfd };
+	assert_int_equal(tun_aip_insert(&t, AF_INET6, extra, 64, &P2), SP_ELIMIT);
+	/* Moving an existing prefix allocates nothing and stays allowed. */
+	uint8_t first[4] = { 10, 0, 0, 0 };
+	assert_int_equal(tun_aip_insert(&t, AF_INET, first, 32, &P2), 0);
+	assert_int_equal(tun_aip_count(&t, &P2), 1);
+	assert_int_equal(tun__aip_check(&t), 0);
+	assert_int_equal(tun_aip_remove_peer(&t, &P1), TUN_AIP_MAX_ENTRIES - 1);
+	assert_int_equal(tun_aip_insert(&t, AF_INET6, extra, 64, &P2), 0);
 	tun_aip_deinit(&t);
 }
 
@@ -304,6 +326,7 @@ static void test_random_vs_reference(void **state)
 				}
 			assert_int_equal(tun_aip_remove_peer(&t, peer), expect);
 		}
+		assert_int_equal(tun__aip_check(&t), 0);
 	}
 	size_t live = 0;
 	for (size_t i = 0; i < nref; i++)
@@ -347,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_bad_args),
 		cmocka_unit_test(test_packets),
 		cmocka_unit_test(test_walk),
+		cmocka_unit_test(test_limit),
 		cmocka_unit_test(test_random_vs_reference),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,6 +22,8 @@
 #define CLI_DEFAULT_CONFIG "/etc/signpost/signpost.conf"
 
 enum { CLI_OK = 0, CLI_ERR = 1, CLI_USAGE = 2 };
+/* Internal: a helper already did all there was to do (printed --help); exit 0. */
+#define CLI_DONE 3
 
 /* Global options, parsed before the command word. */
 struct cli_ctx {
@@ -104,6 +106,9 @@ ldns_rr *cli_dnssec_dnskey(const ldns_key *key);
 /* The SHA-256 DS of a DNSKEY RR; NULL on failure. */
 ldns_rr *cli_dnssec_ds(const ldns_rr *dnskey);
 
+/* rr as one presentation-format line, single spaces, no comment, no newline; free() it. */
+char *cli_rr_str(const ldns_rr *rr);
+
 /* Print rr as one presentation-format line, without ldns's comments. */
 void cli_rr_print(FILE *f, const ldns_rr *rr);
 
@@ -112,6 +117,9 @@ void cli_rdata_print(FILE *f, const ldns_rr *rr, size_t first);
 
 /* Text of a BIND key file holding a fresh random HMAC-SHA256 TSIG key; wipe and free it. */
 char *cli_tsig_key_text(const char *key_name);
+
+/* ldns_key_deep_free that accepts NULL. */
+void cli_dnssec_key_free(ldns_key *key);
 
 /* Wipe and free a string that held a secret (NULL ok). */
 void cli_free_secret(char *s);

@@ -77,7 +77,7 @@ const struct cli_cmd cli_cmd_zone = {
 	.name = "zone",
 	.run = ctl_run,
 	.summary = "show or change the records of the running signpost's zone",
-	.help = "Usage: signpost [-c FILE] zone add NAME TYPE RDATA...\n"
+	.help = "Usage: signpost [-c FILE] zone add NAME [TTL] [IN] TYPE RDATA...\n"
 		"       signpost [-c FILE] zone del NAME [TYPE]\n"
 		"       signpost [-c FILE] zone show\n"
 		"\n"
@@ -85,7 +85,8 @@ const struct cli_cmd cli_cmd_zone = {
 		"control-socket of its configuration FILE).  Every change bumps the SOA serial,\n"
 		"is signed at once and is sent to the secondaries by NOTIFY.\n"
 		"\n"
-		"  add NAME TYPE RDATA  add a record, e.g. to enroll a device:\n"
+		"  add NAME [TTL] TYPE RDATA\n"
+		"                       add a record, e.g. to enroll a device:\n"
 		"                       zone add laptop.alice.example. DNSKEY \"0 3 15 KEY\"\n"
 		"  del NAME [TYPE]      delete the records of NAME (only TYPE if given)\n"
 		"  show                 print the zone\n"

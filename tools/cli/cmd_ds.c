@@ -87,7 +87,7 @@ static int anchor_run(const struct cli_cmd *cmd, int argc, char **argv, struct c
 out:
 	ldns_rr_free(dsrr);
 	ldns_rr_free(dnskey);
-	ldns_key_deep_free(ksk);
+	cli_dnssec_key_free(ksk);
 	sp_config_free(cfg);
 	return ret;
 }

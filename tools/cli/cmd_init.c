@@ -139,12 +139,15 @@ void init_conf_comment(struct init_conf *c, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	if (*fmt) {
-		fputs("# ", c->f);
-		vfprintf(c->f, fmt, ap);
-	}
+	fputs("# ", c->f);
+	vfprintf(c->f, fmt, ap);
 	fputc('\n', c->f);
 	va_end(ap);
+}
+
+void init_conf_blank(struct init_conf *c)
+{
+	fputc('\n', c->f);
 }
 
 static const struct sp_section_schema *find_section(const char *name)

@@ -42,6 +42,12 @@ int cli_dnssec_key_new(int algorithm, const char *zone, uint16_t flags, ldns_key
 	return 0;
 }
 
+void cli_dnssec_key_free(ldns_key *key)
+{
+	if (key != NULL)
+		ldns_key_deep_free(key);
+}
+
 void cli_free_secret(char *s)
 {
 	if (s == NULL)
@@ -75,6 +81,8 @@ int cli_dnssec_key_load(const char *path, const char *zone, uint16_t flags, ldns
 	ldns_status st = LDNS_STATUS_MEM_ERR;
 	FILE *f = fmemopen(buf, strlen(buf), "r");
 	if (f != NULL) {
+		/* Unbuffered: no stdio copy of the secret outlives fclose. */
+		setvbuf(f, NULL, _IONBF, 0);
 		st = ldns_key_new_frm_fp_l(&k, f, &line);
 		fclose(f);
 	}
@@ -109,13 +117,26 @@ ldns_rr *cli_dnssec_ds(const ldns_rr *dnskey)
 	return ldns_key_rr2ds(dnskey, LDNS_SHA256);
 }
 
-void cli_rr_print(FILE *f, const ldns_rr *rr)
+char *cli_rr_str(const ldns_rr *rr)
 {
 	char *s = ldns_rr2str_fmt(ldns_output_format_nocomments, rr);
 	if (s == NULL)
-		return;
-	/* ldns separates fields with tabs and ends with a newline. */
-	fputs(s, f);
+		return NULL;
+	/* ldns separates fields with tabs: spaces paste better into config files. */
+	for (char *p = s; *p; p++)
+		if (*p == '\t')
+			*p = ' ';
+	size_t n = strlen(s);
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
+		s[--n] = '\0';
+	return s;
+}
+
+void cli_rr_print(FILE *f, const ldns_rr *rr)
+{
+	char *s = cli_rr_str(rr);
+	if (s != NULL)
+		fprintf(f, "%s\n", s);
 	free(s);
 }
 

@@ -54,7 +54,9 @@ struct init_conf {
 };
 
 int init_conf_begin(struct init_conf *c) SP_MUST_CHECK;
-/* A free comment line ("# text"), or a blank line for text == "". */
+/* A blank line. */
+void init_conf_blank(struct init_conf *c);
+/* A free comment line ("# text"). */
 void init_conf_comment(struct init_conf *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* "[name]" with the section's help as a comment. */

@@ -58,7 +58,7 @@ static int parse_options(const struct cli_cmd *cmd, int argc, char **argv, struc
 	while ((c = cli_getopt(cmd, argc, argv, opts, &done)) != -1) {
 		switch (c) {
 		case 0:
-			return done;
+			return done == CLI_OK ? CLI_DONE : done;
 		case O_ZONE: zone = optarg; break;
 		case O_DIR: in->dir = optarg; break;
 		case O_ADDRESS: in->address = optarg; break;
@@ -129,7 +129,8 @@ static bool zone_text_ok(const char *text)
 	ldns_zone *z = NULL;
 	ldns_status st = ldns_zone_new_frm_fp(&z, f, NULL, ZONE_TTL, LDNS_RR_CLASS_IN);
 	fclose(f);
-	ldns_zone_deep_free(z);
+	if (z != NULL)
+		ldns_zone_deep_free(z);
 	return st == LDNS_STATUS_OK;
 }
 
@@ -156,7 +157,7 @@ static int conf_text(struct signpost_init *in, const char *conf_path)
 	init_conf_opt(c, "zsk-file", true, "zsk.key");
 	init_conf_opt(c, "algorithm", true, "%s", in->algorithm);
 	init_conf_opt(c, "tsig-key-file", true, "tsig.key");
-	init_conf_comment(c, "");
+	init_conf_blank(c);
 	init_conf_comment(c, "A secondary name server that may transfer the zone (repeat for more):");
 	init_conf_comment(c, "[secondary]");
 	init_conf_comment(c, "address = 192.0.2.53");
@@ -241,6 +242,10 @@ static void print_next_steps(const struct signpost_init *in, const char *dir)
 	sp_key_to_b64(in->node.ed_pk, b64);
 	sp_key_to_b64(in->node.x_pk, wg);
 	const char *a = in->family == AF_INET6 ? "[" : "", *b = in->family == AF_INET6 ? "]" : "";
+	/* --port 0 lets the daemon pick: the user looks it up in `signpost status`. */
+	char port[16] = "PORT";
+	if (in->port != 0)
+		snprintf(port, sizeof(port), "%ld", in->port);
 
 	printf("Created the signpost of %s in %s:\n"
 	       "  signpost.conf      configuration\n"
@@ -275,9 +280,14 @@ static void print_next_steps(const struct signpost_init *in, const char *dir)
 	cli_rr_print(stdout, in->ds);
 	printf("4. Enroll each device: on the device run\n"
 	       "     signpost init device --zone %s --name NAME --dir DIR \\\n"
-	       "         --signpost %s%s%s:%ld --signpost-key %s\n"
+	       "         --signpost %s%s%s:%s --signpost-key %s \\\n"
+	       "         --signpost-dns %s%s%s:%ld --trust-anchor \"",
+	       in->zone, a, in->address, b, port, b64, a, in->address, b, in->dns_port);
+	char *ds = cli_rr_str(in->ds);
+	printf("%s\"\n"
 	       "   and then the `signpost zone add` line it prints, here.\n",
-	       in->zone, a, in->address, b, in->port, b64);
+	       ds ? ds : "");
+	free(ds);
 }
 
 static int init_signpost_run(const struct cli_cmd *cmd, int argc, char **argv,
@@ -293,8 +303,11 @@ static int init_signpost_run(const struct cli_cmd *cmd, int argc, char **argv,
 	char *conf_path = NULL;
 	bool ok = false;
 	int ret = parse_options(cmd, argc, argv, &in);
-	if (ret != CLI_OK)
+	if (ret != CLI_OK) {
+		if (ret == CLI_DONE)
+			ret = CLI_OK;
 		goto out;
+	}
 	if ((ret = init_dir_prepare(cmd, &d, in.dir, names)) != CLI_OK)
 		goto out;
 	if ((conf_path = init_path(&d, "signpost.conf")) == NULL) {
@@ -319,8 +332,8 @@ out:
 	init_dir_finish(&d, ok);
 	free(conf_path);
 	sp_key_wipe(&in.node);
-	ldns_key_deep_free(in.ksk);
-	ldns_key_deep_free(in.zsk);
+	cli_dnssec_key_free(in.ksk);
+	cli_dnssec_key_free(in.zsk);
 	ldns_rr_free(in.ksk_rr);
 	ldns_rr_free(in.ds);
 	cli_free_secret(in.tsig_text);

@@ -174,13 +174,27 @@ static int bound_socket(int family, int type, unsigned port, int share)
 	return fd;
 }
 
+/*
+ * Answer from the address the datagram was sent to, not the interface's first address, so
+ * that a host with several addresses (lab_add_addr) answers correctly.  A dual-stack socket
+ * reports IPv4 destinations through IP_PKTINFO and IPv6 ones through IPV6_PKTINFO; the same
+ * control message, sent back, picks the source address.
+ */
 static void serve_udp(int fd)
 {
 	char buf[PROBE_BUF + 1], addr[INET6_ADDRSTRLEN], reply[INET6_ADDRSTRLEN + 8];
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} in, out;
 	struct sockaddr_storage from;
-	socklen_t flen = sizeof(from);
+	struct iovec iov = { .iov_base = buf, .iov_len = PROBE_BUF };
+	struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
+			      .msg_iovlen = 1, .msg_control = in.buf, .msg_controllen = sizeof(in.buf) };
+	struct cmsghdr *c;
+	size_t outlen = 0;
 	unsigned port;
-	ssize_t n = recvfrom(fd, buf, PROBE_BUF, MSG_DONTWAIT, (struct sockaddr *)&from, &flen);
+	ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
 
 	if (n < 0)
 		return;
@@ -188,7 +202,41 @@ static void serve_udp(int fd)
 	format_endpoint(&from, addr, sizeof(addr), &port);
 	printf("udp %s %u %s\n", addr, port, buf);
 	snprintf(reply, sizeof(reply), "%s %u", addr, port);
-	sendto(fd, reply, strlen(reply), 0, (struct sockaddr *)&from, flen);
+
+	memset(&out, 0, sizeof(out));
+	for (c = CMSG_FIRSTHDR(&msg); c && outlen == 0; c = CMSG_NXTHDR(&msg, c)) {
+		struct cmsghdr *o = (struct cmsghdr *)out.buf;
+
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			pi.ipi_spec_dst = pi.ipi_addr;
+			pi.ipi_ifindex = 0;
+			o->cmsg_level = IPPROTO_IP;
+			o->cmsg_type = IP_PKTINFO;
+			o->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(o), &pi, sizeof(pi));
+			outlen = CMSG_SPACE(sizeof(pi));
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			pi.ipi6_ifindex = 0;
+			o->cmsg_level = IPPROTO_IPV6;
+			o->cmsg_type = IPV6_PKTINFO;
+			o->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(o), &pi, sizeof(pi));
+			outlen = CMSG_SPACE(sizeof(pi));
+		}
+	}
+	iov.iov_base = reply;
+	iov.iov_len = strlen(reply);
+	msg.msg_control = outlen ? out.buf : NULL;
+	msg.msg_controllen = outlen;
+	msg.msg_flags = 0;
+	if (sendmsg(fd, &msg, 0) < 0)
+		perror("udpprobe serve: reply");
 }
 
 static void serve_tcp(int lfd)
@@ -228,6 +276,13 @@ static int cmd_serve(int argc, char **argv)
 	if (pfd[0].fd < 0 || pfd[1].fd < 0 || listen(pfd[1].fd, 16) < 0) {
 		perror("udpprobe serve: bind");
 		return 1;
+	}
+	{
+		int one = 1;
+
+		setsockopt(pfd[0].fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+		if (family == AF_INET6)
+			setsockopt(pfd[0].fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
 	}
 	pfd[0].events = pfd[1].events = POLLIN;
 	printf("ready\n");

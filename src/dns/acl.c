@@ -1,0 +1,115 @@
+/* acl.c - the [secondary] sections as an address list. */
+#include "dns/acl.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int parse_addr(const char *text, uint16_t port, struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct sockaddr_in *in4 = (struct sockaddr_in *)out;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
+	if (inet_pton(AF_INET, text, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons(port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		return 0;
+	}
+	return SP_ECONFIG;
+}
+
+int dns_acl_init(struct dns_acl *acl, const struct sp_config *cfg)
+{
+	memset(acl, 0, sizeof(*acl));
+	size_t n = 0;
+	const struct sp_config_section *s = NULL;
+	while ((s = sp_config_next(cfg, "secondary", s)) != NULL)
+		n++;
+	if (n == 0)
+		return 0;
+	acl->v = calloc(n, sizeof(*acl->v));
+	if (acl->v == NULL)
+		return -ENOMEM;
+	s = NULL;
+	while ((s = sp_config_next(cfg, "secondary", s)) != NULL) {
+		struct dns_acl_entry *e = &acl->v[acl->n];
+		const char *addr = sp_cfg_str(s, "address");
+		if (addr == NULL ||
+		    parse_addr(addr, (uint16_t)sp_cfg_int(s, "port"), &e->addr) != 0) {
+			sp_config_error(cfg, s, "address", "not an IP address");
+			dns_acl_deinit(acl);
+			return SP_ECONFIG;
+		}
+		e->notify = sp_cfg_bool(s, "notify");
+		acl->n++;
+	}
+	return 0;
+}
+
+void dns_acl_deinit(struct dns_acl *acl)
+{
+	free(acl->v);
+	acl->v = NULL;
+	acl->n = 0;
+}
+
+/* The IPv4 address inside sa (plain or v4-mapped v6), or false. */
+static bool as_v4(const struct sockaddr *sa, struct in_addr *out)
+{
+	if (sa->sa_family == AF_INET) {
+		*out = ((const struct sockaddr_in *)sa)->sin_addr;
+		return true;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(a)) {
+			memcpy(&out->s_addr, a->s6_addr + 12, 4);
+			return true;
+		}
+	}
+	return false;
+}
+
+bool dns_acl_allows(const struct dns_acl *acl, const struct sockaddr *from)
+{
+	if (from == NULL)
+		return false;
+	struct in_addr f4, e4;
+	bool from_v4 = as_v4(from, &f4);
+	for (size_t i = 0; i < acl->n; i++) {
+		const struct sockaddr *e = (const struct sockaddr *)&acl->v[i].addr;
+		if (from_v4) {
+			if (as_v4(e, &e4) && e4.s_addr == f4.s_addr)
+				return true;
+		} else if (from->sa_family == AF_INET6 && e->sa_family == AF_INET6 &&
+			   memcmp(&((const struct sockaddr_in6 *)from)->sin6_addr,
+				  &((const struct sockaddr_in6 *)e)->sin6_addr,
+				  sizeof(struct in6_addr)) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *dns_acl_addr_str(const struct sockaddr *sa, char *buf, size_t cap)
+{
+	char host[INET6_ADDRSTRLEN] = "?", port[8] = "0";
+	if (sa != NULL && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
+		socklen_t sl = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+							 : sizeof(struct sockaddr_in6);
+		if (getnameinfo(sa, sl, host, sizeof(host), port, sizeof(port),
+				NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+			snprintf(host, sizeof(host), "?");
+	}
+	snprintf(buf, cap, "%s#%s", host, port);
+	return buf;
+}

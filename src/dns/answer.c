@@ -1,0 +1,460 @@
+/*
+ * answer.c - building responses, the prebuilt-answer cache, and the
+ * UDP size limit / TC handling.
+ */
+#include "dns/answer.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "dns/zone_impl.h"
+
+#define TYPE_OPT 41
+#define OPT_LEN 11		/* root, type, class, TTL, RDLENGTH 0 */
+#define KF_DO 1
+#define KF_EDNS 2
+#define KF_CO 4
+
+/* ---- the answer cache --------------------------------------------------- */
+
+static uint32_t acache_hash(const struct dns_zone *z, const uint8_t *qname, size_t qlen,
+			    uint16_t qtype, uint8_t kf)
+{
+	uint8_t in[DNS_NAME_MAXLEN + 3], out[crypto_shorthash_BYTES];
+	memcpy(in, qname, qlen);
+	in[qlen] = (uint8_t)(qtype >> 8);
+	in[qlen + 1] = (uint8_t)qtype;
+	in[qlen + 2] = kf;
+	crypto_shorthash(out, in, qlen + 3, z->acache_key);
+	uint32_t h;
+	memcpy(&h, out, sizeof(h));
+	return h;
+}
+
+void dns__acache_flush(struct dns_zone *z)
+{
+	if (z->acache == NULL)
+		return;
+	for (size_t i = 0; i < DNS_ANSWER_CACHE_SLOTS; i++) {
+		free(z->acache[i]);
+		z->acache[i] = NULL;
+	}
+}
+
+static const struct dns__acache_entry *acache_get(const struct dns_zone *z, uint32_t h,
+						  const struct dns_query *q, uint8_t kf)
+{
+	if (z->acache == NULL)
+		return NULL;
+	const struct dns__acache_entry *e = z->acache[h % DNS_ANSWER_CACHE_SLOTS];
+	if (e && e->hash == h && e->qtype == q->qtype && e->kflags == kf &&
+	    e->qname_len == q->qname_len && memcmp(e->qname, q->qname, q->qname_len) == 0)
+		return e;
+	return NULL;
+}
+
+static void acache_put(struct dns_zone *z, uint32_t h, const struct dns_query *q, uint8_t kf,
+		       const uint8_t *wire, size_t len)
+{
+	if (z->acache == NULL) {
+		z->acache = calloc(DNS_ANSWER_CACHE_SLOTS, sizeof(*z->acache));
+		if (z->acache == NULL)
+			return;
+	}
+	struct dns__acache_entry *e = malloc(sizeof(*e) + len);
+	if (e == NULL)
+		return;
+	e->hash = h;
+	e->qtype = q->qtype;
+	e->kflags = kf;
+	e->qname_len = q->qname_len;
+	memcpy(e->qname, q->qname, q->qname_len);
+	e->len = (uint16_t)len;
+	memcpy(e->wire, wire, len);
+	size_t slot = h % DNS_ANSWER_CACHE_SLOTS;
+	free(z->acache[slot]);	/* a collision replaces the older answer */
+	z->acache[slot] = e;
+}
+
+/* ---- response writing ---------------------------------------------------- */
+
+struct resp {
+	struct dns_wbuf b;
+	const uint8_t *qname;	/* lowercase, written at offset 12 */
+	uint16_t an, ns, ar;
+	ldns_buffer *rd;	/* scratch for RDATA */
+};
+
+/* Write name, compressed against the qname's suffixes in the question. */
+static void put_name(struct resp *r, const uint8_t *name)
+{
+	size_t qoff[128], nq = 0;
+	for (size_t p = 0; r->qname[p] && nq < 128; p += 1u + r->qname[p])
+		qoff[nq++] = p;
+	qoff[nq++] = dns_name_len(r->qname) - 1;	/* the root */
+	for (size_t p = 0;; p += 1u + name[p]) {
+		for (size_t k = 0; k + 1 < nq; k++)
+			if (dns_name_equal(name + p, r->qname + qoff[k])) {
+				dns_wbuf_bytes(&r->b, name, p);
+				dns_wbuf_u16(&r->b, (uint16_t)(0xc000 | (DNS_HEADER_LEN + qoff[k])));
+				return;
+			}
+		if (name[p] == 0 || p >= DNS_NAME_MAXLEN)
+			break;
+	}
+	dns_wbuf_bytes(&r->b, name, dns_name_len(name));
+}
+
+static void put_rr(struct resp *r, const ldns_rr *rr, uint32_t ttl)
+{
+	ldns_buffer_clear(r->rd);
+	if (ldns_rr_rdata2buffer_wire(r->rd, rr) != LDNS_STATUS_OK ||
+	    ldns_buffer_position(r->rd) > 65535) {
+		r->b.err = SP_ELDNS;
+		return;
+	}
+	uint8_t owner[DNS_NAME_MAXLEN];
+	const ldns_rdf *o = ldns_rr_owner(rr);
+	memcpy(owner, ldns_rdf_data(o), ldns_rdf_size(o));
+	dns_name_lower(owner);
+	put_name(r, owner);
+	dns_wbuf_u16(&r->b, ldns_rr_get_type(rr));
+	dns_wbuf_u16(&r->b, LDNS_RR_CLASS_IN);
+	dns_wbuf_u32(&r->b, ttl);
+	dns_wbuf_u16(&r->b, (uint16_t)ldns_buffer_position(r->rd));
+	dns_wbuf_bytes(&r->b, ldns_buffer_begin(r->rd), ldns_buffer_position(r->rd));
+}
+
+static void put_rrset(struct resp *r, const struct dns__rrset *s, bool dnssec, uint16_t *count,
+		      const uint32_t *ttl_override)
+{
+	for (size_t i = 0; i < ldns_rr_list_rr_count(s->rrs); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(s->rrs, i);
+		put_rr(r, rr, ttl_override ? *ttl_override : ldns_rr_ttl(rr));
+		(*count)++;
+	}
+	if (!dnssec)
+		return;
+	for (unsigned k = 0; k < s->nsig; k++) {
+		const ldns_rr *sig = s->sigs[k];
+		put_rr(r, sig, ttl_override ? *ttl_override : ldns_rr_ttl(sig));
+		(*count)++;
+	}
+}
+
+static void put_opt(struct resp *r, uint16_t payload, uint8_t ext_rcode, uint16_t eflags)
+{
+	dns_wbuf_u8(&r->b, 0);
+	dns_wbuf_u16(&r->b, TYPE_OPT);
+	dns_wbuf_u16(&r->b, payload);
+	dns_wbuf_u32(&r->b, (uint32_t)ext_rcode << 24 | eflags);
+	dns_wbuf_u16(&r->b, 0);
+	r->ar++;
+}
+
+static void put_header(struct dns_wbuf *b, const struct dns_query *q, uint16_t flags)
+{
+	dns_wbuf_u16(b, q->id);
+	dns_wbuf_u16(b, flags);
+	dns_wbuf_u16(b, q->has_question ? 1 : 0);
+	dns_wbuf_u16(b, 0);
+	dns_wbuf_u16(b, 0);
+	dns_wbuf_u16(b, 0);
+}
+
+int dns_answer_error(const struct dns_query *q, uint8_t rcode, uint16_t udp_payload,
+		     uint8_t *out, size_t cap, size_t *len)
+{
+	struct resp r = { .qname = q->qname };
+	dns_wbuf_init(&r.b, out, cap);
+	uint16_t flags = DNS_FLAG_QR | (uint16_t)(q->opcode << 11) |
+			 (q->flags & (DNS_FLAG_RD | DNS_FLAG_CD)) | (rcode & 0xf);
+	put_header(&r.b, q, flags);
+	if (q->has_question) {
+		dns_wbuf_bytes(&r.b, q->qname_orig, q->qname_len);
+		dns_wbuf_u16(&r.b, q->qtype);
+		dns_wbuf_u16(&r.b, q->qclass);
+	}
+	if (q->edns) {
+		put_opt(&r, udp_payload ? udp_payload : DNS_UDP_PAYLOAD_DEFAULT,
+			(uint8_t)(rcode >> 4), q->edns_flags & DNS_EDNS_DO);
+		dns_wbuf_put_u16_at(&r.b, 10, r.ar);
+	}
+	if (r.b.err)
+		return r.b.err;
+	*len = r.b.pos;
+	return 0;
+}
+
+/* ---- denial (compact, RFC 9824) ------------------------------------------ */
+
+/*
+ * Write the compact-denial NSEC at the qname and its RRSIG(s).  sig_cache
+ * (node-owned, may be NULL) keeps the signatures of a NODATA at an existing
+ * name.  Returns false if the signing budget is exhausted.
+ */
+static bool put_denial(struct dns_zone *z, struct resp *r, const uint16_t *types, size_t nt,
+		       struct dns__node *node, time_t now, uint64_t now_ms, uint16_t *count)
+{
+	const struct dns__version *v = z->v;
+	uint8_t rdata[DNS_NAME_MAXLEN + 2 + 34 * 4];
+	size_t rdlen = dns_denial_nsec_rdata(r->qname, types, nt, rdata, sizeof(rdata));
+	if (rdlen == 0) {
+		r->b.err = SP_ETRUNC;
+		return true;
+	}
+	put_name(r, r->qname);
+	dns_wbuf_u16(&r->b, LDNS_RR_TYPE_NSEC);
+	dns_wbuf_u16(&r->b, LDNS_RR_CLASS_IN);
+	dns_wbuf_u32(&r->b, v->neg_ttl);
+	dns_wbuf_u16(&r->b, (uint16_t)rdlen);
+	dns_wbuf_bytes(&r->b, rdata, rdlen);
+	(*count)++;
+
+	bool cached = node && node->ndeny > 0 &&
+		      (int64_t)node->deny_expire - (int64_t)now > SIG_REFRESH;
+	if (!cached) {
+		if (!z->bucket_ready) {
+			dns_bucket_init(&z->bucket, z->denial_rate, now_ms);
+			z->bucket_ready = true;
+		}
+		if (!dns_bucket_take(&z->bucket, now_ms))
+			return false;
+	}
+	uint8_t labels = (uint8_t)dns_name_labels(r->qname);
+	if (r->qname[0] == 1 && r->qname[1] == '*')
+		labels--;
+	struct dns_sig_hdr h = {
+		.type_covered = LDNS_RR_TYPE_NSEC, .labels = labels, .orig_ttl = v->neg_ttl,
+		.inception = (uint32_t)(now - SIG_INCEPTION_BACKDATE),
+		.expiration = (uint32_t)(now + SIG_LIFETIME),
+	};
+	const uint8_t *rdp[1] = { rdata };
+	uint16_t rdl[1] = { (uint16_t)rdlen };
+	unsigned made = 0;
+	for (unsigned k = 0; k < z->keys.n; k++) {
+		if (!dns_key_signs_zone(&z->keys, k))
+			continue;
+		uint8_t sig[18 + DNS_NAME_MAXLEN + DNS_SIG_MAXLEN];
+		const uint8_t *sp = sig;
+		size_t slen = 0;
+		if (cached) {
+			if (made >= node->ndeny)
+				break;
+			sp = node->deny_sig[made];
+			slen = node->deny_sig_len[made];
+		} else {
+			if (dns_sign_wire(&z->keys.key[k], z->origin_wire, r->qname, &h, rdp, rdl, 1,
+					  sig, sizeof(sig), &slen) != 0) {
+				r->b.err = SP_ECRYPTO;
+				return true;
+			}
+			z->st.sigs_denial++;
+			if (node && made < DNS_KEYS_MAX) {
+				node->deny_sig[made] = malloc(slen);
+				if (node->deny_sig[made]) {
+					memcpy(node->deny_sig[made], sig, slen);
+					node->deny_sig_len[made] = (uint16_t)slen;
+					node->ndeny = made + 1;
+					node->deny_expire = h.expiration;
+				}
+			}
+		}
+		made++;
+		put_name(r, r->qname);
+		dns_wbuf_u16(&r->b, LDNS_RR_TYPE_RRSIG);
+		dns_wbuf_u16(&r->b, LDNS_RR_CLASS_IN);
+		dns_wbuf_u32(&r->b, v->neg_ttl);
+		dns_wbuf_u16(&r->b, (uint16_t)slen);
+		dns_wbuf_bytes(&r->b, sp, slen);
+		(*count)++;
+	}
+	return true;
+}
+
+/* Sorted types at node plus RRSIG and NSEC (and NXNAME for a non-existent name). */
+static size_t denial_types(const struct dns__node *n, bool nxname, uint16_t *t, size_t max)
+{
+	size_t c = 0;
+	uint16_t extra[3] = { LDNS_RR_TYPE_RRSIG, LDNS_RR_TYPE_NSEC, DNS_TYPE_NXNAME };
+	size_t ne = nxname ? 3 : 2, e = 0;
+	unsigned k = 0, nk = n ? n->nsets : 0;
+	while ((k < nk || e < ne) && c < max) {
+		if (e < ne && (k == nk || extra[e] < n->sets[k].type))
+			t[c++] = extra[e++];
+		else if (e < ne && n->sets[k].type == extra[e])
+			k++;
+		else
+			t[c++] = n->sets[k++].type;
+	}
+	return c;
+}
+
+/* ---- building a full answer ----------------------------------------------- */
+
+static const struct dns__rrset *find_set(const struct dns__node *n, uint16_t type)
+{
+	for (unsigned i = 0; i < n->nsets; i++)
+		if (n->sets[i].type == type)
+			return &n->sets[i];
+	return NULL;
+}
+
+/* Build the response into buf (ID 0, RD/CD clear).  *cacheable false for SERVFAIL. */
+static int build(struct dns_zone *z, const struct dns_query *q, uint8_t kf, uint8_t *buf,
+		 size_t cap, size_t *len, uint64_t now_ms, bool *cacheable)
+{
+	const struct dns__version *v = z->v;
+	bool dnssec = (kf & KF_DO) && z->keys.n > 0;
+	time_t now = (time_t)(now_ms / 1000);
+	struct resp r = { .qname = q->qname, .rd = ldns_buffer_new(512) };
+	if (r.rd == NULL)
+		return -ENOMEM;
+	dns_wbuf_init(&r.b, buf, cap);
+	uint8_t rcode = DNS_RC_NOERROR;
+	dns_wbuf_bytes(&r.b, (uint8_t[DNS_HEADER_LEN]){ 0 }, DNS_HEADER_LEN);
+	dns_wbuf_bytes(&r.b, q->qname, q->qname_len);
+	dns_wbuf_u16(&r.b, q->qtype);
+	dns_wbuf_u16(&r.b, q->qclass);
+	*cacheable = true;
+
+	size_t ins = 0;
+	struct dns__node *node = (struct dns__node *)dns__version_find(v, q->qname, &ins);
+	const struct dns__rrset *apex_soa = find_set(&v->nodes[0], LDNS_RR_TYPE_SOA);
+	const struct dns__rrset *s = NULL;
+	if (node) {
+		s = q->qtype == LDNS_RR_TYPE_ANY ? &node->sets[0] : find_set(node, q->qtype);
+		if (s == NULL)
+			s = find_set(node, LDNS_RR_TYPE_CNAME);
+	}
+	bool exists = node != NULL ||
+		      (ins < v->nnodes && dns_name_is_sub(v->nodes[ins].wire, q->qname));
+	uint16_t types[80];
+	size_t nt = denial_types(node, !exists, types, 80);
+	bool denied = true;
+	if (s) {
+		put_rrset(&r, s, dnssec, &r.an, NULL);
+	} else if (dnssec && q->qtype == LDNS_RR_TYPE_NSEC) {
+		/* Asked for the NSEC itself: the one a signed zone would have here is the compact one. */
+		denied = put_denial(z, &r, types, nt, node, now, now_ms, &r.an);
+	} else {
+		if (!exists && (!dnssec || (kf & KF_CO)))
+			rcode = DNS_RC_NXDOMAIN;
+		put_rrset(&r, apex_soa, dnssec, &r.ns, &v->neg_ttl);
+		if (dnssec)
+			denied = put_denial(z, &r, types, nt, node, now, now_ms, &r.ns);
+	}
+	if (!denied) {
+		z->st.denial_limited++;
+		*cacheable = false;
+		ldns_buffer_free(r.rd);
+		return dns_answer_error(q, DNS_RC_SERVFAIL, z->udp_payload, buf, cap, len);
+	}
+	if (kf & KF_EDNS)
+		put_opt(&r, z->udp_payload, 0,
+			(uint16_t)((kf & KF_DO ? DNS_EDNS_DO : 0) | (kf & KF_CO ? DNS_EDNS_CO : 0)));
+	ldns_buffer_free(r.rd);
+	if (r.b.err) {
+		*cacheable = false;
+		return dns_answer_error(q, DNS_RC_SERVFAIL, z->udp_payload, buf, cap, len);
+	}
+	dns_wbuf_put_u16_at(&r.b, 2, (uint16_t)(DNS_FLAG_QR | DNS_FLAG_AA | rcode));
+	dns_wbuf_put_u16_at(&r.b, 4, 1);
+	dns_wbuf_put_u16_at(&r.b, 6, r.an);
+	dns_wbuf_put_u16_at(&r.b, 8, r.ns);
+	dns_wbuf_put_u16_at(&r.b, 10, r.ar);
+	*len = r.b.pos;
+	return 0;
+}
+
+/* Copy a prebuilt response for q, cutting it to header+question(+OPT) with TC if too big. */
+static int emit(const struct dns_zone *z, const struct dns_query *q, const uint8_t *wire,
+		size_t wlen, uint8_t *out, size_t cap, size_t *len, bool tcp)
+{
+	size_t limit = q->edns ? (q->edns_payload < z->udp_payload ? q->edns_payload
+								  : z->udp_payload)
+			       : DNS_UDP_PAYLOAD_NOEDNS;
+	if (tcp)
+		limit = 65535;
+	if (limit > cap)
+		limit = cap;
+	size_t qend = DNS_HEADER_LEN + q->qname_len + 4;
+	if (wlen <= limit) {
+		memcpy(out, wire, wlen);
+		*len = wlen;
+	} else {
+		memcpy(out, wire, qend);
+		out[2] |= DNS_FLAG_TC >> 8;
+		memset(out + 6, 0, 6);
+		*len = qend;
+		if (q->edns) {
+			/* The OPT is always the last record of what we build. */
+			memcpy(out + qend, wire + wlen - OPT_LEN, OPT_LEN);
+			out[11] = 1;
+			*len += OPT_LEN;
+		}
+	}
+	out[0] = (uint8_t)(q->id >> 8);
+	out[1] = (uint8_t)q->id;
+	out[2] |= (uint8_t)((q->flags & DNS_FLAG_RD) >> 8);
+	out[3] |= (uint8_t)(q->flags & DNS_FLAG_CD);
+	memcpy(out + DNS_HEADER_LEN, q->qname_orig, q->qname_len);	/* 0x20 echo */
+	return 0;
+}
+
+static bool qtype_is_meta(uint16_t t)
+{
+	return t == TYPE_OPT || (t >= 128 && t <= 254) || t == 0;
+}
+
+int dns_answer(struct dns_zone *z, const struct dns_query *q, uint8_t *out, size_t cap,
+	       size_t *len, const struct dns_answer_ctx *ctx)
+{
+	if (cap < DNS_UDP_PAYLOAD_NOEDNS)
+		return SP_ETRUNC;
+	uint8_t rc = q->rcode;
+	if (rc == DNS_RC_NOERROR) {
+		if (q->opcode != DNS_OP_QUERY)
+			rc = DNS_RC_NOTIMP;
+		else if (!q->has_question)
+			rc = DNS_RC_FORMERR;
+		else if (q->qclass != LDNS_RR_CLASS_IN)
+			rc = DNS_RC_REFUSED;
+		else if (!dns_zone_contains(z, q->qname) || z->v == NULL)
+			rc = DNS_RC_REFUSED;
+		else if (qtype_is_meta(q->qtype))
+			rc = DNS_RC_NOTIMP;	/* AXFR/IXFR are routed before; others are meta */
+	}
+	if (rc != DNS_RC_NOERROR)
+		return dns_answer_error(q, rc, z->udp_payload, out, cap, len);
+
+	uint8_t kf = (uint8_t)((q->do_bit ? KF_DO : 0) | (q->edns ? KF_EDNS : 0) |
+			       (q->edns_flags & DNS_EDNS_CO ? KF_CO : 0));
+	uint32_t h = acache_hash(z, q->qname, q->qname_len, q->qtype, kf);
+	const struct dns__acache_entry *e = acache_get(z, h, q, kf);
+	if (e) {
+		z->st.answers_cached++;
+		return emit(z, q, e->wire, e->len, out, cap, len, ctx->tcp);
+	}
+	if (z->scratch == NULL && (z->scratch = malloc(65535)) == NULL)
+		return -ENOMEM;
+	size_t blen = 0;
+	bool cacheable = false;
+	int err = build(z, q, kf, z->scratch, 65535, &blen, ctx->now_ms, &cacheable);
+	if (err != 0)
+		return err;
+	z->st.answers_built++;
+	if (!cacheable) {
+		/* An error response made by dns_answer_error already carries ID and case. */
+		if (blen > cap)
+			return SP_ETRUNC;
+		memcpy(out, z->scratch, blen);
+		*len = blen;
+		return 0;
+	}
+	acache_put(z, h, q, kf, z->scratch, blen);
+	return emit(z, q, z->scratch, blen, out, cap, len, ctx->tcp);
+}

@@ -1,0 +1,121 @@
+/*
+ * transport.c - transport data messages: encrypt and decrypt in place with
+ * ChaCha20-Poly1305 (libsodium), the 64-bit counter as nonce, and the
+ * replay window.  This is the per-packet path: no allocation, no OpenSSL.
+ */
+#include "tunnel/noise.h"
+
+#include <string.h>
+
+#include <sodium.h>
+
+/* Nonce: four zero bytes, then the counter little-endian. */
+static void data_nonce(uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES],
+		       uint64_t counter)
+{
+	memset(nonce, 0, 4);
+	tun_put_le64(nonce + 4, counter);
+}
+
+static uint64_t keypair_age(const struct tun_noise_keypair *kp, uint64_t now)
+{
+	return now > kp->birthdate ? now - kp->birthdate : 0;
+}
+
+void tun_noise_keypair_wipe(struct tun_noise_keypair *kp)
+{
+	if (kp == NULL)
+		return;
+	sodium_memzero(kp->send_key, sizeof(kp->send_key));
+	sodium_memzero(kp->recv_key, sizeof(kp->recv_key));
+	kp->valid = false;
+}
+
+bool tun_noise_keypair_expired(const struct tun_noise_keypair *kp, uint64_t now)
+{
+	return !kp->valid || keypair_age(kp, now) >= TUN_REJECT_AFTER_TIME;
+}
+
+bool tun_noise_keypair_should_rekey_send(const struct tun_noise_keypair *kp, uint64_t now)
+{
+	if (!kp->valid)
+		return false;
+	return kp->send_counter >= TUN_REKEY_AFTER_MESSAGES ||
+	       (kp->is_initiator && keypair_age(kp, now) >= TUN_REKEY_AFTER_TIME);
+}
+
+bool tun_noise_keypair_should_rekey_recv(const struct tun_noise_keypair *kp, uint64_t now)
+{
+	return kp->valid && kp->is_initiator &&
+	       keypair_age(kp, now) >=
+		       TUN_REJECT_AFTER_TIME - TUN_KEEPALIVE_TIMEOUT - TUN_REKEY_TIMEOUT;
+}
+
+int tun_noise_encrypt(struct tun_noise_keypair *kp, uint8_t *buf, size_t cap, size_t plain_len,
+		      size_t mtu, uint64_t now, size_t *out_len)
+{
+	uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES];
+	size_t padded;
+
+	*out_len = 0;
+	if (!kp->valid)
+		return SP_ESTATE;
+	if (keypair_age(kp, now) >= TUN_REJECT_AFTER_TIME ||
+	    kp->send_counter >= TUN_REJECT_AFTER_MESSAGES)
+		return SP_EEXPIRED;
+	if (cap < TUN_MSG_DATA_OVERHEAD || plain_len > cap - TUN_MSG_DATA_OVERHEAD)
+		return SP_ETRUNC;
+
+	/* Pad to 16, but not past the MTU when the packet itself fits it. */
+	padded = plain_len + (TUN_MESSAGE_PADDING_MULTIPLE - 1);
+	padded -= padded % TUN_MESSAGE_PADDING_MULTIPLE;
+	if (mtu > 0 && plain_len <= mtu && padded > mtu)
+		padded = mtu;
+	if (padded > cap - TUN_MSG_DATA_OVERHEAD)
+		return SP_ETRUNC;
+
+	uint8_t *payload = buf + TUN_MSG_DATA_HEADER_LEN;
+	memset(payload + plain_len, 0, padded - plain_len);
+	uint64_t counter = kp->send_counter++;
+	data_nonce(nonce, counter);
+	crypto_aead_chacha20poly1305_ietf_encrypt_detached(payload, payload + padded, NULL,
+							   payload, padded, NULL, 0, NULL,
+							   nonce, kp->send_key);
+	tun_put_le32(buf + offsetof(struct tun_msg_data, header), TUN_MSG_DATA);
+	tun_put_le32(buf + offsetof(struct tun_msg_data, receiver_index), kp->remote_index);
+	tun_put_le64(buf + offsetof(struct tun_msg_data, counter), counter);
+	*out_len = TUN_MSG_DATA_OVERHEAD + padded;
+	return 0;
+}
+
+int tun_noise_decrypt(struct tun_noise_keypair *kp, uint8_t *msg, size_t len, uint64_t now,
+		      size_t *plain_len, uint64_t *counter_out)
+{
+	uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES];
+
+	*plain_len = 0;
+	if (msg == NULL || tun_msg_classify(msg, len) != TUN_MSG_DATA)
+		return SP_EMALFORMED;
+	if (!kp->valid || tun_msg_receiver_index(msg, TUN_MSG_DATA) != kp->local_index)
+		return SP_ESTATE;
+	if (keypair_age(kp, now) >= TUN_REJECT_AFTER_TIME)
+		return SP_EEXPIRED;
+	uint64_t counter = tun_le64(msg + offsetof(struct tun_msg_data, counter));
+	/* Cheap check first; the window only moves after authentication. */
+	if (!tun_counter_check(&kp->recv_counter, counter))
+		return SP_EREPLAY;
+
+	size_t clen = len - TUN_MSG_DATA_MIN_LEN;
+	uint8_t *payload = msg + TUN_MSG_DATA_HEADER_LEN;
+	data_nonce(nonce, counter);
+	if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(payload, NULL, payload, clen,
+							       payload + clen, NULL, 0, nonce,
+							       kp->recv_key) != 0)
+		return SP_EAUTH;
+	if (!tun_counter_validate(&kp->recv_counter, counter))
+		return SP_EREPLAY;
+	*plain_len = clen;
+	if (counter_out != NULL)
+		*counter_out = counter;
+	return 0;
+}

@@ -1,0 +1,313 @@
+#!/bin/bash
+# test_cli.sh - the `signpost` CLI against real tools: wg, ldns-read-zone,
+# ldns-key2ds, nsupdate, delv, and signpostd itself when it is built.
+# Usage: bash test_cli.sh BUILD_DIR
+set -u
+
+B=${1:?usage: test_cli.sh BUILD_DIR}
+SP="$B/signpost"
+SPD="$B/signpostd"
+[ -x "$SP" ] || { echo "FAIL: $SP is not built"; exit 1; }
+
+T=$(mktemp -d /tmp/sp-cli.XXXXXX)
+DAEMON_PID=
+NSD_PID=
+cleanup() {
+	if [ -n "$NSD_PID" ]; then
+		kill "$NSD_PID" 2>/dev/null
+		wait "$NSD_PID" 2>/dev/null
+	fi
+	if [ -n "$DAEMON_PID" ]; then
+		kill "$DAEMON_PID" 2>/dev/null
+		wait "$DAEMON_PID" 2>/dev/null
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+FAILS=0
+pass() { echo "ok - $1"; }
+fail() { echo "FAIL - $1"; FAILS=$((FAILS + 1)); }
+# check NAME CMD...: the command must succeed
+check() { local n=$1; shift; if "$@"; then pass "$n"; else fail "$n"; fi; }
+# rc_is WANT NAME CMD...: the command's exit code must be WANT
+rc_is() {
+	local want=$1 n=$2; shift 2
+	"$@" >"$T/out" 2>"$T/err"
+	local rc=$?
+	if [ "$rc" = "$want" ]; then pass "$n"; else fail "$n (exit $rc, want $want)"; cat "$T/err"; fi
+}
+mode_of() { stat -c %a "$1"; }
+is_b64_key() { [ ${#1} = 44 ] && [ "$(printf %s "$1" | base64 -d 2>/dev/null | wc -c)" = 32 ]; }
+# one line, fields separated by single spaces
+norm() { tr -s ' \t' '  ' | sed 's/ *$//'; }
+
+# ---- genkey / pubkey ----
+K1=$("$SP" genkey); K2=$("$SP" genkey)
+check "genkey prints base64 of 32 bytes" is_b64_key "$K1"
+check "two genkeys differ" [ "$K1" != "$K2" ]
+P1=$(echo "$K1" | "$SP" pubkey); P1b=$(echo "$K1" | "$SP" pubkey)
+W1=$(echo "$K1" | "$SP" pubkey --wireguard)
+check "pubkey is a key" is_b64_key "$P1"
+check "pubkey is stable" [ "$P1" = "$P1b" ]
+check "pubkey --wireguard is a key" is_b64_key "$W1"
+check "WireGuard key differs from the Ed25519 key" [ "$W1" != "$P1" ]
+
+# RFC 8032 section 7.1, test 1: seed 9d61b1...7f60 has public key d75a98...511a.
+RFC_SEED=nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=
+RFC_PUB=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=
+check "pubkey of the RFC 8032 test seed" [ "$(echo "$RFC_SEED" | "$SP" pubkey)" = "$RFC_PUB" ]
+
+# The X25519 private key of an Ed25519 seed is the first half of SHA-512(seed)
+# (clamped, which wg does itself): `wg pubkey` of it must match.
+for k in "$RFC_SEED" "$K1"; do
+	want=$(printf %s "$k" | base64 -d | openssl dgst -sha512 -binary | head -c 32 | base64 | wg pubkey)
+	got=$(echo "$k" | "$SP" pubkey --wireguard)
+	check "pubkey --wireguard equals wg pubkey of the X25519 secret" [ "$want" = "$got" ]
+done
+rc_is 1 "pubkey refuses garbage" sh -c "echo not-a-key | '$SP' pubkey"
+rc_is 1 "pubkey refuses a short key" sh -c "echo AAAA | '$SP' pubkey"
+
+# ---- init signpost ----
+S="$T/sp"
+rc_is 0 "init signpost" "$SP" init signpost --zone Alice.Example --dir "$S" --address 127.0.0.1 \
+	--port 51999 --dns-port 5399
+cp "$T/out" "$T/init.out"
+check "init prints the DS record" grep -q "alice.example.[[:space:]]*3600[[:space:]]*IN[[:space:]]*DS" "$T/init.out"
+check "init prints the signpost key" grep -q -- "--signpost-key $(cat "$S/node.key" | "$SP" pubkey)" "$T/init.out"
+check "dir is 0700" [ "$(mode_of "$S")" = 700 ]
+for f in node.key ksk.key zsk.key tsig.key; do
+	check "$f is 0600" [ "$(mode_of "$S/$f")" = 600 ]
+done
+for f in signpost.conf zone.db; do check "$f exists" [ -s "$S/$f" ]; done
+check "node.key holds a private key" is_b64_key "$(cat "$S/node.key")"
+check "zone.db reads with ldns-read-zone" ldns-read-zone "$S/zone.db" >"$T/zone.txt"
+check "zone has SOA" grep -q "^alice.example.[[:space:]].*SOA[[:space:]]*ns.alice.example." "$T/zone.txt"
+check "zone has NS" grep -q "^alice.example.[[:space:]].*NS[[:space:]]*ns.alice.example." "$T/zone.txt"
+check "zone has the A record" grep -q "^ns.alice.example.[[:space:]].*A[[:space:]]*127.0.0.1" "$T/zone.txt"
+check "zone has no DNSKEY" bash -c "! grep -q DNSKEY '$T/zone.txt'"
+check "ksk.key is a BIND ED25519 private key" grep -q "^Algorithm: 15" "$S/ksk.key"
+check "config names the zone" grep -q "^zone = alice.example.$" "$S/signpost.conf"
+check "config has the DNS port" grep -q "^port = 5399$" "$S/signpost.conf"
+check "config has the tunnel port" grep -q "^listen-port = 51999$" "$S/signpost.conf"
+
+# refusing to overwrite: nothing changes
+sum_before=$(cat "$S"/* | sha256sum)
+rc_is 1 "init signpost refuses to overwrite" "$SP" init signpost --zone alice.example. --dir "$S" \
+	--address 127.0.0.1
+check "refusal names the file" grep -q "$S/.*already exists" "$T/err"
+check "files unchanged after refusal" [ "$(cat "$S"/* | sha256sum)" = "$sum_before" ]
+
+# TSIG key file: nsupdate -k reads it unchanged (and rejects a broken one)
+check "nsupdate -k accepts tsig.key" sh -c "nsupdate -k '$S/tsig.key' </dev/null"
+sed 's/hmac-sha256/hmac-bogus/' "$S/tsig.key" >"$T/bad-tsig.key"; chmod 600 "$T/bad-tsig.key"
+check "nsupdate -k rejects a broken key (sanity)" sh -c "! nsupdate -k '$T/bad-tsig.key' </dev/null 2>/dev/null"
+check "tsig.key is named and uses hmac-sha256" grep -q 'algorithm hmac-sha256;' "$S/tsig.key"
+
+# ---- ds / dnskey ----
+C="$S/signpost.conf"
+DS=$("$SP" -c "$C" ds); DNSKEY=$("$SP" -c "$C" dnskey)
+check "ds prints one DS RR" [ "$(echo "$DS" | norm | awk '$4 == "DS" && $6 == 15 && $7 == 2 {n++} END {print n}')" = 1 ]
+check "dnskey prints the KSK" [ "$(echo "$DNSKEY" | norm | awk '$4 == "DNSKEY" && $5 == 257 && $6 == 3 && $7 == 15 {n++} END {print n}')" = 1 ]
+echo "$DNSKEY" >"$T/dnskey.rr"
+check "ldns-key2ds agrees with signpost ds" [ "$(ldns-key2ds -n -2 "$T/dnskey.rr" | norm)" = "$(echo "$DS" | norm)" ]
+check "ds option after the command" [ "$("$SP" ds -c "$C")" = "$DS" ]
+check "the DS printed by init is the DS" grep -qF "$(echo "$DS" | head -1)" "$T/init.out"
+"$SP" -c "$C" dnskey --bind >"$T/anchor-key.conf"
+"$SP" -c "$C" ds --bind >"$T/anchor-ds.conf"
+check "dnskey --bind is a static-key block" grep -q '"alice.example." static-key 257 3 15 "' "$T/anchor-key.conf"
+check "ds --bind is an initial-ds block" grep -q '"alice.example." initial-ds [0-9]* 15 2 "' "$T/anchor-ds.conf"
+# delv must load both anchor files (port 9 on loopback: nothing answers, that is fine)
+echo 'trust-anchors { "alice.example." no-such-kind 1 2 "x"; };' >"$T/anchor-bad.conf"
+for a in anchor-key anchor-ds anchor-bad; do
+	timeout 20 delv -a "$T/$a.conf" @127.0.0.1 -p 9 +root=alice.example. \
+		alice.example. SOA >"$T/delv.out" 2>&1
+	if [ $a = anchor-bad ]; then
+		check "delv rejects a bad anchor file (sanity)" grep -q "Unable to load keys" "$T/delv.out"
+	else
+		# It got past the anchors to resolving (and failing to reach a server).
+		check "delv -a loads $a" bash -c "grep -q 'resolving\|resolution failed' '$T/delv.out' &&
+			! grep -qi 'unable to load\|unexpected\|usage' '$T/delv.out'"
+	fi
+done
+
+# End to end: sign zone.db with the key files as written (ldns-signzone), serve
+# it with NSD on loopback, and let delv validate with the anchors the CLI printed.
+Z="$T/signed"; mkdir "$Z"
+cp "$S/ksk.key" "$Z/Kksk.private"; cp "$S/zsk.key" "$Z/Kzsk.private"
+"$SP" -c "$C" dnskey >"$Z/Kksk.key"
+check "ldns-signzone signs with ksk.key and zsk.key" \
+	bash -c "cd '$Z' && ldns-signzone -n -f signed.db '$S/zone.db' Kksk Kzsk"
+echo "$DS" >"$Z/ds.rr"
+check "ldns-verify-zone verifies the signed zone with the DS" \
+	bash -c "ldns-verify-zone -k '$Z/ds.rr' '$Z/signed.db' >/dev/null 2>&1"
+# A random port may be taken: try a few.
+up=no
+for _ in 1 2 3; do
+	NSD_PORT=$((20000 + RANDOM % 30000))
+	cat >"$Z/nsd.conf" <<EOF
+server:
+  ip-address: 127.0.0.1@$NSD_PORT
+  username: ""
+  chroot: ""
+  zonesdir: "$Z"
+  pidfile: "$Z/nsd.pid"
+  database: ""
+  xfrdfile: "$Z/xfrd.state"
+  zonelistfile: "$Z/zone.list"
+  logfile: "$Z/nsd.log"
+remote-control:
+  control-enable: no
+zone:
+  name: alice.example.
+  zonefile: signed.db
+EOF
+	nsd -d -c "$Z/nsd.conf" >/dev/null 2>&1 &
+	NSD_PID=$!
+	for _ in $(seq 100); do
+		if dig +short +time=1 +tries=1 @127.0.0.1 -p "$NSD_PORT" alice.example. SOA 2>/dev/null |
+			grep -q hostmaster; then
+			up=yes; break
+		fi
+		kill -0 "$NSD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ $up = yes ] && break
+	kill "$NSD_PID" 2>/dev/null; wait "$NSD_PID" 2>/dev/null; NSD_PID=
+done
+check "nsd serves the signed zone" [ $up = yes ]
+# A second signpost of the same zone: its anchor must not validate our answers.
+"$SP" init signpost --zone alice.example. --dir "$T/other" --address 127.0.0.1 >/dev/null
+"$SP" -c "$T/other/signpost.conf" ds --bind >"$T/anchor-other.conf"
+for a in anchor-key anchor-ds anchor-other; do
+	delv -a "$T/$a.conf" +root=alice.example. @127.0.0.1 -p "$NSD_PORT" ns.alice.example. A \
+		>"$T/delv.out" 2>&1
+	if [ $a = anchor-other ]; then
+		check "delv does not validate with a wrong anchor (sanity)" \
+			bash -c "! grep -q 'fully validated' '$T/delv.out'"
+	else
+		check "delv fully validates with $a" grep -q "^; fully validated" "$T/delv.out"
+	fi
+done
+kill "$NSD_PID" 2>/dev/null; wait "$NSD_PID" 2>/dev/null; NSD_PID=
+
+# unbound takes both lines as trust-anchor: (and rejects a broken one)
+printf 'server:\n  username: ""\n  chroot: ""\n  trust-anchor: "%s"\n  trust-anchor: "%s"\n' \
+	"$DS" "$DNSKEY" >"$T/unbound.conf"
+check "unbound-checkconf accepts the DS and DNSKEY anchors" \
+	bash -c "unbound-checkconf '$T/unbound.conf' >/dev/null"
+printf 'server:\n  username: ""\n  chroot: ""\n  trust-anchor: "%s"\n' \
+	"$(echo "$DS" | sed 's/ [0-9a-f]*$/ zz/')" >"$T/unbound-bad.conf"
+check "unbound-checkconf rejects a broken anchor (sanity)" \
+	bash -c "! unbound-checkconf '$T/unbound-bad.conf' >/dev/null 2>&1"
+check "ds output is one line with single spaces" [ "$(echo "$DS" | norm)" = "$DS" ]
+
+chmod 644 "$S/ksk.key"
+rc_is 1 "ds refuses a ksk.key of mode 0644" "$SP" -c "$C" ds
+check "the refusal names the file" grep -q "ksk.key" "$T/err"
+chmod 600 "$S/ksk.key"
+rc_is 1 "ds with a missing config names it" "$SP" -c "$T/nope.conf" ds
+check "the missing config is named" grep -q "$T/nope.conf" "$T/err"
+
+# ECDSA P-256 (algorithm 13)
+E="$T/sp13"
+rc_is 0 "init signpost --algorithm ecdsap256sha256" "$SP" init signpost --zone bob.example. \
+	--dir "$E" --address ::1 --algorithm ecdsap256sha256 --name dns1
+"$SP" -c "$E/signpost.conf" dnskey >"$T/dnskey13.rr"
+check "ECDSA KSK is algorithm 13" [ "$(norm <"$T/dnskey13.rr" | awk '{print $5, $7}')" = "257 13" ]
+check "ldns-key2ds agrees for ECDSA" [ "$(ldns-key2ds -n -2 "$T/dnskey13.rr" | norm)" = "$("$SP" -c "$E/signpost.conf" ds | norm)" ]
+check "IPv6 address gives AAAA for the named server" bash -c \
+	"ldns-read-zone '$E/zone.db' | grep -q '^dns1.bob.example.[[:space:]].*AAAA[[:space:]]*::1'"
+
+# bad input: usage errors
+rc_is 2 "init signpost without options" "$SP" init signpost
+rc_is 2 "init signpost with a bad zone" "$SP" init signpost --zone "a..b" --dir "$T/x" --address 127.0.0.1
+rc_is 2 "init signpost with a bad address" "$SP" init signpost --zone a.example --dir "$T/x" --address 1.2.3.400
+rc_is 2 "init signpost with a bad algorithm" "$SP" init signpost --zone a.example --dir "$T/x" --address 127.0.0.1 --algorithm rsa
+check "failed init left no folder" [ ! -e "$T/x" ]
+
+# ---- init device ----
+D="$T/dev"
+SPK=$("$SP" pubkey <"$S/node.key")
+rc_is 0 "init device" "$SP" init device --zone alice.example --name laptop --dir "$D" \
+	--signpost 127.0.0.1:51999 --signpost-key "$SPK"
+cp "$T/out" "$T/dev.out"
+check "device dir is 0700" [ "$(mode_of "$D")" = 700 ]
+check "device node.key is 0600" [ "$(mode_of "$D/node.key")" = 600 ]
+DPK=$("$SP" pubkey <"$D/node.key"); DWG=$("$SP" pubkey --wireguard <"$D/node.key")
+check "device prints its Ed25519 key" grep -q "$DPK" "$T/dev.out"
+check "device prints its WireGuard key" grep -q "$DWG" "$T/dev.out"
+check "device prints the zone add line" grep -qF "zone add laptop.alice.example. DNSKEY \"0 3 15 $DPK\"" "$T/dev.out"
+check "device.conf names the signpost" grep -q "^public-key = $SPK$" "$D/device.conf"
+check "device.conf has role device" grep -q "^role = device$" "$D/device.conf"
+rc_is 1 "init device refuses to overwrite" "$SP" init device --zone alice.example --name laptop \
+	--dir "$D" --signpost 127.0.0.1:51999 --signpost-key "$SPK"
+rc_is 2 "init device with a bad key" "$SP" init device --zone alice.example --name laptop \
+	--dir "$T/d2" --signpost 127.0.0.1:51999 --signpost-key nope
+rc_is 2 "init device with a bad endpoint" "$SP" init device --zone alice.example --name laptop \
+	--dir "$T/d2" --signpost 127.0.0.1 --signpost-key "$SPK"
+rc_is 2 "init device with a bad name" "$SP" init device --zone alice.example --name "a.b" \
+	--dir "$T/d2" --signpost "[::1]:5" --signpost-key "$SPK"
+rc_is 1 "ds on a device config" "$SP" -c "$D/device.conf" ds
+rc_is 2 "init device with another zone's anchor" "$SP" init device --zone alice.example --name x \
+	--dir "$T/d2" --signpost 127.0.0.1:1 --signpost-key "$SPK" \
+	--trust-anchor "$("$SP" -c "$E/signpost.conf" ds)"
+# The enrollment command that init signpost printed works as pasted.
+CMD=$(sed -n '/^ *signpost init device/,/--trust-anchor/p' "$T/init.out" | tr -d '\\\n' |
+	sed "s|--name NAME --dir DIR|--name phone --dir $T/dev2|; s|^ *signpost|\"\$SP\"|")
+rc_is 0 "the printed init device command works" eval "$CMD"
+check "device.conf holds the DS as trust anchor" grep -qF "trust-anchor = $DS" "$T/dev2/device.conf"
+check "device.conf has the signpost's DNS server" grep -q "^dns = 127.0.0.1:5399$" "$T/dev2/device.conf"
+
+# ---- help and usage ----
+for c in genkey pubkey init status ds dnskey zone wg-quick "init signpost" "init device"; do
+	# shellcheck disable=SC2086
+	rc_is 0 "$c --help" "$SP" $c --help
+	check "$c --help prints a usage" grep -q "^Usage: signpost" "$T/out"
+	# shellcheck disable=SC2086
+	rc_is 0 "help $c" "$SP" help $c
+done
+rc_is 0 "--help" "$SP" --help
+rc_is 0 "--version" "$SP" --version
+rc_is 2 "no command" "$SP"
+rc_is 2 "unknown command" "$SP" frobnicate
+rc_is 2 "help for an unknown command" "$SP" help frobnicate
+rc_is 2 "unknown global option" "$SP" --frobnicate genkey
+rc_is 2 "unknown command option" "$SP" genkey --frobnicate
+rc_is 2 "zone without arguments" "$SP" -c "$C" zone
+
+# ---- talking to the daemon ----
+rc_is 1 "status without a daemon" "$SP" -c "$C" status
+check "status names the socket it tried" grep -q "cannot reach signpostd at $S/signpost.sock" "$T/err"
+rc_is 1 "zone show without a daemon" "$SP" -c "$C" zone show
+
+if [ -x "$SPD" ]; then
+	rc_is 0 "signpostd --check accepts the signpost config" "$SPD" --check -c "$C"
+	check "--check prints configuration OK" grep -q "configuration OK" "$T/out" "$T/err"
+	rc_is 0 "signpostd --check accepts the device config" "$SPD" --check -c "$D/device.conf"
+	# Run the node with no plane that needs the network or root, and ask it.
+	R="$T/run"
+	"$SP" init signpost --zone carol.example --dir "$R" --address 127.0.0.1 --dns-port 5399 >/dev/null
+	sed -i 's/^\[dns\]$/[dns]\nenabled = no/' "$R/signpost.conf"
+	"$SPD" -c "$R/signpost.conf" >"$T/daemon.log" 2>&1 &
+	DAEMON_PID=$!
+	up=no
+	for _ in $(seq 100); do
+		if "$SP" -c "$R/signpost.conf" status >"$T/status" 2>/dev/null; then up=yes; break; fi
+		kill -0 "$DAEMON_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	check "status from a running signpostd" [ $up = yes ]
+	check "status names the zone" grep -q "carol.example." "$T/status"
+	check "status names the role" grep -q "signpost" "$T/status"
+	"$SP" -c "$R/signpost.conf" status --json >"$T/status.json"
+	check "status --json is JSON" jq -e . "$T/status.json" >/dev/null
+	kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; rc=$?; DAEMON_PID=
+	check "signpostd exits 0 on SIGTERM" [ $rc = 0 ]
+	[ $up = yes ] || cat "$T/daemon.log"
+else
+	echo "skip - $SPD not built: no --check or status checks"
+fi
+
+echo "$FAILS failure(s)"
+[ "$FAILS" = 0 ]

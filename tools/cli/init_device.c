@@ -1,0 +1,249 @@
+/*
+ * init_device.c - `signpost init device`: a new device of a user's zone in
+ * DIR, with its configuration and node key, and the line that enrolls it on
+ * the signpost.
+ */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/keys.h"
+#include "core/log.h"
+#include "init.h"
+
+enum { O_ZONE = 256, O_NAME, O_DIR, O_SIGNPOST, O_SIGNPOST_KEY, O_SIGNPOST_DNS, O_TRUST_ANCHOR };
+
+struct device_init {
+	char *zone;
+	const char *name, *dir, *signpost, *signpost_key, *signpost_dns, *trust_anchor;
+	struct sp_keypair node;
+	struct init_conf conf;
+};
+
+/* IPv4:port or [IPv6]:port with a non-zero port. */
+static bool endpoint_ok(const char *text)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	unsigned char ip[16];
+	uint16_t port;
+	if (sp_endpoint_split(text, host, sizeof(host), &port) != 0 || port == 0)
+		return false;
+	return inet_pton(strchr(host, ':') ? AF_INET6 : AF_INET, host, ip) == 1;
+}
+
+/* One DS or DNSKEY record, in presentation format, owned by zone. */
+static bool anchor_ok(const char *text, const char *zone)
+{
+	if (strchr(text, '\n') != NULL)
+		return false;
+	ldns_rr *rr = NULL;
+	ldns_rdf *apex = ldns_dname_new_frm_str(zone);
+	bool ok = apex != NULL &&
+		  ldns_rr_new_frm_str(&rr, text, CLI_DNSKEY_TTL, NULL, NULL) == LDNS_STATUS_OK &&
+		  (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DS ||
+		   ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNSKEY) &&
+		  ldns_dname_compare(ldns_rr_owner(rr), apex) == 0;
+	if (rr != NULL)
+		ldns_rr_free(rr);
+	if (apex != NULL)
+		ldns_rdf_deep_free(apex);
+	return ok;
+}
+
+static int parse_options(const struct cli_cmd *cmd, int argc, char **argv, struct device_init *in)
+{
+	static const struct option opts[] = {
+		{ "zone", required_argument, NULL, O_ZONE },
+		{ "name", required_argument, NULL, O_NAME },
+		{ "dir", required_argument, NULL, O_DIR },
+		{ "signpost", required_argument, NULL, O_SIGNPOST },
+		{ "signpost-key", required_argument, NULL, O_SIGNPOST_KEY },
+		{ "signpost-dns", required_argument, NULL, O_SIGNPOST_DNS },
+		{ "trust-anchor", required_argument, NULL, O_TRUST_ANCHOR },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *zone = NULL;
+	int c, done;
+	while ((c = cli_getopt(cmd, argc, argv, opts, &done)) != -1) {
+		switch (c) {
+		case 0: return done == CLI_OK ? CLI_DONE : done;
+		case O_ZONE: zone = optarg; break;
+		case O_NAME: in->name = optarg; break;
+		case O_DIR: in->dir = optarg; break;
+		case O_SIGNPOST: in->signpost = optarg; break;
+		case O_SIGNPOST_KEY: in->signpost_key = optarg; break;
+		case O_SIGNPOST_DNS: in->signpost_dns = optarg; break;
+		case O_TRUST_ANCHOR: in->trust_anchor = optarg; break;
+		}
+	}
+	if (optind < argc)
+		return cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+	if (!zone || !in->name || !in->dir || !in->signpost || !in->signpost_key)
+		return cli_usage(cmd, "--zone, --name, --dir, --signpost and --signpost-key are required");
+	if ((in->zone = init_zone_name(zone)) == NULL)
+		return cli_usage(cmd, "--zone %s: not a domain name of host-name labels", zone);
+	if (!init_is_label(in->name))
+		return cli_usage(cmd, "--name %s: not one DNS label (letters, digits, hyphens)",
+				 in->name);
+	if (!endpoint_ok(in->signpost))
+		return cli_usage(cmd, "--signpost %s: not IPv4:PORT or [IPv6]:PORT", in->signpost);
+	if (in->signpost_dns && !endpoint_ok(in->signpost_dns))
+		return cli_usage(cmd, "--signpost-dns %s: not IPv4:PORT or [IPv6]:PORT",
+				 in->signpost_dns);
+	if (in->trust_anchor && !anchor_ok(in->trust_anchor, in->zone))
+		return cli_usage(cmd, "--trust-anchor: not a DS or DNSKEY record of %s (as "
+				      "`signpost ds` prints it)", in->zone);
+	uint8_t pk[SP_KEY_LEN];
+	if (sp_key_from_b64(in->signpost_key, pk) != 0)
+		return cli_usage(cmd, "--signpost-key %s: not a public key (base64 of 32 bytes, "
+				      "as `signpost init signpost` prints it)", in->signpost_key);
+	return CLI_OK;
+}
+
+static int conf_text(struct device_init *in, const char *conf_path)
+{
+	struct init_conf *c = &in->conf;
+	if (init_conf_begin(c) != 0)
+		return -ENOMEM;
+	init_conf_comment(c, "device.conf: device %s.%s, written by `signpost init device`.",
+			  in->name, in->zone);
+	init_conf_comment(c, "Check it with `signpostd --check -c FILE`; start it with `signpostd -c FILE`.");
+	init_conf_comment(c, "Relative paths are taken from this file's folder.");
+	init_conf_section(c, "node");
+	init_conf_opt(c, "role", true, "device");
+	init_conf_opt(c, "zone", true, "%s", in->zone);
+	init_conf_opt(c, "name", true, "%s", in->name);
+	init_conf_opt(c, "key-file", true, "node.key");
+	init_conf_opt(c, "control-socket", true, "signpost.sock");
+	init_conf_section(c, "signpost");
+	init_conf_opt(c, "address", true, "%s", in->signpost);
+	init_conf_opt(c, "public-key", true, "%s", in->signpost_key);
+	if (in->signpost_dns)
+		init_conf_opt(c, "dns", true, "%s", in->signpost_dns);
+	if (in->trust_anchor)
+		init_conf_opt(c, "trust-anchor", true, "%s", in->trust_anchor);
+	init_conf_section(c, "dns");
+	init_conf_opt(c, "stub-listen", false, "127.0.0.1");
+	init_conf_opt(c, "stub-port", false, "53");
+	init_conf_blank(c);
+	init_conf_comment(c, "A friend's zone that the stub resolver validates (repeat for more):");
+	init_conf_comment(c, "[friend]");
+	init_conf_comment(c, "zone = bob.example.");
+	init_conf_comment(c, "signpost = 198.51.100.7:53");
+	init_conf_comment(c, "trust-anchor = (the line `signpost ds` prints on Bob's signpost)");
+	init_conf_section(c, "tunnel");
+	init_conf_comment(c, "Needs CAP_NET_ADMIN (a TUN device).");
+	init_conf_opt(c, "enabled", true, "no");
+	int rc = init_conf_end(c, conf_path);
+	if (rc)
+		sp_err("internal: the configuration written by init does not parse");
+	return rc;
+}
+
+static void print_next_steps(const struct device_init *in, const char *dir)
+{
+	char b64[SP_KEY_B64_LEN], wg[SP_KEY_B64_LEN];
+	sp_key_to_b64(in->node.ed_pk, b64);
+	sp_key_to_b64(in->node.x_pk, wg);
+	printf("Created device %s.%s in %s:\n"
+	       "  device.conf  configuration\n"
+	       "  node.key     node identity key (secret, 0600)\n"
+	       "\n"
+	       "Node public key (Ed25519):     %s\n"
+	       "WireGuard public key (X25519): %s\n"
+	       "\n"
+	       "Next steps:\n"
+	       "1. Enroll the device: on the signpost of %s, run\n"
+	       "     signpost -c SIGNPOST-DIR/signpost.conf zone add %s.%s DNSKEY \"0 3 15 %s\"\n"
+	       "   (a DNSKEY of flags 0: the device's key, not a zone key).\n"
+	       "2. Check and start the device:\n"
+	       "     signpostd --check -c %s/device.conf\n"
+	       "     signpostd -c %s/device.conf\n",
+	       in->name, in->zone, dir, b64, wg, in->zone, in->name, in->zone, b64, dir, dir);
+}
+
+static int init_device_run(const struct cli_cmd *cmd, int argc, char **argv, struct cli_ctx *ctx)
+{
+	static const char *const names[] = { "device.conf", "node.key", NULL };
+	struct device_init in = { 0 };
+	struct init_dir d = { 0 };
+	char *conf_path = NULL, *key_path = NULL;
+	bool ok = false;
+	int rc, ret = parse_options(cmd, argc, argv, &in);
+	if (ret != CLI_OK) {
+		if (ret == CLI_DONE)
+			ret = CLI_OK;
+		goto out;
+	}
+	if ((ret = init_dir_prepare(cmd, &d, in.dir, names)) != CLI_OK)
+		goto out;
+	conf_path = init_path(&d, "device.conf");
+	key_path = init_path(&d, "node.key");
+	if (!conf_path || !key_path) {
+		ret = cli_fail(cmd, "out of memory");
+		goto out;
+	}
+	if (sp_key_generate(&in.node) != 0) {
+		ret = cli_fail(cmd, "cannot generate the node key (libsodium failed)");
+		goto out;
+	}
+	if (conf_text(&in, conf_path) != 0) {
+		ret = cli_fail(cmd, "internal: cannot make %s", conf_path);
+		goto out;
+	}
+	if ((rc = sp_key_save(key_path, &in.node)) != 0) {
+		ret = cli_fail(cmd, "cannot write %s: %s", key_path, sp_strerror(rc));
+		goto out;
+	}
+	init_dir_created(&d, key_path);
+	key_path = NULL;
+	if ((rc = cli_file_create(conf_path, in.conf.text, 0644)) != 0) {
+		ret = cli_fail(cmd, "cannot write %s: %s", conf_path, sp_strerror(rc));
+		goto out;
+	}
+	init_dir_created(&d, conf_path);
+	conf_path = NULL;
+	ok = true;
+	char real[PATH_MAX];
+	print_next_steps(&in, realpath(d.dir, real) ? real : d.dir);
+	if (fflush(stdout) != 0)
+		ret = cli_fail(cmd, "cannot write to stdout");
+out:
+	init_dir_finish(&d, ok);
+	free(conf_path);
+	free(key_path);
+	sp_key_wipe(&in.node);
+	init_conf_free(&in.conf);
+	free(in.zone);
+	return ret;
+}
+
+const struct cli_cmd cli_cmd_init_device = {
+	.name = "init device",
+	.run = init_device_run,
+	.summary = "create a device",
+	.help = "Usage: signpost init device --zone ZONE --name NAME --dir DIR\n"
+		"                            --signpost IP:PORT --signpost-key KEY\n"
+		"                            [--signpost-dns IP:PORT] [--trust-anchor RR]\n"
+		"\n"
+		"Creates DIR (mode 0700) holding a new device NAME.ZONE:\n"
+		"  device.conf  the configuration (role device)\n"
+		"  node.key     the device's Ed25519 identity key (0600)\n"
+		"Refuses to overwrite any existing file.  Prints the device's public keys and\n"
+		"the `signpost zone add` line that enrolls it on the signpost.\n"
+		"\n"
+		"Options:\n"
+		"  --zone ZONE           the user's zone, e.g. alice.example.\n"
+		"  --name NAME           the device's name in the zone, e.g. laptop\n"
+		"  --dir DIR             folder to create the files in\n"
+		"  --signpost IP:PORT    the signpost's tunnel endpoint ([IPv6]:PORT for IPv6)\n"
+		"  --signpost-key KEY    the signpost's node public key, as\n"
+		"                        `signpost init signpost` printed it\n"
+		"  --signpost-dns IP:PORT  the signpost's DNS server (optional)\n"
+		"  --trust-anchor RR     the zone's DS or DNSKEY record, as `signpost ds`\n"
+		"                        prints it: the stub validates the zone with it\n"
+		"  -h, --help            show this help\n",
+};
