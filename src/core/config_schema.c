@@ -36,6 +36,8 @@ static const struct sp_opt dns_opts[] = {
 	{ "port", SP_T_INT, "53", 1, 65535, NULL, false, "port of the authoritative server" },
 	{ "zone-file", SP_T_PATH, "zone.db", 0, 0, NULL, false,
 	  "master file loaded at start (written by `signpost init signpost`)" },
+	{ "zone-sync", SP_T_BOOL, "yes", 0, 0, NULL, false,
+	  "write run-time changes back to zone-file (atomically, within a second of a change)" },
 	{ "ksk-file", SP_T_PATH, "ksk.key", 0, 0, NULL, false, "key-signing key (private, 0600)" },
 	{ "zsk-file", SP_T_PATH, "zsk.key", 0, 0, NULL, false, "zone-signing key (private, 0600)" },
 	{ "algorithm", SP_T_ENUM, "ed25519", 0, 0, algorithms, false,

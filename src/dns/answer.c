@@ -84,22 +84,29 @@ static void acache_put(struct dns_zone *z, uint32_t h, const struct dns_query *q
 struct resp {
 	struct dns_wbuf b;
 	const uint8_t *qname;	/* lowercase, written at offset 12 */
+	size_t qoff[128];	/* offsets of the qname's labels (compression targets) */
+	size_t nq;
 	uint16_t an, ns, ar;
-	ldns_buffer *rd;	/* scratch for RDATA */
 };
+
+static void resp_init(struct resp *r, uint8_t *buf, size_t cap, const uint8_t *qname)
+{
+	dns_wbuf_init(&r->b, buf, cap);
+	r->qname = qname;
+	r->nq = 0;
+	r->an = r->ns = r->ar = 0;
+	for (size_t p = 0; qname[p] && r->nq < 128 && p < DNS_NAME_MAXLEN; p += 1u + qname[p])
+		r->qoff[r->nq++] = p;
+}
 
 /* Write name, compressed against the qname's suffixes in the question. */
 static void put_name(struct resp *r, const uint8_t *name)
 {
-	size_t qoff[128], nq = 0;
-	for (size_t p = 0; r->qname[p] && nq < 128; p += 1u + r->qname[p])
-		qoff[nq++] = p;
-	qoff[nq++] = dns_name_len(r->qname) - 1;	/* the root */
 	for (size_t p = 0;; p += 1u + name[p]) {
-		for (size_t k = 0; k + 1 < nq; k++)
-			if (dns_name_equal(name + p, r->qname + qoff[k])) {
+		for (size_t k = 0; k < r->nq; k++)
+			if (dns_name_equal(name + p, r->qname + r->qoff[k])) {
 				dns_wbuf_bytes(&r->b, name, p);
-				dns_wbuf_u16(&r->b, (uint16_t)(0xc000 | (DNS_HEADER_LEN + qoff[k])));
+				dns_wbuf_u16(&r->b, (uint16_t)(0xc000 | (DNS_HEADER_LEN + r->qoff[k])));
 				return;
 			}
 		if (name[p] == 0 || p >= DNS_NAME_MAXLEN)
@@ -108,40 +115,77 @@ static void put_name(struct resp *r, const uint8_t *name)
 	dns_wbuf_bytes(&r->b, name, dns_name_len(name));
 }
 
-static void put_rr(struct resp *r, const ldns_rr *rr, uint32_t ttl)
+static bool blob_add(ldns_buffer *b, const ldns_rr *rr)
 {
-	ldns_buffer_clear(r->rd);
-	if (ldns_rr_rdata2buffer_wire(r->rd, rr) != LDNS_STATUS_OK ||
-	    ldns_buffer_position(r->rd) > 65535) {
+	/* ldns's fixed-size writes do not grow the buffer: reserve first. */
+	if (!ldns_buffer_reserve(b, 12))
+		return false;
+	size_t at = ldns_buffer_position(b);
+	ldns_buffer_write_u16(b, 0);
+	ldns_buffer_write_u16(b, ldns_rr_get_type(rr));
+	ldns_buffer_write_u16(b, LDNS_RR_CLASS_IN);
+	ldns_buffer_write_u32(b, ldns_rr_ttl(rr));
+	size_t rdat = ldns_buffer_position(b);
+	ldns_buffer_write_u16(b, 0);
+	if (ldns_rr_rdata2buffer_wire(b, rr) != LDNS_STATUS_OK || !ldns_buffer_status_ok(b))
+		return false;
+	size_t rdlen = ldns_buffer_position(b) - rdat - 2;
+	if (rdlen > 65535 - 10)
+		return false;
+	ldns_buffer_write_u16_at(b, rdat, (uint16_t)rdlen);
+	ldns_buffer_write_u16_at(b, at, (uint16_t)(rdlen + 10));
+	return true;
+}
+
+/* Wire form of an RRset and its signatures, made once per version. */
+static int rrset_blob(struct dns__rrset *s)
+{
+	if (s->blob)
+		return 0;
+	ldns_buffer *b = ldns_buffer_new(512);
+	if (b == NULL)
+		return -ENOMEM;
+	bool ok = true;
+	for (size_t i = 0; ok && i < ldns_rr_list_rr_count(s->rrs); i++)
+		ok = blob_add(b, ldns_rr_list_rr(s->rrs, i));
+	for (unsigned k = 0; ok && k < s->nsig; k++)
+		ok = blob_add(b, s->sigs[k]);
+	int rc = SP_ELDNS;
+	if (ok && ldns_buffer_position(b) <= UINT32_MAX) {
+		s->blob_len = (uint32_t)ldns_buffer_position(b);
+		s->blob = malloc(s->blob_len ? s->blob_len : 1);
+		rc = s->blob ? 0 : -ENOMEM;
+		if (s->blob)
+			memcpy(s->blob, ldns_buffer_begin(b), s->blob_len);
+	}
+	ldns_buffer_free(b);
+	return rc;
+}
+
+/* The RRset at owner (and its RRSIGs if dnssec), optionally with another TTL. */
+static void put_rrset(struct resp *r, const uint8_t *owner, const struct dns__rrset *cs,
+		      bool dnssec, uint16_t *count, const uint32_t *ttl_override)
+{
+	struct dns__rrset *s = (struct dns__rrset *)cs;	/* the blob is a cache */
+	if (rrset_blob(s) != 0) {
 		r->b.err = SP_ELDNS;
 		return;
 	}
-	uint8_t owner[DNS_NAME_MAXLEN];
-	const ldns_rdf *o = ldns_rr_owner(rr);
-	memcpy(owner, ldns_rdf_data(o), ldns_rdf_size(o));
-	dns_name_lower(owner);
-	put_name(r, owner);
-	dns_wbuf_u16(&r->b, ldns_rr_get_type(rr));
-	dns_wbuf_u16(&r->b, LDNS_RR_CLASS_IN);
-	dns_wbuf_u32(&r->b, ttl);
-	dns_wbuf_u16(&r->b, (uint16_t)ldns_buffer_position(r->rd));
-	dns_wbuf_bytes(&r->b, ldns_buffer_begin(r->rd), ldns_buffer_position(r->rd));
-}
-
-static void put_rrset(struct resp *r, const struct dns__rrset *s, bool dnssec, uint16_t *count,
-		      const uint32_t *ttl_override)
-{
-	for (size_t i = 0; i < ldns_rr_list_rr_count(s->rrs); i++) {
-		const ldns_rr *rr = ldns_rr_list_rr(s->rrs, i);
-		put_rr(r, rr, ttl_override ? *ttl_override : ldns_rr_ttl(rr));
+	size_t nrr = ldns_rr_list_rr_count(s->rrs), n = dnssec ? nrr + s->nsig : nrr;
+	const uint8_t *p = s->blob;
+	for (size_t i = 0; i < n; i++) {
+		uint16_t len = (uint16_t)(p[0] << 8 | p[1]);
+		put_name(r, owner);
+		size_t at = r->b.pos;
+		dns_wbuf_bytes(&r->b, p + 2, len);
+		if (ttl_override && !r->b.err) {
+			uint32_t t = *ttl_override;
+			uint8_t *tp = r->b.base + at + 4;
+			tp[0] = (uint8_t)(t >> 24), tp[1] = (uint8_t)(t >> 16);
+			tp[2] = (uint8_t)(t >> 8), tp[3] = (uint8_t)t;
+		}
 		(*count)++;
-	}
-	if (!dnssec)
-		return;
-	for (unsigned k = 0; k < s->nsig; k++) {
-		const ldns_rr *sig = s->sigs[k];
-		put_rr(r, sig, ttl_override ? *ttl_override : ldns_rr_ttl(sig));
-		(*count)++;
+		p += 2 + len;
 	}
 }
 
@@ -168,8 +212,8 @@ static void put_header(struct dns_wbuf *b, const struct dns_query *q, uint16_t f
 int dns_answer_error(const struct dns_query *q, uint8_t rcode, uint16_t udp_payload,
 		     uint8_t *out, size_t cap, size_t *len)
 {
-	struct resp r = { .qname = q->qname };
-	dns_wbuf_init(&r.b, out, cap);
+	struct resp r;
+	resp_init(&r, out, cap, q->qname);
 	uint16_t flags = DNS_FLAG_QR | (uint16_t)(q->opcode << 11) |
 			 (q->flags & (DNS_FLAG_RD | DNS_FLAG_CD)) | (rcode & 0xf);
 	put_header(&r.b, q, flags);
@@ -200,7 +244,7 @@ static bool put_denial(struct dns_zone *z, struct resp *r, const uint16_t *types
 		       struct dns__node *node, time_t now, uint64_t now_ms, uint16_t *count)
 {
 	const struct dns__version *v = z->v;
-	uint8_t rdata[DNS_NAME_MAXLEN + 2 + 34 * 4];
+	uint8_t rdata[DNS_NAME_MAXLEN + 2 + 34 * 16];
 	size_t rdlen = dns_denial_nsec_rdata(r->qname, types, nt, rdata, sizeof(rdata));
 	if (rdlen == 0) {
 		r->b.err = SP_ETRUNC;
@@ -310,10 +354,8 @@ static int build(struct dns_zone *z, const struct dns_query *q, uint8_t kf, uint
 	const struct dns__version *v = z->v;
 	bool dnssec = (kf & KF_DO) && z->keys.n > 0;
 	time_t now = (time_t)(now_ms / 1000);
-	struct resp r = { .qname = q->qname, .rd = ldns_buffer_new(512) };
-	if (r.rd == NULL)
-		return -ENOMEM;
-	dns_wbuf_init(&r.b, buf, cap);
+	struct resp r;
+	resp_init(&r, buf, cap, q->qname);
 	uint8_t rcode = DNS_RC_NOERROR;
 	dns_wbuf_bytes(&r.b, (uint8_t[DNS_HEADER_LEN]){ 0 }, DNS_HEADER_LEN);
 	dns_wbuf_bytes(&r.b, q->qname, q->qname_len);
@@ -336,27 +378,25 @@ static int build(struct dns_zone *z, const struct dns_query *q, uint8_t kf, uint
 	size_t nt = denial_types(node, !exists, types, 80);
 	bool denied = true;
 	if (s) {
-		put_rrset(&r, s, dnssec, &r.an, NULL);
+		put_rrset(&r, node->wire, s, dnssec, &r.an, NULL);
 	} else if (dnssec && q->qtype == LDNS_RR_TYPE_NSEC) {
 		/* Asked for the NSEC itself: the one a signed zone would have here is the compact one. */
 		denied = put_denial(z, &r, types, nt, node, now, now_ms, &r.an);
 	} else {
 		if (!exists && (!dnssec || (kf & KF_CO)))
 			rcode = DNS_RC_NXDOMAIN;
-		put_rrset(&r, apex_soa, dnssec, &r.ns, &v->neg_ttl);
+		put_rrset(&r, v->nodes[0].wire, apex_soa, dnssec, &r.ns, &v->neg_ttl);
 		if (dnssec)
 			denied = put_denial(z, &r, types, nt, node, now, now_ms, &r.ns);
 	}
 	if (!denied) {
 		z->st.denial_limited++;
 		*cacheable = false;
-		ldns_buffer_free(r.rd);
 		return dns_answer_error(q, DNS_RC_SERVFAIL, z->udp_payload, buf, cap, len);
 	}
 	if (kf & KF_EDNS)
 		put_opt(&r, z->udp_payload, 0,
 			(uint16_t)((kf & KF_DO ? DNS_EDNS_DO : 0) | (kf & KF_CO ? DNS_EDNS_CO : 0)));
-	ldns_buffer_free(r.rd);
 	if (r.b.err) {
 		*cacheable = false;
 		return dns_answer_error(q, DNS_RC_SERVFAIL, z->udp_payload, buf, cap, len);

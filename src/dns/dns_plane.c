@@ -3,13 +3,16 @@
  * transfers and NOTIFY together for a signpost, or runs the stub on a device.
  *
  * Timers: "dns.maintain" re-signs RRsets whose signatures near expiry (see
- * sign.h: SIG_REFRESH leaves a week, so an hourly look is plenty), plus the
- * NOTIFY retry and the stub's timers, which their own files describe.
+ * sign.h: SIG_REFRESH leaves a week, so an hourly look is plenty);
+ * "dns.zone-sync" writes run-time changes back to the zone file a second
+ * after the first unwritten one (and at stop); plus the NOTIFY retry and the
+ * stub's timers, which their own files describe.
  */
 #include "dns/dns.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,6 +35,11 @@
 static struct sp_interval dns_maintain_iv = {
 	"dns.maintain", 60u * 60u * 1000u,
 	"signatures are refreshed a week before they expire, so an hourly check is ample",
+};
+
+static struct sp_interval dns_zone_sync_iv = {
+	"dns.zone-sync", 1000u,
+	"a burst of changes (a device enrolling, an UPDATE script) is written back to the file once",
 };
 
 /* ---- configuration ---- */
@@ -224,7 +232,7 @@ static size_t plane_on_query(void *arg, const struct dns_server_req *req, uint8_
 					    p->have_tsig ? &p->tsig : NULL, now_ms / 1000u, out,
 					    cap, &len, &changed);
 		if (err < 0)
-			sp_info("dns: UPDATE: %s", sp_strerror(err));
+			sp_debug("dns: UPDATE: %s", sp_strerror(err));
 		return len;
 	}
 	if (q.opcode == DNS_OP_QUERY && q.rcode == DNS_RC_NOERROR && q.has_question &&
@@ -236,13 +244,22 @@ static size_t plane_on_query(void *arg, const struct dns_server_req *req, uint8_
 					 req->tcp ? emit_to_tcp : emit_to_buf,
 					 req->tcp ? (void *)req->conn : (void *)&e);
 		if (err < 0)
-			sp_info("dns: transfer refused or cut: %s", sp_strerror(err));
+			sp_debug("dns: transfer refused or cut: %s", sp_strerror(err));
 		return req->tcp ? 0 : e.len;
 	}
 	struct dns_answer_ctx ctx = { .now_ms = now_ms, .tcp = req->tcp };
 	if (dns_answer(p->zone, &q, out, cap, &len, &ctx) < 0)
 		return 0;
 	return len;
+}
+
+static void plane_on_sync(uv_timer_t *t)
+{
+	struct dns_plane_state *p = container_of(t, struct dns_plane_state, sync);
+
+	/* On failure (logged) the change stays dirty: the next one or the stop retries. */
+	if (p->dirty && dns__zone_write(p->zone, p->zone_file) == 0)
+		p->dirty = false;
 }
 
 /* The zone's serial moved: tell the secondaries. */
@@ -254,6 +271,11 @@ static void plane_on_zone_change(void *arg, uint32_t old_serial, uint32_t new_se
 	size_t wlen = 0;
 
 	sp_info("dns: zone serial %u -> %u", old_serial, new_serial);
+	if (p->zone_file != NULL) {
+		p->dirty = true;
+		if (!uv_is_active((uv_handle_t *)&p->sync))
+			(void)sp_timer_start(&p->sync, plane_on_sync, &dns_zone_sync_iv, 0);
+	}
 	if (p->notify == NULL)
 		return;
 	if (dns_zone_lookup(p->zone, dns_zone_origin(p->zone), LDNS_RR_TYPE_SOA, &soa) < 0)
@@ -285,6 +307,7 @@ static void plane_free(struct dns_plane_state *p)
 	dns_zone_free(p->zone);
 	dns_acl_deinit(&p->acl);
 	dns_tsig_key_wipe(&p->tsig);
+	free(p->zone_file);
 	free(p);
 }
 
@@ -301,7 +324,7 @@ static void plane_on_server_closed(void *arg)
 
 static void plane_on_timer_closed(uv_handle_t *h)
 {
-	plane_part_closed(container_of((uv_timer_t *)h, struct dns_plane_state, maintain));
+	plane_part_closed(h->data);
 }
 
 static void dns_stop(void *state)
@@ -324,8 +347,12 @@ static void dns_stop(void *state)
 		dns_server_stop(p->server);
 		p->server = NULL;
 	}
-	p->closing++;
+	/* Changes not yet written back go to the file now, before the process ends. */
+	if (p->dirty && p->zone_file != NULL && dns__zone_write(p->zone, p->zone_file) == 0)
+		p->dirty = false;
+	p->closing += 2;
 	uv_close((uv_handle_t *)&p->maintain, plane_on_timer_closed);
+	uv_close((uv_handle_t *)&p->sync, plane_on_timer_closed);
 	plane_part_closed(p);
 }
 
@@ -348,6 +375,14 @@ static int signpost_start(struct dns_plane_state *p)
 	dns_zone_set_denial_rate(p->zone, pc.denial_rate);
 	dns_zone_set_listener(p->zone, plane_on_zone_change, p);
 	(void)uv_timer_init(p->node->loop, &p->maintain);
+	(void)uv_timer_init(p->node->loop, &p->sync);
+	p->maintain.data = p;
+	p->sync.data = p;
+	if (sp_cfg_bool(sp_config_get(cfg, "dns"), "zone-sync")) {
+		p->zone_file = strdup(sp_cfg_str(sp_config_get(cfg, "dns"), "zone-file"));
+		if (p->zone_file == NULL)
+			return -ENOMEM;
+	}
 	err = sp_timer_repeat(&p->maintain, plane_on_maintain, &dns_maintain_iv);
 	if (err == 0)
 		err = dns_notify_new(p->node->loop, &p->acl, p->have_tsig ? &p->tsig : NULL,
@@ -375,6 +410,11 @@ static int dns_start(struct sp_node *node, void **state)
 
 	if (p == NULL)
 		return -ENOMEM;
+	/*
+	 * A TCP client that closes before its answer is written must cost an
+	 * EPIPE, not the process: libuv writes streams without MSG_NOSIGNAL.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	p->node = node;
 	p->enabled = sp_cfg_bool(sp_config_get(node->cfg, "dns"), "enabled");
 	p->device = role_is_device(node->cfg);
@@ -399,6 +439,7 @@ static int dns_start(struct sp_node *node, void **state)
 		} else {
 			dns_acl_deinit(&p->acl);
 			dns_tsig_key_wipe(&p->tsig);
+			free(p->zone_file);
 			free(p);
 		}
 		return err;
@@ -500,6 +541,7 @@ __attribute__((constructor)) static void dns_intervals_gather(void)
 	size_t n = 0;
 
 	dns_intervals[n++] = &dns_maintain_iv;
+	dns_intervals[n++] = &dns_zone_sync_iv;
 	for (size_t i = 0; i < dns_notify_n_intervals && n < DNS_INTERVALS_MAX; i++)
 		dns_intervals[n++] = dns_notify_intervals[i];
 	for (size_t i = 0; i < dns_stub_n_intervals && n < DNS_INTERVALS_MAX; i++)

@@ -146,7 +146,7 @@ int dns__journal_add(struct dns_zone *z, const struct dns__version *old,
 		z->jhead = e;
 	z->jtail = e;
 	z->jrrs += ldns_rr_list_rr_count(e->removed) + ldns_rr_list_rr_count(e->added);
-	while (z->jhead && z->jrrs > DNS_JOURNAL_MAX_RRS) {
+	while (z->jhead && z->jrrs > z->jmax) {
 		struct dns__jentry *h = z->jhead;
 		z->jrrs -= ldns_rr_list_rr_count(h->removed) + ldns_rr_list_rr_count(h->added);
 		z->jhead = h->next;

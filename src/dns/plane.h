@@ -29,11 +29,17 @@ struct dns_plane_state {
 	struct dns_tsig_key tsig;	/* secret: wiped at stop */
 	bool have_tsig;
 	uv_timer_t maintain;
+	uv_timer_t sync;		/* writes run-time changes back to zone-file */
+	char *zone_file;		/* [dns] zone-file, when zone-sync is on */
+	bool dirty;			/* changes not yet written back */
 	unsigned closing;		/* async closes still to run before the free */
 	uint64_t updates, xfrs;
 	/* role = device */
 	struct dns_stub *stub;
 };
+
+/* Write the zone's unsigned content to path atomically.  0 or an error (logged). */
+int dns__zone_write(const struct dns_zone *z, const char *path) SP_MUST_CHECK;
 
 /* Register the "zone" control command (ctl_zone.c) for a signpost. */
 int dns__ctl_zone_register(struct dns_plane_state *p) SP_MUST_CHECK;

@@ -22,6 +22,8 @@
 #define TCP_READ_PAUSE_BYTES (256u * 1024u)
 /* Refuse emitted messages past this backlog: a zone transfer to a stalled reader. */
 #define TCP_EMIT_MAX_BYTES (64u * 1024u * 1024u)
+/* First read buffer of a connection; a longer frame grows it, up to 2 + DNS_MSG_MAX. */
+#define TCP_RBUF_INITIAL 1024u
 /* recvmmsg rounds per readiness callback, so TCP and timers get their turn. */
 #define UDP_ROUNDS 8
 
@@ -44,10 +46,10 @@ struct dns_tcp_conn {
 	struct dns_server *srv;
 	struct dns_tcp_conn *prev, *next;
 	struct sockaddr_storage peer;
-	size_t rlen;
+	uint8_t *rbuf;		/* grows to the frame being read; most queries fit the first size */
+	size_t rlen, rcap;
 	int handles;		/* open handles; freed at 0 */
 	bool closing, paused, reading;
-	uint8_t rbuf[2 + DNS_MSG_MAX];
 };
 
 struct tcp_write {
@@ -281,6 +283,7 @@ static void conn_on_close(uv_handle_t *h)
 
 	if (--c->handles > 0)
 		return;
+	free(c->rbuf);
 	free(c);
 	server_handle_closed(s);
 }
@@ -356,7 +359,21 @@ static void conn_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
 	struct dns_tcp_conn *c = h->data;
 
-	*buf = uv_buf_init((char *)c->rbuf + c->rlen, (unsigned)(sizeof(c->rbuf) - c->rlen));
+	size_t need = c->rcap;
+
+	/* Unprocessed bytes are always less than one frame: grow to hold that frame. */
+	if (c->rlen >= 2)
+		need = 2 + ((size_t)c->rbuf[0] << 8 | c->rbuf[1]);
+	if (need > c->rcap) {
+		uint8_t *nb = realloc(c->rbuf, need);
+		if (nb == NULL) {
+			*buf = uv_buf_init(NULL, 0);	/* libuv reports UV_ENOBUFS: we close */
+			return;
+		}
+		c->rbuf = nb;
+		c->rcap = need;
+	}
+	*buf = uv_buf_init((char *)c->rbuf + c->rlen, (unsigned)(c->rcap - c->rlen));
 }
 
 /* Answer every complete frame in the buffer, unless the peer reads too slowly. */
@@ -393,6 +410,14 @@ static void conn_process(struct dns_tcp_conn *c)
 		return;
 	memmove(c->rbuf, c->rbuf + off, c->rlen - off);
 	c->rlen -= off;
+	if (c->rlen == 0 && c->rcap > TCP_RBUF_INITIAL) {
+		/* A big message (UPDATE) went through: give the memory back. */
+		uint8_t *nb = realloc(c->rbuf, TCP_RBUF_INITIAL);
+		if (nb != NULL) {
+			c->rbuf = nb;
+			c->rcap = TCP_RBUF_INITIAL;
+		}
+	}
 	if (c->paused && c->reading) {
 		(void)uv_read_stop((uv_stream_t *)&c->tcp);
 		c->reading = false;
@@ -462,8 +487,15 @@ static void tcp_on_connection(uv_stream_t *ls, int status)
 	struct dns_tcp_conn *c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return;
+	c->rbuf = malloc(TCP_RBUF_INITIAL);
+	if (c->rbuf == NULL) {
+		free(c);
+		return;
+	}
+	c->rcap = TCP_RBUF_INITIAL;
 	c->srv = s;
 	if (uv_tcp_init(s->loop, &c->tcp) < 0) {
+		free(c->rbuf);
 		free(c);
 		return;
 	}

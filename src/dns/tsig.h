@@ -14,8 +14,9 @@
  * Checks run in the order of RFC 8945 5.2: key, MAC, then time (never the
  * time before the MAC, so an attacker learns nothing from BADTIME).
  *
- * Multi-message answers (AXFR/IXFR, RFC 8945 5.3.1) are signed one message
- * after the other with dns_tsig_sign_next(), which chains the prior MAC.
+ * Multi-message answers (AXFR/IXFR, RFC 8945 5.3.1): call dns_tsig_sign()
+ * on each message in order with the same state; from the second message on
+ * it chains the prior MAC and covers only the timers, as the RFC says.
  */
 #ifndef DNS_TSIG_H
 #define DNS_TSIG_H

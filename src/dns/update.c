@@ -276,24 +276,29 @@ int dns_update_handle(struct dns_zone *z, const uint8_t *req, size_t len,
 		return SP_EMALFORMED;
 	}
 
+	/*
+	 * Anyone can send junk: refusals before the MAC verified are logged at
+	 * debug level only, so that a flood cannot flood the log.  What an
+	 * authenticated client did is logged at info.
+	 */
 	int terr = dns_tsig_verify(req, len, key, key ? 1 : 0, now_wall, &st);
 	if (terr == SP_EMALFORMED) {
 		rc = RC_FORMERR;
 		st.present = false;
 	} else if (terr == SP_EAUTH) {
 		rc = RC_NOTAUTH;
-		sp_notice("dns: UPDATE from %s refused: TSIG error %u", who, st.error);
+		sp_debug("dns: UPDATE from %s refused: TSIG error %u", who, st.error);
 	} else if (terr != 0) {
 		rc = RC_SERVFAIL;
 	} else if (!st.present || key == NULL) {
 		rc = RC_REFUSED;
-		sp_notice("dns: UPDATE from %s refused: not signed with the zone's TSIG key", who);
+		sp_debug("dns: UPDATE from %s refused: not signed with the zone's TSIG key", who);
 	} else if (((req[2] >> 3) & 0x0f) != DNS_OPCODE_UPDATE) {
 		rc = RC_NOTIMP;
 	} else {
 		rc = process(z, req, len, now_wall, changed, who);
 		if (rc != RC_NOERROR)
-			sp_notice("dns: UPDATE from %s: %s", who, rcode_names[rc]);
+			sp_info("dns: UPDATE from %s: %s", who, rcode_names[rc]);
 	}
 
 	uint16_t qd = sc.qdcount == 1 ? 1 : 0;

@@ -20,10 +20,10 @@
 /* Longest anchor text we parse; a handful of records fits many times over. */
 #define ANCHOR_TEXT_MAX 16384
 
-void dns__bogus(struct dns_verdict *v, int ede, const char *fmt, ...)
+void dns_validate__bogus(struct dns_validate_verdict *v, int ede, const char *fmt, ...)
 {
 	va_list ap;
-	v->sec = DNS_BOGUS;
+	v->sec = DNS_V_BOGUS;
 	v->ede = ede;
 	v->ttl = 0;
 	va_start(ap, fmt);
@@ -31,15 +31,15 @@ void dns__bogus(struct dns_verdict *v, int ede, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void verdict_init(struct dns_verdict *v)
+static void verdict_init(struct dns_validate_verdict *v)
 {
 	memset(v, 0, sizeof(*v));
-	v->sec = DNS_BOGUS;
-	v->ede = DNS_EDE_BOGUS;
+	v->sec = DNS_V_BOGUS;
+	v->ede = DNS_V_EDE_BOGUS;
 	snprintf(v->reason, sizeof(v->reason), "not validated");
 }
 
-bool dns__in_zone(const ldns_rdf *name, const ldns_rdf *zone)
+bool dns_validate__in_zone(const ldns_rdf *name, const ldns_rdf *zone)
 {
 	if (name == NULL || zone == NULL || ldns_rdf_get_type(name) != LDNS_RDF_TYPE_DNAME)
 		return false;
@@ -58,7 +58,7 @@ static uint16_t rr_u16(const ldns_rr *rr, size_t i)
 	return f && ldns_rdf_size(f) == 2 ? ldns_rdf2native_int16(f) : 0;
 }
 
-ldns_rr_list *dns__rrset(const ldns_rr_list *sect, const ldns_rdf *owner, ldns_rr_type type)
+ldns_rr_list *dns_validate__rrset(const ldns_rr_list *sect, const ldns_rdf *owner, ldns_rr_type type)
 {
 	ldns_rr_list *out = ldns_rr_list_new();
 	if (out == NULL)
@@ -90,7 +90,7 @@ static const char *sig_usable(const ldns_rr *sig, const ldns_rdf *zone, const ld
 			      uint32_t now, int *ede)
 {
 	const ldns_rr *first = ldns_rr_list_rr(rrset, 0);
-	*ede = DNS_EDE_BOGUS;
+	*ede = DNS_V_EDE_BOGUS;
 	if (ldns_rr_rd_count(sig) < 9 || ldns_rr_rrsig_signame(sig) == NULL ||
 	    ldns_rr_rrsig_labels(sig) == NULL || ldns_rr_rrsig_expiration(sig) == NULL ||
 	    ldns_rr_rrsig_inception(sig) == NULL || ldns_rr_rrsig_origttl(sig) == NULL)
@@ -102,24 +102,24 @@ static const char *sig_usable(const ldns_rr *sig, const ldns_rdf *zone, const ld
 	uint32_t inc = ldns_rdf2native_int32(ldns_rr_rrsig_inception(sig));
 	uint32_t exp = ldns_rdf2native_int32(ldns_rr_rrsig_expiration(sig));
 	if (!serial_le(now, exp)) {
-		*ede = DNS_EDE_SIG_EXPIRED;
+		*ede = DNS_V_EDE_SIG_EXPIRED;
 		return "RRSIG expired";
 	}
 	if (!serial_le(inc, now)) {
-		*ede = DNS_EDE_SIG_NOT_YET;
+		*ede = DNS_V_EDE_SIG_NOT_YET;
 		return "RRSIG not yet valid";
 	}
 	return NULL;
 }
 
-int dns__verify_rrset(const ldns_rdf *zone, const ldns_rr_list *keys, const ldns_rr_list *rrset,
-		      const ldns_rr_list *sect, uint32_t now, struct dns_verdict *v, uint32_t *ttl,
+int dns_validate__verify_rrset(const ldns_rdf *zone, const ldns_rr_list *keys, const ldns_rr_list *rrset,
+		      const ldns_rr_list *sect, uint32_t now, struct dns_validate_verdict *v, uint32_t *ttl,
 		      bool *expanded)
 {
 	const ldns_rr *first = ldns_rr_list_rr(rrset, 0);
 	ldns_rr_type type = ldns_rr_get_type(first);
 	const char *why = NULL;
-	int ede = DNS_EDE_RRSIGS_MISSING;
+	int ede = DNS_V_EDE_RRSIGS_MISSING;
 	size_t n = ldns_rr_list_rr_count(sect);
 	char tname[32];
 	{
@@ -157,23 +157,23 @@ int dns__verify_rrset(const ldns_rdf *zone, const ldns_rr_list *keys, const ldns
 				return 0;
 			}
 			w = "signature does not verify with the zone's keys";
-			e = DNS_EDE_BOGUS;
+			e = DNS_V_EDE_BOGUS;
 		}
 		/* Keep the most telling reason: a bad signature beats a stale one. */
-		if (why == NULL || e == DNS_EDE_BOGUS) {
+		if (why == NULL || e == DNS_V_EDE_BOGUS) {
 			why = w;
 			ede = e;
 		}
 	}
 	char *owner = ldns_rdf2str(ldns_rr_owner(first));
-	dns__bogus(v, ede, "%s %s: %s", owner ? owner : "?", tname, why ? why : "no RRSIG");
+	dns_validate__bogus(v, ede, "%s %s: %s", owner ? owner : "?", tname, why ? why : "no RRSIG");
 	free(owner);
 	return SP_EBOGUS;
 }
 
 /* ---- trust anchors ---- */
 
-void dns_anchor_free(struct dns_anchor *ta)
+void dns_validate_anchor_free(struct dns_validate_anchor *ta)
 {
 	if (ta == NULL)
 		return;
@@ -182,7 +182,7 @@ void dns_anchor_free(struct dns_anchor *ta)
 	free(ta);
 }
 
-static int anchor_add(struct dns_anchor *ta, const char *text, char *err, size_t errlen)
+static int anchor_add(struct dns_validate_anchor *ta, const char *text, char *err, size_t errlen)
 {
 	ldns_rr *rr = NULL;
 	ldns_status st = ldns_rr_new_frm_str(&rr, text, 3600, NULL, NULL);
@@ -217,12 +217,12 @@ bad:
 	return SP_EMALFORMED;
 }
 
-int dns_anchor_parse(const char *zone, const char *text, struct dns_anchor **out, char *err,
+int dns_validate_anchor_parse(const char *zone, const char *text, struct dns_validate_anchor **out, char *err,
 		     size_t errlen)
 {
 	int rc = -ENOMEM;
 	char *copy = NULL;
-	struct dns_anchor *ta = calloc(1, sizeof(*ta));
+	struct dns_validate_anchor *ta = calloc(1, sizeof(*ta));
 	*out = NULL;
 	snprintf(err, errlen, "out of memory");
 	if (ta == NULL)
@@ -270,7 +270,7 @@ int dns_anchor_parse(const char *zone, const char *text, struct dns_anchor **out
 	err[0] = '\0';
 out:
 	free(copy);
-	dns_anchor_free(ta);
+	dns_validate_anchor_free(ta);
 	return rc;
 }
 
@@ -284,7 +284,7 @@ static bool rdata_equal(const ldns_rr *a, const ldns_rr *b, size_t n)
 	return true;
 }
 
-bool dns_anchor_equal(const struct dns_anchor *a, const struct dns_anchor *b)
+bool dns_validate_anchor_equal(const struct dns_validate_anchor *a, const struct dns_validate_anchor *b)
 {
 	if (a == NULL || b == NULL)
 		return a == b;
@@ -298,7 +298,7 @@ bool dns_anchor_equal(const struct dns_anchor *a, const struct dns_anchor *b)
 }
 
 /* Does this DNSKEY match one of the anchor's records? */
-static bool key_matches_anchor(const ldns_rr *key, const struct dns_anchor *ta)
+static bool key_matches_anchor(const ldns_rr *key, const struct dns_validate_anchor *ta)
 {
 	if (ldns_rr_rd_count(key) < 4)
 		return false;
@@ -320,7 +320,7 @@ static bool key_matches_anchor(const ldns_rr *key, const struct dns_anchor *ta)
 	return false;
 }
 
-void dns_keyset_free(struct dns_keyset *ks)
+void dns_validate_keys_free(struct dns_validate_keys *ks)
 {
 	if (ks == NULL)
 		return;
@@ -337,9 +337,9 @@ static bool usable_zone_key(const ldns_rr *key)
 
 /* Build the key set from a verified DNSKEY RRset. */
 static int keyset_new(const ldns_rdf *zone, const ldns_rr_list *rrset, uint32_t ttl,
-		      struct dns_keyset **out)
+		      struct dns_validate_keys **out)
 {
-	struct dns_keyset *ks = calloc(1, sizeof(*ks));
+	struct dns_validate_keys *ks = calloc(1, sizeof(*ks));
 	if (ks == NULL)
 		return -ENOMEM;
 	ks->zone = ldns_rdf_clone(zone);
@@ -360,43 +360,43 @@ static int keyset_new(const ldns_rdf *zone, const ldns_rr_list *rrset, uint32_t 
 	*out = ks;
 	return 0;
 nomem:
-	dns_keyset_free(ks);
+	dns_validate_keys_free(ks);
 	return -ENOMEM;
 }
 
 /* The one question of pkt, or NULL (and *v bogus). */
-static const ldns_rr *one_question(const ldns_pkt *pkt, struct dns_verdict *v)
+static const ldns_rr *one_question(const ldns_pkt *pkt, struct dns_validate_verdict *v)
 {
 	if (ldns_rr_list_rr_count(ldns_pkt_question(pkt)) != 1) {
-		dns__bogus(v, DNS_EDE_BOGUS, "answer does not have exactly one question");
+		dns_validate__bogus(v, DNS_V_EDE_BOGUS, "answer does not have exactly one question");
 		return NULL;
 	}
 	const ldns_rr *q = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
 	if (ldns_rr_get_class(q) != LDNS_RR_CLASS_IN) {
-		dns__bogus(v, DNS_EDE_BOGUS, "question class is not IN");
+		dns_validate__bogus(v, DNS_V_EDE_BOGUS, "question class is not IN");
 		return NULL;
 	}
 	return q;
 }
 
-static int validate_dnskey_pkt(const struct dns_anchor *ta, const ldns_pkt *pkt, uint32_t now,
-			       struct dns_keyset **keys, struct dns_verdict *v)
+static int validate_dnskey_pkt(const struct dns_validate_anchor *ta, const ldns_pkt *pkt, uint32_t now,
+			       struct dns_validate_keys **keys, struct dns_validate_verdict *v)
 {
 	const ldns_rr *q = one_question(pkt, v);
 	if (q == NULL)
 		return 0;
 	if (ldns_rr_get_type(q) != LDNS_RR_TYPE_DNSKEY ||
 	    ldns_dname_compare(ldns_rr_owner(q), ta->zone) != 0) {
-		dns__bogus(v, DNS_EDE_BOGUS, "not an answer to the zone's DNSKEY query");
+		dns_validate__bogus(v, DNS_V_EDE_BOGUS, "not an answer to the zone's DNSKEY query");
 		return 0;
 	}
 	if (ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NOERROR) {
-		dns__bogus(v, DNS_EDE_DNSKEY_MISSING, "DNSKEY query failed (rcode %d)",
+		dns_validate__bogus(v, DNS_V_EDE_DNSKEY_MISSING, "DNSKEY query failed (rcode %d)",
 			   (int)ldns_pkt_get_rcode(pkt));
 		return 0;
 	}
 	const ldns_rr_list *an = ldns_pkt_answer(pkt);
-	ldns_rr_list *rrset = dns__rrset(an, ta->zone, LDNS_RR_TYPE_DNSKEY);
+	ldns_rr_list *rrset = dns_validate__rrset(an, ta->zone, LDNS_RR_TYPE_DNSKEY);
 	ldns_rr_list *trusted = ldns_rr_list_new();
 	int rc = -ENOMEM;
 	if (rrset == NULL || trusted == NULL)
@@ -405,7 +405,7 @@ static int validate_dnskey_pkt(const struct dns_anchor *ta, const ldns_pkt *pkt,
 	for (size_t i = 0; i < ldns_rr_list_rr_count(rrset); i++) {
 		ldns_rr *k = ldns_rr_list_rr(rrset, i);
 		if (ldns_rr_get_class(k) != LDNS_RR_CLASS_IN) {
-			dns__bogus(v, DNS_EDE_BOGUS, "DNSKEY class is not IN");
+			dns_validate__bogus(v, DNS_V_EDE_BOGUS, "DNSKEY class is not IN");
 			goto out;
 		}
 		if (usable_zone_key(k) && key_matches_anchor(k, ta) &&
@@ -415,17 +415,17 @@ static int validate_dnskey_pkt(const struct dns_anchor *ta, const ldns_pkt *pkt,
 		}
 	}
 	if (ldns_rr_list_rr_count(rrset) == 0) {
-		dns__bogus(v, DNS_EDE_DNSKEY_MISSING, "no DNSKEY RRset in the answer");
+		dns_validate__bogus(v, DNS_V_EDE_DNSKEY_MISSING, "no DNSKEY RRset in the answer");
 		goto out;
 	}
 	if (ldns_rr_list_rr_count(trusted) == 0) {
-		dns__bogus(v, DNS_EDE_DNSKEY_MISSING, "no DNSKEY matches the trust anchor");
+		dns_validate__bogus(v, DNS_V_EDE_DNSKEY_MISSING, "no DNSKEY matches the trust anchor");
 		goto out;
 	}
 	/* The set must be signed by a key the anchor vouches for. */
 	uint32_t ttl = UINT32_MAX;
 	bool expanded = false;
-	rc = dns__verify_rrset(ta->zone, trusted, rrset, an, now, v, &ttl, &expanded);
+	rc = dns_validate__verify_rrset(ta->zone, trusted, rrset, an, now, v, &ttl, &expanded);
 	if (rc == SP_EBOGUS) {
 		rc = 0;
 		goto out;
@@ -433,13 +433,13 @@ static int validate_dnskey_pkt(const struct dns_anchor *ta, const ldns_pkt *pkt,
 	if (rc != 0)
 		goto out;
 	if (expanded) {
-		dns__bogus(v, DNS_EDE_BOGUS, "DNSKEY RRset signed as a wildcard");
+		dns_validate__bogus(v, DNS_V_EDE_BOGUS, "DNSKEY RRset signed as a wildcard");
 		goto out;
 	}
 	rc = keyset_new(ta->zone, rrset, ttl, keys);
 	if (rc == 0) {
-		v->sec = DNS_SECURE;
-		v->ede = DNS_EDE_NONE;
+		v->sec = DNS_V_SECURE;
+		v->ede = DNS_V_EDE_NONE;
 		v->ttl = ttl;
 		v->reason[0] = '\0';
 	}
@@ -449,14 +449,14 @@ out:
 	return rc;
 }
 
-int dns_validate_dnskey(const struct dns_anchor *ta, const uint8_t *pkt, size_t len, uint32_t now,
-			struct dns_keyset **keys, struct dns_verdict *v)
+int dns_validate_dnskey(const struct dns_validate_anchor *ta, const uint8_t *pkt, size_t len, uint32_t now,
+			struct dns_validate_keys **keys, struct dns_validate_verdict *v)
 {
 	ldns_pkt *p = NULL;
 	*keys = NULL;
 	verdict_init(v);
 	if (ldns_wire2pkt(&p, pkt, len) != LDNS_STATUS_OK) {
-		dns__bogus(v, DNS_EDE_BOGUS, "DNSKEY answer does not parse");
+		dns_validate__bogus(v, DNS_V_EDE_BOGUS, "DNSKEY answer does not parse");
 		return 0;
 	}
 	int rc = validate_dnskey_pkt(ta, p, now, keys, v);
@@ -464,13 +464,13 @@ int dns_validate_dnskey(const struct dns_anchor *ta, const uint8_t *pkt, size_t 
 	return rc;
 }
 
-int dns_validate_answer(const struct dns_keyset *keys, const uint8_t *pkt, size_t len, uint32_t now,
-			struct dns_verdict *v)
+int dns_validate_answer(const struct dns_validate_keys *keys, const uint8_t *pkt, size_t len, uint32_t now,
+			struct dns_validate_verdict *v)
 {
 	ldns_pkt *p = NULL;
 	verdict_init(v);
 	if (ldns_wire2pkt(&p, pkt, len) != LDNS_STATUS_OK) {
-		dns__bogus(v, DNS_EDE_BOGUS, "answer does not parse");
+		dns_validate__bogus(v, DNS_V_EDE_BOGUS, "answer does not parse");
 		return 0;
 	}
 	int rc = dns_validate_answer_pkt(keys, p, now, v);

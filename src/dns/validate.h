@@ -24,41 +24,38 @@
 
 #include "core/error.h"
 
-/* RFC 9824: the NXNAME meta type in the NSEC bitmap of a compact denial. */
-#define DNS_TYPE_NXNAME 128
-
-enum dns_security {
-	DNS_SECURE = 0,		/* validated: AD may be set */
-	DNS_INSECURE,		/* provably not signed (a delegation we do not follow): no AD */
-	DNS_BOGUS,		/* failed validation: SERVFAIL */
+enum dns_validate_security {
+	DNS_V_SECURE = 0,		/* validated: AD may be set */
+	DNS_V_INSECURE,		/* provably not signed (a delegation we do not follow): no AD */
+	DNS_V_BOGUS,		/* failed validation: SERVFAIL */
 };
 
 /* RFC 8914 Extended DNS Error codes a bogus verdict carries. */
-enum dns_ede {
-	DNS_EDE_NONE = -1,
-	DNS_EDE_BOGUS = 6,
-	DNS_EDE_SIG_EXPIRED = 7,
-	DNS_EDE_SIG_NOT_YET = 8,
-	DNS_EDE_DNSKEY_MISSING = 9,
-	DNS_EDE_RRSIGS_MISSING = 10,
-	DNS_EDE_NSEC_MISSING = 12,
+enum dns_validate_ede {
+	DNS_V_EDE_NONE = -1,
+	DNS_V_EDE_BOGUS = 6,
+	DNS_V_EDE_SIG_EXPIRED = 7,
+	DNS_V_EDE_SIG_NOT_YET = 8,
+	DNS_V_EDE_DNSKEY_MISSING = 9,
+	DNS_V_EDE_RRSIGS_MISSING = 10,
+	DNS_V_EDE_NSEC_MISSING = 12,
 };
 
-struct dns_verdict {
-	enum dns_security sec;
-	int ede;		/* enum dns_ede for bogus, DNS_EDE_NONE otherwise */
+struct dns_validate_verdict {
+	enum dns_validate_security sec;
+	int ede;		/* enum dns_validate_ede for bogus, DNS_V_EDE_NONE otherwise */
 	uint32_t ttl;		/* secure: seconds the data may be cached (TTLs, sig expiry) */
 	char reason[160];	/* bogus/insecure: why, for the log */
 };
 
 /* A trust anchor: the zone and its DS and/or DNSKEY records. */
-struct dns_anchor {
+struct dns_validate_anchor {
 	ldns_rdf *zone;
 	ldns_rr_list *rrs;
 };
 
 /* A zone's validated DNSKEY RRset: the zone keys usable for its answers. */
-struct dns_keyset {
+struct dns_validate_keys {
 	ldns_rdf *zone;
 	ldns_rr_list *keys;	/* zone keys (flag 256), not revoked */
 	uint32_t ttl;		/* how long the set may be cached */
@@ -71,33 +68,33 @@ struct dns_keyset {
  * ";{id = ...}" key comment, is a comment).  Every owner must be the zone.  On error returns SP_EMALFORMED and
  * writes a message to err.  *out is owned by the caller.
  */
-int dns_anchor_parse(const char *zone, const char *text, struct dns_anchor **out,
+int dns_validate_anchor_parse(const char *zone, const char *text, struct dns_validate_anchor **out,
 		     char *err, size_t errlen) SP_MUST_CHECK;
-void dns_anchor_free(struct dns_anchor *ta);
+void dns_validate_anchor_free(struct dns_validate_anchor *ta);
 /* True when both anchors hold the same zone and records. */
-bool dns_anchor_equal(const struct dns_anchor *a, const struct dns_anchor *b);
+bool dns_validate_anchor_equal(const struct dns_validate_anchor *a, const struct dns_validate_anchor *b);
 
 /*
  * Validate the DNSKEY answer pkt[0..len) for ta->zone.  Always fills *v;
- * on DNS_SECURE also sets *keys (owned by the caller), else leaves it NULL.
+ * on DNS_V_SECURE also sets *keys (owned by the caller), else leaves it NULL.
  * Returns 0, or -ENOMEM.
  */
-int dns_validate_dnskey(const struct dns_anchor *ta, const uint8_t *pkt, size_t len,
-			uint32_t now, struct dns_keyset **keys, struct dns_verdict *v) SP_MUST_CHECK;
+int dns_validate_dnskey(const struct dns_validate_anchor *ta, const uint8_t *pkt, size_t len,
+			uint32_t now, struct dns_validate_keys **keys, struct dns_validate_verdict *v) SP_MUST_CHECK;
 
 /*
  * Validate the answer pkt[0..len) (its own question is the one checked; the
  * caller has matched it to what it asked) with the zone's key set.  Always
  * fills *v.  Returns 0, or -ENOMEM.
  */
-int dns_validate_answer(const struct dns_keyset *keys, const uint8_t *pkt, size_t len,
-			uint32_t now, struct dns_verdict *v) SP_MUST_CHECK;
+int dns_validate_answer(const struct dns_validate_keys *keys, const uint8_t *pkt, size_t len,
+			uint32_t now, struct dns_validate_verdict *v) SP_MUST_CHECK;
 
 /* The same on a packet the caller has already parsed. */
-int dns_validate_answer_pkt(const struct dns_keyset *keys, const ldns_pkt *pkt, uint32_t now,
-			    struct dns_verdict *v) SP_MUST_CHECK;
+int dns_validate_answer_pkt(const struct dns_validate_keys *keys, const ldns_pkt *pkt, uint32_t now,
+			    struct dns_validate_verdict *v) SP_MUST_CHECK;
 
 /* Free a key set; NULL is fine. */
-void dns_keyset_free(struct dns_keyset *ks);
+void dns_validate_keys_free(struct dns_validate_keys *ks);
 
 #endif

@@ -29,28 +29,28 @@ static bool seen_before(const ldns_rr_list *sect, size_t i)
 }
 
 /* Verify every RRset of the answer section; remember wildcard expansions. */
-static int verify_answer_section(const struct dns_keyset *ks, const ldns_rr_list *an,
-				 uint32_t now, struct dns_verdict *v, uint32_t *ttl,
+static int verify_answer_section(const struct dns_validate_keys *ks, const ldns_rr_list *an,
+				 uint32_t now, struct dns_validate_verdict *v, uint32_t *ttl,
 				 ldns_rr_list *expanded)
 {
 	size_t n = ldns_rr_list_rr_count(an);
 	if (n > DNS__VAL_MAX_RRS) {
-		dns__bogus(v, DNS_EDE_BOGUS, "too many answer records (%zu)", n);
+		dns_validate__bogus(v, DNS_V_EDE_BOGUS, "too many answer records (%zu)", n);
 		return SP_EBOGUS;
 	}
 	for (size_t i = 0; i < n; i++) {
 		ldns_rr *rr = ldns_rr_list_rr(an, i);
 		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG || seen_before(an, i))
 			continue;
-		if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN || !dns__in_zone(ldns_rr_owner(rr), ks->zone)) {
-			dns__bogus(v, DNS_EDE_BOGUS, "answer holds a record outside the zone");
+		if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN || !dns_validate__in_zone(ldns_rr_owner(rr), ks->zone)) {
+			dns_validate__bogus(v, DNS_V_EDE_BOGUS, "answer holds a record outside the zone");
 			return SP_EBOGUS;
 		}
-		ldns_rr_list *set = dns__rrset(an, ldns_rr_owner(rr), ldns_rr_get_type(rr));
+		ldns_rr_list *set = dns_validate__rrset(an, ldns_rr_owner(rr), ldns_rr_get_type(rr));
 		if (set == NULL)
 			return -ENOMEM;
 		bool exp = false;
-		int rc = dns__verify_rrset(ks->zone, ks->keys, set, an, now, v, ttl, &exp);
+		int rc = dns_validate__verify_rrset(ks->zone, ks->keys, set, an, now, v, ttl, &exp);
 		ldns_rr_list_free(set);
 		if (rc != 0)
 			return rc;
@@ -84,7 +84,7 @@ static const ldns_rr *find_cname(const ldns_rr_list *an, const ldns_rdf *owner)
 }
 
 /* A referral: NS records below the apex in the authority section, no SOA. */
-static bool is_referral(const struct dns_keyset *ks, const ldns_rr_list *auth)
+static bool is_referral(const struct dns_validate_keys *ks, const ldns_rr_list *auth)
 {
 	bool ns = false;
 	for (size_t i = 0; i < ldns_rr_list_rr_count(auth); i++) {
@@ -93,7 +93,7 @@ static bool is_referral(const struct dns_keyset *ks, const ldns_rr_list *auth)
 			return false;
 		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_NS &&
 		    ldns_dname_compare(ldns_rr_owner(rr), ks->zone) != 0 &&
-		    dns__in_zone(ldns_rr_owner(rr), ks->zone))
+		    dns_validate__in_zone(ldns_rr_owner(rr), ks->zone))
 			ns = true;
 	}
 	return ns;
@@ -103,8 +103,8 @@ static bool is_referral(const struct dns_keyset *ks, const ldns_rr_list *auth)
  * Follow the chain from qname.  Returns the name whose data is missing
  * (to be denied), or NULL when the chain ends in data or leaves the zone.
  */
-static const ldns_rdf *walk_chain(const struct dns_keyset *ks, const ldns_rr_list *an,
-				  const ldns_rdf *qname, ldns_rr_type qtype, struct dns_verdict *v,
+static const ldns_rdf *walk_chain(const struct dns_validate_keys *ks, const ldns_rr_list *an,
+				  const ldns_rdf *qname, ldns_rr_type qtype, struct dns_validate_verdict *v,
 				  bool *loop)
 {
 	const ldns_rdf *cur = qname;
@@ -116,19 +116,19 @@ static const ldns_rdf *walk_chain(const struct dns_keyset *ks, const ldns_rr_lis
 		if (cn == NULL)
 			return cur;
 		cur = ldns_rr_rdf(cn, 0);
-		if (!dns__in_zone(cur, ks->zone))
+		if (!dns_validate__in_zone(cur, ks->zone))
 			return NULL;	/* the rest is another zone's business */
 	}
 	*loop = true;
-	dns__bogus(v, DNS_EDE_BOGUS, "CNAME chain longer than %d", DNS__VAL_MAX_CHAIN);
+	dns_validate__bogus(v, DNS_V_EDE_BOGUS, "CNAME chain longer than %d", DNS__VAL_MAX_CHAIN);
 	return NULL;
 }
 
-static int validate(const struct dns_keyset *ks, const ldns_pkt *pkt, uint32_t now,
-		    struct dns_verdict *v, ldns_rr_list *expanded, ldns_rr_list **nsecs)
+static int validate(const struct dns_validate_keys *ks, const ldns_pkt *pkt, uint32_t now,
+		    struct dns_validate_verdict *v, ldns_rr_list *expanded, ldns_rr_list **nsecs)
 {
 	if (ldns_rr_list_rr_count(ldns_pkt_question(pkt)) != 1) {
-		dns__bogus(v, DNS_EDE_BOGUS, "answer does not have exactly one question");
+		dns_validate__bogus(v, DNS_V_EDE_BOGUS, "answer does not have exactly one question");
 		return 0;
 	}
 	const ldns_rr *q = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
@@ -140,16 +140,16 @@ static int validate(const struct dns_keyset *ks, const ldns_pkt *pkt, uint32_t n
 	bool loop;
 	int rc;
 
-	if (ldns_rr_get_class(q) != LDNS_RR_CLASS_IN || !dns__in_zone(qname, ks->zone)) {
-		dns__bogus(v, DNS_EDE_BOGUS, "question is not for the zone");
+	if (ldns_rr_get_class(q) != LDNS_RR_CLASS_IN || !dns_validate__in_zone(qname, ks->zone)) {
+		dns_validate__bogus(v, DNS_V_EDE_BOGUS, "question is not for the zone");
 		return 0;
 	}
 	if (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) {
-		dns__bogus(v, DNS_EDE_BOGUS, "server answered rcode %d", (int)rcode);
+		dns_validate__bogus(v, DNS_V_EDE_BOGUS, "server answered rcode %d", (int)rcode);
 		return 0;
 	}
 	if (ldns_rr_list_rr_count(auth) > DNS__VAL_MAX_RRS) {
-		dns__bogus(v, DNS_EDE_BOGUS, "too many authority records");
+		dns_validate__bogus(v, DNS_V_EDE_BOGUS, "too many authority records");
 		return 0;
 	}
 	rc = verify_answer_section(ks, an, now, v, &ttl, expanded);
@@ -160,45 +160,45 @@ static int validate(const struct dns_keyset *ks, const ldns_pkt *pkt, uint32_t n
 	if (loop)
 		return 0;
 	if (missing == NULL && rcode == LDNS_RCODE_NXDOMAIN) {
-		dns__bogus(v, DNS_EDE_BOGUS, "NXDOMAIN with an answer");
+		dns_validate__bogus(v, DNS_V_EDE_BOGUS, "NXDOMAIN with an answer");
 		return 0;
 	}
 	if (missing != NULL && rcode == LDNS_RCODE_NOERROR && is_referral(ks, auth)) {
-		v->sec = DNS_INSECURE;
-		v->ede = DNS_EDE_NONE;
+		v->sec = DNS_V_INSECURE;
+		v->ede = DNS_V_EDE_NONE;
 		v->ttl = 0;
 		snprintf(v->reason, sizeof(v->reason), "referral to a child zone (not followed)");
 		return 0;
 	}
 	if (missing != NULL || ldns_rr_list_rr_count(expanded) > 0) {
-		rc = dns__collect_nsecs(ks, auth, now, v, &ttl, nsecs);
+		rc = dns_validate__collect_nsecs(ks, auth, now, v, &ttl, nsecs);
 		if (rc != 0)
 			return rc == SP_EBOGUS ? 0 : rc;
 	}
 	if (missing != NULL) {
-		rc = rcode == LDNS_RCODE_NXDOMAIN ? dns__deny_name(ks, *nsecs, missing, v)
-						  : dns__deny_type(ks, *nsecs, missing, qtype, v);
+		rc = rcode == LDNS_RCODE_NXDOMAIN ? dns_validate__deny_name(ks, *nsecs, missing, v)
+						  : dns_validate__deny_type(ks, *nsecs, missing, qtype, v);
 		if (rc != 0)
 			return rc == SP_EBOGUS ? 0 : rc;
 	}
 	for (size_t i = 0; i < ldns_rr_list_rr_count(expanded); i++) {
-		rc = dns__deny_closer(*nsecs, ldns_rr_owner(ldns_rr_list_rr(expanded, i)), v);
+		rc = dns_validate__deny_closer(*nsecs, ldns_rr_owner(ldns_rr_list_rr(expanded, i)), v);
 		if (rc != 0)
 			return rc == SP_EBOGUS ? 0 : rc;
 	}
-	v->sec = DNS_SECURE;
-	v->ede = DNS_EDE_NONE;
+	v->sec = DNS_V_SECURE;
+	v->ede = DNS_V_EDE_NONE;
 	v->ttl = ttl == UINT32_MAX ? 0 : ttl;
 	v->reason[0] = '\0';
 	return 0;
 }
 
-int dns_validate_answer_pkt(const struct dns_keyset *ks, const ldns_pkt *pkt, uint32_t now,
-			    struct dns_verdict *v)
+int dns_validate_answer_pkt(const struct dns_validate_keys *ks, const ldns_pkt *pkt, uint32_t now,
+			    struct dns_validate_verdict *v)
 {
 	ldns_rr_list *expanded = ldns_rr_list_new(), *nsecs = NULL;
 	memset(v, 0, sizeof(*v));
-	dns__bogus(v, DNS_EDE_BOGUS, "not validated");
+	dns_validate__bogus(v, DNS_V_EDE_BOGUS, "not validated");
 	int rc = expanded ? validate(ks, pkt, now, v, expanded, &nsecs) : -ENOMEM;
 	ldns_rr_list_free(expanded);
 	ldns_rr_list_free(nsecs);

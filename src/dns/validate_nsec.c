@@ -20,8 +20,11 @@
 #include "dns/validate.h"
 #include "dns/validate_int.h"
 
-int dns__collect_nsecs(const struct dns_keyset *ks, const ldns_rr_list *auth, uint32_t now,
-		       struct dns_verdict *v, uint32_t *ttl, ldns_rr_list **out)
+/* RFC 9824: the NXNAME meta type in the NSEC bitmap of a compact denial. */
+enum { NXNAME = 128 };
+
+int dns_validate__collect_nsecs(const struct dns_validate_keys *ks, const ldns_rr_list *auth, uint32_t now,
+		       struct dns_validate_verdict *v, uint32_t *ttl, ldns_rr_list **out)
 {
 	ldns_rr_list *nsecs = ldns_rr_list_new();
 	if (nsecs == NULL)
@@ -31,15 +34,15 @@ int dns__collect_nsecs(const struct dns_keyset *ks, const ldns_rr_list *auth, ui
 		ldns_rr *rr = ldns_rr_list_rr(auth, i);
 		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_NSEC)
 			continue;
-		if (!dns__in_zone(ldns_rr_owner(rr), ks->zone) || ldns_rr_rd_count(rr) < 2 ||
+		if (!dns_validate__in_zone(ldns_rr_owner(rr), ks->zone) || ldns_rr_rd_count(rr) < 2 ||
 		    ldns_rr_rdf(rr, 0) == NULL || ldns_rr_rdf(rr, 1) == NULL ||
 		    ldns_rdf_get_type(ldns_rr_rdf(rr, 0)) != LDNS_RDF_TYPE_DNAME)
 			continue;
-		ldns_rr_list *set = dns__rrset(auth, ldns_rr_owner(rr), LDNS_RR_TYPE_NSEC);
+		ldns_rr_list *set = dns_validate__rrset(auth, ldns_rr_owner(rr), LDNS_RR_TYPE_NSEC);
 		if (set == NULL)
 			return -ENOMEM;
 		bool exp = false;
-		int rc = dns__verify_rrset(ks->zone, ks->keys, set, auth, now, v, ttl, &exp);
+		int rc = dns_validate__verify_rrset(ks->zone, ks->keys, set, auth, now, v, ttl, &exp);
 		ldns_rr_list_free(set);
 		if (rc != 0)
 			return rc;
@@ -125,7 +128,7 @@ static unsigned shared_labels(const ldns_rdf *a, const ldns_rdf *b)
  * white lies (RFC 4470) may use "\000.name" as the next name, which would
  * otherwise make the name its own encloser.
  */
-static ldns_rdf *closest_encloser(const struct dns_keyset *ks, const ldns_rr *nsec,
+static ldns_rdf *closest_encloser(const struct dns_validate_keys *ks, const ldns_rr *nsec,
 				  const ldns_rdf *name)
 {
 	unsigned ln = ldns_dname_label_count(name), lz = ldns_dname_label_count(ks->zone);
@@ -153,19 +156,19 @@ static ldns_rdf *wildcard_of(const ldns_rdf *ce)
 	return ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, n + 2, buf);
 }
 
-int dns__deny_name(const struct dns_keyset *ks, const ldns_rr_list *nsecs, const ldns_rdf *name,
-		   struct dns_verdict *v)
+int dns_validate__deny_name(const struct dns_validate_keys *ks, const ldns_rr_list *nsecs, const ldns_rdf *name,
+		   struct dns_validate_verdict *v)
 {
 	const ldns_rr *m = find_matching(nsecs, name);
 	if (m != NULL) {
-		if (nsec_has(m, DNS_TYPE_NXNAME))
+		if (nsec_has(m, NXNAME))
 			return 0;	/* RFC 9824 compact denial */
-		dns__bogus(v, DNS_EDE_BOGUS, "NXDOMAIN but an NSEC shows the name exists");
+		dns_validate__bogus(v, DNS_V_EDE_BOGUS, "NXDOMAIN but an NSEC shows the name exists");
 		return SP_EBOGUS;
 	}
 	const ldns_rr *cover = find_covering(nsecs, name);
 	if (cover == NULL) {
-		dns__bogus(v, DNS_EDE_NSEC_MISSING, "NXDOMAIN without an NSEC covering the name");
+		dns_validate__bogus(v, DNS_V_EDE_NSEC_MISSING, "NXDOMAIN without an NSEC covering the name");
 		return SP_EBOGUS;
 	}
 	ldns_rdf *ce = closest_encloser(ks, cover, name);
@@ -177,18 +180,18 @@ int dns__deny_name(const struct dns_keyset *ks, const ldns_rr_list *nsecs, const
 		return 0;
 	int rc = 0;
 	if (find_matching(nsecs, wc) != NULL) {
-		dns__bogus(v, DNS_EDE_BOGUS, "NXDOMAIN but the wildcard exists");
+		dns_validate__bogus(v, DNS_V_EDE_BOGUS, "NXDOMAIN but the wildcard exists");
 		rc = SP_EBOGUS;
 	} else if (find_covering(nsecs, wc) == NULL) {
-		dns__bogus(v, DNS_EDE_NSEC_MISSING, "NXDOMAIN without proof that no wildcard exists");
+		dns_validate__bogus(v, DNS_V_EDE_NSEC_MISSING, "NXDOMAIN without proof that no wildcard exists");
 		rc = SP_EBOGUS;
 	}
 	ldns_rdf_deep_free(wc);
 	return rc;
 }
 
-int dns__deny_type(const struct dns_keyset *ks, const ldns_rr_list *nsecs, const ldns_rdf *name,
-		   ldns_rr_type type, struct dns_verdict *v)
+int dns_validate__deny_type(const struct dns_validate_keys *ks, const ldns_rr_list *nsecs, const ldns_rdf *name,
+		   ldns_rr_type type, struct dns_validate_verdict *v)
 {
 	const ldns_rr *m = find_matching(nsecs, name);
 	if (m != NULL) {
@@ -196,14 +199,14 @@ int dns__deny_type(const struct dns_keyset *ks, const ldns_rr_list *nsecs, const
 		bool deleg = nsec_has(m, LDNS_RR_TYPE_NS) && !nsec_has(m, LDNS_RR_TYPE_SOA);
 		if (nsec_has(m, type) || nsec_has(m, LDNS_RR_TYPE_CNAME) ||
 		    (deleg && type != LDNS_RR_TYPE_DS)) {
-			dns__bogus(v, DNS_EDE_BOGUS, "NODATA but the NSEC lists the type");
+			dns_validate__bogus(v, DNS_V_EDE_BOGUS, "NODATA but the NSEC lists the type");
 			return SP_EBOGUS;
 		}
 		return 0;
 	}
 	const ldns_rr *cover = find_covering(nsecs, name);
 	if (cover == NULL) {
-		dns__bogus(v, DNS_EDE_NSEC_MISSING, "NODATA without an NSEC for the name");
+		dns_validate__bogus(v, DNS_V_EDE_NSEC_MISSING, "NODATA without an NSEC for the name");
 		return SP_EBOGUS;
 	}
 	/* Empty non-terminal: the next name lies below the name. */
@@ -219,17 +222,17 @@ int dns__deny_type(const struct dns_keyset *ks, const ldns_rr_list *nsecs, const
 	ldns_rdf_deep_free(wc);
 	if (wm != NULL && !nsec_has(wm, type) && !nsec_has(wm, LDNS_RR_TYPE_CNAME))
 		return 0;
-	dns__bogus(v, DNS_EDE_NSEC_MISSING, "NODATA without a matching NSEC");
+	dns_validate__bogus(v, DNS_V_EDE_NSEC_MISSING, "NODATA without a matching NSEC");
 	return SP_EBOGUS;
 }
 
-int dns__deny_closer(const ldns_rr_list *nsecs, const ldns_rdf *name, struct dns_verdict *v)
+int dns_validate__deny_closer(const ldns_rr_list *nsecs, const ldns_rdf *name, struct dns_validate_verdict *v)
 {
 	if (find_covering(nsecs, name) != NULL)
 		return 0;
 	const ldns_rr *m = find_matching(nsecs, name);
-	if (m != NULL && nsec_has(m, DNS_TYPE_NXNAME))
+	if (m != NULL && nsec_has(m, NXNAME))
 		return 0;
-	dns__bogus(v, DNS_EDE_NSEC_MISSING, "wildcard answer without proof that the name is absent");
+	dns_validate__bogus(v, DNS_V_EDE_NSEC_MISSING, "wildcard answer without proof that the name is absent");
 	return SP_EBOGUS;
 }

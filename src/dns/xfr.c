@@ -173,24 +173,16 @@ static int ixfr_client_serial(const uint8_t *q, size_t qlen, uint32_t *serial)
 	return err;
 }
 
-/* The current SOA alone (first RR of the AXFR list), as a list the caller frees. */
+/* The current SOA alone, as a list the caller frees (no zone copy: SOA polls are frequent). */
 static int current_soa(const struct dns_zone *z, ldns_rr_list **out)
 {
-	ldns_rr_list *all = NULL;
-	int err = dns_zone_axfr(z, &all);
-	if (err != 0)
-		return err;
-	ldns_rr_list *one = ldns_rr_list_new();
-	ldns_rr *soa = ldns_rr_list_rr_count(all) ? ldns_rr_clone(ldns_rr_list_rr(all, 0)) : NULL;
-	ldns_rr_list_deep_free(all);
-	if (one == NULL || soa == NULL) {
-		ldns_rr_list_free(one);
-		ldns_rr_free(soa);
-		return -ENOMEM;
+	int err = dns_zone_lookup(z, dns_zone_origin(z), LDNS_RR_TYPE_SOA, out);
+	if (err == 0 && ldns_rr_list_rr_count(*out) != 1) {
+		ldns_rr_list_deep_free(*out);
+		*out = NULL;
+		err = SP_ENOTFOUND;
 	}
-	ldns_rr_list_push_rr(one, soa);
-	*out = one;
-	return 0;
+	return err;
 }
 
 int dns_xfr_answer(struct dns_zone *z, const uint8_t *q, size_t qlen,
@@ -221,14 +213,14 @@ int dns_xfr_answer(struct dns_zone *z, const uint8_t *q, size_t qlen,
 		return err;
 	}
 	if (err == SP_EAUTH) {
-		sp_notice("dns: %s from %s refused: TSIG error %u", kind, who, st.error);
+		sp_debug("dns: %s from %s refused: TSIG error %u", kind, who, st.error);
 		(void)refuse(q, &xq, RC_NOTAUTH, &st, now_wall, emit, ctx);
 		return err;
 	}
 	if (err != 0)
 		return err;
 	if (!dns_acl_allows(acl, from) || (key != NULL && !st.present)) {
-		sp_notice("dns: %s from %s refused: %s", kind, who,
+		sp_debug("dns: %s from %s refused: %s", kind, who,
 			  st.present || key == NULL ? "not a [secondary]" : "not TSIG-signed");
 		(void)refuse(q, &xq, RC_REFUSED, &st, now_wall, emit, ctx);
 		return SP_EAUTH;

@@ -31,6 +31,7 @@ int dns_zone_new(struct dns_zone **out, const char *origin, struct dns_keyset *k
 	}
 	z->udp_payload = DNS_UDP_PAYLOAD_DEFAULT;
 	z->denial_rate = 2000;
+	z->jmax = DNS_JOURNAL_MAX_RRS;
 	*out = z;
 	return 0;
 }
@@ -77,6 +78,11 @@ void dns_zone_set_denial_rate(struct dns_zone *z, uint32_t per_second)
 {
 	z->denial_rate = per_second ? per_second : 1;
 	z->bucket_ready = false;
+}
+
+void dns_zone_set_journal_limit(struct dns_zone *z, size_t max_rrs)
+{
+	z->jmax = max_rrs;
 }
 
 void dns_zone_stats(const struct dns_zone *z, struct dns_zone_stats *st)

@@ -84,6 +84,8 @@ void dns_zone_stats(const struct dns_zone *z, struct dns_zone_stats *st);
  */
 void dns_zone_set_udp_payload(struct dns_zone *z, uint16_t payload);
 void dns_zone_set_denial_rate(struct dns_zone *z, uint32_t per_second);
+/* Journal bound in RRs (default DNS_JOURNAL_MAX_RRS); older entries are dropped first. */
+void dns_zone_set_journal_limit(struct dns_zone *z, size_t max_rrs);
 
 /* ---- Changes ---------------------------------------------------------- */
 

@@ -19,6 +19,12 @@ struct dns__rrset {
 	uint32_t sig_expire;		/* earliest expiration among sigs */
 	uint8_t *canon;			/* TTL + sorted canonical RDATA: detects change */
 	size_t canon_len;
+	/*
+	 * Answer-path wire form, made on first use: per record (RRs, then
+	 * RRSIGs) a u16 length and TYPE CLASS TTL RDLENGTH RDATA (no owner).
+	 */
+	uint8_t *blob;
+	uint32_t blob_len;
 };
 
 /* All RRsets at one owner name. */
@@ -72,6 +78,7 @@ struct dns_zone {
 
 	struct dns__jentry *jhead, *jtail;
 	size_t jrrs;
+	size_t jmax;			/* bound on jrrs */
 
 	struct dns__acache_entry **acache;	/* DNS_ANSWER_CACHE_SLOTS, lazily */
 	uint8_t acache_key[16];			/* SipHash key: slots cannot be aimed at */

@@ -95,6 +95,7 @@ static void rrset_deinit(struct dns__rrset *s)
 	for (unsigned i = 0; i < s->nsig; i++)
 		ldns_rr_free(s->sigs[i]);
 	free(s->canon);
+	free(s->blob);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -108,7 +109,7 @@ static const struct dns__rrset *node_find_set(const struct dns__node *n, uint16_
 
 /* Sign s (or copy the signatures of the identical old RRset). */
 static int rrset_sign(struct dns_zone *z, struct dns__rrset *s, const struct dns__rrset *old,
-		      time_t now)
+		      bool apex, time_t now)
 {
 	int rc = rrset_canon(s);
 	if (rc != 0)
@@ -126,8 +127,9 @@ static int rrset_sign(struct dns_zone *z, struct dns__rrset *s, const struct dns
 	}
 	s->sig_expire = (uint32_t)(now + SIG_LIFETIME);
 	for (unsigned k = 0; k < z->keys.n; k++) {
-		bool use = s->type == LDNS_RR_TYPE_DNSKEY ? dns_key_signs_dnskey(&z->keys, k)
-							  : dns_key_signs_zone(&z->keys, k);
+		/* Only the apex key set is the KSK's; a device's DNSKEY is ordinary data. */
+		bool use = apex && s->type == LDNS_RR_TYPE_DNSKEY ? dns_key_signs_dnskey(&z->keys, k)
+								 : dns_key_signs_zone(&z->keys, k);
 		if (!use)
 			continue;
 		rc = dns_sign_rrset(&z->keys.key[k], s->rrs, now, &s->sigs[s->nsig]);
@@ -225,7 +227,7 @@ static int node_nsec(struct dns_zone *z, struct dns__version *v, size_t i,
 	}
 	ldns_rr_list_push_rr(n->nsec.rrs, nsec);
 	const struct dns__node *on = old ? dns__version_find(old, n->wire, NULL) : NULL;
-	return rrset_sign(z, &n->nsec, on ? &on->nsec : NULL, now);
+	return rrset_sign(z, &n->nsec, on ? &on->nsec : NULL, false, now);
 }
 
 /* Carry the lazily made NODATA signatures over when the node's types did not change. */
@@ -307,7 +309,7 @@ int dns__version_build(struct dns_zone *z, const struct dns__version *old, time_
 		const struct dns__node *on = old ? dns__version_find(old, nd->wire, NULL) : NULL;
 		for (unsigned k = 0; k < nd->nsets; k++) {
 			const struct dns__rrset *os = on ? node_find_set(on, nd->sets[k].type) : NULL;
-			rc = rrset_sign(z, &nd->sets[k], os, now);
+			rc = rrset_sign(z, &nd->sets[k], os, i == 0, now);
 			if (rc != 0)
 				goto fail;
 			if (nd->sets[k].nsig && nd->sets[k].sig_expire < v->min_expire)

@@ -1,13 +1,448 @@
-/* tun_plane.c - placeholder: the tunnel plane is not built yet. */
+/*
+ * tun_plane.c - the tunnel plane: configuration, start/reload/stop, status
+ * and the "wg-quick" control command.  The device itself is device.c.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "core/log.h"
+#include "tunnel/device.h"
+#include "tunnel/overlay.h"
+#include "tunnel/tundev.h"
 #include "tunnel/tunnel.h"
 
-static int tun_check(const struct sp_config *cfg) { return 0; }
-static int tun_start(struct sp_node *node, void **state) { *state = NULL; return 0; }
-static int tun_reload(void *state, const struct sp_config *cfg) { return 0; }
-static void tun_stop(void *state) { }
-static void tun_status(void *state, struct sp_status *st) { sp_status_add(st, "state", "off"); }
+/* Persistent keepalive printed for stock clients: under common 30 s NAT timeouts. */
+#define WGQUICK_KEEPALIVE 25
+#define MAX_ROUTES 4096
+
+struct route {
+	uint8_t addr[16];
+	uint8_t family, plen;
+};
+
+struct plane {
+	struct sp_node *node;
+	struct tun_device *dev;		/* NULL when disabled */
+	bool enabled;
+	uint8_t overlay[16];
+	struct route *routes;		/* routes we added for [peer] allowed-ips */
+	size_t n_routes;
+};
+
+/* ---- configuration helpers ---- */
+
+typedef int (*prefix_cb)(int family, const uint8_t *addr, uint8_t plen, void *arg);
+
+/* Walk "a/len, b/len" (already validated by the config loader). */
+static int each_prefix(const char *list, prefix_cb cb, void *arg)
+{
+	if (!list)
+		return 0;
+	const char *p = list;
+	while (*p) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (!*p)
+			break;
+		char item[80];
+		size_t n = strcspn(p, ", ");
+		if (n >= sizeof(item))
+			return SP_ECONFIG;
+		memcpy(item, p, n);
+		item[n] = '\0';
+		p += n;
+		char *slash = strchr(item, '/');
+		if (!slash)
+			return SP_ECONFIG;
+		*slash = '\0';
+		long plen = strtol(slash + 1, NULL, 10);
+		uint8_t a[16] = { 0 };
+		int fam = inet_pton(AF_INET, item, a) == 1 ? AF_INET
+			  : inet_pton(AF_INET6, item, a) == 1 ? AF_INET6 : 0;
+		if (!fam || plen < 0 || plen > (fam == AF_INET ? 32 : 128))
+			return SP_ECONFIG;
+		int rc = cb(fam, a, (uint8_t)plen, arg);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int count_cb(int family, const uint8_t *addr, uint8_t plen, void *arg)
+{
+	(void)family, (void)addr, (void)plen;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+static int peer_psk(const struct sp_config_section *s, uint8_t psk[32], bool *has)
+{
+	const char *path = sp_cfg_str(s, "preshared-key-file");
+	*has = false;
+	if (!path)
+		return 0;
+	char buf[256];
+	int rc = sp_secret_file_read(path, buf, sizeof(buf) - 1);
+	if (rc >= 0)
+		rc = sp_key_from_b64(buf, psk);
+	sodium_memzero(buf, sizeof(buf));
+	*has = rc == 0;
+	return rc < 0 ? rc : 0;
+}
+
+static int tun_check(const struct sp_config *cfg)
+{
+	const struct sp_config_section *t = sp_config_get(cfg, "tunnel");
+	int bad = 0;
+	const char *ifname = sp_cfg_str(t, "interface");
+	if (ifname && strlen(ifname) >= IFNAMSIZ) {
+		sp_config_error(cfg, t, "interface", "at most %d characters", IFNAMSIZ - 1);
+		bad = 1;
+	}
+	size_t total = 0;
+	for (const struct sp_config_section *p = sp_config_next(cfg, "peer", NULL); p;
+	     p = sp_config_next(cfg, "peer", p)) {
+		const char *ep = sp_cfg_str(p, "endpoint");
+		union tun_uapi_endpoint e;
+		if (ep && tun_uapi_parse_endpoint(ep, strlen(ep), &e) != 0) {
+			sp_config_error(cfg, p, "endpoint", "not a numeric address:port");
+			bad = 1;
+		}
+		if (each_prefix(sp_cfg_str(p, "allowed-ips"), count_cb, &total) != 0) {
+			sp_config_error(cfg, p, "allowed-ips", "not a list of prefixes");
+			bad = 1;
+		}
+	}
+	if (total > MAX_ROUTES) {
+		sp_config_error(cfg, t, "enabled", "more than %d allowed-ips in all", MAX_ROUTES);
+		bad = 1;
+	}
+	return bad ? SP_ECONFIG : 0;
+}
+
+/* ---- peers from [peer] sections ---- */
+
+struct aip_ctx {
+	struct plane *pl;
+	struct tun_peer *peer;
+	struct route *routes;
+	size_t n;
+};
+
+static int add_aip_cb(int family, const uint8_t *addr, uint8_t plen, void *arg)
+{
+	struct aip_ctx *c = arg;
+	int rc = tun_aip_insert(&c->pl->dev->aip, family, addr, plen, c->peer);
+	if (rc)
+		return rc;
+	if (c->n < MAX_ROUTES) {
+		struct route *r = &c->routes[c->n++];
+		memset(r, 0, sizeof(*r));
+		memcpy(r->addr, addr, family == AF_INET ? 4 : 16);
+		r->family = (uint8_t)family;
+		r->plen = plen;
+	}
+	return 0;
+}
+
+static bool same_route(const struct route *a, const struct route *b)
+{
+	return a->family == b->family && a->plen == b->plen && memcmp(a->addr, b->addr, 16) == 0;
+}
+
+/*
+ * Apply the [peer] sections: add new peers, update changed ones (keeping
+ * their handshake and sessions), remove config peers that are gone (peers
+ * added through the UAPI are left alone), and sync the kernel routes.
+ */
+static void apply_peers(struct plane *pl, const struct sp_config *cfg)
+{
+	struct tun_device *dev = pl->dev;
+	struct route *routes = calloc(MAX_ROUTES, sizeof(*routes));
+	if (!routes) {
+		sp_err("tunnel: out of memory applying peers");
+		return;
+	}
+	struct aip_ctx ac = { pl, NULL, routes, 0 };
+	/* Mark: config peers not seen below are removed. */
+	bool *seen = calloc(TUN_MAX_PEERS + 1, sizeof(*seen));
+	struct tun_peer **mine = calloc(TUN_MAX_PEERS + 1, sizeof(*mine));
+	size_t n_mine = 0;
+	if (!seen || !mine)
+		goto out;
+	for (struct tun_peer *p = dev->peers; p && n_mine < TUN_MAX_PEERS; p = p->next_peer)
+		if (p->from_config)
+			mine[n_mine++] = p;
+	for (const struct sp_config_section *s = sp_config_next(cfg, "peer", NULL); s;
+	     s = sp_config_next(cfg, "peer", s)) {
+		uint8_t pk[32], psk[32];
+		bool has_psk;
+		if (sp_key_from_b64(sp_cfg_str(s, "public-key"), pk) != 0)
+			continue;
+		if (sodium_memcmp(pk, dev->st.public_key, 32) == 0)
+			continue;
+		if (peer_psk(s, psk, &has_psk) != 0)
+			sp_warn("tunnel: [peer] line %u: cannot read preshared-key-file; using none",
+				s->line);
+		struct tun_peer *p = tun_peer_find(dev, pk);
+		if (!p) {
+			int rc = tun_peer_new(dev, pk, has_psk ? psk : NULL, &p);
+			if (rc) {
+				sp_err("tunnel: [peer] line %u: %s", s->line, sp_strerror(rc));
+				sodium_memzero(psk, sizeof(psk));
+				continue;
+			}
+		} else {
+			tun_noise_handshake_set_psk(&p->hs, has_psk ? psk : NULL);
+			for (size_t i = 0; i < n_mine; i++)
+				if (mine[i] == p)
+					seen[i] = true;
+		}
+		sodium_memzero(psk, sizeof(psk));
+		p->from_config = true;
+		const char *ep = sp_cfg_str(s, "endpoint");
+		union tun_uapi_endpoint e;
+		if (ep && tun_uapi_parse_endpoint(ep, strlen(ep), &e) == 0)
+			tun_peer_set_endpoint(p, &e.sa);
+		uint16_t ka = (uint16_t)sp_cfg_int(s, "persistent-keepalive");
+		bool ka_on = ka && !p->keepalive;
+		p->keepalive = ka;
+		tun_aip_remove_peer(&dev->aip, p);
+		ac.peer = p;
+		if (each_prefix(sp_cfg_str(s, "allowed-ips"), add_aip_cb, &ac) != 0)
+			sp_warn("tunnel: [peer] line %u: allowed-ips not all applied", s->line);
+		if (ka_on && p->endpoint.sa.sa_family)
+			tun_send_keepalive(p);
+	}
+	for (size_t i = 0; i < n_mine; i++)
+		if (!seen[i])
+			tun_peer_remove(mine[i]);
+	/* Routes: drop the ones no longer wanted, (re)add the wanted ones. */
+	for (size_t i = 0; i < pl->n_routes; i++) {
+		bool keep = false;
+		for (size_t j = 0; j < ac.n && !keep; j++)
+			keep = same_route(&pl->routes[i], &routes[j]);
+		if (!keep && tun_dev_del_route(dev->ifname, pl->routes[i].family,
+					       pl->routes[i].addr, pl->routes[i].plen, 0) != 0)
+			sp_debug("tunnel: a route via %s was already gone", dev->ifname);
+	}
+	for (size_t j = 0; j < ac.n; j++) {
+		int rc = tun_dev_add_route(dev->ifname, routes[j].family, routes[j].addr,
+					   routes[j].plen, 0);
+		if (rc)
+			sp_warn("tunnel: cannot add a route via %s: %s", dev->ifname, sp_strerror(rc));
+	}
+	free(pl->routes);
+	pl->routes = routes;
+	pl->n_routes = ac.n;
+	routes = NULL;
+out:
+	free(routes);
+	free(seen);
+	free(mine);
+}
+
+/* ---- wg-quick ---- */
+
+static int wg_quick(struct sp_node *node, void *arg, int argc, char **argv, struct sp_buf *out)
+{
+	struct plane *pl = arg;
+	if (argc < 2 || argc > 4) {
+		sp_buf_printf(out, "usage: wg-quick NAME [DEVICE-PRIVATE-KEY|-] [HOST:PORT]\n");
+		return SP_ECONFIG;
+	}
+	const struct sp_config_section *n = sp_config_get(node->cfg, "node");
+	const struct sp_config_section *t = sp_config_get(node->cfg, "tunnel");
+	const char *zone = sp_cfg_str(n, "zone");
+	uint8_t prefix[16];
+	if (tun_overlay_prefix(zone, prefix) != 0)
+		return SP_ECONFIG;
+	char pfx[INET6_ADDRSTRLEN], addr[INET6_ADDRSTRLEN] = "", b64[SP_KEY_B64_LEN];
+	inet_ntop(AF_INET6, prefix, pfx, sizeof(pfx));
+	struct sp_keypair kp;
+	bool have_key = argc >= 3 && strcmp(argv[2], "-") != 0;
+	if (have_key) {
+		if (sp_key_parse_private(argv[2], &kp) != 0) {
+			sp_buf_printf(out, "wg-quick: not a device private key (base64 of 32 bytes)\n");
+			return SP_EKEYFORMAT;
+		}
+		uint8_t a[16];
+		if (tun_overlay_addr(zone, kp.ed_pk, a) == 0)
+			inet_ntop(AF_INET6, a, addr, sizeof(addr));
+	}
+	sp_buf_printf(out, "# WireGuard configuration for %s.%s, joining the overlay of %s\n",
+		      argv[1], zone, zone);
+	sp_buf_printf(out, "[Interface]\n");
+	if (have_key) {
+		sp_key_to_b64(kp.x_sk, b64);
+		sp_buf_printf(out, "PrivateKey = %s\n", b64);
+		sodium_memzero(b64, sizeof(b64));
+		sp_buf_printf(out, "Address = %s/128\n", addr);
+		sp_key_to_b64(kp.x_pk, b64);
+		sp_buf_printf(out, "# add to this signpost's configuration:\n"
+				   "#   [peer]\n#   public-key = %s\n#   allowed-ips = %s/128\n",
+			      b64, addr);
+		sp_key_wipe(&kp);
+	} else {
+		sp_buf_printf(out, "PrivateKey = <the device's WireGuard private key>\n");
+		sp_buf_printf(out, "Address = <the device's overlay address in %s/48>/128\n", pfx);
+	}
+	if (node->cfg && strcmp(sp_cfg_str(n, "role"), "signpost") == 0) {
+		const struct sp_config_section *d = sp_config_get(node->cfg, "dns");
+		if (sp_cfg_bool(d, "enabled") && sp_cfg_str(d, "listen"))
+			sp_buf_printf(out, "# DNS = %s (the signpost's name server, if reachable)\n",
+				      sp_cfg_str(d, "listen"));
+	}
+	sp_key_to_b64(node->key.x_pk, b64);
+	sp_buf_printf(out, "\n[Peer]\nPublicKey = %s\n", b64);
+	unsigned port = pl->dev ? pl->dev->listen_port : (unsigned)sp_cfg_int(t, "listen-port");
+	if (argc >= 4)
+		sp_buf_printf(out, "Endpoint = %s\n", argv[3]);
+	else
+		sp_buf_printf(out, "Endpoint = <this signpost's public address>:%u\n", port);
+	sp_buf_printf(out, "AllowedIPs = %s/48\nPersistentKeepalive = %d\n", pfx, WGQUICK_KEEPALIVE);
+	return out->oom ? -ENOMEM : 0;
+}
+
+/* ---- lifecycle ---- */
+
+static void on_dev_closed(struct tun_device *dev)
+{
+	free(dev);
+}
+
+static int tun_start(struct sp_node *node, void **state)
+{
+	struct plane *pl = calloc(1, sizeof(*pl));
+	if (!pl)
+		return -ENOMEM;
+	pl->node = node;
+	*state = pl;
+	int rc = sp_ctl_register(node, "wg-quick", wg_quick, pl);
+	if (rc)
+		sp_warn("tunnel: cannot register wg-quick: %s", sp_strerror(rc));
+	const struct sp_config *cfg = node->cfg;
+	const struct sp_config_section *t = sp_config_get(cfg, "tunnel");
+	pl->enabled = sp_cfg_bool(t, "enabled");
+	if (!pl->enabled)
+		return 0;
+	const char *zone = sp_cfg_str(sp_config_get(cfg, "node"), "zone");
+	rc = tun_overlay_addr(zone, node->key.ed_pk, pl->overlay);
+	if (rc)
+		return rc;
+	struct tun_device *dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return -ENOMEM;
+	rc = tun_device_init(dev, node->loop, node->key.x_sk, sp_cfg_str(t, "interface"),
+			     (size_t)sp_cfg_int(t, "mtu"), (uint16_t)sp_cfg_int(t, "listen-port"));
+	if (rc) {
+		if (dev->open_handles) {
+			dev->on_closed = on_dev_closed;
+			tun_device_close(dev);
+		} else {
+			free(dev);
+		}
+		return rc;
+	}
+	dev->on_closed = on_dev_closed;
+	pl->dev = dev;
+	rc = tun_dev_add_addr(dev->ifname, AF_INET6, pl->overlay, 48);
+	if (rc == 0)
+		rc = tun_dev_set_up(dev->ifname, true);
+	if (rc) {
+		sp_err("tunnel: cannot configure %s: %s", dev->ifname, sp_strerror(rc));
+		return rc;
+	}
+	rc = tun_uapi_server_start(dev);
+	if (rc)
+		return rc;
+	apply_peers(pl, cfg);
+	char a[INET6_ADDRSTRLEN];
+	inet_ntop(AF_INET6, pl->overlay, a, sizeof(a));
+	sp_notice("tunnel: %s up, %s/48, UDP port %u, %zu peers", dev->ifname, a,
+		  dev->listen_port, dev->n_peers);
+	return 0;
+}
+
+static int tun_reload(void *state, const struct sp_config *cfg)
+{
+	struct plane *pl = state;
+	const struct sp_config_section *t = sp_config_get(cfg, "tunnel");
+	if (sp_cfg_bool(t, "enabled") != pl->enabled || !pl->dev) {
+		if (sp_cfg_bool(t, "enabled") != pl->enabled)
+			sp_warn("tunnel: enabling or disabling the tunnel takes a restart");
+		return 0;
+	}
+	uint16_t port = (uint16_t)sp_cfg_int(t, "listen-port");
+	if (port && port != pl->dev->listen_port) {
+		int rc = tun_device_set_listen_port(pl->dev, port);
+		if (rc)
+			sp_warn("tunnel: keeping UDP port %u: %s", pl->dev->listen_port,
+				sp_strerror(rc));
+	}
+	apply_peers(pl, cfg);
+	return 0;
+}
+
+static void tun_stop(void *state)
+{
+	struct plane *pl = state;
+	if (!pl)
+		return;
+	if (pl->dev)
+		tun_device_close(pl->dev);	/* frees itself when its handles closed */
+	free(pl->routes);
+	free(pl);
+}
+
+static void tun_status(void *state, struct sp_status *st)
+{
+	struct plane *pl = state;
+	if (!pl || !pl->dev) {
+		sp_status_add(st, "state", "off");
+		return;
+	}
+	struct tun_device *d = pl->dev;
+	char a[INET6_ADDRSTRLEN], b64[SP_KEY_B64_LEN];
+	sp_status_add(st, "state", "up");
+	sp_status_add(st, "interface", "%s", d->ifname);
+	inet_ntop(AF_INET6, pl->overlay, a, sizeof(a));
+	sp_status_add(st, "address", "%s/48", a);
+	sp_status_add(st, "listen-port", "%u", d->listen_port);
+	sp_key_to_b64(d->st.public_key, b64);
+	sp_status_add(st, "public-key", "%s", b64);
+	sp_status_add(st, "peers", "%zu", d->n_peers);
+	sp_status_add(st, "handshakes", "%llu", (unsigned long long)d->stats.hs_done);
+	sp_status_add(st, "rx-replayed", "%llu", (unsigned long long)d->stats.rx_replay);
+	sp_status_add(st, "rx-unauthenticated", "%llu", (unsigned long long)d->stats.rx_auth_fail);
+	sp_status_add(st, "rx-unknown-index", "%llu", (unsigned long long)d->stats.rx_no_key);
+	sp_status_add(st, "initiations-replayed", "%llu", (unsigned long long)d->stats.hs_replay);
+	sp_status_add(st, "bad-mac1", "%llu", (unsigned long long)d->stats.hs_bad_mac);
+	sp_status_add(st, "cookie-replies-sent", "%llu", (unsigned long long)d->stats.cookies_sent);
+	sp_status_add(st, "cookie-replies-received", "%llu",
+		      (unsigned long long)d->stats.cookies_received);
+	sp_status_add(st, "demuxed", "%llu", (unsigned long long)d->stats.demuxed);
+	sp_status_add(st, "tx-dropped", "%llu", (unsigned long long)d->stats.tx_dropped);
+	unsigned i = 0;
+	for (struct tun_peer *p = d->peers; p && i < 16; p = p->next_peer, i++) {
+		char k[48], ep[64] = "(none)";
+		sp_key_to_b64(p->public_key, b64);
+		snprintf(k, sizeof(k), "peer%u", i);
+		if (p->endpoint.sa.sa_family && tun_uapi_format_endpoint(&p->endpoint, ep, sizeof(ep)) < 0)
+			strcpy(ep, "?");
+		sp_status_add(st, k, "%s endpoint %s latest-handshake %lld rx %llu tx %llu", b64, ep,
+			      (long long)p->last_handshake.tv_sec, (unsigned long long)p->rx_bytes,
+			      (unsigned long long)p->tx_bytes);
+	}
+}
 
 const struct sp_plane tun_plane = {
 	.name = "tunnel", .check = tun_check, .start = tun_start, .reload = tun_reload,
 	.stop = tun_stop, .status = tun_status,
+	.intervals = tun_intervals, .n_intervals = TUN_N_INTERVALS,
 };

@@ -305,6 +305,50 @@ if [ -x "$SPD" ]; then
 	kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; rc=$?; DAEMON_PID=
 	check "signpostd exits 0 on SIGTERM" [ $rc = 0 ]
 	[ $up = yes ] || cat "$T/daemon.log"
+
+	# Serve the zone: the enrollment line init device printed, and nsupdate
+	# with tsig.key, work against the running signpost.
+	L="$T/live"
+	up=no
+	for _ in 1 2 3; do
+		rm -rf "$L"
+		DNS_PORT=$((20000 + RANDOM % 30000))
+		"$SP" init signpost --zone dave.example --dir "$L" --address 127.0.0.1 \
+			--dns-port "$DNS_PORT" >/dev/null
+		"$SPD" -c "$L/signpost.conf" >"$T/daemon.log" 2>&1 &
+		DAEMON_PID=$!
+		for _ in $(seq 100); do
+			if "$SP" -c "$L/signpost.conf" status 2>/dev/null | grep -q "state: serving"; then
+				up=yes; break
+			fi
+			kill -0 "$DAEMON_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		[ $up = yes ] && break
+		kill "$DAEMON_PID" 2>/dev/null; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
+	done
+	check "signpostd serves the zone init made" [ $up = yes ]
+	"$SP" init device --zone dave.example --name laptop --dir "$T/dave-laptop" \
+		--signpost 127.0.0.1:51820 --signpost-key "$("$SP" pubkey <"$L/node.key")" >"$T/dave.out"
+	ADD=$(grep "zone add" "$T/dave.out" | sed "s|^ *signpost -c SIGNPOST-DIR/|\"\$SP\" -c $L/|")
+	rc_is 0 "the printed zone add line enrolls the device" eval "$ADD"
+	LPK=$("$SP" pubkey <"$T/dave-laptop/node.key")
+	check "the device DNSKEY is served" bash -c "dig +short +norec @127.0.0.1 -p $DNS_PORT \
+		laptop.dave.example. DNSKEY | grep -qF '0 3 15 $LPK'"
+	printf 'server 127.0.0.1 %s\nzone dave.example.\nupdate add www.dave.example. 300 IN A 192.0.2.80\nsend\n' \
+		"$DNS_PORT" >"$T/update.txt"
+	check "nsupdate -k tsig.key updates the zone" bash -c "nsupdate -k '$L/tsig.key' <'$T/update.txt'"
+	"$SP" -c "$L/signpost.conf" ds --bind >"$T/dave-anchor.conf"
+	delv -a "$T/dave-anchor.conf" +root=dave.example. @127.0.0.1 -p "$DNS_PORT" www.dave.example. A \
+		>"$T/delv.out" 2>&1
+	check "delv validates the update with the anchor from signpost ds" \
+		grep -q "^; fully validated" "$T/delv.out"
+	rc_is 0 "zone show" "$SP" -c "$L/signpost.conf" zone show
+	check "zone show lists the device" grep -q "^laptop.dave.example." "$T/out"
+	rc_is 1 "zone with bad arguments fails" "$SP" -c "$L/signpost.conf" zone frobnicate
+	kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; rc=$?; DAEMON_PID=
+	check "serving signpostd exits 0 on SIGTERM" [ $rc = 0 ]
+	[ $up = yes ] || cat "$T/daemon.log"
 else
 	echo "skip - $SPD not built: no --check or status checks"
 fi

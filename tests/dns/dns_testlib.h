@@ -34,6 +34,7 @@ static const char t_zone_text[] =
 	"ns1 IN A 192.0.2.1\n"
 	"ns1 IN AAAA 2001:db8::1\n"
 	"nas IN AAAA fd00:1234:5678::1\n"
+	"nas IN DNSKEY 0 3 15 P+vk0kdxwJXo56NJAAHxhLQy49b4PzVDH+Ha9H+uVfs=\n"
 	"www IN CNAME nas.example.test.\n"
 	"x.deep IN TXT \"below an empty non-terminal\"\n";
 

@@ -41,6 +41,12 @@ static void test_positive_signed(void **state)
 	assert_int_equal(t_verify_section(ldns_pkt_answer(p), keys), 1);
 	ldns_pkt_free(p);
 
+	/* A device's DNSKEY (flags 0): ordinary data signed by the ZSK. */
+	p = t_ask(z, "nas.example.test.", LDNS_RR_TYPE_DNSKEY, 1232, true, false, t_now_ms(), NULL);
+	assert_int_equal(ldns_pkt_ancount(p), 2);
+	assert_int_equal(t_verify_section(ldns_pkt_answer(p), keys), 1);
+	ldns_pkt_free(p);
+
 	/* CNAME for another type. */
 	p = t_ask(z, "www.example.test.", LDNS_RR_TYPE_AAAA, 1232, true, false, t_now_ms(), NULL);
 	assert_non_null(find_rr(ldns_pkt_answer(p), LDNS_RR_TYPE_CNAME));

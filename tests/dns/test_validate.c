@@ -38,6 +38,7 @@ static ldns_key *make_key(uint16_t flags, uint32_t inception, uint32_t expiratio
 	ldns_key_set_expiration(k, expiration);
 	*rr = ldns_key2rr(k);
 	assert_non_null(*rr);
+	ldns_rr_set_ttl(*rr, 300);
 	ldns_key_set_keytag(k, ldns_calc_keytag(*rr));
 	return k;
 }
@@ -60,10 +61,9 @@ static void zone_init(struct zone *z)
 
 static void zone_free(struct zone *z)
 {
+	/* A key list frees the keys it holds. */
 	ldns_key_list_free(z->ksk_list);
 	ldns_key_list_free(z->zsk_list);
-	ldns_key_deep_free(z->ksk);
-	ldns_key_deep_free(z->zsk);
 	ldns_rr_free(z->ksk_rr);
 	ldns_rr_free(z->zsk_rr);
 }
@@ -136,59 +136,61 @@ static uint8_t *dnskey_answer(ldns_rr *k1, ldns_rr *k2, ldns_key_list *signer, s
 }
 
 /* The anchor text of a key: its SHA-256 DS, or the DNSKEY itself. */
-static struct dns_anchor *anchor_of(ldns_rr *key, bool as_ds)
+static struct dns_validate_anchor *anchor_of(ldns_rr *key, bool as_ds)
 {
 	ldns_rr *a = as_ds ? ldns_key_rr2ds(key, LDNS_SHA256) : ldns_rr_clone(key);
 	char *text = ldns_rr2str(a), err[200];
-	struct dns_anchor *ta = NULL;
-	assert_int_equal(dns_anchor_parse(ZONE, text, &ta, err, sizeof(err)), 0);
+	struct dns_validate_anchor *ta = NULL;
+	assert_int_equal(dns_validate_anchor_parse(ZONE, text, &ta, err, sizeof(err)), 0);
 	free(text);
 	ldns_rr_free(a);
 	return ta;
 }
 
 /* Validate the zone's DNSKEY set against its own KSK's DS: the key set. */
-static struct dns_keyset *keys_of(struct zone *z)
+static struct dns_validate_keys *keys_of(struct zone *z)
 {
 	size_t len;
 	uint8_t *w = dnskey_answer(z->ksk_rr, z->zsk_rr, z->ksk_list, &len);
-	struct dns_anchor *ta = anchor_of(z->ksk_rr, true);
-	struct dns_keyset *ks = NULL;
-	struct dns_verdict v;
+	struct dns_validate_anchor *ta = anchor_of(z->ksk_rr, true);
+	struct dns_validate_keys *ks = NULL;
+	struct dns_validate_verdict v;
 	assert_int_equal(dns_validate_dnskey(ta, w, len, now, &ks, &v), 0);
-	assert_int_equal(v.sec, DNS_SECURE);
+	assert_int_equal(v.sec, DNS_V_SECURE);
 	assert_non_null(ks);
 	free(w);
-	dns_anchor_free(ta);
+	dns_validate_anchor_free(ta);
 	return ks;
 }
 
-static enum dns_security check(struct dns_keyset *ks, ldns_pkt *p, struct dns_verdict *v)
+static enum dns_validate_security check(struct dns_validate_keys *ks, ldns_pkt *p, struct dns_validate_verdict *v)
 {
 	size_t len;
 	uint8_t *w = wire(p, &len);
 	assert_int_equal(dns_validate_answer(ks, w, len, now, v), 0);
 	free(w);
+	if (getenv("VALIDATE_VERBOSE"))
+		print_message("verdict %d: %s\n", v->sec, v->reason);
 	return v->sec;
 }
 
 static void test_anchor_parse(void **state)
 {
-	struct dns_anchor *ta = NULL;
+	struct dns_validate_anchor *ta = NULL;
 	char err[200];
-	assert_int_equal(dns_anchor_parse(ZONE, "a.example. IN DS 1234 15 2 "
+	assert_int_equal(dns_validate_anchor_parse(ZONE, "a.example. IN DS 1234 15 2 "
 				"0011223344556677889900112233445566778899001122334455667788990011",
 				&ta, err, sizeof(err)), 0);
 	assert_int_equal(ldns_rr_list_rr_count(ta->rrs), 1);
-	dns_anchor_free(ta);
-	assert_int_equal(dns_anchor_parse(ZONE, "garbage here", &ta, err, sizeof(err)), SP_EMALFORMED);
+	dns_validate_anchor_free(ta);
+	assert_int_equal(dns_validate_anchor_parse(ZONE, "garbage here", &ta, err, sizeof(err)), SP_EMALFORMED);
 	assert_null(ta);
-	assert_int_equal(dns_anchor_parse(ZONE, "b.example. IN DS 1 15 2 00", &ta, err, sizeof(err)),
+	assert_int_equal(dns_validate_anchor_parse(ZONE, "b.example. IN DS 1 15 2 00", &ta, err, sizeof(err)),
 			 SP_EMALFORMED);
 	assert_non_null(strstr(err, "owner"));
-	assert_int_equal(dns_anchor_parse(ZONE, "a.example. IN A 192.0.2.1", &ta, err, sizeof(err)),
+	assert_int_equal(dns_validate_anchor_parse(ZONE, "a.example. IN A 192.0.2.1", &ta, err, sizeof(err)),
 			 SP_EMALFORMED);
-	assert_int_equal(dns_anchor_parse(ZONE, " ; \n", &ta, err, sizeof(err)), SP_EMALFORMED);
+	assert_int_equal(dns_validate_anchor_parse(ZONE, " ; \n", &ta, err, sizeof(err)), SP_EMALFORMED);
 }
 
 static void test_dnskey_good(void **state)
@@ -198,15 +200,15 @@ static void test_dnskey_good(void **state)
 	size_t len;
 	uint8_t *w = dnskey_answer(z.ksk_rr, z.zsk_rr, z.ksk_list, &len);
 	for (int as_ds = 0; as_ds < 2; as_ds++) {
-		struct dns_anchor *ta = anchor_of(z.ksk_rr, as_ds);
-		struct dns_keyset *ks = NULL;
-		struct dns_verdict v;
+		struct dns_validate_anchor *ta = anchor_of(z.ksk_rr, as_ds);
+		struct dns_validate_keys *ks = NULL;
+		struct dns_validate_verdict v;
 		assert_int_equal(dns_validate_dnskey(ta, w, len, now, &ks, &v), 0);
-		assert_int_equal(v.sec, DNS_SECURE);
+		assert_int_equal(v.sec, DNS_V_SECURE);
 		assert_int_equal(ldns_rr_list_rr_count(ks->keys), 2);
 		assert_true(ks->ttl > 0 && ks->ttl <= 300);
-		dns_keyset_free(ks);
-		dns_anchor_free(ta);
+		dns_validate_keys_free(ks);
+		dns_validate_anchor_free(ta);
 	}
 	free(w);
 	zone_free(&z);
@@ -218,37 +220,37 @@ static void test_dnskey_wrong_key(void **state)
 	struct zone z, evil;
 	zone_init(&z);
 	zone_init(&evil);
-	struct dns_anchor *ta = anchor_of(z.ksk_rr, true);
-	struct dns_keyset *ks = NULL;
-	struct dns_verdict v;
+	struct dns_validate_anchor *ta = anchor_of(z.ksk_rr, true);
+	struct dns_validate_keys *ks = NULL;
+	struct dns_validate_verdict v;
 	size_t len;
 
 	uint8_t *w = dnskey_answer(evil.ksk_rr, evil.zsk_rr, evil.ksk_list, &len);
 	assert_int_equal(dns_validate_dnskey(ta, w, len, now, &ks, &v), 0);
-	assert_int_equal(v.sec, DNS_BOGUS);
-	assert_int_equal(v.ede, DNS_EDE_DNSKEY_MISSING);
+	assert_int_equal(v.sec, DNS_V_BOGUS);
+	assert_int_equal(v.ede, DNS_V_EDE_DNSKEY_MISSING);
 	assert_null(ks);
 	free(w);
 
 	/* The real KSK is in the set, but an attacker's key signed it. */
 	w = dnskey_answer(z.ksk_rr, evil.zsk_rr, evil.zsk_list, &len);
 	assert_int_equal(dns_validate_dnskey(ta, w, len, now, &ks, &v), 0);
-	assert_int_equal(v.sec, DNS_BOGUS);
+	assert_int_equal(v.sec, DNS_V_BOGUS);
 	assert_null(ks);
 	free(w);
 
 	/* Signed by the zone's own ZSK only: the anchor names the KSK. */
 	w = dnskey_answer(z.ksk_rr, z.zsk_rr, z.zsk_list, &len);
 	assert_int_equal(dns_validate_dnskey(ta, w, len, now, &ks, &v), 0);
-	assert_int_equal(v.sec, DNS_BOGUS);
+	assert_int_equal(v.sec, DNS_V_BOGUS);
 	free(w);
 
 	/* Not a DNSKEY answer at all. */
 	uint8_t junk[12] = { 0 };
 	assert_int_equal(dns_validate_dnskey(ta, junk, sizeof(junk), now, &ks, &v), 0);
-	assert_int_equal(v.sec, DNS_BOGUS);
+	assert_int_equal(v.sec, DNS_V_BOGUS);
 
-	dns_anchor_free(ta);
+	dns_validate_anchor_free(ta);
 	zone_free(&z);
 	zone_free(&evil);
 }
@@ -257,16 +259,16 @@ static void test_dnskey_expired(void **state)
 {
 	struct zone z;
 	zone_init_times(&z, now - 30 * 86400, now - 86400);
-	struct dns_anchor *ta = anchor_of(z.ksk_rr, true);
-	struct dns_keyset *ks = NULL;
-	struct dns_verdict v;
+	struct dns_validate_anchor *ta = anchor_of(z.ksk_rr, true);
+	struct dns_validate_keys *ks = NULL;
+	struct dns_validate_verdict v;
 	size_t len;
 	uint8_t *w = dnskey_answer(z.ksk_rr, z.zsk_rr, z.ksk_list, &len);
 	assert_int_equal(dns_validate_dnskey(ta, w, len, now, &ks, &v), 0);
-	assert_int_equal(v.sec, DNS_BOGUS);
-	assert_int_equal(v.ede, DNS_EDE_SIG_EXPIRED);
+	assert_int_equal(v.sec, DNS_V_BOGUS);
+	assert_int_equal(v.ede, DNS_V_EDE_SIG_EXPIRED);
 	free(w);
-	dns_anchor_free(ta);
+	dns_validate_anchor_free(ta);
 	zone_free(&z);
 }
 
@@ -276,20 +278,20 @@ static void test_answer_good(void **state)
 {
 	struct zone z;
 	zone_init(&z);
-	struct dns_keyset *ks = keys_of(&z);
-	struct dns_verdict v;
+	struct dns_validate_keys *ks = keys_of(&z);
+	struct dns_validate_verdict v;
 	ldns_pkt *p = response("laptop.a.example.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR);
 	add_signed(p, LDNS_SECTION_ANSWER, z.zsk_list, AAAA);
-	assert_int_equal(check(ks, p, &v), DNS_SECURE);
+	assert_int_equal(check(ks, p, &v), DNS_V_SECURE);
 	assert_int_equal(v.ttl, 300);
 
 	/* A CNAME chain inside the zone. */
 	p = response("www.a.example.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR);
 	add_signed(p, LDNS_SECTION_ANSWER, z.zsk_list, "www.a.example. 60 IN CNAME laptop.a.example.");
 	add_signed(p, LDNS_SECTION_ANSWER, z.zsk_list, AAAA);
-	assert_int_equal(check(ks, p, &v), DNS_SECURE);
+	assert_int_equal(check(ks, p, &v), DNS_V_SECURE);
 	assert_int_equal(v.ttl, 60);
-	dns_keyset_free(ks);
+	dns_validate_keys_free(ks);
 	zone_free(&z);
 }
 
@@ -298,8 +300,8 @@ static void test_answer_flipped_byte(void **state)
 {
 	struct zone z;
 	zone_init(&z);
-	struct dns_keyset *ks = keys_of(&z);
-	struct dns_verdict v;
+	struct dns_validate_keys *ks = keys_of(&z);
+	struct dns_validate_verdict v;
 	ldns_pkt *p = response("laptop.a.example.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR);
 	add_signed(p, LDNS_SECTION_ANSWER, z.zsk_list, AAAA);
 	size_t len;
@@ -309,13 +311,13 @@ static void test_answer_flipped_byte(void **state)
 	uint8_t *at = memmem(w, len, addr, sizeof(addr));
 	assert_non_null(at);
 	assert_int_equal(dns_validate_answer(ks, w, len, now, &v), 0);
-	assert_int_equal(v.sec, DNS_SECURE);
+	assert_int_equal(v.sec, DNS_V_SECURE);
 	at[15] ^= 0x01;
 	assert_int_equal(dns_validate_answer(ks, w, len, now, &v), 0);
-	assert_int_equal(v.sec, DNS_BOGUS);
-	assert_int_equal(v.ede, DNS_EDE_BOGUS);
+	assert_int_equal(v.sec, DNS_V_BOGUS);
+	assert_int_equal(v.ede, DNS_V_EDE_BOGUS);
 	free(w);
-	dns_keyset_free(ks);
+	dns_validate_keys_free(ks);
 	zone_free(&z);
 }
 
@@ -324,12 +326,12 @@ static void test_answer_wrong_key(void **state)
 	struct zone z, evil;
 	zone_init(&z);
 	zone_init(&evil);
-	struct dns_keyset *ks = keys_of(&z);
-	struct dns_verdict v;
+	struct dns_validate_keys *ks = keys_of(&z);
+	struct dns_validate_verdict v;
 	ldns_pkt *p = response("laptop.a.example.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR);
 	add_signed(p, LDNS_SECTION_ANSWER, evil.zsk_list, AAAA);
-	assert_int_equal(check(ks, p, &v), DNS_BOGUS);
-	dns_keyset_free(ks);
+	assert_int_equal(check(ks, p, &v), DNS_V_BOGUS);
+	dns_validate_keys_free(ks);
 	zone_free(&z);
 	zone_free(&evil);
 }
@@ -338,24 +340,24 @@ static void test_answer_expired(void **state)
 {
 	struct zone z, old;
 	zone_init(&z);
-	struct dns_keyset *ks = keys_of(&z);
+	struct dns_validate_keys *ks = keys_of(&z);
 	/* Same keys, signatures that ran out yesterday. */
 	old = z;
 	ldns_key_set_inception(z.zsk, now - 30 * 86400);
 	ldns_key_set_expiration(z.zsk, now - 86400);
-	struct dns_verdict v;
+	struct dns_validate_verdict v;
 	ldns_pkt *p = response("laptop.a.example.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR);
 	add_signed(p, LDNS_SECTION_ANSWER, old.zsk_list, AAAA);
-	assert_int_equal(check(ks, p, &v), DNS_BOGUS);
-	assert_int_equal(v.ede, DNS_EDE_SIG_EXPIRED);
+	assert_int_equal(check(ks, p, &v), DNS_V_BOGUS);
+	assert_int_equal(v.ede, DNS_V_EDE_SIG_EXPIRED);
 	/* And not valid yet. */
 	ldns_key_set_inception(z.zsk, now + 86400);
 	ldns_key_set_expiration(z.zsk, now + 30 * 86400);
 	p = response("laptop.a.example.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR);
 	add_signed(p, LDNS_SECTION_ANSWER, old.zsk_list, AAAA);
-	assert_int_equal(check(ks, p, &v), DNS_BOGUS);
-	assert_int_equal(v.ede, DNS_EDE_SIG_NOT_YET);
-	dns_keyset_free(ks);
+	assert_int_equal(check(ks, p, &v), DNS_V_BOGUS);
+	assert_int_equal(v.ede, DNS_V_EDE_SIG_NOT_YET);
+	dns_validate_keys_free(ks);
 	zone_free(&z);
 }
 
@@ -363,24 +365,24 @@ static void test_answer_missing_rrsig(void **state)
 {
 	struct zone z;
 	zone_init(&z);
-	struct dns_keyset *ks = keys_of(&z);
-	struct dns_verdict v;
+	struct dns_validate_keys *ks = keys_of(&z);
+	struct dns_validate_verdict v;
 	ldns_pkt *p = response("laptop.a.example.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR);
 	add_signed(p, LDNS_SECTION_ANSWER, NULL, AAAA);
-	assert_int_equal(check(ks, p, &v), DNS_BOGUS);
-	assert_int_equal(v.ede, DNS_EDE_RRSIGS_MISSING);
+	assert_int_equal(check(ks, p, &v), DNS_V_BOGUS);
+	assert_int_equal(v.ede, DNS_V_EDE_RRSIGS_MISSING);
 
 	/* Data outside the zone is never accepted. */
 	p = response("laptop.a.example.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR);
 	add_signed(p, LDNS_SECTION_ANSWER, z.zsk_list, AAAA);
 	add_signed(p, LDNS_SECTION_ANSWER, NULL, "evil.example. 300 IN AAAA ::1");
-	assert_int_equal(check(ks, p, &v), DNS_BOGUS);
+	assert_int_equal(check(ks, p, &v), DNS_V_BOGUS);
 
 	/* An answer that does not hold the asked type is no positive answer. */
 	p = response("laptop.a.example.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR);
 	add_signed(p, LDNS_SECTION_ANSWER, z.zsk_list, AAAA);
-	assert_int_equal(check(ks, p, &v), DNS_BOGUS);
-	dns_keyset_free(ks);
+	assert_int_equal(check(ks, p, &v), DNS_V_BOGUS);
+	dns_validate_keys_free(ks);
 	zone_free(&z);
 }
 
@@ -392,33 +394,33 @@ static void test_nxdomain_nsec(void **state)
 	struct zone z, evil;
 	zone_init(&z);
 	zone_init(&evil);
-	struct dns_keyset *ks = keys_of(&z);
-	struct dns_verdict v;
+	struct dns_validate_keys *ks = keys_of(&z);
+	struct dns_validate_verdict v;
 
 	/* foo and *.a.example. both sort between a.example. and laptop. */
 	ldns_pkt *p = response("foo.a.example.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NXDOMAIN);
 	add_signed(p, LDNS_SECTION_AUTHORITY, z.zsk_list, SOA);
 	add_signed(p, LDNS_SECTION_AUTHORITY, z.zsk_list,
 		   "a.example. 300 IN NSEC laptop.a.example. SOA NS DNSKEY RRSIG NSEC");
-	assert_int_equal(check(ks, p, &v), DNS_SECURE);
+	assert_int_equal(check(ks, p, &v), DNS_V_SECURE);
 
 	/* No proof at all. */
 	p = response("foo.a.example.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NXDOMAIN);
 	add_signed(p, LDNS_SECTION_AUTHORITY, z.zsk_list, SOA);
-	assert_int_equal(check(ks, p, &v), DNS_BOGUS);
-	assert_int_equal(v.ede, DNS_EDE_NSEC_MISSING);
+	assert_int_equal(check(ks, p, &v), DNS_V_BOGUS);
+	assert_int_equal(v.ede, DNS_V_EDE_NSEC_MISSING);
 
 	/* A real, signed NSEC that does not cover the name (zzz sorts after nas). */
 	p = response("zzz.a.example.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NXDOMAIN);
 	add_signed(p, LDNS_SECTION_AUTHORITY, z.zsk_list,
 		   "a.example. 300 IN NSEC laptop.a.example. SOA NS DNSKEY RRSIG NSEC");
-	assert_int_equal(check(ks, p, &v), DNS_BOGUS);
+	assert_int_equal(check(ks, p, &v), DNS_V_BOGUS);
 
 	/* A forged proof: signed by a key the anchor does not vouch for. */
 	p = response("nas.a.example.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NXDOMAIN);
 	add_signed(p, LDNS_SECTION_AUTHORITY, evil.zsk_list,
 		   "laptop.a.example. 300 IN NSEC zz.a.example. AAAA RRSIG NSEC");
-	assert_int_equal(check(ks, p, &v), DNS_BOGUS);
+	assert_int_equal(check(ks, p, &v), DNS_V_BOGUS);
 
 	/* A forged proof: a real NSEC's next name widened after signing. */
 	p = response("nas.a.example.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NXDOMAIN);
@@ -430,7 +432,7 @@ static void test_nxdomain_nsec(void **state)
 	assert_non_null(at);
 	at[1] = 'z';	/* next name "zas": now it would cover nas */
 	assert_int_equal(dns_validate_answer(ks, w, len, now, &v), 0);
-	assert_int_equal(v.sec, DNS_BOGUS);
+	assert_int_equal(v.sec, DNS_V_BOGUS);
 	free(w);
 
 	/* The wildcard exists: NXDOMAIN is a lie. */
@@ -439,8 +441,8 @@ static void test_nxdomain_nsec(void **state)
 		   "*.a.example. 300 IN NSEC laptop.a.example. AAAA RRSIG NSEC");
 	add_signed(p, LDNS_SECTION_AUTHORITY, z.zsk_list,
 		   "a.example. 300 IN NSEC *.a.example. SOA NS DNSKEY RRSIG NSEC");
-	assert_int_equal(check(ks, p, &v), DNS_BOGUS);
-	dns_keyset_free(ks);
+	assert_int_equal(check(ks, p, &v), DNS_V_BOGUS);
+	dns_validate_keys_free(ks);
 	zone_free(&z);
 	zone_free(&evil);
 }
@@ -450,22 +452,22 @@ static void test_nxdomain_white_lies(void **state)
 {
 	struct zone z;
 	zone_init(&z);
-	struct dns_keyset *ks = keys_of(&z);
-	struct dns_verdict v;
+	struct dns_validate_keys *ks = keys_of(&z);
+	struct dns_validate_verdict v;
 	ldns_pkt *p = response("foo.a.example.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NXDOMAIN);
 	add_signed(p, LDNS_SECTION_AUTHORITY, z.zsk_list, SOA);
 	add_signed(p, LDNS_SECTION_AUTHORITY, z.zsk_list,
 		   "fon\\255.a.example. 300 IN NSEC \\000.foo.a.example. RRSIG NSEC");
 	add_signed(p, LDNS_SECTION_AUTHORITY, z.zsk_list,
 		   "\\041\\255.a.example. 300 IN NSEC \\000.*.a.example. RRSIG NSEC");
-	assert_int_equal(check(ks, p, &v), DNS_SECURE);
+	assert_int_equal(check(ks, p, &v), DNS_V_SECURE);
 
 	/* Without the wildcard proof the answer is bogus. */
 	p = response("foo.a.example.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NXDOMAIN);
 	add_signed(p, LDNS_SECTION_AUTHORITY, z.zsk_list,
 		   "fon\\255.a.example. 300 IN NSEC \\000.foo.a.example. RRSIG NSEC");
-	assert_int_equal(check(ks, p, &v), DNS_BOGUS);
-	dns_keyset_free(ks);
+	assert_int_equal(check(ks, p, &v), DNS_V_BOGUS);
+	dns_validate_keys_free(ks);
 	zone_free(&z);
 }
 
@@ -474,22 +476,22 @@ static void test_compact_denial(void **state)
 {
 	struct zone z;
 	zone_init(&z);
-	struct dns_keyset *ks = keys_of(&z);
-	struct dns_verdict v;
+	struct dns_validate_keys *ks = keys_of(&z);
+	struct dns_validate_verdict v;
 	for (int nx = 0; nx < 2; nx++) {
 		ldns_pkt *p = response("foo.a.example.", LDNS_RR_TYPE_AAAA,
 				       nx ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR);
 		add_signed(p, LDNS_SECTION_AUTHORITY, z.zsk_list, SOA);
 		add_signed(p, LDNS_SECTION_AUTHORITY, z.zsk_list,
 			   "foo.a.example. 300 IN NSEC \\000.foo.a.example. RRSIG NSEC TYPE128");
-		assert_int_equal(check(ks, p, &v), DNS_SECURE);
+		assert_int_equal(check(ks, p, &v), DNS_V_SECURE);
 	}
 	/* NXDOMAIN with an NSEC that shows the name exists. */
 	ldns_pkt *p = response("laptop.a.example.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NXDOMAIN);
 	add_signed(p, LDNS_SECTION_AUTHORITY, z.zsk_list,
 		   "laptop.a.example. 300 IN NSEC \\000.laptop.a.example. AAAA RRSIG NSEC");
-	assert_int_equal(check(ks, p, &v), DNS_BOGUS);
-	dns_keyset_free(ks);
+	assert_int_equal(check(ks, p, &v), DNS_V_BOGUS);
+	dns_validate_keys_free(ks);
 	zone_free(&z);
 }
 
@@ -497,25 +499,25 @@ static void test_nodata(void **state)
 {
 	struct zone z;
 	zone_init(&z);
-	struct dns_keyset *ks = keys_of(&z);
-	struct dns_verdict v;
+	struct dns_validate_keys *ks = keys_of(&z);
+	struct dns_validate_verdict v;
 	ldns_pkt *p = response("laptop.a.example.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR);
 	add_signed(p, LDNS_SECTION_AUTHORITY, z.zsk_list, SOA);
 	add_signed(p, LDNS_SECTION_AUTHORITY, z.zsk_list,
 		   "laptop.a.example. 300 IN NSEC \\000.laptop.a.example. AAAA DNSKEY RRSIG NSEC");
-	assert_int_equal(check(ks, p, &v), DNS_SECURE);
+	assert_int_equal(check(ks, p, &v), DNS_V_SECURE);
 
 	/* The NSEC lists the asked type: the empty answer hides data. */
 	p = response("laptop.a.example.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR);
 	add_signed(p, LDNS_SECTION_AUTHORITY, z.zsk_list,
 		   "laptop.a.example. 300 IN NSEC \\000.laptop.a.example. AAAA DNSKEY RRSIG NSEC");
-	assert_int_equal(check(ks, p, &v), DNS_BOGUS);
+	assert_int_equal(check(ks, p, &v), DNS_V_BOGUS);
 
 	/* An empty answer with no proof. */
 	p = response("laptop.a.example.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR);
 	add_signed(p, LDNS_SECTION_AUTHORITY, z.zsk_list, SOA);
-	assert_int_equal(check(ks, p, &v), DNS_BOGUS);
-	dns_keyset_free(ks);
+	assert_int_equal(check(ks, p, &v), DNS_V_BOGUS);
+	dns_validate_keys_free(ks);
 	zone_free(&z);
 }
 
@@ -523,8 +525,8 @@ static void test_wildcard(void **state)
 {
 	struct zone z;
 	zone_init(&z);
-	struct dns_keyset *ks = keys_of(&z);
-	struct dns_verdict v;
+	struct dns_validate_keys *ks = keys_of(&z);
+	struct dns_validate_verdict v;
 	/* Sign the wildcard, then rename it to the expanded name, as a server does. */
 	ldns_pkt *p = response("x.w.a.example.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR);
 	ldns_rr_list *set = ldns_rr_list_new();
@@ -541,11 +543,11 @@ static void test_wildcard(void **state)
 	ldns_rr_list_free(sigs);
 	ldns_pkt *p2 = ldns_pkt_clone(p);
 	/* Without proof that x.w.a.example. does not exist: bogus. */
-	assert_int_equal(check(ks, p, &v), DNS_BOGUS);
+	assert_int_equal(check(ks, p, &v), DNS_V_BOGUS);
 	add_signed(p2, LDNS_SECTION_AUTHORITY, z.zsk_list,
 		   "*.w.a.example. 300 IN NSEC zz.w.a.example. TXT RRSIG NSEC");
-	assert_int_equal(check(ks, p2, &v), DNS_SECURE);
-	dns_keyset_free(ks);
+	assert_int_equal(check(ks, p2, &v), DNS_V_SECURE);
+	dns_validate_keys_free(ks);
 	zone_free(&z);
 }
 
@@ -553,16 +555,16 @@ static void test_referral_and_rcode(void **state)
 {
 	struct zone z;
 	zone_init(&z);
-	struct dns_keyset *ks = keys_of(&z);
-	struct dns_verdict v;
+	struct dns_validate_keys *ks = keys_of(&z);
+	struct dns_validate_verdict v;
 	ldns_pkt *p = response("x.sub.a.example.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR);
 	add_signed(p, LDNS_SECTION_AUTHORITY, NULL, "sub.a.example. 300 IN NS ns.other.example.");
-	assert_int_equal(check(ks, p, &v), DNS_INSECURE);
+	assert_int_equal(check(ks, p, &v), DNS_V_INSECURE);
 	p = response("laptop.a.example.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_SERVFAIL);
-	assert_int_equal(check(ks, p, &v), DNS_BOGUS);
+	assert_int_equal(check(ks, p, &v), DNS_V_BOGUS);
 	p = response("other.example.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR);
-	assert_int_equal(check(ks, p, &v), DNS_BOGUS);
-	dns_keyset_free(ks);
+	assert_int_equal(check(ks, p, &v), DNS_V_BOGUS);
+	dns_validate_keys_free(ks);
 	zone_free(&z);
 }
 

@@ -525,6 +525,42 @@ static void test_notify_messages(void **state)
 	dns_tsig_key_wipe(&key);
 }
 
+static void test_acl(void **state)
+{
+	static const char conf[] =
+		"[node]\nrole = signpost\nzone = alice.example.\n"
+		"[secondary]\naddress = 192.0.2.53\n"
+		"[secondary]\naddress = 2001:db8::53\nport = 5353\nnotify = no\n";
+	struct sp_config *cfg = NULL;
+	assert_int_equal(sp_config_parse("acl.conf", conf, strlen(conf), &cfg), 0);
+	struct dns_acl acl;
+	assert_int_equal(dns_acl_init(&acl, cfg), 0);
+	assert_int_equal(acl.n, 2);
+	assert_true(acl.v[0].notify);
+	assert_false(acl.v[1].notify);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&acl.v[0].addr)->sin_port), 53);
+	assert_int_equal(ntohs(((struct sockaddr_in6 *)&acl.v[1].addr)->sin6_port), 5353);
+
+	struct sockaddr_in v4;
+	struct sockaddr_in6 v6;
+	uv_ip4_addr("192.0.2.53", 40000, &v4);	/* any source port */
+	assert_true(dns_acl_allows(&acl, (struct sockaddr *)&v4));
+	uv_ip4_addr("192.0.2.54", 53, &v4);
+	assert_false(dns_acl_allows(&acl, (struct sockaddr *)&v4));
+	uv_ip6_addr("::ffff:192.0.2.53", 1, &v6);	/* v4-mapped, as a dual-stack socket sees it */
+	assert_true(dns_acl_allows(&acl, (struct sockaddr *)&v6));
+	uv_ip6_addr("2001:db8::53", 1, &v6);
+	assert_true(dns_acl_allows(&acl, (struct sockaddr *)&v6));
+	uv_ip6_addr("2001:db8::54", 1, &v6);
+	assert_false(dns_acl_allows(&acl, (struct sockaddr *)&v6));
+	assert_false(dns_acl_allows(&acl, NULL));
+	char buf[80];
+	assert_string_equal(dns_acl_addr_str((struct sockaddr *)&v6, buf, sizeof(buf)),
+			    "2001:db8::54#1");
+	dns_acl_deinit(&acl);
+	sp_config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -534,6 +570,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test(test_notify),
 		cmocka_unit_test(test_notify_messages),
+		cmocka_unit_test(test_acl),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -169,10 +169,10 @@ static void test_apply_atomic_and_refused(void **state)
 }
 
 /* Write the AXFR output to a file and let ldns-verify-zone judge it. */
-static void test_axfr_verifies(void **state)
+static void check_axfr_verifies(ldns_signing_algorithm alg)
 {
 	time_t now = time(NULL);
-	struct dns_zone *z = t_zone(LDNS_SIGN_ED25519, now);
+	struct dns_zone *z = t_zone(alg, now);
 	struct dns_changeset *cs = dns_changeset_new();
 	for (int i = 0; i < 50; i++) {
 		char line[128];
@@ -209,6 +209,9 @@ static void test_axfr_verifies(void **state)
 	ldns_rr_list_deep_free(ax);
 	dns_zone_free(z);
 }
+
+static void test_axfr_verifies(void **state) { check_axfr_verifies(LDNS_SIGN_ED25519); }
+static void test_axfr_verifies_ecdsa(void **state) { check_axfr_verifies(LDNS_SIGN_ECDSAP256SHA256); }
 
 static bool rr_same(const ldns_rr *a, const ldns_rr *b)
 {
@@ -279,6 +282,29 @@ static void test_ixfr_replays_to_axfr(void **state)
 	dns_zone_free(z);
 }
 
+/* The journal keeps only the newest entries; IXFR from before them is refused. */
+static void test_journal_bound(void **state)
+{
+	time_t now = time(NULL);
+	struct dns_zone *z = t_zone(LDNS_SIGN_ED25519, now);
+	dns_zone_set_journal_limit(z, 60);
+	uint32_t serials[8];
+	for (int i = 0; i < 8; i++) {
+		serials[i] = dns_zone_serial(z);
+		char line[96];
+		snprintf(line, sizeof(line), "j%d.example.test. 300 IN AAAA fd00::%x", i, i + 1);
+		struct dns_changeset *cs = dns_changeset_new();
+		assert_int_equal(dns_changeset_add(cs, rr_of(line)), 0);
+		assert_int_equal(dns_zone_apply(z, cs, now, NULL), 0);
+		dns_changeset_free(cs);
+	}
+	ldns_rr_list *ix = NULL;
+	assert_int_equal(dns_zone_ixfr(z, serials[0], &ix), SP_ENOTFOUND);
+	assert_int_equal(dns_zone_ixfr(z, serials[7], &ix), 0);
+	ldns_rr_list_deep_free(ix);
+	dns_zone_free(z);
+}
+
 static void test_maintain_refresh(void **state)
 {
 	time_t now = time(NULL);
@@ -334,7 +360,9 @@ int main(void)
 		cmocka_unit_test(test_apply_serial_cache_journal),
 		cmocka_unit_test(test_apply_atomic_and_refused),
 		cmocka_unit_test(test_axfr_verifies),
+		cmocka_unit_test(test_axfr_verifies_ecdsa),
 		cmocka_unit_test(test_ixfr_replays_to_axfr),
+		cmocka_unit_test(test_journal_bound),
 		cmocka_unit_test(test_maintain_refresh),
 		cmocka_unit_test(test_load_errors),
 	};

@@ -4,7 +4,8 @@
 Used by test_nsupdate.sh (a stale timestamp that nsupdate cannot make) and by
 gen_corpus.py (fuzz seeds).  Stdlib only.
 
-  tsigmsg.py update KEYFILE ZONE 'NAME TTL CLASS TYPE RDATA' [--time T] [--server A --port P]
+  tsigmsg.py update KEYFILE ZONE 'NAME TTL CLASS TYPE RDATA' [--time T] [--secret B64]
+             [--server A --port P]
     sends the UPDATE over UDP and prints the answer's RCODE and TSIG error names.
 """
 import base64, hmac, hashlib, ipaddress, re, socket, struct, sys, time
@@ -59,7 +60,12 @@ def update(zone, prereqs=(), updates=(), msgid=4242):
 
 
 def sign(msg, keyname, secret, t=None, fudge=300, alg="hmac-sha256"):
-    """Append a TSIG RR signed at time t (default now)."""
+    """Append a TSIG RR signed at time t (default now); see sign_mac for the MAC."""
+    return sign_mac(msg, keyname, secret, t, fudge, alg)[0]
+
+
+def sign_mac(msg, keyname, secret, t=None, fudge=300, alg="hmac-sha256"):
+    """Append a TSIG RR signed at time t (default now); returns (message, MAC)."""
     t = int(time.time()) if t is None else t
     kn, an = name(keyname.lower()), name(alg)
     msgid = struct.unpack("!H", msg[:2])[0]
@@ -70,7 +76,7 @@ def sign(msg, keyname, secret, t=None, fudge=300, alg="hmac-sha256"):
         struct.pack("!HHH", msgid, 0, 0)
     tsig = kn + struct.pack("!HHIH", 250, 255, 0, len(rd)) + rd
     ar = struct.unpack("!H", msg[10:12])[0]
-    return msg[:10] + struct.pack("!H", ar + 1) + msg[12:] + tsig
+    return msg[:10] + struct.pack("!H", ar + 1) + msg[12:] + tsig, mac
 
 
 def load_key(path):
@@ -90,26 +96,40 @@ def skip_name(m, o):
             return o
 
 
-def answer_info(m):
-    """RCODE name and the TSIG error name ('-' if the answer has no TSIG)."""
+def answer_info(m, secret=None, req_mac=None):
+    """RCODE name, TSIG error name ('-' without TSIG), and whether the TSIG
+    MAC of the answer verifies against the request MAC ('yes', 'no' for an
+    empty MAC, 'bad', '-')."""
     rcode = RCODES.get(m[3] & 0xf, str(m[3] & 0xf))
     qd, an, ns, ar = struct.unpack("!HHHH", m[4:12])
     o = 12
     for _ in range(qd):
         o = skip_name(m, o) + 4
-    err = "-"
+    err, signed = "-", "-"
     for _ in range(an + ns + ar):
+        start = o
         o = skip_name(m, o)
         rtype, _, _, rdlen = struct.unpack("!HHIH", m[o:o + 10])
         rd = m[o + 10:o + 10 + rdlen]
         if rtype == 250:
-            p = skip_name(rd, 0) + 8
+            # Names in our answers are never compressed: take them as they are.
+            kn, alg_end = m[start:o], skip_name(rd, 0)
+            p = alg_end + 8
             maclen = struct.unpack("!H", rd[p:p + 2])[0]
-            p += 2 + maclen
-            e = struct.unpack("!H", rd[p + 2:p + 4])[0]
+            mac = rd[p + 2:p + 2 + maclen]
+            q = p + 2 + maclen
+            orig, e, olen = struct.unpack("!HHH", rd[q:q + 6])
             err = TSIG_ERRORS.get(e, str(e))
+            signed = "no" if maclen == 0 else "bad"
+            if maclen and secret is not None and req_mac is not None:
+                body = struct.pack("!H", orig) + m[2:10] + struct.pack("!H", ar - 1) + m[12:start]
+                tvars = kn.lower() + struct.pack("!HI", 255, 0) + rd[:alg_end].lower() + \
+                    rd[alg_end:alg_end + 8] + struct.pack("!HH", e, olen) + rd[q + 6:q + 6 + olen]
+                want = hmac.new(secret, struct.pack("!H", len(req_mac)) + req_mac + body + tvars,
+                                hashlib.sha256).digest()
+                signed = "yes" if hmac.compare_digest(want, mac) else "bad"
         o += 10 + rdlen
-    return rcode, err
+    return rcode, err, signed
 
 
 def main(argv):
@@ -119,14 +139,16 @@ def main(argv):
     keyfile, zone, record = argv[2], argv[3], argv[4]
     opts = dict(zip(argv[5::2], argv[6::2]))
     kn, secret = load_key(keyfile)
+    if "--secret" in opts:      # sign with another secret under the same key name
+        secret = base64.b64decode(opts["--secret"])
     t = int(opts["--time"]) if "--time" in opts else None
-    msg = sign(update(zone, updates=[record]), kn, secret, t)
+    msg, mac = sign_mac(update(zone, updates=[record]), kn, secret, t)
     fam = socket.AF_INET6 if ":" in opts.get("--server", "127.0.0.1") else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_DGRAM)
     s.settimeout(5)
     s.sendto(msg, (opts.get("--server", "127.0.0.1"), int(opts.get("--port", "53"))))
     ans = s.recv(65535)
-    print("rcode=%s tsig=%s" % answer_info(ans))
+    print("rcode=%s tsig=%s signed=%s" % answer_info(ans, secret, mac))
     return 0
 
 

@@ -4,15 +4,19 @@
  * Input: one mode byte, then a DNS message.  Mode bit 0 set: the harness
  * signs the message with the zone's key first, so the fuzzer reaches the
  * prerequisite and update code past the MAC; clear: the message goes in as
- * it is (TSIG parsing and verification).  A fresh small zone per input
- * keeps runs independent.
+ * it is (TSIG parsing and verification).  Bit 1 set: the message goes to
+ * the transfer code (AXFR/IXFR) instead, from a listed secondary, over TCP
+ * if bit 2 is set.  A fresh small zone per input keeps runs independent.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
 #include "dns/update.h"
+#include "dns/xfr.h"
 #include "dns/zone.h"
 
 #define FUZZ_NOW 1700000000u
@@ -25,6 +29,15 @@ static const char zone_text[] =
 	"laptop IN AAAA fd00::1\nlaptop IN AAAA fd00::2\nnas IN TXT \"hello\"\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Every transfer message must fit TCP's two-byte length. */
+static int check_msg(void *ctx, const uint8_t *msg, size_t len)
+{
+	(void)ctx;
+	if (len < 12 || len > 65535 || !(msg[2] & 0x80))
+		abort();
+	return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -56,11 +69,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (dns_tsig_sign_request(msg, &len, sizeof(msg), &key, FUZZ_NOW, &st) != 0)
 			len = size - 1;
 	}
-	bool changed = false;
-	(void)dns_update_handle(z, msg, len, NULL, &key, FUZZ_NOW, out, sizeof(out), &out_len,
-				&changed);
-	if (out_len > sizeof(out))
-		abort();
+	if (data[0] & 2) {
+		struct dns_acl_entry e;
+		struct dns_acl acl = { &e, 1 };
+		memset(&e, 0, sizeof(e));
+		struct sockaddr_in *sin = (struct sockaddr_in *)&e.addr;
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(0x7f000001);
+		(void)dns_xfr_answer(z, msg, len, (const struct sockaddr *)sin, (data[0] & 4) != 0,
+				     &acl, &key, FUZZ_NOW, check_msg, NULL);
+	} else {
+		bool changed = false;
+		(void)dns_update_handle(z, msg, len, NULL, &key, FUZZ_NOW, out, sizeof(out),
+					&out_len, &changed);
+		if (out_len > sizeof(out))
+			abort();
+	}
 	dns_zone_free(z);
 	return 0;
 }

@@ -139,6 +139,20 @@ def main():
         q = struct.pack("!HHHHHH", 9, 0, 1, 0, 0, 0) + t.name(Z) + struct.pack("!HH", qt, 1)
         write(tsd, "query_" + n, q)
         write(tsd, "query_signed_" + n, t.sign(q, KEY[0], KEY[1], NOW))
+    # Transfer queries for the update harness (mode bit 1: xfr, bit 2: TCP).
+    soa = raw_rr(Z, 6, 1, 0, t.name("ns1." + Z) + t.name("h." + Z) + struct.pack("!IIIII", 1, 1, 1, 1, 1))
+    xfrs = {
+        "axfr": struct.pack("!HHHHHH", 9, 0, 1, 0, 0, 0) + t.name(Z) + struct.pack("!HH", 252, 1),
+        "ixfr_old": struct.pack("!HHHHHH", 9, 0, 1, 0, 1, 0) + t.name(Z) + struct.pack("!HH", 251, 1) + soa,
+        "ixfr_nosoa": struct.pack("!HHHHHH", 9, 0, 1, 0, 0, 0) + t.name(Z) + struct.pack("!HH", 251, 1),
+        "axfr_other_zone": struct.pack("!HHHHHH", 9, 0, 1, 0, 0, 0) + t.name("bob.example.") + struct.pack("!HH", 252, 1),
+        "axfr_class_ch": struct.pack("!HHHHHH", 9, 0, 1, 0, 0, 0) + t.name(Z) + struct.pack("!HH", 252, 3),
+    }
+    for n, q in xfrs.items():
+        write(upd, "xfr_tcp_signed_" + n, b"\7" + q)     # harness signs, TCP
+        write(upd, "xfr_udp_signed_" + n, b"\3" + q)     # harness signs, UDP
+        write(upd, "xfr_tcp_unsigned_" + n, b"\6" + q)
+        write(upd, "xfr_tcp_stale_" + n, b"\6" + t.sign(q, KEY[0], KEY[1], NOW - 3600))
     # Truncations and bit flips of a good signed UPDATE, and noise.
     for i, cut in enumerate((0, 1, 11, 12, 20, tsig_at, tsig_at + 5, len(good) - 40, len(good) - 1)):
         write(upd, "cut_%02d" % i, b"\0" + good[:cut])

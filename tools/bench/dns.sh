@@ -1,95 +1,148 @@
 #!/bin/bash
 # dns.sh - authoritative DNS throughput: signpostd vs NSD vs Knot DNS (issue 3).
 #
-# One zone of 1,000 device names (AAAA + DNSKEY each), signed, served on a
-# random loopback address by each server in turn with one worker each (the
-# machine has two cores: one for the server, one for dnsperf), and driven by
-# dnsperf with the DO bit for SECONDS seconds:
-#   cached:  queries for the existing names (answers from signature caches)
-#   fresh:   queries for random missing names, so every denial must be signed
-#            at query time: signpostd's compact denial vs Knot's onlinesign.
+# One zone of 1,000 device names (each an AAAA and a DNSKEY flags 0 alg 15, as
+# the design brief has them), signed, served on a random loopback address by
+# each server in turn, one server at a time with one worker each (the machine
+# has two cores: one for the server, one for dnsperf), and driven by dnsperf
+# (DO bit, one thread, 8 clients) for the same SECONDS each:
+#   cached: AAAA queries for the existing names.  signpostd answers from its
+#           signature and answer caches; NSD and Knot serve the same content
+#           pre-signed offline with ldns-signzone (their own keys, NSEC).
+#   fresh:  AAAA queries for random names that do not exist, so that every
+#           denial needs a signature made at query time: signpostd's compact
+#           denial against Knot's mod-onlinesign (Ed25519) on the unsigned zone.
+# signpostd runs with rrl-rate = 0 (RRL off) and denial-sign-rate at its
+# maximum, so that neither limit caps the figures; the output says so.
 # Prints queries per second for each and the ratios.
-# Usage: tools/bench/dns.sh [BUILD_DIR] [SECONDS]
+# Usage: tools/bench/dns.sh [BUILD_DIR [SECONDS]]   (defaults: build, 10)
 set -u
-B=$(cd "${1:-build}" && pwd)
-SECS=${2:-5}
+B=$(cd "${1:-build}" && pwd) || exit 1
+SECS=${2:-10}
 ZONE=bench.example.
 N=1000
+FRESH_NAMES=1000000     # more than any server answers in SECONDS: no name repeats
+DENIAL_RATE=1000000     # the largest dns.denial-sign-rate the schema allows
 T=$(mktemp -d /tmp/sp-dnsbench.XXXXXX)
 PIDS=()
+
 cleanup() {
+	local p
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	rm -rf "$T"
 }
 trap cleanup EXIT
-die() { echo "dns.sh: $*" >&2; for f in "$T"/*.log; do [ -f "$f" ] && tail -n 5 "$f" >&2; done; exit 1; }
-for tool in dnsperf nsd knotd ldns-keygen ldns-signzone dig python3; do
+die() {
+	echo "dns.sh: $*" >&2
+	for f in "$T"/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 8 "$f" >&2; }; done
+	exit 1
+}
+PY=/usr/bin/python3
+[ -x $PY ] || PY=$(command -v python3) || die "python3 is not installed"
+for tool in dnsperf nsd knotd ldns-keygen ldns-signzone dig; do
 	command -v $tool >/dev/null || die "$tool is not installed"
 done
 [ -x "$B/signpostd" ] && [ -x "$B/signpost" ] || die "build signpostd and signpost in $B first"
+case $SECS in '' | *[!0-9]*) die "SECONDS must be a number" ;; esac
 
+# A loopback address of our own and four ports on it: signpostd, NSD, Knot, Knot onlinesign.
 ADDR=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
-PORT=$((RANDOM % 20000 + 20000))
+PORT=$((RANDOM % 12000 + 20000))   # below the ephemeral range (32768-)
+P_SP=$PORT P_NSD=$((PORT + 1)) P_KNOT=$((PORT + 2)) P_KOS=$((PORT + 3))
 
-wait_answer() { # PORT: poll until a server answers the zone's SOA
-	for _ in $(seq 1 200); do
-		dig @$ADDR -p "$1" +time=1 +tries=1 +norec $ZONE SOA 2>/dev/null | grep -q 'status: NOERROR' &&
-			return 0
-		sleep 0.1
+# wait_answer PORT: poll (20 s deadline) until the server there answers the zone's SOA.
+wait_answer() {
+	local end=$((SECONDS + 20)) i
+	for ((i = 0; i < 400 && SECONDS < end; i++)); do
+		dig @$ADDR -p "$1" +time=1 +tries=1 +norec $ZONE SOA 2>/dev/null |
+			grep -q 'status: NOERROR' && return 0
+		sleep 0.05
 	done
 	return 1
 }
-
+# start NAME CMD...: start a server in the background, record its PID.
+start() {
+	local name=$1
+	shift
+	"$@" > "$T/$name.log" 2>&1 &
+	LAST=$!
+	PIDS+=("$LAST")
+}
 stop_pid() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 
-# --- the zone and the query files ---
-"$B/signpost" init signpost --zone $ZONE --dir "$T/sp" --address $ADDR --dns-port $PORT \
-	> "$T/init.log" 2>&1 || die "signpost init"
-sed -i 's/^\[dns\]$/[dns]\nrrl-rate = 0\ndenial-sign-rate = 1000000/' "$T/sp/signpost.conf"
-python3 - "$T" $N $ZONE <<'PY'
+# check PORT NAME TYPE PATTERN WHAT: one signed answer must look right before we time it.
+check() {
+	local out
+	out=$(dig @$ADDR -p "$1" +time=2 +tries=1 +norec +dnssec "$2" "$3" 2>&1)
+	echo "$out" | grep -qE "$4" || { echo "$out" >&2; die "$5: unexpected answer to $2 $3"; }
+}
+check_cached() { check "$1" dev7.$ZONE AAAA "RRSIG[[:space:]]+AAAA 15 " "$2"; }
+check_fresh() { check "$1" nx-check.$ZONE AAAA "RRSIG[[:space:]]+NSEC 15 " "$2"; }
+
+# perf TAG PORT FILE: one dnsperf run; sets QPS, and NOTE (completion, rcodes).
+perf() {
+	local o="$T/perf-$1.txt"
+	dnsperf -s $ADDR -p "$2" -d "$3" -D -l "$SECS" -T 1 -c 8 -q 200 -t 2 > "$o" 2>&1 ||
+		{ cat "$o" >&2; die "dnsperf against $1 failed"; }
+	QPS=$(awk '/Queries per second/ { printf "%d", $4 }' "$o")
+	NOTE="$(awk '/Queries completed/ { print "completed " $4 }' "$o" | tr -d '()'),"
+	NOTE="$NOTE $(awk -F': *' '/Response codes/ { print $2 }' "$o")"
+	printf '  %-30s %9s qps  (%s)\n' "$1" "${QPS:-0}" "$NOTE"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+# --- the zone (signpost init + 1,000 devices) and the query files ---
+"$B/signpost" init signpost --zone $ZONE --dir "$T/sp" --address $ADDR --dns-port $P_SP \
+	> "$T/init.log" 2>&1 || die "signpost init signpost"
+sed -i "s/^\\[dns\\]\$/[dns]\\nrrl-rate = 0\\ndenial-sign-rate = $DENIAL_RATE/" "$T/sp/signpost.conf"
+grep -q '^rrl-rate = 0' "$T/sp/signpost.conf" || die "cannot set rrl-rate in signpost.conf"
+$PY - "$T" $N $ZONE $FRESH_NAMES <<'PY' || die "generating the zone and query files"
 import base64, os, random, sys
-t, n, zone = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+t, n, zone, nfresh = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 with open(t + "/devices.db", "w") as f:
     for i in range(n):
         f.write("dev%d.%s 3600 IN AAAA fd00:1:2:3::%x\n" % (i, zone, i + 1))
-        f.write("dev%d.%s 3600 IN DNSKEY 0 3 15 %s\n" % (i, zone, base64.b64encode(os.urandom(32)).decode()))
+        key = base64.b64encode(os.urandom(32)).decode()
+        f.write("dev%d.%s 3600 IN DNSKEY 0 3 15 %s\n" % (i, zone, key))
+names = ["dev%d.%s AAAA\n" % (i, zone) for i in range(n)]
+random.shuffle(names)
 with open(t + "/cached.txt", "w") as f:
-    names = ["dev%d.%s AAAA\n" % (i, zone) for i in range(n)]
-    names += ["dev%d.%s DNSKEY\n" % (i, zone) for i in range(n)]
-    random.shuffle(names)
     f.writelines(names)
+rnd = random.Random()
 with open(t + "/fresh.txt", "w") as f:
-    rnd = random.Random()
-    f.writelines("r%016x.%s AAAA\n" % (rnd.getrandbits(64), zone) for _ in range(2000000))
+    f.writelines("r%016x.%s AAAA\n" % (rnd.getrandbits(64), zone) for _ in range(nfresh))
 PY
 cat "$T/devices.db" >> "$T/sp/zone.db"
-# NSD and Knot get the same content, signed with keys of their own (ldns-signzone, NSEC).
+# NSD and Knot get the same content: pre-signed offline by ldns-signzone with
+# Ed25519 keys of their own (NSD, Knot), or unsigned for Knot's onlinesign.
 grep -v '^\$' "$T/sp/zone.db" > "$T/plain.db"
+{ printf '$ORIGIN %s\n$TTL 3600\n' $ZONE; cat "$T/plain.db"; } > "$T/unsigned.db"
 (cd "$T" && KSK=$(ldns-keygen -a ED25519 -k $ZONE) && ZSK=$(ldns-keygen -a ED25519 $ZONE) &&
-	printf '$ORIGIN %s\n$TTL 3600\n' $ZONE > unsigned.db && cat plain.db >> unsigned.db &&
-	ldns-signzone -f signed.db unsigned.db "$ZSK" "$KSK") > "$T/sign.log" 2>&1 ||
+	ldns-signzone -f signed.db unsigned.db "$ZSK" "$KSK") > "$T/ldns-signzone.log" 2>&1 ||
 	die "ldns-signzone"
 
-perf() { # perf NAME PORT FILE: prints qps
-	dnsperf -s $ADDR -p "$1" -d "$2" -D -l "$SECS" -c 8 -q 200 -t 2 > "$T/perf.out" 2>&1 ||
-		{ cat "$T/perf.out" >&2; echo 0; return; }
-	awk '/Queries per second/ { print int($4) }' "$T/perf.out"
-}
-lost() { awk '/Queries lost/ { print $3 }' "$T/perf.out"; }
+echo "dns.sh: zone $ZONE, $N device names (AAAA + DNSKEY 0 3 15), signed with Ed25519 (alg 15)"
+echo "dns.sh: dnsperf -D (DO bit) -T 1 -c 8 -q 200 -l $SECS, one server at a time, one worker each"
+echo "dns.sh: signpostd with rrl-rate = 0 (RRL off) and denial-sign-rate = $DENIAL_RATE (the maximum)"
 
 # --- signpostd ---
-"$B/signpostd" -c "$T/sp/signpost.conf" > "$T/signpostd.log" 2>&1 &
-SPD=$!; PIDS+=($SPD)
-wait_answer $PORT || die "signpostd does not answer"
-SP_CACHED=$(perf $PORT "$T/cached.txt"); SP_CACHED_LOST=$(lost)
-SP_FRESH=$(perf $PORT "$T/fresh.txt"); SP_FRESH_LOST=$(lost)
-stop_pid $SPD
+start signpostd "$B/signpostd" -c "$T/sp/signpost.conf"
+wait_answer $P_SP || die "signpostd does not answer on $ADDR:$P_SP"
+check_cached $P_SP signpostd
+check_fresh $P_SP signpostd
+perf "signpostd cached" $P_SP "$T/cached.txt"; SP_CACHED=$QPS
+perf "signpostd fresh" $P_SP "$T/fresh.txt"; SP_FRESH=$QPS
+# Its own counters: every fresh denial signed at query time, none rate-limited.
+"$B/signpost" -c "$T/sp/signpost.conf" status > "$T/status.txt" 2>&1 &&
+	printf '  signpostd status: %s\n' "$(awk '$1 ~ /^(answers-cached|answers-built|sigs-denial|denial-limited|rrl-dropped):$/ {
+		printf "%s %s  ", $1, $2 }' "$T/status.txt")"
+stop_pid $LAST
 
 # --- NSD, one server process ---
 cat > "$T/nsd.conf" <<NSDC
 server:
-	ip-address: $ADDR@$((PORT + 1))
+	ip-address: $ADDR@$P_NSD
 	server-count: 1
 	username: ""
 	chroot: ""
@@ -100,57 +153,54 @@ server:
 	xfrdfile: "$T/xfrd.state"
 	xfrdir: "$T"
 	verbosity: 0
-	logfile: "$T/nsd.log"
+	logfile: "$T/nsd-file.log"
 remote-control:
 	control-enable: no
 zone:
 	name: $ZONE
 	zonefile: "$T/signed.db"
 NSDC
-nsd -d -c "$T/nsd.conf" > "$T/nsd.out.log" 2>&1 &
-NSDP=$!; PIDS+=($NSDP)
-wait_answer $((PORT + 1)) || die "nsd does not answer"
-NSD_CACHED=$(perf $((PORT + 1)) "$T/cached.txt")
-stop_pid $NSDP
+start nsd nsd -d -c "$T/nsd.conf"
+wait_answer $P_NSD || die "nsd does not answer on $ADDR:$P_NSD"
+check_cached $P_NSD nsd
+perf "nsd cached (pre-signed)" $P_NSD "$T/cached.txt"; NSD_CACHED=$QPS
+stop_pid $LAST
 
-# --- Knot: the pre-signed zone, then onlinesign on the unsigned one ---
-knot_conf() { # knot_conf PORT FILE [onlinesign]
+# --- Knot: the pre-signed zone, then mod-onlinesign on the unsigned one ---
+knot_conf() { # knot_conf PORT ZONEFILE [onlinesign] > conf
 	mkdir -p "$T/knot$1"
-	{
-		printf 'server:\n    listen: %s@%s\n    rundir: "%s"\n    udp-workers: 1\n' $ADDR $1 "$T/knot$1"
-		printf '    tcp-workers: 1\n    background-workers: 1\n'
-		printf 'log:\n  - target: stderr\n    any: warning\n'
-		printf 'database:\n    storage: "%s"\n' "$T/knot$1"
-		if [ -n "${3:-}" ]; then
-			printf 'policy:\n  - id: os\n    algorithm: ed25519\n    single-type-signing: on\n'
-			printf 'mod-onlinesign:\n  - id: os\n    policy: os\n'
-		fi
-		printf 'zone:\n  - domain: %s\n    file: "%s"\n    storage: "%s"\n' $ZONE "$2" "$T/knot$1"
-		printf '    zonefile-sync: -1\n    journal-content: none\n'
-		[ -n "${3:-}" ] && printf '    module: mod-onlinesign/os\n'
-	} > "$T/knot$1.conf"
+	printf 'server:\n    listen: %s@%s\n    rundir: "%s"\n' $ADDR "$1" "$T/knot$1"
+	printf '    udp-workers: 1\n    tcp-workers: 1\n    background-workers: 1\n'
+	printf 'log:\n  - target: stderr\n    any: warning\n'
+	printf 'database:\n    storage: "%s"\n' "$T/knot$1"
+	if [ -n "${3:-}" ]; then
+		printf 'policy:\n  - id: os\n    algorithm: ed25519\n    single-type-signing: on\n'
+		printf 'mod-onlinesign:\n  - id: os\n    policy: os\n'
+	fi
+	printf 'zone:\n  - domain: %s\n    file: "%s"\n    storage: "%s"\n' $ZONE "$2" "$T/knot$1"
+	printf '    zonefile-sync: -1\n    zonefile-load: whole\n    journal-content: none\n'
+	[ -n "${3:-}" ] && printf '    module: mod-onlinesign/os\n'
+	return 0
 }
-knot_conf $((PORT + 2)) "$T/signed.db"
-knotd -c "$T/knot$((PORT + 2)).conf" > "$T/knot.log" 2>&1 &
-KP=$!; PIDS+=($KP)
-wait_answer $((PORT + 2)) || die "knotd does not answer"
-KNOT_CACHED=$(perf $((PORT + 2)) "$T/cached.txt")
-stop_pid $KP
+knot_conf $P_KNOT "$T/signed.db" > "$T/knot.conf"
+start knot knotd -c "$T/knot.conf"
+wait_answer $P_KNOT || die "knotd does not answer on $ADDR:$P_KNOT"
+check_cached $P_KNOT knot
+perf "knot cached (pre-signed)" $P_KNOT "$T/cached.txt"; KNOT_CACHED=$QPS
+stop_pid $LAST
 
-knot_conf $((PORT + 3)) "$T/unsigned.db" onlinesign
-knotd -c "$T/knot$((PORT + 3)).conf" > "$T/knot-os.log" 2>&1 &
-KP=$!; PIDS+=($KP)
-wait_answer $((PORT + 3)) || die "knotd (onlinesign) does not answer"
-KNOT_FRESH=$(perf $((PORT + 3)) "$T/fresh.txt")
-stop_pid $KP
+knot_conf $P_KOS "$T/unsigned.db" onlinesign > "$T/knot-os.conf"
+start knot-os knotd -c "$T/knot-os.conf"
+wait_answer $P_KOS || die "knotd (onlinesign) does not answer on $ADDR:$P_KOS"
+check_cached $P_KOS "knot onlinesign"
+check_fresh $P_KOS "knot onlinesign"
+perf "knot onlinesign fresh" $P_KOS "$T/fresh.txt"; KOS_FRESH=$QPS
+stop_pid $LAST
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-echo "dns.sh: $N device names (AAAA + DNSKEY), DO bit, ${SECS}s per run, one server worker each"
-printf '%-34s %10s\n' "server / workload" "qps"
-printf '%-34s %10s   (lost %s)\n' "signpostd cached answers" "$SP_CACHED" "${SP_CACHED_LOST:-?}"
-printf '%-34s %10s\n' "nsd (pre-signed) cached" "$NSD_CACHED"
-printf '%-34s %10s\n' "knot (pre-signed) cached" "$KNOT_CACHED"
-printf '%-34s %10s   (lost %s)\n' "signpostd fresh denials" "$SP_FRESH" "${SP_FRESH_LOST:-?}"
-printf '%-34s %10s\n' "knot onlinesign fresh denials" "$KNOT_FRESH"
-echo "ratios: signpostd/nsd $(ratio $SP_CACHED $NSD_CACHED), signpostd/knot $(ratio $SP_CACHED $KNOT_CACHED)," \
-	"fresh signpostd/knot-onlinesign $(ratio $SP_FRESH $KNOT_FRESH)"
+echo "cached answers (AAAA of existing names), queries per second:"
+printf '  signpostd %s   nsd %s   knot %s\n' "$SP_CACHED" "$NSD_CACHED" "$KNOT_CACHED"
+echo "fresh signatures (AAAA of random missing names: signed denial per query), queries per second:"
+printf '  signpostd %s   knot-onlinesign %s\n' "$SP_FRESH" "$KOS_FRESH"
+echo "ratios: cached signpostd/nsd $(ratio "$SP_CACHED" "$NSD_CACHED")," \
+	"signpostd/knot $(ratio "$SP_CACHED" "$KNOT_CACHED");" \
+	"fresh signpostd/knot-onlinesign $(ratio "$SP_FRESH" "$KOS_FRESH")"

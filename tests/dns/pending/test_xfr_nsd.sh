@@ -138,6 +138,14 @@ timeout 20 nsupdate -t 5 -k "$D/tsig.key" "$T/nsupdate.in" > "$T/nsupdate.log" 2
 S2=$(serial_at $PORT)
 wait_serial $NSDPORT "$S2" 30 || fail "NSD did not follow to $S2"
 pass "NSD followed a second change to $S2"
+grep -q 'NOTIFY to .*no answer' "$T/signpostd.log" && fail "a NOTIFY went unanswered"
+
+# IXFR over UDP: the single current SOA (RFC 1995 2), signed like any transfer answer.
+out=$(dig -k "$D/tsig.key" @$ADDR -p $PORT +notcp +time=2 +tries=1 $ZONE IXFR=$S0 2>&1)
+[ "$(echo "$out" | grep -cE 'IN[[:space:]]+SOA')" = 1 ] || fail "UDP IXFR: $out"
+echo "$out" | grep -qE "SOA.* $S2 " || fail "UDP IXFR: not the current SOA: $out"
+echo "$out" | grep -q 'tsig verify failure\|Transfer failed' && fail "UDP IXFR: $out"
+pass "IXFR over UDP answers with the current SOA"
 
 # --- NSD's answers validate with the zone's KSK as anchor ---
 KSK=$(q $PORT +short $ZONE DNSKEY | awk '$1 == 257')

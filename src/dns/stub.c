@@ -1,0 +1,373 @@
+/*
+ * stub.c - the device stub resolver: listeners, clients, lifecycle.
+ *
+ * Timers (all in stub_query.c and here):
+ *   dns.stub-query-timeout  one exchange with a signpost or upstream; on
+ *                           expiry the next server is tried.
+ *   dns.stub-tcp-idle       a client TCP connection with nothing to do.
+ *
+ * Teardown follows the node's two phases: dns_stub_stop() marks the stub
+ * stopping and closes every handle; each close callback releases one count
+ * of stub->live, and the last one frees the stub.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "core/log.h"
+#include "dns/stub_int.h"
+
+struct sp_interval dns_stub__query_timeout = {
+	"dns.stub-query-timeout", 1500,
+	"a signpost or resolver that has not answered in 1.5 s has likely lost the packet: ask again"
+};
+struct sp_interval dns_stub__tcp_idle = {
+	"dns.stub-tcp-idle", 10000,
+	"RFC 7766 suggests closing idle client connections after a few seconds; 10 s as servers do"
+};
+
+struct sp_interval *const dns_stub_intervals[] = { &dns_stub__query_timeout, &dns_stub__tcp_idle };
+const size_t dns_stub_n_intervals = sizeof(dns_stub_intervals) / sizeof(dns_stub_intervals[0]);
+
+#define container_of(p, type, m) ((type *)((char *)(p) - offsetof(type, m)))
+
+size_t dns_stub__question_end(const uint8_t *msg, size_t len)
+{
+	size_t off = 12;
+	if (len < 12 || ((msg[4] << 8) | msg[5]) != 1)
+		return 0;
+	for (unsigned labels = 0; labels < 128; labels++) {
+		if (off >= len)
+			return 0;
+		uint8_t l = msg[off];
+		if (l == 0)
+			return off + 5 <= len ? off + 5 : 0;
+		if (l > 63)
+			return 0;	/* no compression in questions we accept */
+		off += 1u + l;
+	}
+	return 0;
+}
+
+void dns_stub__release(struct dns_stub *stub)
+{
+	if (--stub->live > 0 || !stub->stopping)
+		return;
+	dns_stub__conf_clear(&stub->conf);
+	free(stub);
+}
+
+/* ---- replies ---- */
+
+struct tcp_write {
+	uv_write_t req;
+	struct dns_stub_conn *conn;
+	uint8_t data[];
+};
+
+static void conn_close(struct dns_stub_conn *c);
+
+static void tcp_write_done(uv_write_t *req, int status)
+{
+	struct tcp_write *w = container_of(req, struct tcp_write, req);
+	if (status < 0 && status != UV_ECANCELED)
+		conn_close(w->conn);
+	free(w);
+}
+
+void dns_stub__reply(struct dns_stub *stub, const struct sockaddr *to, struct dns_stub_conn *conn,
+		     const uint8_t *msg, size_t len, size_t udp_max)
+{
+	uint8_t tc[512];
+	if (conn == NULL && len > udp_max) {
+		/* Too big for the client's UDP: header and question, TC set (RFC 1035 4.2.1). */
+		size_t qend = dns_stub__question_end(msg, len);
+		if (qend == 0 || qend > sizeof(tc))
+			return;
+		memcpy(tc, msg, qend);
+		tc[2] |= 0x02;
+		memset(tc + 6, 0, 6);
+		msg = tc;
+		len = qend;
+	}
+	if (conn == NULL) {
+		uv_buf_t b = uv_buf_init((char *)msg, (unsigned)len);
+		(void)uv_udp_try_send(&stub->udp, &b, 1, to);	/* a full socket drops, as UDP may */
+		return;
+	}
+	if (conn->closing || len > DNS_STUB_MSG_MAX)
+		return;
+	struct tcp_write *w = malloc(sizeof(*w) + 2 + len);
+	if (w == NULL)
+		return;
+	w->conn = conn;
+	w->data[0] = (uint8_t)(len >> 8);
+	w->data[1] = (uint8_t)len;
+	memcpy(w->data + 2, msg, len);
+	uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)(len + 2));
+	if (uv_write(&w->req, (uv_stream_t *)&conn->h, &b, 1, tcp_write_done) != 0) {
+		free(w);
+		conn_close(conn);
+	}
+}
+
+/* ---- UDP listener ---- */
+
+static void udp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct dns_stub *stub = container_of(h, struct dns_stub, udp);
+	*buf = uv_buf_init((char *)stub->rbuf, sizeof(stub->rbuf));
+}
+
+static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *from,
+		     unsigned flags)
+{
+	struct dns_stub *stub = container_of(h, struct dns_stub, udp);
+	if (nread <= 0 || from == NULL || (flags & UV_UDP_PARTIAL) || stub->stopping)
+		return;
+	dns_stub__query(stub, (const uint8_t *)buf->base, (size_t)nread, from, NULL);
+}
+
+/* ---- TCP clients ---- */
+
+static void conn_closed(uv_handle_t *h)
+{
+	struct dns_stub_conn *c = h->data;
+	if (--c->closing > 0)
+		return;
+	struct dns_stub *stub = c->stub;
+	free(c->buf);
+	free(c);
+	dns_stub__release(stub);
+}
+
+static void conn_close(struct dns_stub_conn *c)
+{
+	if (c->closing)
+		return;
+	struct dns_stub *stub = c->stub;
+	for (struct dns_stub_conn **pp = &stub->conns; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			stub->n_conns--;
+			break;
+		}
+	}
+	dns_stub__queries_forget_conn(stub, c);
+	c->closing = 2;
+	uv_close((uv_handle_t *)&c->h, conn_closed);
+	uv_close((uv_handle_t *)&c->idle, conn_closed);
+}
+
+static void conn_idle(uv_timer_t *t);
+
+static void conn_idle_restart(struct dns_stub_conn *c)
+{
+	if (sp_timer_start(&c->idle, conn_idle, &dns_stub__tcp_idle, 0) != 0)
+		conn_close(c);
+}
+
+static void conn_idle(uv_timer_t *t)
+{
+	struct dns_stub_conn *c = container_of(t, struct dns_stub_conn, idle);
+	if (c->pending == 0)
+		conn_close(c);
+	else
+		conn_idle_restart(c);
+}
+
+static void conn_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct dns_stub_conn *c = h->data;
+	/* One length-prefixed message at most: 2 + 65535 bytes. */
+	size_t want = 2 + DNS_STUB_MSG_MAX;
+	if (c->cap < want) {
+		uint8_t *nb = realloc(c->buf, want);
+		if (nb == NULL) {
+			*buf = uv_buf_init(NULL, 0);
+			return;
+		}
+		c->buf = nb;
+		c->cap = want;
+	}
+	*buf = uv_buf_init((char *)c->buf + c->len, (unsigned)(c->cap - c->len));
+}
+
+static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct dns_stub_conn *c = s->data;
+	if (nread < 0) {
+		conn_close(c);
+		return;
+	}
+	c->len += (size_t)nread;
+	while (c->len >= 2 && !c->closing) {
+		size_t mlen = ((size_t)c->buf[0] << 8) | c->buf[1];
+		if (c->len < 2 + mlen)
+			break;
+		if (mlen >= 12)
+			dns_stub__query(c->stub, c->buf + 2, mlen, NULL, c);
+		memmove(c->buf, c->buf + 2 + mlen, c->len - 2 - mlen);
+		c->len -= 2 + mlen;
+	}
+	if (!c->closing)
+		conn_idle_restart(c);
+}
+
+static void tcp_accept(uv_stream_t *server, int status)
+{
+	struct dns_stub *stub = container_of(server, struct dns_stub, tcp);
+	if (status < 0 || stub->stopping)
+		return;
+	struct dns_stub_conn *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return;
+	c->stub = stub;
+	uv_tcp_init(stub->loop, &c->h);
+	uv_timer_init(stub->loop, &c->idle);
+	c->h.data = c;
+	c->idle.data = c;
+	stub->live++;
+	c->next = stub->conns;
+	stub->conns = c;
+	stub->n_conns++;
+	if (uv_accept(server, (uv_stream_t *)&c->h) != 0 || stub->n_conns > DNS_STUB_MAX_TCP ||
+	    uv_read_start((uv_stream_t *)&c->h, conn_alloc, conn_read) != 0) {
+		conn_close(c);
+		return;
+	}
+	conn_idle_restart(c);
+}
+
+/* ---- lifecycle ---- */
+
+int dns_stub_check(const struct sp_config *cfg)
+{
+	struct dns_stub_conf c;
+	int rc = dns_stub__conf_read(cfg, &c);
+	if (rc == 0)
+		dns_stub__conf_clear(&c);
+	return rc;
+}
+
+static void listener_closed(uv_handle_t *h)
+{
+	dns_stub__release(h->data);
+}
+
+static void describe(const struct sockaddr_storage *sa, char *out, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	uint16_t port = 0;
+	if (sa->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+		uv_ip6_name(s6, host, sizeof(host));
+		port = ntohs(s6->sin6_port);
+		snprintf(out, len, "[%s]:%u", host, port);
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+		uv_ip4_name(s4, host, sizeof(host));
+		port = ntohs(s4->sin_port);
+		snprintf(out, len, "%s:%u", host, port);
+	}
+}
+
+int dns_stub_start(struct sp_node *node, struct dns_stub **out)
+{
+	char where[80];
+	int rc;
+	struct dns_stub *stub = calloc(1, sizeof(*stub));
+	if (stub == NULL)
+		return -ENOMEM;
+	if (sodium_init() < 0) {
+		free(stub);
+		return SP_ECRYPTO;
+	}
+	stub->node = node;
+	stub->loop = node->loop;
+	rc = dns_stub__conf_read(node->cfg, &stub->conf);
+	if (rc != 0) {
+		free(stub);
+		return rc;
+	}
+	describe(&stub->conf.listen, where, sizeof(where));
+	uv_udp_init(stub->loop, &stub->udp);
+	uv_tcp_init(stub->loop, &stub->tcp);
+	stub->udp.data = stub;
+	stub->tcp.data = stub;
+	stub->live = 2;
+	const struct sockaddr *la = (const struct sockaddr *)&stub->conf.listen;
+	rc = uv_udp_bind(&stub->udp, la, UV_UDP_REUSEADDR);
+	if (rc == 0)
+		rc = uv_udp_recv_start(&stub->udp, udp_alloc, udp_recv);
+	if (rc == 0)
+		rc = uv_tcp_bind(&stub->tcp, la, 0);
+	if (rc == 0)
+		rc = uv_listen((uv_stream_t *)&stub->tcp, 64, tcp_accept);
+	if (rc != 0) {
+		sp_err("dns stub: cannot listen on %s: %s", where, uv_strerror(rc));
+		dns_stub_stop(stub);
+		return sp_from_uv(rc);
+	}
+	sp_info("dns stub: listening on %s (UDP, TCP); %zu zone(s), %zu upstream(s)", where,
+		stub->conf.n_zones, stub->conf.n_upstream);
+	for (size_t i = 0; i < stub->conf.n_zones; i++) {
+		char *z = ldns_rdf2str(stub->conf.zones[i]->name);
+		sp_info("dns stub: zone %s %s", z ? z : "?",
+			stub->conf.zones[i]->anchor ? "validated with its trust anchor"
+						    : "relayed unvalidated (no trust-anchor)");
+		free(z);
+	}
+	*out = stub;
+	return 0;
+}
+
+int dns_stub_reload(struct dns_stub *stub, const struct sp_config *cfg)
+{
+	struct dns_stub_conf c;
+	int rc = dns_stub__conf_read(cfg, &c);
+	if (rc != 0)
+		return rc;
+	if (c.listen_len != stub->conf.listen_len || memcmp(&c.listen, &stub->conf.listen, c.listen_len))
+		sp_warn("dns stub: a new stub-listen/stub-port takes effect at restart");
+	c.listen = stub->conf.listen;
+	c.listen_len = stub->conf.listen_len;
+	/* Queries in flight hold references to the zones they use. */
+	dns_stub__conf_clear(&stub->conf);
+	stub->conf = c;
+	sp_info("dns stub: reloaded: %zu zone(s), %zu upstream(s)", c.n_zones, c.n_upstream);
+	return 0;
+}
+
+void dns_stub_stop(struct dns_stub *stub)
+{
+	if (stub == NULL || stub->stopping)
+		return;
+	stub->stopping = true;
+	dns_stub__queries_abort(stub);
+	while (stub->conns != NULL)
+		conn_close(stub->conns);
+	uv_close((uv_handle_t *)&stub->udp, listener_closed);
+	uv_close((uv_handle_t *)&stub->tcp, listener_closed);
+}
+
+void dns_stub_status(struct dns_stub *stub, struct sp_status *st)
+{
+	char where[80];
+	if (stub == NULL)
+		return;
+	describe(&stub->conf.listen, where, sizeof(where));
+	sp_status_add(st, "stub-listen", "%s", where);
+	sp_status_add(st, "stub-zones", "%zu", stub->conf.n_zones);
+	sp_status_add(st, "stub-upstreams", "%zu", stub->conf.n_upstream);
+	sp_status_add(st, "stub-queries", "%llu", (unsigned long long)stub->n.queries);
+	sp_status_add(st, "stub-forwarded", "%llu", (unsigned long long)stub->n.forwarded);
+	sp_status_add(st, "stub-secure", "%llu", (unsigned long long)stub->n.secure);
+	sp_status_add(st, "stub-insecure", "%llu", (unsigned long long)stub->n.insecure);
+	sp_status_add(st, "stub-bogus", "%llu", (unsigned long long)stub->n.bogus);
+	sp_status_add(st, "stub-servfail", "%llu", (unsigned long long)stub->n.servfail);
+	sp_status_add(st, "stub-pending", "%zu", stub->n_queries);
+}

@@ -1,0 +1,119 @@
+/*
+ * stub_int.h - internals of the device stub resolver (stub*.c).
+ *
+ * stub_conf.c reads zones, anchors and upstreams from the configuration;
+ * stub.c owns the listeners and the clients; stub_query.c runs one client
+ * query: forward it, or fetch the zone's keys, ask the zone's signpost and
+ * validate (validate.h).
+ */
+#ifndef DNS_STUB_INT_H
+#define DNS_STUB_INT_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "core/config.h"
+#include "core/interval.h"
+#include "dns/stub.h"
+#include "dns/validate.h"
+
+#define DNS_STUB_MAX_PENDING 256	/* client queries in flight; more get SERVFAIL */
+#define DNS_STUB_MAX_TCP 64		/* client TCP connections at once */
+#define DNS_STUB_MAX_SERVERS 8		/* addresses per zone or upstream list */
+#define DNS_STUB_MAX_ZONES 64		/* own zone plus friends */
+#define DNS_STUB_TRIES_MIN 3		/* attempts per exchange (servers rotate) */
+#define DNS_STUB_KEY_TTL_MAX 3600	/* longest a validated DNSKEY set is trusted, s */
+#define DNS_STUB_PAYLOAD 1232		/* EDNS payload we offer (DNS flag day 2020) */
+#define DNS_STUB_MSG_MAX 65535
+
+extern struct sp_interval dns_stub__query_timeout;
+extern struct sp_interval dns_stub__tcp_idle;
+
+struct dns_stub_server {
+	struct sockaddr_storage sa;
+	socklen_t len;
+};
+
+/* A zone answered by its own signpost; shared by the queries that use it. */
+struct dns_stub_zone {
+	unsigned refs;
+	ldns_rdf *name;
+	struct dns_validate_anchor *anchor;	/* NULL: relayed without validation, never AD */
+	struct dns_stub_server servers[DNS_STUB_MAX_SERVERS];
+	size_t n_servers;
+	struct dns_validate_keys *keys;		/* the validated DNSKEY set, or NULL */
+	uint64_t keys_expire_ms;		/* uv_now() when keys must be fetched again */
+};
+
+/* What the configuration asks for; built by dns_stub__conf_read. */
+struct dns_stub_conf {
+	struct sockaddr_storage listen;
+	socklen_t listen_len;
+	struct dns_stub_zone *zones[DNS_STUB_MAX_ZONES];
+	size_t n_zones;
+	struct dns_stub_server upstream[DNS_STUB_MAX_SERVERS];
+	size_t n_upstream;
+};
+
+struct dns_stub_query;
+struct dns_stub_conn;
+
+struct dns_stub {
+	struct sp_node *node;
+	uv_loop_t *loop;
+	uv_udp_t udp;
+	uv_tcp_t tcp;
+	struct dns_stub_conf conf;
+	struct dns_stub_query *queries;	/* in flight, doubly linked */
+	size_t n_queries;
+	struct dns_stub_conn *conns;
+	size_t n_conns;
+	unsigned live;			/* handles and objects not yet freed */
+	bool stopping;
+	uint8_t rbuf[DNS_STUB_MSG_MAX];	/* UDP receive buffer of the listener */
+	struct {
+		uint64_t queries, forwarded, secure, insecure, bogus, servfail, refused_busy;
+	} n;
+};
+
+/* A client TCP connection. */
+struct dns_stub_conn {
+	struct dns_stub *stub;
+	struct dns_stub_conn *next;
+	uv_tcp_t h;
+	uv_timer_t idle;
+	uint8_t *buf;
+	size_t len, cap;
+	unsigned pending;		/* queries answering on this connection */
+	unsigned closing;		/* handles still to close */
+};
+
+/* Read the configuration (check_only: do not log as errors twice). 0 or SP_ECONFIG. */
+int dns_stub__conf_read(const struct sp_config *cfg, struct dns_stub_conf *out);
+void dns_stub__conf_clear(struct dns_stub_conf *c);
+
+void dns_stub__zone_unref(struct dns_stub_zone *z);
+/* The configured zone that holds name (longest match), or NULL. */
+struct dns_stub_zone *dns_stub__zone_find(const struct dns_stub_conf *c, const ldns_rdf *name);
+
+/* Handle one client query (UDP: conn NULL, from set; TCP: conn set). */
+void dns_stub__query(struct dns_stub *stub, const uint8_t *msg, size_t len,
+		     const struct sockaddr *from, struct dns_stub_conn *conn);
+/* Abandon every query (stop); their memory goes in close callbacks. */
+void dns_stub__queries_abort(struct dns_stub *stub);
+/* A connection is going away: its queries answer nobody. */
+void dns_stub__queries_forget_conn(struct dns_stub *stub, struct dns_stub_conn *conn);
+
+/* Send a reply to a client (UDP or TCP); trims to the client's size on UDP. */
+void dns_stub__reply(struct dns_stub *stub, const struct sockaddr *to, struct dns_stub_conn *conn,
+		     const uint8_t *msg, size_t len, size_t udp_max);
+/* An object of the stub was freed: maybe the stub itself can go. */
+void dns_stub__release(struct dns_stub *stub);
+
+/* Offset just past the question of msg (one question), or 0 if malformed. */
+size_t dns_stub__question_end(const uint8_t *msg, size_t len);
+
+#endif

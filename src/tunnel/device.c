@@ -1,0 +1,378 @@
+/*
+ * device.c - the tunnel device: TUN fd, the node's UDP socket, index table,
+ * load detection.  Loop code: everything runs on the uv loop thread.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "core/log.h"
+#include "tunnel/device.h"
+#include "tunnel/hash.h"
+#include "tunnel/tundev.h"
+
+/* Socket buffers large enough for a few batches at line rate. */
+#define TUN_SOCKBUF (4 << 20)
+
+uint64_t tun_now(void)
+{
+	return uv_hrtime();
+}
+
+/* ---- index table: open addressing, linear probing, backward-shift delete ---- */
+
+static size_t slot_of(uint32_t index)
+{
+	/* indices are random already */
+	return (index * 2654435761u) & (TUN_INDEX_SLOTS - 1);
+}
+
+struct tun_index_entry *tun__index_find(struct tun_device *dev, uint32_t index)
+{
+	if (index == 0)
+		return NULL;
+	size_t i = slot_of(index);
+	for (size_t n = 0; n < TUN_INDEX_SLOTS; n++, i = (i + 1) & (TUN_INDEX_SLOTS - 1)) {
+		if (dev->index[i].index == index)
+			return &dev->index[i];
+		if (dev->index[i].index == 0)
+			return NULL;
+	}
+	return NULL;
+}
+
+uint32_t tun__index_add(struct tun_device *dev, struct tun_peer *peer,
+			struct tun_noise_keypair *kp)
+{
+	for (;;) {
+		uint32_t index = randombytes_random();
+		if (index == 0 || tun__index_find(dev, index))
+			continue;
+		size_t i = slot_of(index);
+		while (dev->index[i].index != 0)
+			i = (i + 1) & (TUN_INDEX_SLOTS - 1);
+		dev->index[i] = (struct tun_index_entry){
+			.index = index, .is_keypair = kp != NULL, .peer = peer, .kp = kp
+		};
+		return index;
+	}
+}
+
+void tun__index_set_keypair(struct tun_device *dev, uint32_t index, struct tun_noise_keypair *kp)
+{
+	struct tun_index_entry *e = tun__index_find(dev, index);
+	if (e) {
+		e->is_keypair = true;
+		e->kp = kp;
+	}
+}
+
+void tun__index_del(struct tun_device *dev, uint32_t index)
+{
+	struct tun_index_entry *e = tun__index_find(dev, index);
+	if (!e)
+		return;
+	size_t i = (size_t)(e - dev->index);
+	size_t j = i;
+	dev->index[i].index = 0;
+	/* Shift later members of the probe run back so lookups never stop early. */
+	for (;;) {
+		j = (j + 1) & (TUN_INDEX_SLOTS - 1);
+		if (dev->index[j].index == 0)
+			return;
+		size_t k = slot_of(dev->index[j].index);
+		bool movable = (i <= j) ? (k <= i || k > j) : (k <= i && k > j);
+		if (movable) {
+			dev->index[i] = dev->index[j];
+			dev->index[j].index = 0;
+			i = j;
+		}
+	}
+}
+
+/* ---- load ---- */
+
+bool tun__under_load(struct tun_device *dev, uint64_t now)
+{
+	if (now - dev->load_window_start >= TUN_NSEC_PER_SEC) {
+		dev->load_prev = (now - dev->load_window_start < 2 * TUN_NSEC_PER_SEC)
+					 ? dev->load_count : 0;
+		dev->load_window_start = now;
+		dev->load_count = 0;
+	}
+	dev->load_count++;
+	/* Stay under load for a second after the rate falls, as WireGuard does. */
+	if (dev->load_count > TUN_LOAD_HANDSHAKES_PER_SEC ||
+	    dev->load_prev > TUN_LOAD_HANDSHAKES_PER_SEC)
+		dev->under_load_until = now + TUN_NSEC_PER_SEC;
+	return now < dev->under_load_until;
+}
+
+/* ---- sockets ---- */
+
+static void on_tun_poll(uv_poll_t *h, int status, int events)
+{
+	struct tun_device *dev = h->data;
+	if (status < 0 || !(events & UV_READABLE))
+		return;
+	tun__tun_readable(dev);
+}
+
+static void on_udp_poll(uv_poll_t *h, int status, int events)
+{
+	struct tun_device *dev = h->data;
+	if (status < 0 || !(events & UV_READABLE))
+		return;
+	tun__udp_readable(dev);
+}
+
+static int udp_open(uint16_t port, int *fd_out, int *family_out, uint16_t *port_out)
+{
+	int fam = AF_INET6;
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fam = AF_INET;
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+	}
+	int one = 1, zero = 0, big = TUN_SOCKBUF;
+	if (fam == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	/* Force (root) or ask for large buffers; a smaller one only costs speed. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) != 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)) != 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	(void)one;
+	union tun_uapi_endpoint a;
+	memset(&a, 0, sizeof(a));
+	socklen_t alen;
+	if (fam == AF_INET6) {
+		a.in6.sin6_family = AF_INET6;
+		a.in6.sin6_port = htons(port);
+		a.in6.sin6_addr = in6addr_any;
+		alen = sizeof(a.in6);
+	} else {
+		a.in4.sin_family = AF_INET;
+		a.in4.sin_port = htons(port);
+		alen = sizeof(a.in4);
+	}
+	if (bind(fd, &a.sa, alen) != 0 || getsockname(fd, &a.sa, &alen) != 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	*fd_out = fd;
+	*family_out = fam;
+	*port_out = ntohs(fam == AF_INET6 ? a.in6.sin6_port : a.in4.sin_port);
+	return 0;
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	struct tun_device *dev = h->data;
+	if (--dev->open_handles == 0 && dev->on_closed)
+		dev->on_closed(dev);
+}
+
+static void free_handle(uv_handle_t *h)
+{
+	struct tun_device *dev = h->data;
+	free(h);
+	if (--dev->open_handles == 0 && dev->on_closed)
+		dev->on_closed(dev);
+}
+
+/* Watch dev->udp_fd with a fresh poll handle. */
+static int udp_poll_start(struct tun_device *dev)
+{
+	uv_poll_t *p = malloc(sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	int rc = uv_poll_init(dev->loop, p, dev->udp_fd);
+	if (rc) {
+		free(p);
+		return sp_from_uv(rc);
+	}
+	p->data = dev;
+	dev->open_handles++;
+	dev->udp_poll = p;
+	return sp_from_uv(uv_poll_start(p, UV_READABLE, on_udp_poll));
+}
+
+static void udp_poll_close(struct tun_device *dev)
+{
+	if (!dev->udp_poll)
+		return;
+	uv_poll_stop(dev->udp_poll);
+	uv_close((uv_handle_t *)dev->udp_poll, free_handle);
+	dev->udp_poll = NULL;
+}
+
+int tun_device_set_listen_port(struct tun_device *dev, uint16_t port)
+{
+	if (port != 0 && port == dev->listen_port)
+		return 0;
+	int fd, fam;
+	uint16_t got;
+	int rc = udp_open(port, &fd, &fam, &got);
+	if (rc)
+		return rc;
+	udp_poll_close(dev);
+	close(dev->udp_fd);
+	dev->udp_fd = fd;
+	dev->udp_family = fam;
+	dev->listen_port = got;
+	return udp_poll_start(dev);
+}
+
+void tun_device_set_hook(struct tun_device *dev, tun_demux_hook hook, void *arg)
+{
+	dev->hook = hook;
+	dev->hook_arg = arg;
+}
+
+int tun_device_set_private_key(struct tun_device *dev, const uint8_t private_key[32])
+{
+	struct tun_noise_static st;
+	int rc = tun_noise_static_init(&st, private_key);
+	if (rc)
+		return rc;
+	tun_noise_static_deinit(&dev->st);
+	dev->st = st;
+	sodium_memzero(&st, sizeof(st));
+	tun_cookie_checker_deinit(&dev->checker);
+	rc = tun_cookie_checker_init(&dev->checker, dev->st.public_key);
+	if (rc)
+		return rc;
+	struct tun_peer *p = dev->peers, *nx;
+	for (; p; p = nx) {
+		nx = p->next_peer;
+		/* Per wireguard-go: a peer whose key is now our own is removed. */
+		if (sodium_memcmp(p->public_key, dev->st.public_key, TUN_KEY_LEN) == 0) {
+			tun_peer_remove(p);
+			continue;
+		}
+		tun_peer_zero_keys(p);
+		if (tun_noise_handshake_rekey_static(&p->hs) != 0)
+			sp_warn("tunnel: cannot recompute a peer's static DH");
+	}
+	return 0;
+}
+
+int tun_device_init(struct tun_device *dev, uv_loop_t *loop, const uint8_t private_key[32],
+		    const char *ifname, size_t mtu, uint16_t listen_port)
+{
+	memset(dev, 0, sizeof(*dev));
+	dev->loop = loop;
+	dev->tun_fd = dev->udp_fd = -1;
+	dev->mtu = mtu;
+	tun_aip_init(&dev->aip);
+	int rc = tun_crypto_init();
+	if (rc)
+		return rc;
+	rc = tun_noise_static_init(&dev->st, private_key);
+	if (rc)
+		return rc;
+	rc = tun_cookie_checker_init(&dev->checker, dev->st.public_key);
+	if (rc)
+		goto out_static;
+	rc = -ENOMEM;
+	dev->index = calloc(TUN_INDEX_SLOTS, sizeof(*dev->index));
+	/* room for the header, the padded packet and the tag */
+	dev->buf_size = TUN_MSG_DATA_HEADER_LEN + mtu + TUN_MESSAGE_PADDING_MULTIPLE +
+			TUN_AUTHTAG_LEN + 64;
+	dev->rx_bufs = malloc(dev->buf_size * TUN_BATCH);
+	dev->tx_bufs = malloc(dev->buf_size * TUN_BATCH);
+	if (!dev->index || !dev->rx_bufs || !dev->tx_bufs)
+		goto out_mem;
+	rc = tun_dev_open(ifname, &dev->tun_fd, dev->ifname);
+	if (rc) {
+		sp_err("tunnel: cannot create TUN interface %s: %s", ifname, sp_strerror(rc));
+		goto out_mem;
+	}
+	rc = tun_dev_set_mtu(dev->ifname, (uint32_t)mtu);
+	if (rc)
+		goto out_tun;
+	rc = udp_open(listen_port, &dev->udp_fd, &dev->udp_family, &dev->listen_port);
+	if (rc) {
+		sp_err("tunnel: cannot bind UDP port %u: %s", listen_port, sp_strerror(rc));
+		goto out_tun;
+	}
+	/* Register with the loop last: nothing above needs asynchronous undo. */
+	rc = sp_from_uv(uv_poll_init(loop, &dev->tun_poll, dev->tun_fd));
+	if (rc)
+		goto out_udp;
+	dev->tun_poll.data = dev;
+	dev->open_handles++;
+	dev->tun_poll_on = true;
+	(void)uv_poll_start(&dev->tun_poll, UV_READABLE, on_tun_poll);
+	rc = udp_poll_start(dev);
+	if (rc)
+		sp_err("tunnel: cannot watch the UDP socket: %s", sp_strerror(rc));
+	return rc; /* on error the caller runs tun_device_close() */
+
+out_udp:
+	close(dev->udp_fd);
+	dev->udp_fd = -1;
+out_tun:
+	close(dev->tun_fd);
+	dev->tun_fd = -1;
+out_mem:
+	free(dev->index);
+	free(dev->rx_bufs);
+	free(dev->tx_bufs);
+	dev->index = NULL;
+	dev->rx_bufs = dev->tx_bufs = NULL;
+	tun_cookie_checker_deinit(&dev->checker);
+out_static:
+	tun_noise_static_deinit(&dev->st);
+	return rc;
+}
+
+static void device_free_state(struct tun_device *dev)
+{
+	tun_aip_deinit(&dev->aip);
+	free(dev->index);
+	dev->index = NULL;
+	free(dev->rx_bufs);
+	free(dev->tx_bufs);
+	dev->rx_bufs = dev->tx_bufs = NULL;
+	tun_cookie_checker_deinit(&dev->checker);
+	tun_noise_static_deinit(&dev->st);
+}
+
+void tun_device_close(struct tun_device *dev)
+{
+	if (dev->closing)
+		return;
+	dev->closing = true;
+	tun_uapi_server_stop(dev);
+	while (dev->peers)
+		tun_peer_remove(dev->peers);
+	/* Keep one reference while closing so on_closed cannot run early. */
+	dev->open_handles++;
+	if (dev->tun_poll_on) {
+		uv_poll_stop(&dev->tun_poll);
+		uv_close((uv_handle_t *)&dev->tun_poll, on_handle_closed);
+		dev->tun_poll_on = false;
+	}
+	udp_poll_close(dev);
+	/* uv_poll does not own the fds: closing them deletes the interface. */
+	if (dev->tun_fd >= 0)
+		close(dev->tun_fd);
+	if (dev->udp_fd >= 0)
+		close(dev->udp_fd);
+	dev->tun_fd = dev->udp_fd = -1;
+	device_free_state(dev);
+	if (--dev->open_handles == 0 && dev->on_closed)
+		dev->on_closed(dev);
+}

@@ -1,0 +1,164 @@
+/*
+ * device.h - the tunnel device: the loop side of the WireGuard data plane.
+ *
+ * One struct tun_device per node: the TUN fd (uv_poll), the node's ONE UDP
+ * socket (uv_poll on a raw dual-stack fd, recvmmsg/sendmmsg batches), the
+ * peers, the table of local indices (handshake or keypair), the cookie
+ * checker and the load detector, the UAPI socket server.  Everything runs on
+ * the loop thread.  Datagrams that are not WireGuard messages (STUN, signpost
+ * control) go to a hook that later planes set; by default they are counted
+ * and dropped.
+ */
+#ifndef TUN_DEVICE_H
+#define TUN_DEVICE_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "core/interval.h"
+#include "tunnel/allowedips.h"
+#include "tunnel/cookie.h"
+#include "tunnel/noise.h"
+#include "tunnel/peer.h"
+
+/* Most peers on one device (each takes up to four indices). */
+#define TUN_MAX_PEERS 1024
+/* Index table slots: a power of two, at least twice 4 * TUN_MAX_PEERS. */
+#define TUN_INDEX_SLOTS 8192
+/* Datagrams or TUN packets handled per batch. */
+#define TUN_BATCH 64
+/*
+ * Handshake messages per second above which the device counts as under load
+ * and answers initiations without a valid mac2 with cookie replies
+ * (WireGuard uses a queue depth; a rate is what a single loop thread sees).
+ */
+#define TUN_LOAD_HANDSHAKES_PER_SEC 100
+
+/* A datagram that is not WireGuard: STUN (magic cookie) or a signpost control message. */
+typedef void (*tun_demux_hook)(void *arg, const uint8_t *buf, size_t len,
+			       const struct sockaddr *src, socklen_t src_len);
+
+enum tun_demux_kind { TUN_DEMUX_STUN = 1, TUN_DEMUX_CONTROL = 2 };
+
+struct tun_index_entry {
+	uint32_t index;			/* 0: empty slot */
+	bool is_keypair;
+	struct tun_peer *peer;
+	struct tun_noise_keypair *kp;	/* when is_keypair */
+};
+
+/* Counters shown by `signpost status` (tests read them). */
+struct tun_stats {
+	uint64_t rx_replay;		/* data messages dropped as replays */
+	uint64_t rx_auth_fail;		/* data messages that did not authenticate */
+	uint64_t rx_no_key;		/* data messages for an unknown index */
+	uint64_t hs_replay;		/* initiations dropped as replays (or floods) */
+	uint64_t hs_bad_mac;		/* handshake messages with a bad mac1 */
+	uint64_t hs_done;		/* handshakes completed */
+	uint64_t cookies_sent;		/* cookie replies sent under load */
+	uint64_t cookies_received;
+	uint64_t demuxed;		/* non-WireGuard datagrams handed to the hook */
+	uint64_t tx_dropped;		/* packets with no peer, or dropped on send */
+};
+
+struct tun_device {
+	uv_loop_t *loop;
+	struct tun_noise_static st;
+	struct tun_cookie_checker checker;
+	struct tun_aip aip;
+	struct tun_peer *peers;		/* list head */
+	size_t n_peers;
+	struct tun_index_entry *index;	/* TUN_INDEX_SLOTS */
+	/* TUN */
+	char ifname[IFNAMSIZ];
+	int tun_fd;
+	uv_poll_t tun_poll;
+	bool tun_poll_on;
+	size_t mtu;
+	/* UDP */
+	int udp_fd;
+	int udp_family;			/* AF_INET6 (dual stack) or AF_INET */
+	uint16_t listen_port;		/* actual */
+	uv_poll_t *udp_poll;		/* heap: replaced when the port changes */
+	/* batch buffers, TUN_BATCH of buf_size each, for each direction */
+	size_t buf_size;
+	uint8_t *rx_bufs, *tx_bufs;
+	/* load detection */
+	uint64_t load_window_start;	/* ns */
+	unsigned load_count, load_prev;
+	uint64_t under_load_until;	/* ns */
+	struct tun_stats stats;
+	tun_demux_hook hook;
+	void *hook_arg;
+	/* UAPI server (uapi_server.c) */
+	struct tun_uapi_server *uapi;
+	/* Called when the last handle closed (device may then be freed). */
+	void (*on_closed)(struct tun_device *dev);
+	unsigned open_handles;
+	bool closing;
+};
+
+/* Named intervals (timers.c); shortened by tests with SIGNPOST_INTERVALS. */
+extern struct sp_interval tun_iv_rekey_after, tun_iv_reject_after, tun_iv_rekey_attempt,
+	tun_iv_rekey_timeout, tun_iv_keepalive, tun_iv_zero_keys;
+#define TUN_N_INTERVALS 6
+extern struct sp_interval *const tun_intervals[TUN_N_INTERVALS];
+
+/* Monotonic time in ns, as the pure protocol code takes it. */
+uint64_t tun_now(void);
+
+/*
+ * Set the device up: identity from the X25519 private key, TUN interface
+ * `ifname` with `mtu` (opened, not yet configured with addresses), UDP socket
+ * on listen_port (0: pick).  Returns 0 or an error; on error everything is
+ * undone synchronously (nothing was registered with the loop).
+ */
+int tun_device_init(struct tun_device *dev, uv_loop_t *loop, const uint8_t private_key[32],
+		    const char *ifname, size_t mtu, uint16_t listen_port) SP_MUST_CHECK;
+/* Begin asynchronous teardown; dev->on_closed(dev) runs when every handle closed. */
+void tun_device_close(struct tun_device *dev);
+
+/* Replace the private key (all peers' handshakes recomputed, sessions dropped). */
+int tun_device_set_private_key(struct tun_device *dev, const uint8_t private_key[32]) SP_MUST_CHECK;
+/* Rebind the UDP socket to another port (0: pick). */
+int tun_device_set_listen_port(struct tun_device *dev, uint16_t port) SP_MUST_CHECK;
+/* Set the hook for non-WireGuard datagrams (NULL: count and drop). */
+void tun_device_set_hook(struct tun_device *dev, tun_demux_hook hook, void *arg);
+/* Send a raw datagram on the node's socket (for the hook's users, e.g. STUN). */
+int tun_device_send_raw(struct tun_device *dev, const uint8_t *buf, size_t len,
+			const struct sockaddr *dst) SP_MUST_CHECK;
+
+/* Index table: allocate a fresh random local index for peer (kp NULL: handshake). */
+uint32_t tun__index_add(struct tun_device *dev, struct tun_peer *peer,
+			struct tun_noise_keypair *kp);
+/* Point an existing index at a keypair (handshake -> session). */
+void tun__index_set_keypair(struct tun_device *dev, uint32_t index, struct tun_noise_keypair *kp);
+/* Drop an index (0 is ignored). */
+void tun__index_del(struct tun_device *dev, uint32_t index);
+/* Find an index, NULL if unknown. */
+struct tun_index_entry *tun__index_find(struct tun_device *dev, uint32_t index);
+
+/* Is the device under load (answer initiations with cookies)?  Counts one handshake message. */
+bool tun__under_load(struct tun_device *dev, uint64_t now);
+
+/* send.c: send one prepared datagram to an endpoint; returns 0 or -errno. */
+int tun__send_to(struct tun_device *dev, const uint8_t *buf, size_t len,
+		 const union tun_uapi_endpoint *ep);
+/* send.c: the TUN fd is readable: read, encrypt and send a batch. */
+void tun__tun_readable(struct tun_device *dev);
+/* receive.c: the UDP socket is readable: receive and handle a batch. */
+void tun__udp_readable(struct tun_device *dev);
+/* Does our keypair need a rekey or is it unusable?  (intervals, not only protocol constants) */
+bool tun__kp_usable(const struct tun_noise_keypair *kp, uint64_t now);
+bool tun__kp_should_rekey_send(const struct tun_noise_keypair *kp, uint64_t now);
+bool tun__kp_should_rekey_recv(const struct tun_noise_keypair *kp, uint64_t now);
+
+/* uapi_server.c: listen on /var/run/wireguard/IFNAME.sock. */
+int tun_uapi_server_start(struct tun_device *dev) SP_MUST_CHECK;
+/* Close the listener and connections, remove the socket file. */
+void tun_uapi_server_stop(struct tun_device *dev);
+
+#endif

@@ -1,0 +1,422 @@
+/*
+ * uapi_server.c - the WireGuard cross-platform API on
+ * /var/run/wireguard/IFNAME.sock (libuv pipe server), so that wg(8) shows
+ * and configures the device as it does wireguard-go's.  The text protocol is
+ * the pure uapi.c; this file owns the sockets and applies a parsed set
+ * request to the device (a request that does not parse changes nothing).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "core/log.h"
+#include "tunnel/device.h"
+#include "tunnel/uapi.h"
+
+#define UAPI_DIR "/var/run/wireguard"
+#define UAPI_MAX_CONNS 16
+
+struct uapi_conn {
+	uv_pipe_t pipe;
+	struct tun_uapi_server *srv;
+	struct uapi_conn *next;
+	char *buf;
+	size_t len, cap;
+	bool closing;
+};
+
+struct tun_uapi_server {
+	struct tun_device *dev;
+	uv_pipe_t listener;
+	char path[108];
+	struct uapi_conn *conns;
+	unsigned n_conns;
+	unsigned open_handles;
+	bool stopping;
+};
+
+struct write_req {
+	uv_write_t req;
+	char *data;
+};
+
+static void server_release(struct tun_uapi_server *srv)
+{
+	if (--srv->open_handles > 0)
+		return;
+	struct tun_device *dev = srv->dev;
+	free(srv);
+	if (--dev->open_handles == 0 && dev->on_closed)
+		dev->on_closed(dev);
+}
+
+static void on_conn_closed(uv_handle_t *h)
+{
+	struct uapi_conn *c = h->data;
+	struct tun_uapi_server *srv = c->srv;
+	struct uapi_conn **pp = &srv->conns;
+	while (*pp && *pp != c)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = c->next;
+	srv->n_conns--;
+	if (c->buf) {
+		sodium_memzero(c->buf, c->cap);	/* may hold a private key */
+		free(c->buf);
+	}
+	free(c);
+	server_release(srv);
+}
+
+static void conn_close(struct uapi_conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	uv_close((uv_handle_t *)&c->pipe, on_conn_closed);
+}
+
+static void on_written(uv_write_t *req, int status)
+{
+	struct write_req *w = (struct write_req *)req;
+	(void)status;
+	sodium_memzero(w->data, strlen(w->data));	/* get replies carry the private key */
+	free(w->data);
+	free(w);
+}
+
+static void conn_write(struct uapi_conn *c, char *data, size_t len)
+{
+	struct write_req *w = malloc(sizeof(*w));
+	if (!w) {
+		free(data);
+		conn_close(c);
+		return;
+	}
+	w->data = data;
+	uv_buf_t b = uv_buf_init(data, (unsigned)len);
+	if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_written) != 0) {
+		free(data);
+		free(w);
+		conn_close(c);
+	}
+}
+
+static void write_errno(struct uapi_conn *c, int err)
+{
+	char *out = malloc(32);
+	if (!out) {
+		conn_close(c);
+		return;
+	}
+	int n = tun_uapi_write_errno(err, out, 32);
+	if (n < 0) {
+		free(out);
+		conn_close(c);
+		return;
+	}
+	conn_write(c, out, (size_t)n);
+}
+
+/* ---- get ---- */
+
+struct aip_fill {
+	struct tun_uapi_snap_aip *a;
+	size_t n, cap;
+};
+
+static int aip_cb(int family, const uint8_t *addr, uint8_t cidr, void *ctx)
+{
+	struct aip_fill *f = ctx;
+	if (f->n >= f->cap)
+		return 1;
+	struct tun_uapi_snap_aip *a = &f->a[f->n++];
+	memset(a, 0, sizeof(*a));
+	memcpy(a->addr, addr, family == AF_INET ? 4 : 16);
+	a->family = (uint8_t)family;
+	a->cidr = cidr;
+	return 0;
+}
+
+static void do_get(struct uapi_conn *c)
+{
+	struct tun_device *dev = c->srv->dev;
+	size_t n_aips = tun_aip_count(&dev->aip, NULL);
+	struct tun_uapi_snap_peer *peers = calloc(dev->n_peers + 1, sizeof(*peers));
+	struct aip_fill f = { calloc(n_aips + 1, sizeof(*f.a)), 0, n_aips };
+	char *out = NULL;
+	int rc = -ENOMEM;
+	if (!peers || !f.a)
+		goto done;
+	size_t i = 0;
+	for (struct tun_peer *p = dev->peers; p && i < dev->n_peers; p = p->next_peer, i++) {
+		struct tun_uapi_snap_peer *s = &peers[i];
+		memcpy(s->public_key, p->public_key, TUN_KEY_LEN);
+		memcpy(s->preshared_key, p->hs.preshared_key, TUN_KEY_LEN);
+		s->endpoint = p->endpoint;
+		s->last_handshake_sec = p->last_handshake.tv_sec;
+		s->last_handshake_nsec = p->last_handshake.tv_nsec;
+		s->tx_bytes = p->tx_bytes;
+		s->rx_bytes = p->rx_bytes;
+		s->keepalive = p->keepalive;
+		size_t first = f.n;
+		(void)tun_aip_walk_peer(&dev->aip, p, aip_cb, &f);
+		s->aips = f.a + first;
+		s->n_aips = f.n - first;
+	}
+	struct tun_uapi_snap snap = {
+		.has_private_key = true, .listen_port = dev->listen_port, .peers = peers, .n_peers = i,
+	};
+	memcpy(snap.private_key, dev->st.private_key, TUN_KEY_LEN);
+	size_t cap = 4096, len = 0;
+	for (int tries = 0; tries < 3; tries++) {
+		out = malloc(cap);
+		if (!out)
+			break;
+		rc = tun_uapi_write_get(&snap, out, cap, &len);
+		if (rc != SP_ETRUNC)
+			break;
+		sodium_memzero(out, cap);
+		free(out);
+		out = NULL;
+		cap = len + 1;
+	}
+	sodium_memzero(&snap, sizeof(snap));
+done:
+	if (peers) {
+		sodium_memzero(peers, (dev->n_peers + 1) * sizeof(*peers));
+		free(peers);
+	}
+	free(f.a);
+	if (rc == 0 && out) {
+		conn_write(c, out, len);
+	} else {
+		if (out) {
+			sodium_memzero(out, cap);
+			free(out);
+		}
+		write_errno(c, rc ? rc : -ENOMEM);
+	}
+}
+
+/* ---- set ---- */
+
+static int apply_peer(struct tun_device *dev, const struct tun_uapi_set *s,
+		      const struct tun_uapi_peer *up)
+{
+	static const uint8_t zero[TUN_KEY_LEN];
+	if (sodium_memcmp(up->public_key, dev->st.public_key, TUN_KEY_LEN) == 0)
+		return 0;	/* our own key: ignored, as wireguard-go does */
+	struct tun_peer *p = tun_peer_find(dev, up->public_key);
+	if (up->flags & TUN_UAPI_PEER_REMOVE) {
+		if (p)
+			tun_peer_remove(p);
+		return 0;
+	}
+	if (!p) {
+		if (up->flags & TUN_UAPI_PEER_UPDATE_ONLY)
+			return 0;
+		int rc = tun_peer_new(dev, up->public_key, NULL, &p);
+		if (rc)
+			return rc;
+	}
+	if (up->flags & TUN_UAPI_PEER_PRESHARED_KEY)
+		tun_noise_handshake_set_psk(&p->hs, sodium_memcmp(up->preshared_key, zero,
+								  TUN_KEY_LEN) == 0
+							    ? NULL : up->preshared_key);
+	if (up->flags & TUN_UAPI_PEER_ENDPOINT)
+		tun_peer_set_endpoint(p, &up->endpoint.sa);
+	if (up->flags & TUN_UAPI_PEER_REPLACE_AIPS)
+		tun_aip_remove_peer(&dev->aip, p);
+	for (uint32_t i = 0; i < up->aip_count; i++) {
+		const struct tun_uapi_aip *a = &s->aips[up->aip_first + i];
+		int rc = a->remove ? tun_aip_remove(&dev->aip, a->family, a->addr, a->cidr, p)
+				   : tun_aip_insert(&dev->aip, a->family, a->addr, a->cidr, p);
+		if (rc && rc != SP_ENOTFOUND)
+			return rc;
+	}
+	if (up->flags & TUN_UAPI_PEER_KEEPALIVE) {
+		bool was_off = p->keepalive == 0;
+		p->keepalive = up->keepalive;
+		/* wireguard-go sends one at once when persistent keepalive is switched on */
+		if (was_off && p->keepalive && p->endpoint.sa.sa_family)
+			tun_send_keepalive(p);
+	}
+	return 0;
+}
+
+static int apply_set(struct tun_device *dev, const struct tun_uapi_set *s)
+{
+	static const uint8_t zero[TUN_KEY_LEN];
+	int rc;
+	if ((s->flags & TUN_UAPI_SET_PRIVATE_KEY) &&
+	    sodium_memcmp(s->private_key, zero, TUN_KEY_LEN) != 0 &&
+	    sodium_memcmp(s->private_key, dev->st.private_key, TUN_KEY_LEN) != 0) {
+		rc = tun_device_set_private_key(dev, s->private_key);
+		if (rc)
+			return rc;
+	}
+	if (s->flags & TUN_UAPI_SET_LISTEN_PORT) {
+		rc = tun_device_set_listen_port(dev, s->listen_port);
+		if (rc)
+			return rc;
+	}
+	if (s->flags & TUN_UAPI_SET_REPLACE_PEERS)
+		while (dev->peers)
+			tun_peer_remove(dev->peers);
+	for (uint32_t i = 0; i < s->n_peers; i++) {
+		rc = apply_peer(dev, s, &s->peers[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static void do_set(struct uapi_conn *c, size_t n)
+{
+	struct tun_uapi_set *s = tun_uapi_set_new();
+	if (!s) {
+		write_errno(c, -ENOMEM);
+		return;
+	}
+	int rc = tun_uapi_parse_set(c->buf, n, s);
+	if (rc == 0)
+		rc = apply_set(c->srv->dev, s);
+	if (rc)
+		sp_info("tunnel: UAPI set refused: %s", sp_strerror(rc));
+	tun_uapi_set_free(s);
+	write_errno(c, rc < -1000 ? -EINVAL : rc);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+	struct uapi_conn *c = h->data;
+	(void)suggested;
+	if (c->cap - c->len < 4096 && c->cap < TUN_UAPI_MAX_REQUEST + 4096) {
+		size_t ncap = c->cap ? c->cap * 2 : 8192;
+		char *nb = malloc(ncap);
+		if (nb) {
+			if (c->buf) {
+				memcpy(nb, c->buf, c->len);
+				sodium_memzero(c->buf, c->cap);
+				free(c->buf);
+			}
+			c->buf = nb;
+			c->cap = ncap;
+		}
+	}
+	*b = uv_buf_init(c->buf ? c->buf + c->len : NULL, (unsigned)(c->buf ? c->cap - c->len : 0));
+}
+
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
+{
+	struct uapi_conn *c = st->data;
+	(void)b;
+	if (nread < 0) {
+		conn_close(c);
+		return;
+	}
+	c->len += (size_t)nread;
+	/* Bounded: each round consumes one whole request. */
+	while (!c->closing && c->len > 0) {
+		enum tun_uapi_op op;
+		int n = tun_uapi_frame(c->buf, c->len, &op);
+		if (n == 0) {
+			if (c->len >= c->cap)
+				conn_close(c);
+			return;
+		}
+		if (n < 0) {
+			if (n != -EPROTO)
+				write_errno(c, n);
+			uv_read_stop(st);
+			conn_close(c);
+			return;
+		}
+		if (op == TUN_UAPI_GET)
+			do_get(c);
+		else
+			do_set(c, (size_t)n);
+		sodium_memzero(c->buf, (size_t)n);
+		memmove(c->buf, c->buf + n, c->len - (size_t)n);
+		c->len -= (size_t)n;
+	}
+}
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+	struct tun_uapi_server *srv = listener->data;
+	if (status < 0 || srv->stopping)
+		return;
+	struct uapi_conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return;
+	c->srv = srv;
+	uv_pipe_init(listener->loop, &c->pipe, 0);
+	c->pipe.data = c;
+	c->next = srv->conns;
+	srv->conns = c;
+	srv->n_conns++;
+	srv->open_handles++;
+	if (uv_accept(listener, (uv_stream_t *)&c->pipe) != 0 || srv->n_conns > UAPI_MAX_CONNS ||
+	    uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) != 0)
+		conn_close(c);
+}
+
+static void on_listener_closed(uv_handle_t *h)
+{
+	server_release(h->data);
+}
+
+int tun_uapi_server_start(struct tun_device *dev)
+{
+	struct tun_uapi_server *srv = calloc(1, sizeof(*srv));
+	if (!srv)
+		return -ENOMEM;
+	srv->dev = dev;
+	snprintf(srv->path, sizeof(srv->path), UAPI_DIR "/%s.sock", dev->ifname);
+	if (mkdir(UAPI_DIR, 0755) != 0 && errno != EEXIST) {
+		int e = -errno;
+		free(srv);
+		return e;
+	}
+	(void)unlink(srv->path);
+	int rc = uv_pipe_init(dev->loop, &srv->listener, 0);
+	if (rc) {
+		free(srv);
+		return sp_from_uv(rc);
+	}
+	srv->listener.data = srv;
+	srv->open_handles = 1;
+	dev->open_handles++;
+	dev->uapi = srv;
+	mode_t old = umask(0077);
+	rc = uv_pipe_bind(&srv->listener, srv->path);
+	umask(old);
+	if (rc == 0)
+		rc = uv_listen((uv_stream_t *)&srv->listener, 16, on_connection);
+	if (rc) {
+		sp_err("tunnel: cannot serve %s: %s", srv->path, uv_strerror(rc));
+		tun_uapi_server_stop(dev);
+		return sp_from_uv(rc);
+	}
+	(void)chmod(srv->path, 0600);
+	return 0;
+}
+
+void tun_uapi_server_stop(struct tun_device *dev)
+{
+	struct tun_uapi_server *srv = dev->uapi;
+	if (!srv)
+		return;
+	dev->uapi = NULL;
+	srv->stopping = true;
+	(void)unlink(srv->path);
+	for (struct uapi_conn *c = srv->conns; c; c = c->next)
+		conn_close(c);
+	uv_close((uv_handle_t *)&srv->listener, on_listener_closed);
+}

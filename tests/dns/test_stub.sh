@@ -1,0 +1,292 @@
+#!/bin/bash
+# test_stub.sh - the device's validating stub resolver against real signposts
+# (issue 3, "Device role, stub resolver").
+#
+# On loopback (a random 127.x.y.z of our own) it starts four signposts from
+# `signpost init signpost`: a.example. (the device's own zone, DS anchor),
+# friend.example. (a friend, DNSKEY anchor, reached through a proxy that
+# flips one byte of one AAAA record on the wire), wrong.example. (a friend
+# configured with an anchor that none of its keys matches) and other.example.
+# (standing in for the system's upstream resolver).  Then a device-role
+# signpostd.  dig against its stub checks: friend and own names validated
+# (AD), negative answers validated, SERVFAIL for the wrong anchor, for the
+# tampered answer and for an unreachable signpost (bounded retries, with the
+# named timeout shortened), CD, other names forwarded, a forged upstream reply
+# (wrong ID) ignored after a SIGHUP switched upstreams, TCP, the status
+# counters, and a clean exit 0 on SIGTERM.
+# Usage: test_stub.sh BUILD_DIR
+set -u
+B=$(cd "${1:?usage: test_stub.sh BUILD_DIR}" && pwd)
+T=$(mktemp -d /tmp/sp-dnsstub.XXXXXX)
+PIDS=()
+
+cleanup() {
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*"
+	for f in "$T"/*.log; do
+		[ -f "$f" ] && { echo "--- $f"; tail -n 25 "$f"; }
+	done
+	exit 1
+}
+pass() { echo "ok: $*"; }
+
+for tool in dig python3; do
+	command -v $tool >/dev/null || fail "$tool is not installed"
+done
+[ -x "$B/signpostd" ] || fail "no $B/signpostd"
+[ -x "$B/signpost" ] || fail "no $B/signpost"
+
+ADDR=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
+BASE=$((RANDOM % 20000 + 20000))
+PA=$BASE; PF=$((BASE + 1)); PU=$((BASE + 2)); PS=$((BASE + 3)); PX=$((BASE + 4)); PW=$((BASE + 5))
+PD=$((BASE + 6)); PE=$((BASE + 7))
+
+wait_answer() { # wait_answer PORT NAME TYPE: poll until the server at ADDR:PORT answers
+	for _ in $(seq 1 100); do
+		dig @$ADDR -p "$1" +time=1 +tries=1 "$2" "$3" 2>/dev/null | grep -q 'status: ' && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+start_signpost() { # start_signpost NAME ZONE PORT
+	local d=$T/$1
+	"$B/signpost" init signpost --zone "$2" --dir "$d" --address $ADDR --dns-port "$3" \
+		> "$T/init-$1.log" 2>&1 || fail "signpost init signpost $2"
+	sed -i 's/^\[dns\]$/[dns]\nrrl-rate = 0/' "$d/signpost.conf"
+	"$B/signpostd" -c "$d/signpost.conf" > "$T/$1.log" 2>&1 &
+	PIDS+=($!)
+	wait_answer "$3" "$2" SOA || fail "signpost of $2 does not answer"
+}
+
+start_signpost a a.example. $PA
+start_signpost friend friend.example. $PF
+start_signpost up other.example. $PU
+start_signpost wrong wrong.example. $PW
+"$B/signpost" -c "$T/a/signpost.conf" zone add laptop.a.example. AAAA fd00:aaaa::1 \
+	> "$T/zone-a.log" 2>&1 || fail "zone add in a.example."
+"$B/signpost" -c "$T/friend/signpost.conf" zone add nas.friend.example. AAAA fd00:f::2 \
+	> "$T/zone-f.log" 2>&1 || fail "zone add in friend.example."
+"$B/signpost" -c "$T/friend/signpost.conf" zone add nas.friend.example. DNSKEY \
+	"0 3 15 l02Woi0iS8Aa25FQkUd9RMzZHJpBoRQwAQEX1SxZJA4=" >> "$T/zone-f.log" 2>&1 ||
+	fail "zone add DNSKEY in friend.example."
+"$B/signpost" -c "$T/friend/signpost.conf" zone add nas2.friend.example. AAAA fd00:f::3 \
+	>> "$T/zone-f.log" 2>&1 || fail "zone add nas2 in friend.example."
+"$B/signpost" -c "$T/wrong/signpost.conf" zone add nas.wrong.example. AAAA fd00:e::1 \
+	> "$T/zone-w.log" 2>&1 || fail "zone add in wrong.example."
+"$B/signpost" -c "$T/up/signpost.conf" zone add www.other.example. A 192.0.2.80 \
+	> "$T/zone-u.log" 2>&1 || fail "zone add in other.example."
+pass "four signposts serve a.example., friend.example., wrong.example., other.example."
+
+DS_A=$("$B/signpost" -c "$T/a/signpost.conf" ds) || fail "signpost ds (a)"
+KEY_F=$("$B/signpost" -c "$T/friend/signpost.conf" dnskey) || fail "signpost dnskey (friend)"
+# A wrong anchor: the DS of a.example.'s key, moved to wrong.example.: well
+# formed, but no key of wrong.example. matches it.
+DS_W=$(echo "$DS_A" | sed 's/^a\.example\./wrong.example./')
+
+# A proxy in front of friend.example.'s signpost that flips the last byte of
+# the address fd00:f::3 (nas2's AAAA) in every UDP answer, and passes the rest.
+cat > "$T/flip.py" <<'EOF'
+import socket, sys
+listen, upstream = int(sys.argv[2]), int(sys.argv[3])
+addr = sys.argv[1]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((addr, listen))
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(2)
+while True:
+    q, client = s.recvfrom(65535)
+    u.sendto(q, (addr, upstream))
+    try:
+        r, _ = u.recvfrom(65535)
+    except socket.timeout:
+        continue
+    i = r.find(bytes.fromhex("fd00000f000000000000000000000003"))
+    if i >= 0:
+        r = r[:i + 15] + bytes([r[i + 15] ^ 1]) + r[i + 16:]
+    s.sendto(r, client)
+EOF
+python3 "$T/flip.py" $ADDR $PX $PF > "$T/proxy.log" 2>&1 &
+PIDS+=($!)
+
+# A spoofing upstream: it answers every query first with a forged reply
+# (wrong ID, address 6.6.6.6), then forwards the query to the other.example.
+# signpost and relays the genuine reply.
+cat > "$T/spoof.py" <<'EOF'
+import socket, sys
+addr, listen, upstream = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((addr, listen))
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(2)
+while True:
+    q, client = s.recvfrom(65535)
+    end = 12
+    while end < len(q) and q[end] != 0:
+        end += 1 + q[end]
+    end += 5
+    forged = bytes([q[0] ^ 0x55, q[1], 0x84, 0x00]) + q[4:6] + bytes([0, 1, 0, 0, 0, 0])
+    forged += q[12:end] + bytes([0xc0, 12, 0, 1, 0, 1, 0, 0, 14, 16, 0, 4, 6, 6, 6, 6])
+    s.sendto(forged, client)
+    u.sendto(q, (addr, upstream))
+    try:
+        r, _ = u.recvfrom(65535)
+    except socket.timeout:
+        continue
+    s.sendto(r, client)
+EOF
+python3 "$T/spoof.py" $ADDR $PE $PU > "$T/spoof.log" 2>&1 &
+PIDS+=($!)
+
+D=$T/dev
+mkdir -p "$D" && chmod 700 "$D"
+(umask 077 && "$B/signpost" genkey > "$D/node.key") || fail "signpost genkey"
+cat > "$D/device.conf" <<EOF
+[node]
+role = device
+zone = a.example.
+name = laptop
+key-file = node.key
+control-socket = device.sock
+
+[dns]
+stub-listen = $ADDR
+stub-port = $PS
+upstream = $ADDR:$PU
+
+[signpost]
+dns = $ADDR:$PA
+trust-anchor = $DS_A
+
+[friend]
+zone = friend.example.
+signpost = $ADDR:$PX
+trust-anchor = $KEY_F
+
+[friend]
+zone = wrong.example.
+signpost = $ADDR:$PW
+trust-anchor = $DS_W
+
+# Nobody listens there: the stub must give up (SERVFAIL) within its tries.
+[friend]
+zone = dead.example.
+signpost = $ADDR:$PD
+trust-anchor = $(echo "$DS_A" | sed 's/^a\.example\./dead.example./')
+EOF
+"$B/signpostd" --check -c "$D/device.conf" > "$T/check.log" 2>&1 ||
+	fail "signpostd --check on the device: $(cat "$T/check.log")"
+# A short exchange timeout: the dead signpost costs 3 x 300 ms, not 3 x 1.5 s.
+SIGNPOST_INTERVALS=dns.stub-query-timeout=300 \
+	"$B/signpostd" -c "$D/device.conf" > "$T/device.log" 2>&1 &
+DEV=$!
+PIDS+=($DEV)
+wait_answer $PS www.other.example. A || fail "the stub does not answer on $ADDR:$PS"
+pass "device stub answers on $ADDR:$PS"
+
+sq() { dig @$ADDR -p $PS +time=3 +tries=1 "$@"; }
+
+out=$(sq +dnssec nas.friend.example. AAAA)
+echo "$out" | grep -q 'status: NOERROR' || fail "friend AAAA: $out"
+echo "$out" | grep -Eq 'flags: qr rd ra ad;|flags: qr rd ra ad ' || fail "friend AAAA without AD: $out"
+echo "$out" | grep -q 'fd00:f::2' || fail "friend AAAA address: $out"
+echo "$out" | grep -q 'RRSIG' || fail "friend AAAA with DO but no RRSIG: $out"
+pass "friend name AAAA validated: AD set"
+
+out=$(sq nas.friend.example. DNSKEY)
+echo "$out" | grep -q ' ad[ ;]' || fail "friend device DNSKEY without AD: $out"
+echo "$out" | grep -q 'RRSIG' && fail "RRSIG sent to a client without DO: $out"
+pass "friend device DNSKEY validated; no DNSSEC records without DO"
+
+out=$(sq laptop.a.example. AAAA)
+echo "$out" | grep -q 'fd00:aaaa::1' || fail "own AAAA: $out"
+echo "$out" | grep -q ' ad[ ;]' || fail "own AAAA without AD: $out"
+pass "own-zone name validated: AD set"
+
+out=$(sq nosuch.friend.example. AAAA)
+echo "$out" | grep -Eq 'status: (NXDOMAIN|NOERROR)' || fail "missing name: $out"
+echo "$out" | grep -q ' ad[ ;]' || fail "denial of a missing name without AD: $out"
+echo "$out" | grep -q 'ANSWER: 0' || fail "missing name with an answer: $out"
+out=$(sq nas.friend.example. TXT)
+echo "$out" | grep -q 'status: NOERROR' || fail "missing type: $out"
+echo "$out" | grep -q ' ad[ ;]' || fail "NODATA without AD: $out"
+pass "negative answers (missing name, missing type) validated"
+
+out=$(sq +cd nas.friend.example. AAAA)
+echo "$out" | grep -q 'fd00:f::2' || fail "CD query: $out"
+echo "$out" | grep -q ' ad[ ;]' && fail "CD query got AD: $out"
+pass "checking disabled (CD): answer without AD"
+
+out=$(dig @$ADDR -p $PW +time=2 +tries=1 +norec +dnssec nas.wrong.example. AAAA)
+echo "$out" | grep -q 'fd00:e::1' || fail "wrong.example.'s own signpost: $out"
+out=$(sq nas.wrong.example. AAAA)
+echo "$out" | grep -q 'status: SERVFAIL' || fail "wrong anchor did not SERVFAIL: $out"
+grep -q 'wrong.example.: DNSKEY set is bogus: no DNSKEY matches the trust anchor' "$T/device.log" ||
+	fail "the stub did not log why wrong.example. is bogus"
+pass "friend whose keys do not match the anchor: SERVFAIL"
+
+out=$(dig @$ADDR -p $PX +time=2 +tries=1 +norec +dnssec nas2.friend.example. AAAA)
+# ::3 with its last bit flipped reads ::2
+echo "$out" | grep -q 'fd00:f::2' || fail "the proxy did not tamper: $out"
+out=$(sq nas2.friend.example. AAAA)
+echo "$out" | grep -q 'status: SERVFAIL' || fail "tampered answer did not SERVFAIL: $out"
+grep -q 'nas2.friend.example.: bogus answer' "$T/device.log" ||
+	fail "the stub did not log the tampered answer"
+pass "answer tampered on the wire: SERVFAIL"
+
+out=$(sq www.other.example. A)
+echo "$out" | grep -q '192.0.2.80' || fail "forwarded name: $out"
+echo "$out" | grep -q ' ad[ ;]' && fail "forwarded answer got AD from the stub: $out"
+out=$(sq nothere.other.example. A)
+echo "$out" | grep -q 'status: NXDOMAIN' || fail "forwarded NXDOMAIN: $out"
+pass "unrelated names forwarded to the upstream and relayed"
+
+out=$(sq nas.dead.example. AAAA)
+echo "$out" | grep -q 'status: SERVFAIL' || fail "unreachable signpost did not SERVFAIL: $out"
+pass "unreachable friend signpost: SERVFAIL after bounded retries"
+
+# From now on the upstream is the spoofer: its forged reply must be ignored.
+sed -i "s/^upstream = .*/upstream = $ADDR:$PE/" "$D/device.conf"
+kill -HUP $DEV
+for _ in $(seq 1 50); do
+	grep -q 'dns stub: reloaded' "$T/device.log" && break
+	sleep 0.1
+done
+grep -q 'dns stub: reloaded' "$T/device.log" || fail "the stub did not reload on SIGHUP"
+out=$(sq www.other.example. A)
+echo "$out" | grep -q '6.6.6.6' && fail "the stub took a forged reply: $out"
+echo "$out" | grep -q '192.0.2.80' || fail "genuine reply after a forged one: $out"
+pass "forged upstream reply (wrong ID) ignored, the genuine one relayed (after SIGHUP)"
+
+out=$(sq +tcp nas.friend.example. AAAA)
+echo "$out" | grep -q 'fd00:f::2' || fail "TCP query: $out"
+echo "$out" | grep -q ' ad[ ;]' || fail "TCP answer without AD: $out"
+pass "TCP clients"
+
+st=$("$B/signpost" -c "$D/device.conf" status 2>&1) || fail "status: $st"
+echo "$st" | grep -Eq 'stub-secure: [1-9]' || fail "status has no secure count: $st"
+echo "$st" | grep -Eq 'stub-bogus: [1-9]' || fail "status has no bogus count: $st"
+pass "status reports the stub's counters"
+
+kill -TERM $DEV
+for _ in $(seq 1 50); do
+	kill -0 $DEV 2>/dev/null || break
+	sleep 0.1
+done
+kill -0 $DEV 2>/dev/null && fail "device signpostd still runs after SIGTERM"
+wait $DEV
+rc=$?
+[ $rc -eq 0 ] || fail "device signpostd exited $rc on SIGTERM"
+grep -qi 'leak\|AddressSanitizer' "$T/device.log" && fail "sanitizer report: $(cat "$T/device.log")"
+pass "device signpostd exits 0 on SIGTERM"
+echo "all stub tests passed"

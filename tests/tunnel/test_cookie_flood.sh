@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# test_cookie_flood.sh BUILD_DIR - under a flood of handshake initiations
+# (valid mac1, random contents, one source; a bounded sender), signpostd
+# answers with cookie replies instead of doing the handshake work, and the
+# existing session keeps passing traffic (ping keeps working).
+set -u
+source "$(dirname "$0")/tunlib.sh" "$1"
+trap tl_cleanup EXIT
+CAP="python3 $(cd "$(dirname "$0")" && pwd)/wgcap.py"
+
+tl_ns a
+tl_ns b
+tl_veth a 192.0.2.1 b 192.0.2.2
+tl_signpostd na a 51820
+tl_signpostd nb b 51820
+OA=$(tl_overlay na)
+OB=$(tl_overlay nb)
+PUB_B=$(tl_wgkey nb)
+cat >>"$TL_DIR/na/signpost.conf" <<EOF
+[peer]
+public-key = $PUB_B
+endpoint = 192.0.2.2:51820
+allowed-ips = $OB/128
+EOF
+cat >>"$TL_DIR/nb/signpost.conf" <<EOF
+[peer]
+public-key = $(tl_wgkey na)
+allowed-ips = $OA/128
+EOF
+tl_reload na
+tl_reload nb
+tl_wait 10 tl_status_is na peers 1 || tl_fail "na: SIGHUP did not add the peer"
+tl_wait 10 tl_status_is nb peers 1 || tl_fail "nb: SIGHUP did not add the peer"
+tl_wait 15 tl_exec a ping -6 -c1 -W1 "$OB" || tl_fail "no session a -> b"
+[ "$(tl_status nb cookie-replies-sent)" = 0 ] || tl_fail "cookies sent without load"
+
+# The flood: at most 2000000 initiations or 10 s, from one socket in namespace a.
+tl_bg flood ip netns exec "$(tl_nsname a)" $CAP flood 192.0.2.2 51820 "$PUB_B" 2000000 10
+tl_wait 10 tl_status_ge nb cookie-replies-sent 1 || tl_fail "no cookie replies under the flood"
+c0=$(tl_status nb cookie-replies-sent)
+tl_exec a ping -6 -c 20 -i 0.2 -W 2 "$OB" >"$TL_DIR/ping.log" 2>&1
+got=$(awk '/packets transmitted/ { print $4 }' "$TL_DIR/ping.log")
+c1=$(tl_status nb cookie-replies-sent)
+[ "$c1" -gt "$c0" ] || tl_fail "the flood was not under way during the ping"
+[ "${got:-0}" -ge 10 ] || tl_fail "only ${got:-0}/20 pings answered during the flood"
+tl_wait 15 bash -c "! kill -0 $PID_flood 2>/dev/null" || tl_fail "flood did not stop"
+read -r _ sent _ cookies <"$TL_DIR/flood.log"
+[ "${cookies:-0}" -gt 0 ] || tl_fail "the flooder received no cookie reply: $(cat "$TL_DIR/flood.log")"
+tl_log "flood: $sent initiations, $cookies cookie replies received; signpostd sent $(tl_status nb cookie-replies-sent); $got/20 pings answered"
+tl_exec a ping -6 -c2 -i0.2 -W2 "$OB" >/dev/null || tl_fail "session broken after the flood"
+echo PASS
