@@ -12,8 +12,9 @@ static struct {
 	int level;
 	bool to_stderr;
 	bool to_syslog;
+	bool plain;
 	const char *ident;
-} sp_log_cfg = { SP_LOG_INFO, true, false, "signpost" };
+} sp_log_cfg = { SP_LOG_INFO, true, false, false, "signpost" };
 
 static const char *const sp_log_names[] = {
 	[SP_LOG_ERR] = "error", [SP_LOG_WARNING] = "warning", [SP_LOG_NOTICE] = "notice",
@@ -33,6 +34,7 @@ void sp_log_init(const char *ident, int level, bool to_stderr, bool to_syslog)
 }
 
 void sp_log_set_level(int level) { sp_log_cfg.level = level; }
+void sp_log_set_plain(bool plain) { sp_log_cfg.plain = plain; }
 int sp_log_get_level(void) { return sp_log_cfg.level; }
 
 int sp_log_level_parse(const char *name)
@@ -55,7 +57,15 @@ void sp_log(int level, const char *fmt, ...)
 	if (level > sp_log_cfg.level)
 		return;
 	va_list ap;
-	if (sp_log_cfg.to_stderr) {
+	if (sp_log_cfg.to_stderr && sp_log_cfg.plain) {
+		va_start(ap, fmt);
+		flockfile(stderr);
+		fprintf(stderr, "%s: ", sp_log_cfg.ident);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+		funlockfile(stderr);
+		va_end(ap);
+	} else if (sp_log_cfg.to_stderr) {
 		struct timespec ts;
 		struct tm tm;
 		char stamp[32];

@@ -20,6 +20,8 @@ enum sp_log_level {
 /* Configure the sinks.  Defaults: stderr only, level INFO, ident "signpost". */
 void sp_log_init(const char *ident, int level, bool to_stderr, bool to_syslog);
 void sp_log_set_level(int level);
+/* Plain stderr lines ("ident: message", no timestamp or level), for the CLI. */
+void sp_log_set_plain(bool plain);
 int sp_log_get_level(void);
 /* Parse "error", "warning", "notice", "info", "debug"; -1 if unknown. */
 int sp_log_level_parse(const char *name);

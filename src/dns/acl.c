@@ -27,9 +27,42 @@ static int parse_addr(const char *text, uint16_t port, struct sockaddr_storage *
 	return SP_ECONFIG;
 }
 
+/* The NOTIFY source addresses: the first specific v4 and v6 of [dns] listen. */
+static void notify_sources(struct dns_acl *acl, const struct sp_config *cfg)
+{
+	const char *list = sp_cfg_str(sp_config_get(cfg, "dns"), "listen");
+	char item[64];
+	while (list != NULL && *list) {
+		size_t l = strcspn(list, ",");
+		const char *p = list;
+		list += l + (list[l] == ',');
+		while (l > 0 && (*p == ' ' || *p == '\t'))
+			p++, l--;
+		while (l > 0 && (p[l - 1] == ' ' || p[l - 1] == '\t'))
+			l--;
+		if (l == 0 || l >= sizeof(item))
+			continue;
+		memcpy(item, p, l);
+		item[l] = '\0';
+		struct sockaddr_storage sa;
+		if (parse_addr(item, 0, &sa) != 0)
+			continue;
+		if (sa.ss_family == AF_INET && !acl->has_src4 &&
+		    ((struct sockaddr_in *)&sa)->sin_addr.s_addr != htonl(INADDR_ANY)) {
+			acl->src4 = sa;
+			acl->has_src4 = true;
+		} else if (sa.ss_family == AF_INET6 && !acl->has_src6 &&
+			   !IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&sa)->sin6_addr)) {
+			acl->src6 = sa;
+			acl->has_src6 = true;
+		}
+	}
+}
+
 int dns_acl_init(struct dns_acl *acl, const struct sp_config *cfg)
 {
 	memset(acl, 0, sizeof(*acl));
+	notify_sources(acl, cfg);
 	size_t n = 0;
 	const struct sp_config_section *s = NULL;
 	while ((s = sp_config_next(cfg, "secondary", s)) != NULL)
@@ -58,8 +91,7 @@ int dns_acl_init(struct dns_acl *acl, const struct sp_config *cfg)
 void dns_acl_deinit(struct dns_acl *acl)
 {
 	free(acl->v);
-	acl->v = NULL;
-	acl->n = 0;
+	memset(acl, 0, sizeof(*acl));
 }
 
 /* The IPv4 address inside sa (plain or v4-mapped v6), or false. */

@@ -17,10 +17,17 @@ struct dns_acl_entry {
 	bool notify;			/* send it NOTIFY on a zone change */
 };
 
-/* A list of secondaries; embed it and call dns_acl_init / dns_acl_deinit. */
+/*
+ * A list of secondaries; embed it and call dns_acl_init / dns_acl_deinit.
+ * src4/src6: the first IPv4/IPv6 address of [dns] listen (port 0), from
+ * which NOTIFY is sent, so that a secondary sees it come from the address
+ * it transfers from (unset for a wildcard or missing address).
+ */
 struct dns_acl {
 	struct dns_acl_entry *v;
 	size_t n;
+	struct sockaddr_storage src4, src6;
+	bool has_src4, has_src6;
 };
 
 /* Build the list from every [secondary] section.  0, SP_ECONFIG or -ENOMEM. */

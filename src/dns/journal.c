@@ -62,8 +62,9 @@ static bool diff_set(const struct dns__rrset *a, const struct dns__rrset *b, str
 		     const ldns_rr *old_soa, const ldns_rr *new_soa)
 {
 	struct rr_view ra = view_rrs(a), rb = view_rrs(b), sa = view_sigs(a), sb = view_sigs(b);
+	/* An absent RRset (e.g. the NSEC of an unsigned zone) has no fingerprint at all. */
 	bool same_data = a && b && a->canon_len == b->canon_len &&
-			 memcmp(a->canon, b->canon, a->canon_len) == 0;
+			 (a->canon_len == 0 || memcmp(a->canon, b->canon, a->canon_len) == 0);
 	if (!same_data && (!diff_rrs(&ra, &rb, e->removed, old_soa) ||
 			   !diff_rrs(&rb, &ra, e->added, new_soa)))
 		return false;

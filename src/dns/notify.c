@@ -216,12 +216,16 @@ static void recv_cb(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf, const struc
 	}
 }
 
-static int open_socket(struct dns_notify *n, uv_udp_t *u, int family, bool *opened)
+/* Bind to src (port 0) if given, else to the wildcard address of family. */
+static int open_socket(struct dns_notify *n, uv_udp_t *u, int family,
+		       const struct sockaddr_storage *src, bool *opened)
 {
 	struct sockaddr_storage any;
 	memset(&any, 0, sizeof(any));
-	int err;
-	if (family == AF_INET)
+	int err = 0;
+	if (src != NULL)
+		any = *src;
+	else if (family == AF_INET)
 		err = uv_ip4_addr("0.0.0.0", 0, (struct sockaddr_in *)&any);
 	else
 		err = uv_ip6_addr("::", 0, (struct sockaddr_in6 *)&any);
@@ -290,9 +294,9 @@ int dns_notify_new(uv_loop_t *loop, const struct dns_acl *acl, const struct dns_
 	bool want4 = n->has4, want6 = n->has6;
 	n->has4 = n->has6 = false;
 	if (err == 0 && want4)
-		err = open_socket(n, &n->udp4, AF_INET, &n->has4);
+		err = open_socket(n, &n->udp4, AF_INET, acl->has_src4 ? &acl->src4 : NULL, &n->has4);
 	if (err == 0 && want6)
-		err = open_socket(n, &n->udp6, AF_INET6, &n->has6);
+		err = open_socket(n, &n->udp6, AF_INET6, acl->has_src6 ? &acl->src6 : NULL, &n->has6);
 	if (err != 0) {
 		sp_err("dns: NOTIFY socket: %s", sp_strerror(err));
 		dns_notify_close(n);

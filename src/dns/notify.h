@@ -55,7 +55,8 @@ int dns_notify_consume_reply(const uint8_t *msg, size_t len, uint16_t id,
 
 /*
  * Start the sender: one UDP socket bound to an ephemeral port (v4 and v6
- * as the secondaries need).  Copies the secondaries with notify=yes from
+ * as the secondaries need), from acl->src4/src6 when set (the [dns] listen
+ * address, so secondaries see NOTIFY come from the primary they know).  Copies the secondaries with notify=yes from
  * acl and the key (NULL: unsigned).  0 or an error.
  */
 int dns_notify_new(uv_loop_t *loop, const struct dns_acl *acl, const struct dns_tsig_key *key,

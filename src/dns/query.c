@@ -7,15 +7,14 @@
 #define DNS_TYPE_OPT 41
 #define DNS_TYPE_TSIG 250
 
-/* Skip one resource record (any section); returns its type, 0 on error. */
-static uint16_t skip_rr(struct dns_wire *w, uint8_t *name, size_t *namelen)
+/* Skip one resource record (answer or authority section); errors stick in w. */
+static void skip_rr(struct dns_wire *w)
 {
-	*namelen = dns_wire_name(w, name, true, NULL);
-	uint16_t type = dns_wire_u16(w);
-	dns_wire_skip(w, 6);	/* class, TTL */
+	uint8_t name[DNS_NAME_MAXLEN];
+	(void)dns_wire_name(w, name, false, NULL);
+	dns_wire_skip(w, 8);	/* type, class, TTL */
 	uint16_t rdlen = dns_wire_u16(w);
 	dns_wire_skip(w, rdlen);
-	return w->err ? 0 : type;
 }
 
 /* The additional section: at most one OPT (owner root), TSIG only last. */
@@ -23,8 +22,8 @@ static void parse_additional(struct dns_wire *w, struct dns_query *q)
 {
 	uint8_t name[DNS_NAME_MAXLEN];
 	for (unsigned i = 0; i < q->arcount; i++) {
-		size_t start = w->pos, namelen;
-		namelen = dns_wire_name(w, name, true, NULL);
+		size_t start = w->pos;
+		size_t namelen = dns_wire_name(w, name, false, NULL);
 		uint16_t type = dns_wire_u16(w);
 		uint16_t klass = dns_wire_u16(w);
 		uint32_t ttl = dns_wire_u32(w);
@@ -112,13 +111,11 @@ int dns_query_parse(const uint8_t *pkt, size_t len, struct dns_query *q)
 	q->question_end = (uint16_t)w.pos;
 rest:
 	/* Skip answer and authority (a QUERY normally has none; UPDATE does). */
-	for (unsigned i = 0; i < (unsigned)q->ancount + q->nscount; i++) {
-		uint8_t name[DNS_NAME_MAXLEN];
-		size_t nl;
-		if (skip_rr(&w, name, &nl) == 0 && w.err) {
-			q->rcode = DNS_RC_FORMERR;
-			return 0;
-		}
+	for (unsigned i = 0; i < (unsigned)q->ancount + q->nscount && !w.err; i++)
+		skip_rr(&w);
+	if (w.err) {
+		q->rcode = DNS_RC_FORMERR;
+		return 0;
 	}
 	parse_additional(&w, q);
 	if (q->rcode == DNS_RC_NOERROR && q->edns && q->edns_version > 0)

@@ -300,7 +300,8 @@ int dns_stub_start(struct sp_node *node, struct dns_stub **out)
 	stub->tcp.data = stub;
 	stub->live = 2;
 	const struct sockaddr *la = (const struct sockaddr *)&stub->conf.listen;
-	rc = uv_udp_bind(&stub->udp, la, UV_UDP_REUSEADDR);
+	/* No SO_REUSEADDR: another local socket must not share (and steal) our port. */
+	rc = uv_udp_bind(&stub->udp, la, 0);
 	if (rc == 0)
 		rc = uv_udp_recv_start(&stub->udp, udp_alloc, udp_recv);
 	if (rc == 0)

@@ -6,7 +6,8 @@
  * directly (DO set), validated with the zone's trust anchor (validate.h),
  * and answered with AD only when they validated; a bogus answer becomes
  * SERVFAIL.  Every other name is forwarded unchanged to [dns] upstream
- * (default: the nameservers of /etc/resolv.conf) and the reply relayed.
+ * (default: the nameservers of /etc/resolv.conf) and the reply relayed
+ * without AD.  SERVFAILs carry an RFC 8914 Extended DNS Error saying why.
  *
  * The DNS plane (dns_plane.c) calls these for role = device.
  */

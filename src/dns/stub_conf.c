@@ -83,7 +83,7 @@ static void resolv_conf_read(struct dns_stub_conf *c)
 		char host[128];
 		if (sscanf(line, " nameserver %127s", host) != 1)
 			continue;
-		host[strcspn(host, "%")] = '\0';	/* a scope id is not ours to use */
+		/* uv_ip6_addr keeps a link-local address's "%iface" scope. */
 		struct dns_stub_server *srv = &c->upstream[c->n_upstream];
 		if (addr_from(host, 53, srv) != 0)
 			continue;

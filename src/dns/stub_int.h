@@ -4,7 +4,8 @@
  * stub_conf.c reads zones, anchors and upstreams from the configuration;
  * stub.c owns the listeners and the clients; stub_query.c runs one client
  * query: forward it, or fetch the zone's keys, ask the zone's signpost and
- * validate (validate.h).
+ * validate (validate.h); stub_xchg.c carries one message to a server and
+ * back (UDP, TCP on truncation, timeouts, retries).
  */
 #ifndef DNS_STUB_INT_H
 #define DNS_STUB_INT_H
@@ -58,7 +59,6 @@ struct dns_stub_conf {
 	size_t n_upstream;
 };
 
-struct dns_stub_query;
 struct dns_stub_conn;
 
 struct dns_stub {
@@ -91,6 +91,37 @@ struct dns_stub_conn {
 	unsigned closing;		/* handles still to close */
 };
 
+/* What a query is waiting for (stub_query.c says more). */
+enum dns_stub_step { DNS_STUB_FORWARD, DNS_STUB_KEYS, DNS_STUB_ANSWER };
+
+struct dns_stub_xchg;
+
+/* One client query in flight. */
+struct dns_stub_query {
+	struct dns_stub *stub;
+	struct dns_stub_query *prev, *next;
+	uv_timer_t timer;
+	/* the client */
+	struct dns_stub_conn *conn;	/* TCP client, or NULL */
+	bool orphan;			/* the client is gone */
+	struct sockaddr_storage client;
+	uint16_t id;
+	bool rd, cd, want_do, want_ad, edns;
+	size_t udp_max;
+	ldns_rr *question;		/* the client's question, its case kept */
+	uint8_t *req;			/* the client's message (FORWARD) */
+	size_t req_len;
+	/* the exchange */
+	enum dns_stub_step step;
+	struct dns_stub_zone *zone;	/* a reference, or NULL for FORWARD */
+	uint8_t *msg;
+	size_t msg_len, qend;
+	struct dns_stub_xchg *att;	/* the exchange in flight, or NULL */
+	unsigned tries;
+	size_t server;
+	bool keys_fetched;		/* this query already fetched the zone's keys */
+};
+
 /* Read the configuration (check_only: do not log as errors twice). 0 or SP_ECONFIG. */
 int dns_stub__conf_read(const struct sp_config *cfg, struct dns_stub_conf *out);
 void dns_stub__conf_clear(struct dns_stub_conf *c);
@@ -112,6 +143,15 @@ void dns_stub__reply(struct dns_stub *stub, const struct sockaddr *to, struct dn
 		     const uint8_t *msg, size_t len, size_t udp_max);
 /* An object of the stub was freed: maybe the stub itself can go. */
 void dns_stub__release(struct dns_stub *stub);
+
+/* Send q->msg to the current server of q's step (stub_xchg.c). */
+void dns_stub__xchg_start(struct dns_stub_query *q, bool tcp);
+/* Abandon an exchange: its handle closes and frees it.  NULL is fine. */
+void dns_stub__xchg_close(struct dns_stub_xchg *x);
+/* The exchange got its reply (msg is only valid during the call). */
+void dns_stub__query_got(struct dns_stub_query *q, const uint8_t *msg, size_t len);
+/* No server answered: SERVFAIL with EDE 22 (No Reachable Authority). */
+void dns_stub__query_unreachable(struct dns_stub_query *q, const char *why);
 
 /* Offset just past the question of msg (one question), or 0 if malformed. */
 size_t dns_stub__question_end(const uint8_t *msg, size_t len);

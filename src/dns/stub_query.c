@@ -3,7 +3,8 @@
  *
  * Steps:  FORWARD  a name outside our zones: the client's message goes to an
  *                  upstream resolver unchanged but for a fresh random ID; the
- *                  reply is relayed with the client's ID.
+ *                  reply is relayed with the client's ID and without AD (we
+ *                  did not validate it).
  *         KEYS     the zone's DNSKEY RRset is not cached: ask the zone's
  *                  signpost and validate it against the anchor.
  *         ANSWER   ask the zone's signpost (DO set, RD clear), validate with
@@ -11,10 +12,9 @@
  *                  bogus.  A bogus answer with keys from the cache refetches
  *                  the keys once (the zone may have rolled them).
  *
- * An exchange sends over UDP from a fresh connected socket (random port, the
- * kernel filters other sources), accepts only a reply with our random ID and
- * our question, falls back to TCP on TC, and moves to the next server when
- * dns.stub-query-timeout expires; the number of tries is bounded.
+ * Each step builds one message (a fresh random ID) and hands it to an
+ * exchange (stub_xchg.c), which calls dns_stub__query_got() with the reply
+ * or dns_stub__query_unreachable() when no server answered.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,53 +27,10 @@
 #include "core/log.h"
 #include "dns/stub_int.h"
 
-#define container_of(p, type, m) ((type *)((char *)(p) - offsetof(type, m)))
-
-enum step { STEP_FORWARD, STEP_KEYS, STEP_ANSWER };
-
-struct attempt {
-	struct dns_stub_query *q;	/* NULL once abandoned */
-	uint8_t *rbuf;			/* the stub's receive buffer (UDP) */
-	bool tcp;
-	union {
-		uv_handle_t h;
-		uv_udp_t udp;
-		uv_tcp_t tcp;
-	} u;
-	uv_connect_t connect;
-	uv_write_t write;
-	uint8_t *out;			/* TCP: length-prefixed message */
-	uint8_t *in;			/* TCP: reply being read */
-	size_t in_len;
-};
-
-struct dns_stub_query {
-	struct dns_stub *stub;
-	struct dns_stub_query *prev, *next;
-	uv_timer_t timer;
-	/* the client */
-	struct dns_stub_conn *conn;	/* TCP client, or NULL */
-	bool orphan;			/* the client is gone */
-	struct sockaddr_storage client;
-	uint16_t id;
-	bool rd, cd, want_do, want_ad, edns;
-	size_t udp_max;
-	ldns_rr *question;		/* the client's question, its case kept */
-	uint8_t *req;			/* the client's message (FORWARD) */
-	size_t req_len;
-	/* the exchange */
-	enum step step;
-	struct dns_stub_zone *zone;	/* a reference, or NULL for FORWARD */
-	uint8_t *msg;
-	size_t msg_len, qend;
-	struct attempt *att;
-	unsigned tries;
-	size_t server;
-	bool keys_fetched;		/* this query already fetched the zone's keys */
-};
+/* RFC 8914 4.23: no authoritative server (or upstream) could be reached. */
+#define EDE_NO_REACHABLE_AUTHORITY 22
 
 static void step_begin(struct dns_stub_query *q);
-static void attempt_start(struct dns_stub_query *q, bool tcp);
 
 static uint32_t wall_now(void)
 {
@@ -93,22 +50,6 @@ static void query_closed(uv_handle_t *h)
 	dns_stub__release(stub);
 }
 
-static void attempt_closed(uv_handle_t *h)
-{
-	struct attempt *a = h->data;
-	free(a->out);
-	free(a->in);
-	free(a);
-}
-
-static void attempt_close(struct attempt *a)
-{
-	if (a == NULL)
-		return;
-	a->q = NULL;
-	uv_close(&a->u.h, attempt_closed);
-}
-
 static void finish(struct dns_stub_query *q)
 {
 	struct dns_stub *stub = q->stub;
@@ -121,7 +62,7 @@ static void finish(struct dns_stub_query *q)
 	stub->n_queries--;
 	if (q->conn && q->conn->pending > 0)
 		q->conn->pending--;
-	attempt_close(q->att);
+	dns_stub__xchg_close(q->att);
 	q->att = NULL;
 	dns_stub__zone_unref(q->zone);
 	q->zone = NULL;
@@ -187,11 +128,38 @@ static void send_pkt(struct dns_stub_query *q, ldns_pkt *p)
 	ldns_pkt_free(p);
 }
 
+/* Attach an RFC 8914 Extended DNS Error (code and text) to an EDNS reply. */
+static void add_ede(ldns_pkt *p, int code, const char *text)
+{
+	uint8_t d[2 + 120];
+	size_t n = strnlen(text, sizeof(d) - 2);
+	d[0] = (uint8_t)(code >> 8);
+	d[1] = (uint8_t)code;
+	memcpy(d + 2, text, n);
+	ldns_edns_option *o = ldns_edns_new_from_data(LDNS_EDNS_EDE, 2 + n, d);
+	ldns_edns_option_list *l = ldns_edns_option_list_new();
+	if (o == NULL || l == NULL || !ldns_edns_option_list_push(l, o)) {
+		ldns_edns_deep_free(o);
+		ldns_edns_option_list_deep_free(l);
+		return;
+	}
+	ldns_pkt_set_edns_option_list(p, l);
+}
+
+/* SERVFAIL to the client; with EDNS it says why (ede < 0: no EDE). */
+static void servfail_why(struct dns_stub_query *q, int ede, const char *why)
+{
+	ldns_pkt *p = reply_new(q, LDNS_RCODE_SERVFAIL, false);
+	if (p != NULL && q->edns && ede >= 0)
+		add_ede(p, ede, why);
+	q->stub->n.servfail++;
+	send_pkt(q, p);
+	finish(q);
+}
+
 static void servfail(struct dns_stub_query *q)
 {
-	q->stub->n.servfail++;
-	send_pkt(q, reply_new(q, LDNS_RCODE_SERVFAIL, false));
-	finish(q);
+	servfail_why(q, DNS_V_EDE_NONE, "");
 }
 
 static bool is_dnssec_type(ldns_rr_type t)
@@ -199,21 +167,49 @@ static bool is_dnssec_type(ldns_rr_type t)
 	return t == LDNS_RR_TYPE_RRSIG || t == LDNS_RR_TYPE_NSEC || t == LDNS_RR_TYPE_NSEC3;
 }
 
-/* Relay the signpost's answer: its records, our header; DNSSEC records only for DO. */
-static void answer_client(struct dns_stub_query *q, const ldns_pkt *from, bool ad)
+/* In a validated answer's authority section only the SOA and NSEC records (and their RRSIGs) were checked. */
+static bool validated_authority(const ldns_rr *rr)
 {
-	ldns_pkt *p = reply_new(q, ldns_pkt_get_rcode(from), ad && (q->want_do || q->want_ad));
+	ldns_rr_type t = ldns_rr_get_type(rr);
+	if (t == LDNS_RR_TYPE_RRSIG && ldns_rr_rrsig_typecovered(rr) != NULL)
+		t = ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(rr));
+	return t == LDNS_RR_TYPE_SOA || t == LDNS_RR_TYPE_NSEC;
+}
+
+/*
+ * Relay the signpost's answer: its records, our header; DNSSEC records only
+ * for DO.  A secure answer (v) carries only what was validated, with TTLs
+ * no longer than the signatures allow, and AD when the client wants it.
+ */
+static void answer_client(struct dns_stub_query *q, const ldns_pkt *from,
+			  const struct dns_validate_verdict *v)
+{
+	bool secure = v != NULL && v->sec == DNS_V_SECURE;
+	ldns_pkt_rcode rcode = ldns_pkt_get_rcode(from);
+	/*
+	 * RFC 9824 compact denial answers a missing name NOERROR with an NXNAME
+	 * NSEC; once that proof validated, the client gets NXDOMAIN back.
+	 */
+	if (secure && v->nxname && rcode == LDNS_RCODE_NOERROR)
+		rcode = LDNS_RCODE_NXDOMAIN;
+	ldns_pkt *p = reply_new(q, rcode, secure && (q->want_do || q->want_ad));
 	static const ldns_pkt_section secs[] = { LDNS_SECTION_ANSWER, LDNS_SECTION_AUTHORITY,
 						 LDNS_SECTION_ADDITIONAL };
 	ldns_rr_type qtype = ldns_rr_get_type(q->question);
 	for (size_t s = 0; p != NULL && s < 3; s++) {
+		if (secure && secs[s] == LDNS_SECTION_ADDITIONAL)
+			break;
 		const ldns_rr_list *l = ldns_pkt_get_section_clone(from, secs[s]);
 		for (size_t i = 0; l != NULL && i < ldns_rr_list_rr_count(l); i++) {
 			ldns_rr *rr = ldns_rr_list_rr(l, i);
 			ldns_rr_type t = ldns_rr_get_type(rr);
-			if (t == LDNS_RR_TYPE_OPT || t == LDNS_RR_TYPE_TSIG ||
-			    (!q->want_do && is_dnssec_type(t) && t != qtype) ||
-			    !ldns_pkt_push_rr(p, secs[s], rr))
+			bool keep = t != LDNS_RR_TYPE_OPT && t != LDNS_RR_TYPE_TSIG &&
+				    (q->want_do || !is_dnssec_type(t) || t == qtype) &&
+				    (!secure || secs[s] != LDNS_SECTION_AUTHORITY ||
+				     validated_authority(rr));
+			if (secure && ldns_rr_ttl(rr) > v->ttl)
+				ldns_rr_set_ttl(rr, v->ttl);
+			if (!keep || !ldns_pkt_push_rr(p, secs[s], rr))
 				ldns_rr_free(rr);
 		}
 		ldns_rr_list_free((ldns_rr_list *)l);
@@ -237,14 +233,14 @@ static void got_keys(struct dns_stub_query *q, const uint8_t *msg, size_t len)
 		sp_warn("dns stub: zone %s: DNSKEY set is bogus: %s", name ? name : "?", v.reason);
 		free(name);
 		q->stub->n.bogus++;
-		servfail(q);
+		servfail_why(q, v.ede, v.reason);
 		return;
 	}
 	uint32_t ttl = v.ttl < 1 ? 1 : v.ttl > DNS_STUB_KEY_TTL_MAX ? DNS_STUB_KEY_TTL_MAX : v.ttl;
 	dns_validate_keys_free(z->keys);
 	z->keys = keys;
 	z->keys_expire_ms = uv_now(q->stub->loop) + (uint64_t)ttl * 1000;
-	q->step = STEP_ANSWER;
+	q->step = DNS_STUB_ANSWER;
 	step_begin(q);
 }
 
@@ -256,9 +252,9 @@ static void got_answer(struct dns_stub_query *q, const uint8_t *msg, size_t len)
 		servfail(q);
 		return;
 	}
-	bool ad = false;
+	struct dns_validate_verdict v;
+	bool checked = false;
 	if (z->anchor != NULL && !q->cd) {
-		struct dns_validate_verdict v;
 		if (z->keys == NULL) {
 			/* Another query dropped the keys meanwhile. */
 			v.sec = DNS_V_BOGUS;
@@ -273,7 +269,7 @@ static void got_answer(struct dns_stub_query *q, const uint8_t *msg, size_t len)
 			ldns_pkt_free(p);
 			dns_validate_keys_free(z->keys);
 			z->keys = NULL;
-			q->step = STEP_KEYS;
+			q->step = DNS_STUB_KEYS;
 			step_begin(q);
 			return;
 		}
@@ -283,16 +279,16 @@ static void got_answer(struct dns_stub_query *q, const uint8_t *msg, size_t len)
 			free(name);
 			ldns_pkt_free(p);
 			q->stub->n.bogus++;
-			servfail(q);
+			servfail_why(q, v.ede, v.reason);
 			return;
 		}
-		ad = v.sec == DNS_V_SECURE;
-		if (ad)
+		checked = true;
+		if (v.sec == DNS_V_SECURE)
 			q->stub->n.secure++;
 		else
 			q->stub->n.insecure++;
 	}
-	answer_client(q, p, ad);
+	answer_client(q, p, checked ? &v : NULL);
 	ldns_pkt_free(p);
 	finish(q);
 }
@@ -304,207 +300,27 @@ static void got_forwarded(struct dns_stub_query *q, const uint8_t *msg, size_t l
 		memcpy(copy, msg, len);
 		copy[0] = (uint8_t)(q->id >> 8);
 		copy[1] = (uint8_t)q->id;
+		/* AD is ours to give, and we did not validate this answer. */
+		copy[3] &= (uint8_t)~0x20;
 		send_client(q, copy, len);
 		free(copy);
 	}
 	finish(q);
 }
 
-/* Is msg the reply to what we sent: our ID, QR, our question (any case)? */
-static bool is_our_reply(const struct dns_stub_query *q, const uint8_t *msg, size_t len)
+void dns_stub__query_got(struct dns_stub_query *q, const uint8_t *msg, size_t len)
 {
-	if (len < q->qend || len < 12 || memcmp(msg, q->msg, 2) != 0 || !(msg[2] & 0x80))
-		return false;
-	for (size_t i = 4; i < q->qend; i++) {
-		uint8_t a = msg[i], b = q->msg[i];
-		if (i < 6 && a != b)
-			return false;
-		if (i >= 12 && a != b && !(a >= 'A' && a <= 'Z' && a + 32 == b) &&
-		    !(b >= 'A' && b <= 'Z' && b + 32 == a))
-			return false;
-	}
-	return true;
-}
-
-static void deliver(struct dns_stub_query *q, const uint8_t *msg, size_t len)
-{
-	struct attempt *a = q->att;
-	q->att = NULL;
-	uv_timer_stop(&q->timer);
-	if (q->step == STEP_FORWARD)
+	if (q->step == DNS_STUB_FORWARD)
 		got_forwarded(q, msg, len);
-	else if (q->step == STEP_KEYS)
+	else if (q->step == DNS_STUB_KEYS)
 		got_keys(q, msg, len);
 	else
 		got_answer(q, msg, len);
-	attempt_close(a);	/* msg may live in a's buffer: close only now */
 }
 
-/* The reply is usable, or truncated (then TCP at the same server). */
-static void on_reply(struct attempt *a, const uint8_t *msg, size_t len)
+void dns_stub__query_unreachable(struct dns_stub_query *q, const char *why)
 {
-	struct dns_stub_query *q = a->q;
-	if (!is_our_reply(q, msg, len))
-		return;		/* not ours: keep waiting for the real one */
-	bool tc = (msg[2] & 0x02) != 0;
-	if (tc && !a->tcp && !(q->step == STEP_FORWARD && q->conn == NULL)) {
-		attempt_close(a);
-		q->att = NULL;
-		attempt_start(q, true);
-		return;
-	}
-	deliver(q, msg, len);
-}
-
-static void next_server(struct dns_stub_query *q)
-{
-	attempt_close(q->att);
-	q->att = NULL;
-	q->server++;
-	attempt_start(q, false);
-}
-
-static void on_timeout(uv_timer_t *t)
-{
-	next_server(container_of(t, struct dns_stub_query, timer));
-}
-
-/* ---- UDP and TCP exchanges ---- */
-
-static void udp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
-{
-	struct attempt *a = h->data;
-	*buf = uv_buf_init((char *)a->rbuf, DNS_STUB_MSG_MAX);
-}
-
-static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *from,
-		     unsigned flags)
-{
-	struct attempt *a = h->data;
-	if (a->q == NULL || nread <= 0 || (flags & UV_UDP_PARTIAL))
-		return;
-	on_reply(a, (const uint8_t *)buf->base, (size_t)nread);
-}
-
-static void tcp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
-{
-	struct attempt *a = h->data;
-	if (a->in == NULL)
-		a->in = malloc(2 + DNS_STUB_MSG_MAX);
-	if (a->in == NULL || a->in_len >= 2 + DNS_STUB_MSG_MAX) {
-		*buf = uv_buf_init(NULL, 0);
-		return;
-	}
-	*buf = uv_buf_init((char *)a->in + a->in_len, (unsigned)(2 + DNS_STUB_MSG_MAX - a->in_len));
-}
-
-static void tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
-{
-	struct attempt *a = s->data;
-	struct dns_stub_query *q = a->q;
-	if (q == NULL)
-		return;
-	if (nread < 0) {
-		next_server(q);
-		return;
-	}
-	a->in_len += (size_t)nread;
-	if (a->in_len < 2)
-		return;
-	size_t mlen = ((size_t)a->in[0] << 8) | a->in[1];
-	if (a->in_len < 2 + mlen)
-		return;
-	if (!is_our_reply(q, a->in + 2, mlen)) {
-		next_server(q);
-		return;
-	}
-	deliver(q, a->in + 2, mlen);
-}
-
-static void tcp_written(uv_write_t *w, int status)
-{
-	struct attempt *a = w->data;
-	if (a->q != NULL && status < 0)
-		next_server(a->q);
-}
-
-static void tcp_connected(uv_connect_t *c, int status)
-{
-	struct attempt *a = c->data;
-	if (a->q == NULL)
-		return;
-	if (status < 0) {
-		next_server(a->q);
-		return;
-	}
-	uv_buf_t b = uv_buf_init((char *)a->out, (unsigned)(a->q->msg_len + 2));
-	a->write.data = a;
-	if (uv_write(&a->write, (uv_stream_t *)&a->u.tcp, &b, 1, tcp_written) != 0 ||
-	    uv_read_start((uv_stream_t *)&a->u.tcp, tcp_alloc, tcp_read) != 0)
-		next_server(a->q);
-}
-
-static const struct dns_stub_server *servers_of(const struct dns_stub_query *q, size_t *n)
-{
-	if (q->step == STEP_FORWARD) {
-		*n = q->stub->conf.n_upstream;
-		return q->stub->conf.upstream;
-	}
-	*n = q->zone->n_servers;
-	return q->zone->servers;
-}
-
-static void attempt_start(struct dns_stub_query *q, bool tcp)
-{
-	size_t n;
-	const struct dns_stub_server *srv = servers_of(q, &n);
-	unsigned max = n > DNS_STUB_TRIES_MIN ? (unsigned)n : DNS_STUB_TRIES_MIN;
-	if (n == 0 || q->tries >= max) {
-		servfail(q);
-		return;
-	}
-	q->tries++;
-	srv = &srv[q->server % n];
-	struct attempt *a = calloc(1, sizeof(*a));
-	if (a == NULL) {
-		servfail(q);
-		return;
-	}
-	a->q = q;
-	a->tcp = tcp;
-	a->rbuf = q->stub->rbuf;
-	q->att = a;
-	int rc;
-	if (!tcp) {
-		uv_udp_init(q->stub->loop, &a->u.udp);
-		a->u.h.data = a;
-		uv_buf_t b = uv_buf_init((char *)q->msg, (unsigned)q->msg_len);
-		rc = uv_udp_connect(&a->u.udp, (const struct sockaddr *)&srv->sa);
-		if (rc == 0)
-			rc = uv_udp_recv_start(&a->u.udp, udp_alloc, udp_recv);
-		if (rc == 0) {
-			rc = uv_udp_try_send(&a->u.udp, &b, 1, NULL);
-			rc = rc < 0 ? rc : 0;
-		}
-	} else {
-		uv_tcp_init(q->stub->loop, &a->u.tcp);
-		a->u.h.data = a;
-		a->out = malloc(q->msg_len + 2);
-		rc = a->out ? 0 : UV_ENOMEM;
-		if (rc == 0) {
-			a->out[0] = (uint8_t)(q->msg_len >> 8);
-			a->out[1] = (uint8_t)q->msg_len;
-			memcpy(a->out + 2, q->msg, q->msg_len);
-			a->connect.data = a;
-			rc = uv_tcp_connect(&a->connect, &a->u.tcp, (const struct sockaddr *)&srv->sa,
-					    tcp_connected);
-		}
-	}
-	if (rc != 0)
-		sp_debug("dns stub: send failed: %s", uv_strerror(rc));
-	/* A failed send waits for the timer like a lost packet: retries stay bounded. */
-	if (sp_timer_start(&q->timer, on_timeout, &dns_stub__query_timeout, 10) != 0)
-		sp_warn("dns stub: cannot start the query timer");
+	servfail_why(q, EDE_NO_REACHABLE_AUTHORITY, why);
 }
 
 /* Build what we send for the current step, then send it. */
@@ -514,7 +330,7 @@ static void step_begin(struct dns_stub_query *q)
 	free(q->msg);
 	q->msg = NULL;
 	q->tries = 0;
-	if (q->step == STEP_FORWARD) {
+	if (q->step == DNS_STUB_FORWARD) {
 		q->msg = malloc(q->req_len);
 		if (q->msg == NULL) {
 			servfail(q);
@@ -525,11 +341,11 @@ static void step_begin(struct dns_stub_query *q)
 		q->msg[0] = (uint8_t)(xid >> 8);
 		q->msg[1] = (uint8_t)xid;
 	} else {
-		if (q->step == STEP_KEYS)
+		if (q->step == DNS_STUB_KEYS)
 			q->keys_fetched = true;
-		ldns_rdf *name = ldns_rdf_clone(q->step == STEP_KEYS ? q->zone->name
+		ldns_rdf *name = ldns_rdf_clone(q->step == DNS_STUB_KEYS ? q->zone->name
 								      : ldns_rr_owner(q->question));
-		ldns_rr_type t = q->step == STEP_KEYS ? LDNS_RR_TYPE_DNSKEY
+		ldns_rr_type t = q->step == DNS_STUB_KEYS ? LDNS_RR_TYPE_DNSKEY
 						      : ldns_rr_get_type(q->question);
 		ldns_pkt *p = name ? ldns_pkt_query_new(name, t, LDNS_RR_CLASS_IN, 0) : NULL;
 		if (p != NULL) {
@@ -551,7 +367,7 @@ static void step_begin(struct dns_stub_query *q)
 		servfail(q);
 		return;
 	}
-	attempt_start(q, false);
+	dns_stub__xchg_start(q, false);
 }
 
 /* ---- a new client query ---- */
@@ -639,7 +455,7 @@ void dns_stub__query(struct dns_stub *stub, const uint8_t *msg, size_t len,
 	struct dns_stub_zone *z = ldns_rr_get_class(qr) == LDNS_RR_CLASS_IN
 		? dns_stub__zone_find(&stub->conf, ldns_rr_owner(qr)) : NULL;
 	if (z == NULL) {
-		q->step = STEP_FORWARD;
+		q->step = DNS_STUB_FORWARD;
 		q->req = malloc(len);
 		if (q->req == NULL) {
 			servfail(q);
@@ -652,7 +468,7 @@ void dns_stub__query(struct dns_stub *stub, const uint8_t *msg, size_t len,
 		z->refs++;
 		q->zone = z;
 		bool fresh = z->keys != NULL && uv_now(stub->loop) < z->keys_expire_ms;
-		q->step = z->anchor == NULL || q->cd || fresh ? STEP_ANSWER : STEP_KEYS;
+		q->step = z->anchor == NULL || q->cd || fresh ? DNS_STUB_ANSWER : DNS_STUB_KEYS;
 	}
 	step_begin(q);
 }

@@ -260,7 +260,8 @@ int dns_validate_anchor_parse(const char *zone, const char *text, struct dns_val
 			goto out;
 	}
 	if (ldns_rr_list_rr_count(ta->rrs) == 0) {
-		snprintf(err, errlen, "no DS or DNSKEY record");
+		snprintf(err, errlen, "no DS or DNSKEY record (each starts with the absolute zone "
+			 "name, as `signpost ds` prints it)");
 		rc = SP_EMALFORMED;
 		goto out;
 	}

@@ -14,6 +14,9 @@
  *      expansions proven, negative answers proven by NSEC (classic chains,
  *      RFC 4470 minimally covering "white lies", and RFC 9824 compact denial
  *      with the NXNAME type).  Signature periods are checked against `now`.
+ *      A secure verdict covers the answer section and, for a negative
+ *      answer, the SOA and NSEC records of the authority section: callers
+ *      should drop everything else (the additional section is never checked).
  */
 #ifndef DNS_VALIDATE_H
 #define DNS_VALIDATE_H
@@ -45,6 +48,7 @@ struct dns_validate_verdict {
 	enum dns_validate_security sec;
 	int ede;		/* enum dns_validate_ede for bogus, DNS_V_EDE_NONE otherwise */
 	uint32_t ttl;		/* secure: seconds the data may be cached (TTLs, sig expiry) */
+	bool nxname;		/* secure: an RFC 9824 NXNAME proof says the name does not exist */
 	char reason[160];	/* bogus/insecure: why, for the log */
 };
 

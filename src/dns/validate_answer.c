@@ -99,6 +99,29 @@ static bool is_referral(const struct dns_validate_keys *ks, const ldns_rr_list *
 	return ns;
 }
 
+/* Verify the SOA RRset of the authority section, if there is one. */
+static int verify_soa(const struct dns_validate_keys *ks, const ldns_rr_list *auth, uint32_t now,
+		      struct dns_validate_verdict *v, uint32_t *ttl)
+{
+	for (size_t i = 0; i < ldns_rr_list_rr_count(auth); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(auth, i);
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA)
+			continue;
+		if (ldns_dname_compare(ldns_rr_owner(rr), ks->zone) != 0) {
+			dns_validate__bogus(v, DNS_V_EDE_BOGUS, "SOA in the authority section is not the apex's");
+			return SP_EBOGUS;
+		}
+		ldns_rr_list *set = dns_validate__rrset(auth, ks->zone, LDNS_RR_TYPE_SOA);
+		if (set == NULL)
+			return -ENOMEM;
+		bool exp = false;
+		int rc = dns_validate__verify_rrset(ks->zone, ks->keys, set, auth, now, v, ttl, &exp);
+		ldns_rr_list_free(set);
+		return rc;
+	}
+	return 0;
+}
+
 /*
  * Follow the chain from qname.  Returns the name whose data is missing
  * (to be denied), or NULL when the chain ends in data or leaves the zone.
@@ -176,6 +199,10 @@ static int validate(const struct dns_validate_keys *ks, const ldns_pkt *pkt, uin
 			return rc == SP_EBOGUS ? 0 : rc;
 	}
 	if (missing != NULL) {
+		/* The SOA of a negative answer sets how long it is cached: it must verify too. */
+		rc = verify_soa(ks, auth, now, v, &ttl);
+		if (rc != 0)
+			return rc == SP_EBOGUS ? 0 : rc;
 		rc = rcode == LDNS_RCODE_NXDOMAIN ? dns_validate__deny_name(ks, *nsecs, missing, v)
 						  : dns_validate__deny_type(ks, *nsecs, missing, qtype, v);
 		if (rc != 0)
@@ -189,6 +216,8 @@ static int validate(const struct dns_validate_keys *ks, const ldns_pkt *pkt, uin
 	v->sec = DNS_V_SECURE;
 	v->ede = DNS_V_EDE_NONE;
 	v->ttl = ttl == UINT32_MAX ? 0 : ttl;
+	if (missing == NULL || ldns_dname_compare(missing, qname) != 0)
+		v->nxname = false;	/* only the question's own name gets NXDOMAIN back */
 	v->reason[0] = '\0';
 	return 0;
 }

@@ -41,7 +41,7 @@ int dns_validate__collect_nsecs(const struct dns_validate_keys *ks, const ldns_r
 /* Proof that name does not exist (NXDOMAIN), from validated NSECs. */
 int dns_validate__deny_name(const struct dns_validate_keys *ks, const ldns_rr_list *nsecs, const ldns_rdf *name,
 		   struct dns_validate_verdict *v);
-/* Proof that name has no RRset of type (NODATA), from validated NSECs. */
+/* Proof that name has no RRset of type (NODATA), from validated NSECs; sets v->nxname. */
 int dns_validate__deny_type(const struct dns_validate_keys *ks, const ldns_rr_list *nsecs, const ldns_rdf *name,
 		   ldns_rr_type type, struct dns_validate_verdict *v);
 /* Proof that a wildcard expansion to name was right: name itself does not exist. */

@@ -161,8 +161,10 @@ int dns_validate__deny_name(const struct dns_validate_keys *ks, const ldns_rr_li
 {
 	const ldns_rr *m = find_matching(nsecs, name);
 	if (m != NULL) {
-		if (nsec_has(m, NXNAME))
-			return 0;	/* RFC 9824 compact denial */
+		if (nsec_has(m, NXNAME)) {
+			v->nxname = true;	/* RFC 9824 compact denial */
+			return 0;
+		}
 		dns_validate__bogus(v, DNS_V_EDE_BOGUS, "NXDOMAIN but an NSEC shows the name exists");
 		return SP_EBOGUS;
 	}
@@ -202,6 +204,7 @@ int dns_validate__deny_type(const struct dns_validate_keys *ks, const ldns_rr_li
 			dns_validate__bogus(v, DNS_V_EDE_BOGUS, "NODATA but the NSEC lists the type");
 			return SP_EBOGUS;
 		}
+		v->nxname = nsec_has(m, NXNAME);
 		return 0;
 	}
 	const ldns_rr *cover = find_covering(nsecs, name);

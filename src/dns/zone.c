@@ -170,6 +170,15 @@ static int zone_load_fp(struct dns_zone *z, FILE *f, const char *what, time_t no
 		}
 		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA || type_is_ours(z, rr))
 			continue;
+		if ((ldns_rr_get_type(rr) == LDNS_RR_TYPE_NS &&
+		     ldns_dname_compare(ldns_rr_owner(rr), z->origin) != 0) ||
+		    ldns_rr_get_type(rr) == LDNS_RR_TYPE_DS) {
+			char *o = ldns_rdf2str(ldns_rr_owner(rr));
+			sp_err("%s: %s: delegations (NS/DS below the apex) are not supported", what,
+			       o ? o : "?");
+			free(o);
+			goto out;
+		}
 		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_NS &&
 		    ldns_dname_compare(ldns_rr_owner(rr), z->origin) == 0)
 			has_ns = true;

@@ -106,7 +106,8 @@ size_t dns_changeset_count(const struct dns_changeset *cs);
  * apex SOA or the last apex NS is ignored; adding a SOA replaces it (the
  * serial is still computed by us).  Refused (SP_EPROTO, nothing changed):
  * names outside the zone, RRSIG/NSEC/NSEC3/NSEC3PARAM, DNSKEY at the apex,
- * class other than IN, CNAME beside other data.  If the content changes,
+ * class other than IN, CNAME beside other data, NS below the apex and DS
+ * (no delegations).  If the content changes,
  * the serial becomes max(old + 1, now) in serial arithmetic, and
  * *new_serial (if not NULL) gets it; an effectless changeset returns 0 and
  * leaves the serial alone.  cs is not consumed.

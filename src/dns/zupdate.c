@@ -132,6 +132,12 @@ static int op_add(struct dns_zone *z, ldns_rr_list *l, const ldns_rr *rr, bool *
 	    t == LDNS_RR_TYPE_NSEC3PARAM || t == LDNS_RR_TYPE_ANY ||
 	    (t == LDNS_RR_TYPE_DNSKEY && same_owner(rr, z->origin)))
 		return SP_EPROTO;
+	/*
+	 * No delegations: an NS below the apex would be signed as data, which
+	 * is wrong, and a DS belongs in the parent zone.
+	 */
+	if ((t == LDNS_RR_TYPE_NS && !same_owner(rr, z->origin)) || t == LDNS_RR_TYPE_DS)
+		return SP_EPROTO;
 	if (t == LDNS_RR_TYPE_SOA) {
 		if (!same_owner(rr, z->origin))
 			return SP_EPROTO;

@@ -83,6 +83,13 @@ struct tun_device {
 	int udp_family;			/* AF_INET6 (dual stack) or AF_INET */
 	uint16_t listen_port;		/* actual */
 	uv_poll_t *udp_poll;		/* heap: replaced when the port changes */
+	bool vnet_hdr;			/* TUN opened with IFF_VNET_HDR (gro.c) */
+	uint8_t *tso_buf;		/* TUN_TSO_MAX: one read, maybe a TCP super-packet */
+	/* receive coalescing (gro.c): the packet being built, up to 64 KiB */
+	uint8_t *gro_buf;
+	size_t gro_len, gro_segs, gro_iphl, gro_hl, gro_mss;
+	uint32_t gro_next_seq;
+	bool gro_last_short, gro_psh;
 	/* batch buffers, TUN_BATCH of buf_size each, for each direction */
 	size_t buf_size;
 	uint8_t *rx_bufs, *tx_bufs;
@@ -155,6 +162,22 @@ void tun__udp_readable(struct tun_device *dev);
 bool tun__kp_usable(const struct tun_noise_keypair *kp, uint64_t now);
 bool tun__kp_should_rekey_send(const struct tun_noise_keypair *kp, uint64_t now);
 bool tun__kp_should_rekey_recv(const struct tun_noise_keypair *kp, uint64_t now);
+
+/* Largest read from the TUN device with offloads (a 64 KiB TCP super-packet). */
+#define TUN_TSO_MAX 65536
+/* gro.c: headers of a TCP super-packet to segment; false if it is not one we cut. */
+bool tun__tso_shape(const uint8_t *pkt, size_t len, size_t *iphl, size_t *hl);
+/* gro.c: build segment i of a super-packet into out; its length, 0 past the end. */
+size_t tun__tso_build(const uint8_t *pkt, size_t len, size_t iphl, size_t hl, size_t mss,
+		      unsigned i, uint8_t *out);
+/* gro.c: fill in a checksum the kernel left partial (NEEDS_CSUM); 0 or -EINVAL. */
+int tun__csum_complete(uint8_t *pkt, size_t len, size_t start, size_t offset);
+/* gro.c: one IP packet into the TUN device (with an empty virtio header if needed). */
+int tun__tun_write(struct tun_device *dev, const uint8_t *pkt, size_t len);
+/* gro.c: deliver a received, authenticated IP packet: merged with the previous if it can be. */
+void tun__rx_deliver(struct tun_device *dev, const uint8_t *pkt, size_t len);
+/* gro.c: write the packet being built, if any (end of a receive batch). */
+void tun__rx_flush(struct tun_device *dev);
 
 /* uapi_server.c: listen on /var/run/wireguard/IFNAME.sock. */
 int tun_uapi_server_start(struct tun_device *dev) SP_MUST_CHECK;

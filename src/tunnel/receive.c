@@ -197,8 +197,7 @@ static void on_data(struct tun_device *dev, uint8_t *msg, size_t len,
 		dev->stats.rx_auth_fail++;
 		return;
 	}
-	if (write(dev->tun_fd, pkt, l) < 0)
-		dev->stats.tx_dropped++;
+	tun__rx_deliver(dev, pkt, l);
 	tun_timers_data_received(peer);
 }
 
@@ -275,6 +274,7 @@ void tun__udp_readable(struct tun_device *dev)
 			if (dev->closing)
 				return;
 		}
+		tun__rx_flush(dev);
 		if (n < TUN_BATCH)
 			return;
 	}

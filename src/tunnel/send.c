@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <linux/virtio_net.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -153,59 +155,131 @@ void tun_peer_send_staged(struct tun_peer *peer)
 	}
 }
 
-void tun__tun_readable(struct tun_device *dev)
-{
+/* A batch of datagrams on their way to sendmmsg. */
+struct txb {
 	struct mmsghdr msgs[TUN_BATCH];
 	struct iovec iov[TUN_BATCH];
 	struct sockaddr_in6 names[TUN_BATCH];
 	struct tun_peer *who[TUN_BATCH];
 	struct tun_noise_keypair *kps[TUN_BATCH];
-	uint64_t now = tun_now();
-	unsigned n = 0;
-	size_t pktcap = dev->buf_size - TUN_MSG_DATA_HEADER_LEN - TUN_MESSAGE_PADDING_MULTIPLE -
-			TUN_AUTHTAG_LEN;
+	unsigned n;
+	uint64_t now;
+};
 
-	for (unsigned tries = 0; tries < TUN_BATCH; tries++) {
-		uint8_t *buf = dev->tx_bufs + (size_t)n * dev->buf_size;
-		ssize_t r = read(dev->tun_fd, buf + TUN_MSG_DATA_HEADER_LEN, pktcap);
-		if (r <= 0)
-			break;
-		uint8_t *pkt = buf + TUN_MSG_DATA_HEADER_LEN;
-		struct tun_peer *peer = tun_aip_lookup_dst(&dev->aip, pkt, (size_t)r);
-		if (!peer) {
-			dev->stats.tx_dropped++;
-			continue;
-		}
-		struct tun_noise_keypair *kp = peer->current;
-		if (!tun__kp_usable(kp, now) || peer->endpoint.sa.sa_family == 0) {
-			tun_peer_stage(peer, pkt, (size_t)r);
-			tun_send_initiation(peer, false);
-			continue;
-		}
-		size_t len = seal(peer, kp, buf, (size_t)r, now);
-		if (len == 0) {
-			dev->stats.tx_dropped++;
-			continue;
-		}
-		socklen_t sl = sockaddr_for(dev, &peer->endpoint, &names[n]);
-		iov[n] = (struct iovec){ .iov_base = buf, .iov_len = len };
-		msgs[n].msg_hdr = (struct msghdr){ .msg_name = &names[n], .msg_namelen = sl,
-						   .msg_iov = &iov[n], .msg_iovlen = 1 };
-		msgs[n].msg_len = 0;
-		who[n] = peer;
-		kps[n] = kp;
-		n++;
-	}
+static void txb_flush(struct tun_device *dev, struct txb *b)
+{
 	unsigned done = 0;
-	while (done < n) {
-		int s = sendmmsg(dev->udp_fd, msgs + done, n - done, 0);
+	while (done < b->n) {
+		int s = sendmmsg(dev->udp_fd, b->msgs + done, b->n - done, 0);
 		if (s <= 0) {
 			/* The socket buffer is full or the route is gone: drop the rest, as WireGuard does. */
-			dev->stats.tx_dropped += n - done;
+			dev->stats.tx_dropped += b->n - done;
 			break;
 		}
 		done += (unsigned)s;
 	}
 	for (unsigned i = 0; i < done; i++)
-		sent_on(who[i], kps[i], iov[i].iov_len, true, now);
+		sent_on(b->who[i], b->kps[i], b->iov[i].iov_len, true, b->now);
+	b->n = 0;
+}
+
+/* Where the next packet goes: the plaintext slot of the next batch buffer. */
+static uint8_t *txb_slot(struct tun_device *dev, struct txb *b)
+{
+	if (b->n == TUN_BATCH)
+		txb_flush(dev, b);
+	return dev->tx_bufs + (size_t)b->n * dev->buf_size + TUN_MSG_DATA_HEADER_LEN;
+}
+
+/* The packet in the next slot is complete: route, encrypt in place, queue (or stage). */
+static void txb_commit(struct tun_device *dev, struct txb *b, size_t plen)
+{
+	uint8_t *buf = dev->tx_bufs + (size_t)b->n * dev->buf_size;
+	uint8_t *pkt = buf + TUN_MSG_DATA_HEADER_LEN;
+	struct tun_peer *peer = tun_aip_lookup_dst(&dev->aip, pkt, plen);
+	if (!peer) {
+		dev->stats.tx_dropped++;
+		return;
+	}
+	struct tun_noise_keypair *kp = peer->current;
+	if (!tun__kp_usable(kp, b->now) || peer->endpoint.sa.sa_family == 0) {
+		tun_peer_stage(peer, pkt, plen);
+		tun_send_initiation(peer, false);
+		return;
+	}
+	size_t len = seal(peer, kp, buf, plen, b->now);
+	if (len == 0) {
+		dev->stats.tx_dropped++;
+		return;
+	}
+	unsigned n = b->n;
+	socklen_t sl = sockaddr_for(dev, &peer->endpoint, &b->names[n]);
+	b->iov[n] = (struct iovec){ .iov_base = buf, .iov_len = len };
+	b->msgs[n].msg_hdr = (struct msghdr){ .msg_name = &b->names[n], .msg_namelen = sl,
+					      .msg_iov = &b->iov[n], .msg_iovlen = 1 };
+	b->msgs[n].msg_len = 0;
+	b->who[n] = peer;
+	b->kps[n] = kp;
+	b->n++;
+}
+
+/* One read with a virtio header: a plain packet, or a TCP super-packet cut into segments. */
+static bool read_vnet(struct tun_device *dev, struct txb *b, size_t pktcap)
+{
+	struct virtio_net_hdr h;
+	uint8_t *big = dev->tso_buf;
+	struct iovec iov[2] = { { &h, sizeof(h) }, { big, TUN_TSO_MAX } };
+	ssize_t r = readv(dev->tun_fd, iov, 2);
+	if (r < (ssize_t)sizeof(h))
+		return false;
+	size_t len = (size_t)r - sizeof(h);
+	if (h.gso_type == VIRTIO_NET_HDR_GSO_NONE) {
+		if (len > pktcap)
+			return true;
+		if ((h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
+		    tun__csum_complete(big, len, h.csum_start, h.csum_offset) != 0)
+			return true;
+		memcpy(txb_slot(dev, b), big, len);
+		txb_commit(dev, b, len);
+		return true;
+	}
+	size_t iphl, hl;
+	if ((h.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_TCPV4 &&
+	    (h.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_TCPV6) {
+		dev->stats.tx_dropped++;
+		return true;
+	}
+	if (!tun__tso_shape(big, len, &iphl, &hl) || h.gso_size == 0 || hl + h.gso_size > pktcap) {
+		dev->stats.tx_dropped++;
+		return true;
+	}
+	for (unsigned i = 0; i < TUN_TSO_MAX; i++) {
+		size_t seg = tun__tso_build(big, len, iphl, hl, h.gso_size, i, txb_slot(dev, b));
+		if (seg == 0)
+			break;
+		txb_commit(dev, b, seg);
+	}
+	return true;
+}
+
+void tun__tun_readable(struct tun_device *dev)
+{
+	struct txb b;
+	b.n = 0;
+	b.now = tun_now();
+	size_t pktcap = dev->buf_size - TUN_MSG_DATA_HEADER_LEN - TUN_MESSAGE_PADDING_MULTIPLE -
+			TUN_AUTHTAG_LEN;
+	for (unsigned tries = 0; tries < TUN_BATCH; tries++) {
+		if (dev->vnet_hdr) {
+			if (!read_vnet(dev, &b, pktcap))
+				break;
+			continue;
+		}
+		uint8_t *pkt = txb_slot(dev, &b);
+		ssize_t r = read(dev->tun_fd, pkt, pktcap);
+		if (r <= 0)
+			break;
+		txb_commit(dev, &b, (size_t)r);
+	}
+	txb_flush(dev, &b);
 }

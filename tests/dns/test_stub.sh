@@ -213,8 +213,10 @@ echo "$out" | grep -q 'fd00:aaaa::1' || fail "own AAAA: $out"
 echo "$out" | grep -q ' ad[ ;]' || fail "own AAAA without AD: $out"
 pass "own-zone name validated: AD set"
 
+# The signpost answers with RFC 9824 compact denial (NOERROR + NXNAME); once
+# validated, the stub gives the client NXDOMAIN back.
 out=$(sq nosuch.friend.example. AAAA)
-echo "$out" | grep -Eq 'status: (NXDOMAIN|NOERROR)' || fail "missing name: $out"
+echo "$out" | grep -q 'status: NXDOMAIN' || fail "missing name: $out"
 echo "$out" | grep -q ' ad[ ;]' || fail "denial of a missing name without AD: $out"
 echo "$out" | grep -q 'ANSWER: 0' || fail "missing name with an answer: $out"
 out=$(sq nas.friend.example. TXT)
@@ -231,6 +233,7 @@ out=$(dig @$ADDR -p $PW +time=2 +tries=1 +norec +dnssec nas.wrong.example. AAAA)
 echo "$out" | grep -q 'fd00:e::1' || fail "wrong.example.'s own signpost: $out"
 out=$(sq nas.wrong.example. AAAA)
 echo "$out" | grep -q 'status: SERVFAIL' || fail "wrong anchor did not SERVFAIL: $out"
+echo "$out" | grep -q 'EDE: 9 ' || fail "wrong anchor: no Extended DNS Error 9 (DNSKEY Missing): $out"
 grep -q 'wrong.example.: DNSKEY set is bogus: no DNSKEY matches the trust anchor' "$T/device.log" ||
 	fail "the stub did not log why wrong.example. is bogus"
 pass "friend whose keys do not match the anchor: SERVFAIL"
@@ -240,6 +243,7 @@ out=$(dig @$ADDR -p $PX +time=2 +tries=1 +norec +dnssec nas2.friend.example. AAA
 echo "$out" | grep -q 'fd00:f::2' || fail "the proxy did not tamper: $out"
 out=$(sq nas2.friend.example. AAAA)
 echo "$out" | grep -q 'status: SERVFAIL' || fail "tampered answer did not SERVFAIL: $out"
+echo "$out" | grep -q 'EDE: 6 ' || fail "tampered answer: no Extended DNS Error 6 (DNSSEC Bogus): $out"
 grep -q 'nas2.friend.example.: bogus answer' "$T/device.log" ||
 	fail "the stub did not log the tampered answer"
 pass "answer tampered on the wire: SERVFAIL"
@@ -253,6 +257,7 @@ pass "unrelated names forwarded to the upstream and relayed"
 
 out=$(sq nas.dead.example. AAAA)
 echo "$out" | grep -q 'status: SERVFAIL' || fail "unreachable signpost did not SERVFAIL: $out"
+echo "$out" | grep -q 'EDE: 22 ' || fail "unreachable signpost: no Extended DNS Error 22: $out"
 pass "unreachable friend signpost: SERVFAIL after bounded retries"
 
 # From now on the upstream is the spoofer: its forged reply must be ignored.
@@ -289,4 +294,35 @@ rc=$?
 [ $rc -eq 0 ] || fail "device signpostd exited $rc on SIGTERM"
 grep -qi 'leak\|AddressSanitizer' "$T/device.log" && fail "sanitizer report: $(cat "$T/device.log")"
 pass "device signpostd exits 0 on SIGTERM"
+
+# Without [dns] upstream the stub forwards to /etc/resolv.conf's nameservers,
+# except itself.  A private mount namespace shows signpostd a resolv.conf of
+# ours; the stub listens on port 53 of our own loopback address (needs root).
+if [ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null; then
+	cat > "$T/resolv.conf" <<EOF
+# written by test_stub.sh
+search example.org
+nameserver $ADDR
+nameserver 192.0.2.53
+nameserver fe80::1%lo
+nameserver not-an-address
+EOF
+	sed -e '/^upstream = /d' -e 's/^stub-port = .*/stub-port = 53/' \
+		-e 's/^control-socket = .*/control-socket = device2.sock/' \
+		"$D/device.conf" > "$D/device2.conf"
+	unshare -m sh -c "mount --bind '$T/resolv.conf' /etc/resolv.conf &&
+		exec '$B/signpostd' -c '$D/device2.conf'" > "$T/device2.log" 2>&1 &
+	DEV2=$!
+	PIDS+=($DEV2)
+	wait_answer 53 nas.friend.example. AAAA || fail "the second stub does not answer on port 53"
+	st=$("$B/signpost" -c "$D/device2.conf" status 2>&1) || fail "status: $st"
+	echo "$st" | grep -q 'stub-upstreams: 2' || fail "resolv.conf upstreams: $st"
+	grep -q "not forwarding to $ADDR: that is the stub itself" "$T/device2.log" ||
+		fail "the stub would forward to itself"
+	kill -TERM $DEV2
+	wait $DEV2 || fail "second device signpostd exited $? on SIGTERM"
+	pass "default upstreams from resolv.conf, without the stub itself"
+else
+	echo "skip: resolv.conf upstreams (needs root and mount namespaces)"
+fi
 echo "all stub tests passed"

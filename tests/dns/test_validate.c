@@ -404,6 +404,14 @@ static void test_nxdomain_nsec(void **state)
 		   "a.example. 300 IN NSEC laptop.a.example. SOA NS DNSKEY RRSIG NSEC");
 	assert_int_equal(check(ks, p, &v), DNS_V_SECURE);
 
+	/* A good proof, but an unsigned SOA (its minimum TTL drives negative caching). */
+	p = response("foo.a.example.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NXDOMAIN);
+	add_signed(p, LDNS_SECTION_AUTHORITY, NULL, SOA);
+	add_signed(p, LDNS_SECTION_AUTHORITY, z.zsk_list,
+		   "a.example. 300 IN NSEC laptop.a.example. SOA NS DNSKEY RRSIG NSEC");
+	assert_int_equal(check(ks, p, &v), DNS_V_BOGUS);
+	assert_int_equal(v.ede, DNS_V_EDE_RRSIGS_MISSING);
+
 	/* No proof at all. */
 	p = response("foo.a.example.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NXDOMAIN);
 	add_signed(p, LDNS_SECTION_AUTHORITY, z.zsk_list, SOA);
@@ -485,6 +493,7 @@ static void test_compact_denial(void **state)
 		add_signed(p, LDNS_SECTION_AUTHORITY, z.zsk_list,
 			   "foo.a.example. 300 IN NSEC \\000.foo.a.example. RRSIG NSEC TYPE128");
 		assert_int_equal(check(ks, p, &v), DNS_V_SECURE);
+		assert_true(v.nxname);
 	}
 	/* NXDOMAIN with an NSEC that shows the name exists. */
 	ldns_pkt *p = response("laptop.a.example.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NXDOMAIN);
@@ -506,6 +515,7 @@ static void test_nodata(void **state)
 	add_signed(p, LDNS_SECTION_AUTHORITY, z.zsk_list,
 		   "laptop.a.example. 300 IN NSEC \\000.laptop.a.example. AAAA DNSKEY RRSIG NSEC");
 	assert_int_equal(check(ks, p, &v), DNS_V_SECURE);
+	assert_false(v.nxname);
 
 	/* The NSEC lists the asked type: the empty answer hides data. */
 	p = response("laptop.a.example.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR);

@@ -447,6 +447,7 @@ static void test_notify(void **state)
 	sec_open(&loop, &silent);
 
 	struct dns_acl acl;
+	memset(&acl, 0, sizeof(acl));
 	acl.n = 3;
 	acl.v = calloc(3, sizeof(*acl.v));
 	memcpy(&acl.v[0].addr, &answers.addr, sizeof(answers.addr));
@@ -529,6 +530,7 @@ static void test_acl(void **state)
 {
 	static const char conf[] =
 		"[node]\nrole = signpost\nzone = alice.example.\n"
+		"[dns]\nlisten = 0.0.0.0, 127.0.0.5,::1\n"
 		"[secondary]\naddress = 192.0.2.53\n"
 		"[secondary]\naddress = 2001:db8::53\nport = 5353\nnotify = no\n";
 	struct sp_config *cfg = NULL;
@@ -540,6 +542,13 @@ static void test_acl(void **state)
 	assert_false(acl.v[1].notify);
 	assert_int_equal(ntohs(((struct sockaddr_in *)&acl.v[0].addr)->sin_port), 53);
 	assert_int_equal(ntohs(((struct sockaddr_in6 *)&acl.v[1].addr)->sin6_port), 5353);
+	/* NOTIFY goes out from the first specific listen address of each family. */
+	char src[80];
+	assert_true(acl.has_src4 && acl.has_src6);
+	assert_string_equal(dns_acl_addr_str((struct sockaddr *)&acl.src4, src, sizeof(src)),
+			    "127.0.0.5#0");
+	assert_string_equal(dns_acl_addr_str((struct sockaddr *)&acl.src6, src, sizeof(src)),
+			    "::1#0");
 
 	struct sockaddr_in v4;
 	struct sockaddr_in6 v6;

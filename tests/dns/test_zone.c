@@ -117,6 +117,18 @@ static void test_apply_serial_cache_journal(void **state)
 	assert_int_equal(notified, 1);
 	dns_changeset_free(cs);
 
+	/* Deleting one exact RR ignores its TTL and the owner's case. */
+	cs = dns_changeset_new();
+	assert_int_equal(dns_changeset_add(cs, rr_of("laptop.example.test. 300 IN AAAA fd00::8")), 0);
+	assert_int_equal(dns_changeset_del_rr(cs, rr_of("LapTop.example.test. 1 IN AAAA fd00::7")), 0);
+	assert_int_equal(dns_zone_apply(z, cs, now, &s2), 0);
+	dns_changeset_free(cs);
+	assert_int_equal(dns_zone_lookup(z, owner, LDNS_RR_TYPE_AAAA, &got), 0);
+	assert_int_equal(ldns_rr_list_rr_count(got), 1);
+	assert_true(list_has(got, "laptop.example.test. 300 IN AAAA fd00::8"));
+	ldns_rr_list_deep_free(got);
+	s1 = s2;
+
 	/* Deleting the name; apex SOA/NS deletions are ignored. */
 	cs = dns_changeset_new();
 	assert_int_equal(dns_changeset_del_rrset(cs, ldns_rdf_clone(owner), LDNS_RR_TYPE_ANY), 0);
@@ -130,9 +142,9 @@ static void test_apply_serial_cache_journal(void **state)
 	assert_int_equal(dns_zone_lookup(z, apex, LDNS_RR_TYPE_NS, NULL), 0);
 	assert_int_equal(dns_zone_lookup(z, apex, LDNS_RR_TYPE_SOA, NULL), 0);
 	assert_int_equal(dns_zone_lookup(z, apex, LDNS_RR_TYPE_DNSKEY, NULL), 0);
-	/* IXFR from s0 spans both entries. */
+	/* IXFR from s0 spans all three entries: 1 + 2 * 3 + 1 SOAs. */
 	assert_int_equal(dns_zone_ixfr(z, s0, &ix), 0);
-	assert_true(count_type(ix, LDNS_RR_TYPE_SOA) == 6);
+	assert_int_equal(count_type(ix, LDNS_RR_TYPE_SOA), 8);
 	ldns_rr_list_deep_free(ix);
 
 	ldns_rdf_deep_free(apex);
@@ -152,6 +164,8 @@ static void test_apply_atomic_and_refused(void **state)
 		"example.test. 300 IN DNSKEY 257 3 15 P+vk0kdxwJXo56NJAAHxhLQy49b4PzVDH+Ha9H+uVfs=",
 		"nas.example.test. 300 IN CNAME www.example.test.",		/* CNAME + data */
 		"www.example.test. 300 IN A 192.0.2.3",				/* data at a CNAME */
+		"sub.example.test. 300 IN NS ns.elsewhere.test.",		/* delegation */
+		"example.test. 300 IN DS 1 15 2 0011223344556677889900112233445566778899001122334455667788990011",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct dns_changeset *cs = dns_changeset_new();
@@ -347,6 +361,16 @@ static void test_load_errors(void **state)
 	ldns_pkt *p = t_ask(z, "nas.example.test.", LDNS_RR_TYPE_AAAA, 1232, true, false, t_now_ms(), NULL);
 	assert_int_equal(ldns_pkt_ancount(p), 1);
 	ldns_pkt_free(p);
+	/* Changes and the journal work without keys too (no NSEC, no RRSIG). */
+	uint32_t s0 = dns_zone_serial(z);
+	struct dns_changeset *cs = dns_changeset_new();
+	assert_int_equal(dns_changeset_add(cs, rr_of("u.example.test. 300 IN A 192.0.2.7")), 0);
+	assert_int_equal(dns_zone_apply(z, cs, time(NULL), NULL), 0);
+	dns_changeset_free(cs);
+	ldns_rr_list *ix = NULL;
+	assert_int_equal(dns_zone_ixfr(z, s0, &ix), 0);
+	assert_int_equal(ldns_rr_list_rr_count(ix), 5);	/* SOA, old SOA, new SOA, A, SOA */
+	ldns_rr_list_deep_free(ix);
 	char *text = dns_zone_to_text(z);
 	assert_non_null(strstr(text, "fd00:1234:5678::1"));
 	free(text);

@@ -12,6 +12,7 @@
 #include "core/keys.h"
 #include "core/log.h"
 #include "init.h"
+#include "tunnel/overlay.h"
 
 enum { O_ZONE = 256, O_NAME, O_DIR, O_SIGNPOST, O_SIGNPOST_KEY, O_SIGNPOST_DNS, O_TRUST_ANCHOR };
 
@@ -145,9 +146,13 @@ static int conf_text(struct device_init *in, const char *conf_path)
 
 static void print_next_steps(const struct device_init *in, const char *dir)
 {
-	char b64[SP_KEY_B64_LEN], wg[SP_KEY_B64_LEN];
+	char b64[SP_KEY_B64_LEN], wg[SP_KEY_B64_LEN], overlay[INET6_ADDRSTRLEN] = "?";
+	uint8_t addr[16];
 	sp_key_to_b64(in->node.ed_pk, b64);
 	sp_key_to_b64(in->node.x_pk, wg);
+	/* The overlay address is bound to the key: anyone can recompute it from the DNSKEY. */
+	if (tun_overlay_addr(in->zone, in->node.ed_pk, addr) == 0)
+		inet_ntop(AF_INET6, addr, overlay, sizeof(overlay));
 	printf("Created device %s.%s in %s:\n"
 	       "  device.conf  configuration\n"
 	       "  node.key     node identity key (secret, 0600)\n"
@@ -158,11 +163,14 @@ static void print_next_steps(const struct device_init *in, const char *dir)
 	       "Next steps:\n"
 	       "1. Enroll the device: on the signpost of %s, run\n"
 	       "     signpost -c SIGNPOST-DIR/signpost.conf zone add %s.%s DNSKEY \"0 3 15 %s\"\n"
-	       "   (a DNSKEY of flags 0: the device's key, not a zone key).\n"
+	       "     signpost -c SIGNPOST-DIR/signpost.conf zone add %s.%s AAAA %s\n"
+	       "   (a DNSKEY of flags 0: the device's key, not a zone key; the AAAA is its\n"
+	       "   overlay address, derived from the zone and that key).\n"
 	       "2. Check and start the device:\n"
 	       "     signpostd --check -c %s/device.conf\n"
 	       "     signpostd -c %s/device.conf\n",
-	       in->name, in->zone, dir, b64, wg, in->zone, in->name, in->zone, b64, dir, dir);
+	       in->name, in->zone, dir, b64, wg, in->zone, in->name, in->zone, b64, in->name,
+	       in->zone, overlay, dir, dir);
 }
 
 static int init_device_run(const struct cli_cmd *cmd, int argc, char **argv, struct cli_ctx *ctx)

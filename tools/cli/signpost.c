@@ -153,6 +153,7 @@ int main(int argc, char **argv)
 
 	/* Messages from the core go to stderr; the CLI has no syslog. */
 	sp_log_init("signpost", SP_LOG_WARNING, true, false);
+	sp_log_set_plain(true);
 
 	int c;
 	/* '+': stop at the command word, whose options are its own. */

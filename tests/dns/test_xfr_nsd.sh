@@ -38,7 +38,12 @@ done
 [ -x "$B/signpostd" ] || fail "no $B/signpostd"
 [ -x "$B/signpost" ] || fail "no $B/signpost"
 
-ADDR=127.0.0.1	# NSD and signpostd talk over loopback; each has its own port
+# Loopback addresses of our own (other tests on this machine use 127.0.0.1):
+# signpostd on ADDR, NSD on SEC, which also sends its transfer queries from SEC.
+rnd127() { echo 127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1)); }
+ADDR=$(rnd127)
+SEC=$(rnd127)
+while [ "$SEC" = "$ADDR" ]; do SEC=$(rnd127); done
 PORT=$((RANDOM % 20000 + 20000))
 NSDPORT=$((PORT + 1))
 D=$T/sp
@@ -46,14 +51,18 @@ CONF=$D/signpost.conf
 "$B/signpost" init signpost --zone $ZONE --dir "$D" --address $ADDR --dns-port $PORT \
 	> "$T/init.log" 2>&1 || fail "signpost init signpost: $(cat "$T/init.log")"
 sed -i 's/^\[dns\]$/[dns]\nrrl-rate = 0/' "$CONF"
-printf '\n[secondary]\naddress = 127.0.0.1\nport = %s\nnotify = yes\n' $NSDPORT >> "$CONF"
+printf '\n[secondary]\naddress = %s\nport = %s\nnotify = yes\n' $SEC $NSDPORT >> "$CONF"
 "$B/signpostd" --check -c "$CONF" > "$T/check.log" 2>&1 || fail "config: $(cat "$T/check.log")"
 
 "$B/signpostd" -c "$CONF" > "$T/signpostd.log" 2>&1 &
 SPD=$!
 PIDS+=($SPD)
 
-q() { dig @$ADDR -p "$1" +time=2 +tries=1 +norec "${@:2}"; }
+q() { # q PORT ARGS...: PORT is signpostd's ($ADDR) or NSD's ($SEC)
+	local a=$ADDR
+	[ "$1" = "$NSDPORT" ] && a=$SEC
+	dig @$a -p "$1" +time=2 +tries=1 +norec "${@:2}"
+}
 for _ in $(seq 1 100); do
 	q $PORT $ZONE SOA 2>/dev/null | grep -q 'status: NOERROR' && break
 	kill -0 $SPD 2>/dev/null || fail "signpostd exited"
@@ -68,7 +77,7 @@ SECRET=$(sed -n 's/.*secret "\(.*\)".*/\1/p' "$D/tsig.key")
 mkdir -p "$T/nsd"
 cat > "$T/nsd/nsd.conf" <<NSDCONF
 server:
-	ip-address: 127.0.0.1@$NSDPORT
+	ip-address: $SEC@$NSDPORT
 	port: $NSDPORT
 	do-ip6: no
 	username: ""
@@ -91,8 +100,10 @@ key:
 zone:
 	name: "$ZONE"
 	zonefile: "alice.example.zone"
-	allow-notify: 127.0.0.1 $KEYNAME
-	request-xfr: 127.0.0.1@$PORT $KEYNAME
+	# signpostd sends NOTIFY from its [dns] listen address
+	allow-notify: $ADDR $KEYNAME
+	request-xfr: $ADDR@$PORT $KEYNAME
+	outgoing-interface: $SEC
 NSDCONF
 nsd-checkconf "$T/nsd/nsd.conf" > "$T/nsd-checkconf.log" 2>&1 || fail "nsd.conf: $(cat "$T/nsd-checkconf.log")"
 $NSD -d -c "$T/nsd/nsd.conf" > "$T/nsd.log" 2>&1 &
@@ -128,7 +139,7 @@ S1=$(serial_at $PORT)
 [ "$S1" != "$S0" ] || fail "serial did not change"
 wait_serial $NSDPORT "$S1" 30 || fail "NSD did not follow to $S1 (has '$(serial_at $NSDPORT)')"
 q $NSDPORT +short nas.$ZONE AAAA | grep -q 'fd00::42' || fail "NSD does not serve the new AAAA"
-grep -q 'IXFR to 127.0.0.1.*: IXFR of' "$T/signpostd.log" || fail "NSD did not get an incremental transfer"
+grep -q "IXFR to $SEC.*: IXFR of" "$T/signpostd.log" || fail "NSD did not get an incremental transfer"
 pass "NSD followed through NOTIFY and IXFR to serial $S1"
 
 # A second change, to see IXFR chain across more than one journal entry.
@@ -141,7 +152,7 @@ pass "NSD followed a second change to $S2"
 grep -q 'NOTIFY to .*no answer' "$T/signpostd.log" && fail "a NOTIFY went unanswered"
 
 # IXFR over UDP: the single current SOA (RFC 1995 2), signed like any transfer answer.
-out=$(dig -k "$D/tsig.key" @$ADDR -p $PORT +notcp +time=2 +tries=1 $ZONE IXFR=$S0 2>&1)
+out=$(dig -b $SEC -k "$D/tsig.key" @$ADDR -p $PORT +notcp +time=2 +tries=1 $ZONE IXFR=$S0 2>&1)
 [ "$(echo "$out" | grep -cE 'IN[[:space:]]+SOA')" = 1 ] || fail "UDP IXFR: $out"
 echo "$out" | grep -qE "SOA.* $S2 " || fail "UDP IXFR: not the current SOA: $out"
 echo "$out" | grep -q 'tsig verify failure\|Transfer failed' && fail "UDP IXFR: $out"
@@ -153,7 +164,7 @@ KSK=$(q $PORT +short $ZONE DNSKEY | awk '$1 == 257')
 set -- $KSK
 printf 'trust-anchors {\n\t%s static-key %s %s %s "%s";\n};\n' "$ZONE" "$1" "$2" "$3" \
 	"$(echo "$KSK" | cut -d' ' -f4- | tr -d ' ')" > "$T/anchors"
-dv() { delv @127.0.0.1 -p $NSDPORT -a "$T/anchors" +root=$ZONE "$@" 2>&1; }
+dv() { delv @$SEC -p $NSDPORT -a "$T/anchors" +root=$ZONE "$@" 2>&1; }
 out=$(dv nas.$ZONE AAAA)
 echo "$out" | grep -q 'fully validated' || fail "delv AAAA via NSD: $out"
 out=$(dv $ZONE DNSKEY)
@@ -166,7 +177,7 @@ echo "$out" | grep -q 'fully validated' || fail "delv NODATA via NSD: $out"
 pass "NSD's answers validate: AAAA, DNSKEY, NXDOMAIN, NODATA"
 
 # --- the AXFR itself is a complete, valid zone ---
-dig -k "$D/tsig.key" @$ADDR -p $PORT +onesoa +nocmd +nostats +nocomments $ZONE AXFR \
+dig -b $SEC -k "$D/tsig.key" @$ADDR -p $PORT +onesoa +nocmd +nostats +nocomments $ZONE AXFR \
 	> "$T/axfr.zone" 2>&1 || fail "dig AXFR: $(tail -n 3 "$T/axfr.zone")"
 grep -q 'Transfer failed' "$T/axfr.zone" && fail "dig AXFR: $(cat "$T/axfr.zone")"
 # dig prints the TSIG RR of the answer too: it is not zone data.
@@ -177,7 +188,7 @@ ldns-verify-zone "$T/axfr.clean" > "$T/verify.log" 2>&1 ||
 pass "ldns-verify-zone passes on dig AXFR ($(grep -c . "$T/axfr.clean") RRs)"
 
 # --- transfers are refused without the key, and from addresses not listed ---
-out=$(dig @$ADDR -p $PORT +time=2 +tries=1 $ZONE AXFR 2>&1)
+out=$(dig -b $SEC @$ADDR -p $PORT +time=2 +tries=1 $ZONE AXFR 2>&1)
 echo "$out" | grep -q 'Transfer failed' || fail "AXFR without TSIG not refused: $out"
 out=$(dig -b 127.0.0.2 -k "$D/tsig.key" @$ADDR -p $PORT +time=2 +tries=1 $ZONE AXFR 2>&1)
 echo "$out" | grep -q 'Transfer failed' || fail "AXFR from 127.0.0.2 not refused: $out"
