@@ -52,13 +52,48 @@ const char *sp_log_level_name(int level)
 	return sp_log_names[level];
 }
 
+static void sp_vlog(int level, const char *fmt, va_list ap0);
+
 void sp_log(int level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	sp_vlog(level, fmt, ap);
+	va_end(ap);
+}
+
+void sp_log_limited(struct sp_log_limit *lim, int level, const char *fmt, ...)
+{
+	if (level > sp_log_cfg.level)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	unsigned long long now = (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
+	if (now - lim->window_start_ms >= SP_LOG_WINDOW_MS) {
+		if (lim->suppressed)
+			sp_log(level, "(%u similar messages suppressed)", lim->suppressed);
+		lim->window_start_ms = now;
+		lim->count = 0;
+		lim->suppressed = 0;
+	}
+	if (lim->count >= SP_LOG_BURST) {
+		lim->suppressed++;
+		return;
+	}
+	lim->count++;
+	va_list ap;
+	va_start(ap, fmt);
+	sp_vlog(level, fmt, ap);
+	va_end(ap);
+}
+
+static void sp_vlog(int level, const char *fmt, va_list ap0)
 {
 	if (level > sp_log_cfg.level)
 		return;
 	va_list ap;
 	if (sp_log_cfg.to_stderr && sp_log_cfg.plain) {
-		va_start(ap, fmt);
+		va_copy(ap, ap0);
 		flockfile(stderr);
 		fprintf(stderr, "%s: ", sp_log_cfg.ident);
 		vfprintf(stderr, fmt, ap);
@@ -72,7 +107,7 @@ void sp_log(int level, const char *fmt, ...)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		gmtime_r(&ts.tv_sec, &tm);
 		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-		va_start(ap, fmt);
+		va_copy(ap, ap0);
 		flockfile(stderr);
 		fprintf(stderr, "%s.%03ldZ %s[%s]: ", stamp, ts.tv_nsec / 1000000L,
 			sp_log_cfg.ident, sp_log_level_name(level));
@@ -82,7 +117,7 @@ void sp_log(int level, const char *fmt, ...)
 		va_end(ap);
 	}
 	if (sp_log_cfg.to_syslog) {
-		va_start(ap, fmt);
+		va_copy(ap, ap0);
 		vsyslog(level, fmt, ap);
 		va_end(ap);
 	}

@@ -29,6 +29,25 @@ const char *sp_log_level_name(int level);
 
 void sp_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Logging caused by network input must not let a peer flood the log: per
+ * call site, at most SP_LOG_BURST messages per SP_LOG_WINDOW_MS, then one
+ * line saying how many were suppressed.
+ */
+#define SP_LOG_BURST 10
+#define SP_LOG_WINDOW_MS 10000
+struct sp_log_limit {
+	unsigned long long window_start_ms;
+	unsigned count, suppressed;
+};
+void sp_log_limited(struct sp_log_limit *lim, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+#define sp_log_rl(level, ...)                                   \
+	do {                                                    \
+		static struct sp_log_limit sp_log_lim_;         \
+		sp_log_limited(&sp_log_lim_, level, __VA_ARGS__); \
+	} while (0)
+
 #define sp_err(...) sp_log(SP_LOG_ERR, __VA_ARGS__)
 #define sp_warn(...) sp_log(SP_LOG_WARNING, __VA_ARGS__)
 #define sp_notice(...) sp_log(SP_LOG_NOTICE, __VA_ARGS__)

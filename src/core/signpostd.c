@@ -3,6 +3,7 @@
  * run the loop until SIGTERM, close everything, exit 0.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	sp_log_init("signpostd", SP_LOG_INFO, true, false);
+	/* A TCP or control client that hangs up before its answer is written must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
 
 	struct sp_config *cfg;
 	if (sp_config_load(path, &cfg) != 0)

@@ -12,7 +12,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -410,11 +409,6 @@ static int dns_start(struct sp_node *node, void **state)
 
 	if (p == NULL)
 		return -ENOMEM;
-	/*
-	 * A TCP client that closes before its answer is written must cost an
-	 * EPIPE, not the process: libuv writes streams without MSG_NOSIGNAL.
-	 */
-	signal(SIGPIPE, SIG_IGN);
 	p->node = node;
 	p->enabled = sp_cfg_bool(sp_config_get(node->cfg, "dns"), "enabled");
 	p->device = role_is_device(node->cfg);

@@ -30,9 +30,13 @@
 struct dns_udp {
 	uv_poll_t poll;
 	int fd;
+	bool pktinfo;		/* bound to a wildcard: answer from the address asked */
 	struct dns_server *srv;
 	struct dns_udp *next;
 };
+
+/* Room for one IPv4 or IPv6 packet-info control message. */
+#define UDP_CMSG_SPACE CMSG_SPACE(sizeof(struct in6_pktinfo))
 
 struct dns_tcp_listener {
 	uv_tcp_t tcp;
@@ -77,6 +81,8 @@ struct dns_server {
 	struct mmsghdr msgs[DNS_UDP_BATCH], out_msgs[DNS_UDP_BATCH];
 	struct iovec iov[DNS_UDP_BATCH], out_iov[DNS_UDP_BATCH];
 	struct sockaddr_storage from[DNS_UDP_BATCH];
+	uint8_t cmsg_in[DNS_UDP_BATCH][UDP_CMSG_SPACE];
+	uint8_t cmsg_out[DNS_UDP_BATCH][UDP_CMSG_SPACE];
 	uint8_t in[DNS_UDP_BATCH][DNS_UDP_MAX];
 	uint8_t out[DNS_UDP_BATCH][DNS_UDP_MAX];
 	uint8_t tcp_out[DNS_MSG_MAX];
@@ -128,6 +134,44 @@ static size_t slip_answer(uint8_t *msg, size_t len)
 	return end;
 }
 
+/*
+ * A socket bound to 0.0.0.0 or :: must answer from the address the query
+ * went to, or a client on a host with several addresses drops the answer:
+ * copy the query's destination into the answer's source (IP_PKTINFO).
+ */
+static void udp_reply_source(const struct msghdr *in, struct msghdr *out, uint8_t *buf)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(in); c != NULL;
+	     c = CMSG_NXTHDR((struct msghdr *)in, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			pi.ipi_spec_dst = pi.ipi_addr;
+			pi.ipi_ifindex = 0;
+			out->msg_control = buf;
+			out->msg_controllen = CMSG_SPACE(sizeof(pi));
+			struct cmsghdr *o = CMSG_FIRSTHDR(out);
+			o->cmsg_level = IPPROTO_IP;
+			o->cmsg_type = IP_PKTINFO;
+			o->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(o), &pi, sizeof(pi));
+			return;
+		}
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			out->msg_control = buf;
+			out->msg_controllen = CMSG_SPACE(sizeof(pi));
+			struct cmsghdr *o = CMSG_FIRSTHDR(out);
+			o->cmsg_level = IPPROTO_IPV6;
+			o->cmsg_type = IPV6_PKTINFO;
+			o->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(o), &pi, sizeof(pi));
+			return;
+		}
+	}
+}
+
 static void udp_round_answer(struct dns_server *s, struct dns_udp *u, unsigned n)
 {
 	unsigned n_out = 0;
@@ -167,6 +211,9 @@ static void udp_round_answer(struct dns_server *s, struct dns_udp *u, unsigned n
 		s->out_msgs[n_out].msg_hdr.msg_namelen = s->msgs[i].msg_hdr.msg_namelen;
 		s->out_msgs[n_out].msg_hdr.msg_iov = &s->out_iov[n_out];
 		s->out_msgs[n_out].msg_hdr.msg_iovlen = 1;
+		if (u->pktinfo)
+			udp_reply_source(&s->msgs[i].msg_hdr, &s->out_msgs[n_out].msg_hdr,
+					 s->cmsg_out[n_out]);
 		n_out++;
 	}
 	unsigned sent = 0;
@@ -202,6 +249,10 @@ static void udp_on_readable(uv_poll_t *h, int status, int events)
 			s->msgs[i].msg_hdr.msg_namelen = sizeof(s->from[i]);
 			s->msgs[i].msg_hdr.msg_iov = &s->iov[i];
 			s->msgs[i].msg_hdr.msg_iovlen = 1;
+			if (u->pktinfo) {
+				s->msgs[i].msg_hdr.msg_control = s->cmsg_in[i];
+				s->msgs[i].msg_hdr.msg_controllen = UDP_CMSG_SPACE;
+			}
 		}
 		int n = recvmmsg(u->fd, s->msgs, DNS_UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
@@ -237,6 +288,13 @@ static int addr_parse(const char *text, uint16_t port, struct sockaddr_storage *
 	return inet_pton(AF_INET, text, &s4->sin_addr) == 1 ? 0 : SP_ECONFIG;
 }
 
+static bool addr_is_wildcard(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
 static int udp_open(struct dns_server *s, const struct sockaddr_storage *ss, const char *text)
 {
 	int one = 1, err;
@@ -260,6 +318,11 @@ static int udp_open(struct dns_server *s, const struct sockaddr_storage *ss, con
 		return -ENOMEM;
 	}
 	u->fd = fd;
+	if (addr_is_wildcard(ss)) {
+		bool v6 = ss->ss_family == AF_INET6;
+		u->pktinfo = setsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+					v6 ? IPV6_RECVPKTINFO : IP_PKTINFO, &one, sizeof(one)) == 0;
+	}
 	u->srv = s;
 	err = uv_poll_init_socket(s->loop, &u->poll, fd);
 	if (err < 0) {

@@ -230,7 +230,7 @@ static void got_keys(struct dns_stub_query *q, const uint8_t *msg, size_t len)
 	}
 	if (v.sec != DNS_V_SECURE) {
 		char *name = ldns_rdf2str(z->name);
-		sp_warn("dns stub: zone %s: DNSKEY set is bogus: %s", name ? name : "?", v.reason);
+		sp_log_rl(SP_LOG_WARNING, "dns stub: zone %s: DNSKEY set is bogus: %s", name ? name : "?", v.reason);
 		free(name);
 		q->stub->n.bogus++;
 		servfail_why(q, v.ede, v.reason);
@@ -275,7 +275,7 @@ static void got_answer(struct dns_stub_query *q, const uint8_t *msg, size_t len)
 		}
 		if (v.sec == DNS_V_BOGUS) {
 			char *name = ldns_rdf2str(ldns_rr_owner(q->question));
-			sp_info("dns stub: %s: bogus answer: %s", name ? name : "?", v.reason);
+			sp_log_rl(SP_LOG_INFO, "dns stub: %s: bogus answer: %s", name ? name : "?", v.reason);
 			free(name);
 			ldns_pkt_free(p);
 			q->stub->n.bogus++;

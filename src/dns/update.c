@@ -277,9 +277,9 @@ int dns_update_handle(struct dns_zone *z, const uint8_t *req, size_t len,
 	}
 
 	/*
-	 * Anyone can send junk: refusals before the MAC verified are logged at
-	 * debug level only, so that a flood cannot flood the log.  What an
-	 * authenticated client did is logged at info.
+	 * Anyone can send junk: refusals before the MAC verified are logged
+	 * rate-limited (sp_log_rl), so that a flood cannot flood the log.  What
+	 * an authenticated client did is logged at info.
 	 */
 	int terr = dns_tsig_verify(req, len, key, key ? 1 : 0, now_wall, &st);
 	if (terr == SP_EMALFORMED) {
@@ -287,12 +287,13 @@ int dns_update_handle(struct dns_zone *z, const uint8_t *req, size_t len,
 		st.present = false;
 	} else if (terr == SP_EAUTH) {
 		rc = RC_NOTAUTH;
-		sp_debug("dns: UPDATE from %s refused: TSIG error %u", who, st.error);
+		sp_log_rl(SP_LOG_NOTICE, "dns: UPDATE from %s refused: TSIG error %u", who, st.error);
 	} else if (terr != 0) {
 		rc = RC_SERVFAIL;
 	} else if (!st.present || key == NULL) {
 		rc = RC_REFUSED;
-		sp_debug("dns: UPDATE from %s refused: not signed with the zone's TSIG key", who);
+		sp_log_rl(SP_LOG_NOTICE, "dns: UPDATE from %s refused: not signed with the zone's TSIG key",
+			  who);
 	} else if (((req[2] >> 3) & 0x0f) != DNS_OPCODE_UPDATE) {
 		rc = RC_NOTIMP;
 	} else {

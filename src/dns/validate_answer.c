@@ -167,6 +167,13 @@ static int validate(const struct dns_validate_keys *ks, const ldns_pkt *pkt, uin
 		dns_validate__bogus(v, DNS_V_EDE_BOGUS, "question is not for the zone");
 		return 0;
 	}
+	if (qtype == LDNS_RR_TYPE_RRSIG) {
+		/* RRSIGs are not signed themselves: nothing here could earn AD. */
+		v->sec = DNS_V_INSECURE;
+		v->ede = DNS_V_EDE_NONE;
+		snprintf(v->reason, sizeof(v->reason), "RRSIG queries are not validated");
+		return 0;
+	}
 	if (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) {
 		dns_validate__bogus(v, DNS_V_EDE_BOGUS, "server answered rcode %d", (int)rcode);
 		return 0;

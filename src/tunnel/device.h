@@ -30,6 +30,8 @@
 #define TUN_INDEX_SLOTS 8192
 /* Datagrams or TUN packets handled per batch. */
 #define TUN_BATCH 64
+/* Receive buffer per datagram slot: UDP GRO (UDP_GRO) hands over up to 64 KiB at once. */
+#define TUN_RX_BUF 65536
 /*
  * Handshake messages per second above which the device counts as under load
  * and answers initiations without a valid mac2 with cookie replies
@@ -84,6 +86,8 @@ struct tun_device {
 	uint16_t listen_port;		/* actual */
 	uv_poll_t *udp_poll;		/* heap: replaced when the port changes */
 	bool vnet_hdr;			/* TUN opened with IFF_VNET_HDR (gro.c) */
+	bool udp_gso_off;		/* the kernel refused UDP_SEGMENT once: send plainly */
+	size_t rx_buf_size;		/* 64 KiB: a UDP GRO read holds many datagrams */
 	uint8_t *tso_buf;		/* TUN_TSO_MAX: one read, maybe a TCP super-packet */
 	/* receive coalescing (gro.c): the packet being built, up to 64 KiB */
 	uint8_t *gro_buf;

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -251,14 +252,20 @@ void tun__udp_readable(struct tun_device *dev)
 	struct mmsghdr msgs[TUN_BATCH];
 	struct iovec iov[TUN_BATCH];
 	struct sockaddr_in6 names[TUN_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl[TUN_BATCH];
 	/* Bounded: a few batches per wakeup, then let the loop serve the TUN side. */
 	for (int round = 0; round < 4; round++) {
 		for (unsigned i = 0; i < TUN_BATCH; i++) {
-			iov[i] = (struct iovec){ .iov_base = dev->rx_bufs + (size_t)i * dev->buf_size,
-						 .iov_len = dev->buf_size };
+			iov[i] = (struct iovec){ .iov_base = dev->rx_bufs + (size_t)i * dev->rx_buf_size,
+						 .iov_len = dev->rx_buf_size };
 			msgs[i].msg_hdr = (struct msghdr){ .msg_name = &names[i],
 							   .msg_namelen = sizeof(names[i]),
-							   .msg_iov = &iov[i], .msg_iovlen = 1 };
+							   .msg_iov = &iov[i], .msg_iovlen = 1,
+							   .msg_control = ctl[i].buf,
+							   .msg_controllen = sizeof(ctl[i].buf) };
 			msgs[i].msg_len = 0;
 		}
 		int n = recvmmsg(dev->udp_fd, msgs, TUN_BATCH, MSG_DONTWAIT, NULL);
@@ -270,9 +277,25 @@ void tun__udp_readable(struct tun_device *dev)
 				continue;
 			socklen_t fl = msgs[i].msg_hdr.msg_namelen;
 			unmap(&names[i], &fl);
-			demux(dev, iov[i].iov_base, msgs[i].msg_len, &names[i], fl, now);
-			if (dev->closing)
-				return;
+			/* A GRO read holds datagrams of gso_size bytes (the last may be shorter). */
+			size_t len = msgs[i].msg_len, seg = len;
+			for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c;
+			     c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
+				int g;
+				if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
+				    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+					memcpy(&g, CMSG_DATA(c), sizeof(g));
+					if (g > 0)
+						seg = (size_t)g;
+				}
+			}
+			uint8_t *base = iov[i].iov_base;
+			for (size_t off = 0; off < len; off += seg) {
+				size_t n1 = len - off < seg ? len - off : seg;
+				demux(dev, base + off, n1, &names[i], fl, now);
+				if (dev->closing)
+					return;
+			}
 		}
 		tun__rx_flush(dev);
 		if (n < TUN_BATCH)

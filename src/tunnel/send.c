@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <linux/virtio_net.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -166,20 +167,82 @@ struct txb {
 	uint64_t now;
 };
 
-static void txb_flush(struct tun_device *dev, struct txb *b)
+/* sendmmsg a run of prepared messages; returns how many were sent. */
+static unsigned send_msgs(struct tun_device *dev, struct mmsghdr *m, unsigned n)
 {
 	unsigned done = 0;
-	while (done < b->n) {
-		int s = sendmmsg(dev->udp_fd, b->msgs + done, b->n - done, 0);
-		if (s <= 0) {
-			/* The socket buffer is full or the route is gone: drop the rest, as WireGuard does. */
-			dev->stats.tx_dropped += b->n - done;
+	while (done < n) {
+		int s = sendmmsg(dev->udp_fd, m + done, n - done, 0);
+		if (s <= 0)
 			break;
-		}
 		done += (unsigned)s;
 	}
-	for (unsigned i = 0; i < done; i++)
-		sent_on(b->who[i], b->kps[i], b->iov[i].iov_len, true, b->now);
+	return done;
+}
+
+/*
+ * Send the batch.  Runs of datagrams to one endpoint with one length (the
+ * last may be shorter) go as one UDP GSO message (UDP_SEGMENT): one trip
+ * through the kernel's stack for the whole run.  If the kernel refuses GSO,
+ * the device falls back to one message per datagram for good.
+ */
+static void txb_flush(struct tun_device *dev, struct txb *b)
+{
+	if (b->n == 0)
+		return;
+	struct mmsghdr gm[TUN_BATCH];
+	unsigned first[TUN_BATCH + 1];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl[TUN_BATCH];
+	unsigned ng = 0, i = 0;
+	while (i < b->n) {
+		unsigned j = i + 1;
+		size_t seg = b->iov[i].iov_len, total = seg;
+		if (!dev->udp_gso_off) {
+			while (j < b->n && b->msgs[j].msg_hdr.msg_namelen == b->msgs[i].msg_hdr.msg_namelen &&
+			       memcmp(&b->names[j], &b->names[i], b->msgs[i].msg_hdr.msg_namelen) == 0 &&
+			       b->iov[j].iov_len <= seg && total + b->iov[j].iov_len <= 65000) {
+				total += b->iov[j].iov_len;
+				j++;
+				if (b->iov[j - 1].iov_len < seg)
+					break;	/* a shorter one ends the run */
+			}
+		}
+		gm[ng].msg_hdr = b->msgs[i].msg_hdr;
+		gm[ng].msg_hdr.msg_iov = &b->iov[i];
+		gm[ng].msg_hdr.msg_iovlen = j - i;
+		gm[ng].msg_len = 0;
+		if (j - i > 1) {
+			gm[ng].msg_hdr.msg_control = ctl[ng].buf;
+			gm[ng].msg_hdr.msg_controllen = sizeof(ctl[ng].buf);
+			struct cmsghdr *c = CMSG_FIRSTHDR(&gm[ng].msg_hdr);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+			uint16_t g = (uint16_t)seg;
+			memcpy(CMSG_DATA(c), &g, sizeof(g));
+		}
+		first[ng++] = i;
+		i = j;
+	}
+	first[ng] = b->n;
+	unsigned sent = send_msgs(dev, gm, ng);
+	if (sent < ng && ng < b->n && (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT)) {
+		/* no UDP GSO here (e.g. an old kernel): plain messages from now on */
+		dev->udp_gso_off = true;
+		unsigned rest = send_msgs(dev, b->msgs + first[sent], b->n - first[sent]);
+		for (unsigned k = 0; k < first[sent] + rest; k++)
+			sent_on(b->who[k], b->kps[k], b->iov[k].iov_len, true, b->now);
+		dev->stats.tx_dropped += b->n - first[sent] - rest;
+		b->n = 0;
+		return;
+	}
+	/* The socket buffer is full or the route is gone: drop the rest, as WireGuard does. */
+	dev->stats.tx_dropped += b->n - first[sent];
+	for (unsigned k = 0; k < first[sent]; k++)
+		sent_on(b->who[k], b->kps[k], b->iov[k].iov_len, true, b->now);
 	b->n = 0;
 }
 

@@ -67,10 +67,20 @@ wait_answer() { # wait_answer ADDR PORT NAME TYPE: poll until the server answers
 }
 
 "$B/signpostd" --check -c "$CONF" > "$T/check.log" 2>&1 || fail "signpostd --check: $(cat "$T/check.log")"
-"$B/signpostd" -c "$CONF" > "$T/signpostd.log" 2>&1 &
-SPD=$!
-PIDS+=($SPD)
-wait_answer $ADDR $PORT $ZONE SOA || fail "signpostd does not answer on $ADDR:$PORT"
+# Start; if the random address and port are taken after all, move to others.
+for attempt in 1 2 3 4 5; do
+	"$B/signpostd" -c "$CONF" > "$T/signpostd.log" 2>&1 &
+	SPD=$!
+	PIDS+=($SPD)
+	wait_answer $ADDR $PORT $ZONE SOA && break
+	kill -0 $SPD 2>/dev/null && fail "signpostd runs but does not answer on $ADDR:$PORT"
+	grep -q 'in use' "$T/signpostd.log" || fail "signpostd did not start"
+	[ $attempt -lt 5 ] || fail "no free address and port in 5 tries"
+	ADDR=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
+	PORT=$((RANDOM % 20000 + 20000))
+	UB1=$((PORT + 1)); UB2=$((PORT + 2)); PROXY=$((PORT + 3))
+	sed -i "s/^listen = .*/listen = $ADDR/; s/^port = .*/port = $PORT/" "$CONF"
+done
 pass "signpostd answers on $ADDR:$PORT"
 
 # --- plain DNS behaviour ---

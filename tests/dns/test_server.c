@@ -61,9 +61,11 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+static const char *listen_addr = "127.0.0.1";
+
 static void start(struct fixture *f, uint32_t rate, uint32_t slip, unsigned clients, uint64_t idle)
 {
-	static const char *const addrs[] = { "127.0.0.1" };
+	const char *addrs[] = { listen_addr };
 	struct dns_server_conf c = {
 		.addrs = addrs, .n_addrs = 1, .port = 0, .tcp_clients = clients,
 		.tcp_idle_ms = idle, .rrl_rate = rate, .rrl_slip = slip,
@@ -101,14 +103,20 @@ static struct sockaddr_in server_addr(const struct fixture *f)
 	return a;
 }
 
-static int client(const struct fixture *f, int type)
+static int client_to(const struct fixture *f, int type, const char *dst)
 {
 	struct sockaddr_in a = server_addr(f);
+	assert_int_equal(inet_pton(AF_INET, dst, &a.sin_addr), 1);
 	int fd = socket(AF_INET, type, 0);
 	assert_true(fd >= 0);
 	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
 	assert_int_equal(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
 	return fd;
+}
+
+static int client(const struct fixture *f, int type)
+{
+	return client_to(f, type, "127.0.0.1");
 }
 
 /* Run the loop and read from fd until want bytes came, EOF, or 3 s passed. */
@@ -162,6 +170,36 @@ static void test_udp_batch(void **state)
 	}
 	assert_int_equal(got, 100);
 	close(fd);
+	finish(&f);
+}
+
+/*
+ * Bound to 0.0.0.0, the server must answer from the address the query went
+ * to: the client's connected socket drops a reply from any other source.
+ */
+static void test_udp_wildcard_source(void **state)
+{
+	struct fixture f;
+	uint8_t q[16], a[64];
+
+	listen_addr = "0.0.0.0";
+	start(&f, 0, 0, 4, 1000);
+	listen_addr = "127.0.0.1";
+	const char *dsts[] = { "127.0.0.1", "127.0.0.2", "127.1.2.3" };
+	for (int d = 0; d < 3; d++) {
+		int fd = client_to(&f, SOCK_DGRAM, dsts[d]);
+		query(q, (uint16_t)d, 'q');
+		assert_int_equal(send(fd, q, sizeof(q), 0), (ssize_t)sizeof(q));
+		ssize_t n = -1;
+		uint64_t end = now_ms() + 3000;
+		while (n < 0 && now_ms() < end) {
+			uv_run(&f.loop, UV_RUN_NOWAIT);
+			n = recv(fd, a, sizeof(a), 0);
+		}
+		assert_int_equal(n, (ssize_t)sizeof(q));
+		assert_int_equal(a[1], d);
+		close(fd);
+	}
 	finish(&f);
 }
 
@@ -345,6 +383,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_udp_batch),
+		cmocka_unit_test(test_udp_wildcard_source),
 		cmocka_unit_test(test_udp_rrl_slip),
 		cmocka_unit_test(test_tcp_pipelined_split),
 		cmocka_unit_test(test_tcp_big_frame),

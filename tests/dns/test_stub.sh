@@ -7,13 +7,16 @@
 # friend.example. (a friend, DNSKEY anchor, reached through a proxy that
 # flips one byte of one AAAA record on the wire), wrong.example. (a friend
 # configured with an anchor that none of its keys matches) and other.example.
-# (standing in for the system's upstream resolver).  Then a device-role
-# signpostd.  dig against its stub checks: friend and own names validated
-# (AD), negative answers validated, SERVFAIL for the wrong anchor, for the
+# (standing in for the system's upstream resolver); and NSD serving
+# nsd.example., signed by ldns-signzone with a classic NSEC chain, a wildcard
+# and an empty non-terminal.  Then a device-role signpostd.  dig against its
+# stub checks: friend and own names validated (AD), negative answers
+# validated (compact denial restored to NXDOMAIN; NSEC chain, NODATA, ENT,
+# wildcard), SERVFAIL with an Extended DNS Error for the wrong anchor, for the
 # tampered answer and for an unreachable signpost (bounded retries, with the
-# named timeout shortened), CD, other names forwarded, a forged upstream reply
-# (wrong ID) ignored after a SIGHUP switched upstreams, TCP, the status
-# counters, and a clean exit 0 on SIGTERM.
+# named timeout shortened), CD, other names forwarded, a forged upstream
+# reply (wrong ID) ignored after a SIGHUP switched upstreams, TCP, the status
+# counters, a clean exit 0 on SIGTERM, and upstreams from resolv.conf.
 # Usage: test_stub.sh BUILD_DIR
 set -u
 B=$(cd "${1:?usage: test_stub.sh BUILD_DIR}" && pwd)
@@ -40,7 +43,7 @@ fail() {
 }
 pass() { echo "ok: $*"; }
 
-for tool in dig python3; do
+for tool in dig python3 nsd ldns-keygen ldns-signzone ldns-key2ds; do
 	command -v $tool >/dev/null || fail "$tool is not installed"
 done
 [ -x "$B/signpostd" ] || fail "no $B/signpostd"
@@ -49,7 +52,7 @@ done
 ADDR=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
 BASE=$((RANDOM % 20000 + 20000))
 PA=$BASE; PF=$((BASE + 1)); PU=$((BASE + 2)); PS=$((BASE + 3)); PX=$((BASE + 4)); PW=$((BASE + 5))
-PD=$((BASE + 6)); PE=$((BASE + 7))
+PD=$((BASE + 6)); PE=$((BASE + 7)); PN=$((BASE + 8))
 
 wait_answer() { # wait_answer PORT NAME TYPE: poll until the server at ADDR:PORT answers
 	for _ in $(seq 1 100); do
@@ -148,6 +151,47 @@ EOF
 python3 "$T/spoof.py" $ADDR $PE $PU > "$T/spoof.log" 2>&1 &
 PIDS+=($!)
 
+# A friend whose zone is signed the classic way (ldns-signzone: a full NSEC
+# chain, a wildcard, an empty non-terminal) and served by NSD.
+N=$T/nsd
+mkdir -p "$N"
+cat > "$N/zone" <<EOF
+\$ORIGIN nsd.example.
+\$TTL 300
+@ IN SOA ns.nsd.example. host.nsd.example. 1 7200 3600 1209600 300
+@ IN NS ns.nsd.example.
+ns IN A $ADDR
+box IN AAAA fd00:d::1
+*.w IN TXT "wild"
+a.b.c IN TXT "deep"
+EOF
+(
+	cd "$N" &&
+	KSK=$(ldns-keygen -a ED25519 -k nsd.example.) && ZSK=$(ldns-keygen -a ED25519 nsd.example.) &&
+	ldns-signzone -e "$(date -u -d "+30 days" +%Y%m%d%H%M%S)" zone "$KSK" "$ZSK" && ldns-key2ds -n -2 "$KSK.key" > ds
+) > "$T/nsd-sign.log" 2>&1 || fail "signing nsd.example. with ldns-signzone"
+cat > "$N/nsd.conf" <<EOF
+server:
+	ip-address: $ADDR@$PN
+	username: ""
+	chroot: ""
+	zonesdir: "$N"
+	database: ""
+	pidfile: "$N/nsd.pid"
+	xfrdfile: "$N/xfrd.state"
+	zonelistfile: "$N/zone.list"
+	verbosity: 1
+remote-control:
+	control-enable: no
+zone:
+	name: "nsd.example."
+	zonefile: "$N/zone.signed"
+EOF
+nsd -d -c "$N/nsd.conf" > "$T/nsd.log" 2>&1 &
+PIDS+=($!)
+wait_answer $PN nsd.example. SOA || fail "NSD does not answer"
+DS_N=$(tr -s ' \t' ' ' < "$N/ds")
+
 D=$T/dev
 mkdir -p "$D" && chmod 700 "$D"
 (umask 077 && "$B/signpost" genkey > "$D/node.key") || fail "signpost genkey"
@@ -177,6 +221,11 @@ trust-anchor = $KEY_F
 zone = wrong.example.
 signpost = $ADDR:$PW
 trust-anchor = $DS_W
+
+[friend]
+zone = nsd.example.
+signpost = $ADDR:$PN
+trust-anchor = $DS_N
 
 # Nobody listens there: the stub must give up (SERVFAIL) within its tries.
 [friend]
@@ -254,6 +303,21 @@ echo "$out" | grep -q ' ad[ ;]' && fail "forwarded answer got AD from the stub: 
 out=$(sq nothere.other.example. A)
 echo "$out" | grep -q 'status: NXDOMAIN' || fail "forwarded NXDOMAIN: $out"
 pass "unrelated names forwarded to the upstream and relayed"
+
+ad() { echo "$1" | grep -q ' ad[ ;]'; }
+out=$(sq box.nsd.example. AAAA)
+echo "$out" | grep -q 'fd00:d::1' && ad "$out" || fail "NSD zone AAAA: $out"
+out=$(sq nope.nsd.example. AAAA)
+echo "$out" | grep -q 'status: NXDOMAIN' && ad "$out" || fail "NSD zone NXDOMAIN (NSEC chain): $out"
+out=$(sq box.nsd.example. TXT)
+echo "$out" | grep -q 'status: NOERROR' && ad "$out" || fail "NSD zone NODATA: $out"
+out=$(sq b.c.nsd.example. AAAA)
+echo "$out" | grep -q 'status: NOERROR' && ad "$out" || fail "NSD zone empty non-terminal: $out"
+out=$(sq x.w.nsd.example. TXT)
+echo "$out" | grep -q '"wild"' && ad "$out" || fail "NSD zone wildcard answer: $out"
+out=$(sq x.w.nsd.example. AAAA)
+echo "$out" | grep -q 'status: NOERROR' && ad "$out" || fail "NSD zone wildcard NODATA: $out"
+pass "classic NSEC zone from ldns-signzone on NSD: answer, NXDOMAIN, NODATA, ENT, wildcard validated"
 
 out=$(sq nas.dead.example. AAAA)
 echo "$out" | grep -q 'status: SERVFAIL' || fail "unreachable signpost did not SERVFAIL: $out"

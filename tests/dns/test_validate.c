@@ -574,6 +574,12 @@ static void test_referral_and_rcode(void **state)
 	assert_int_equal(check(ks, p, &v), DNS_V_BOGUS);
 	p = response("other.example.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR);
 	assert_int_equal(check(ks, p, &v), DNS_V_BOGUS);
+	/* An answer of bare RRSIGs has nothing signed in it: never secure. */
+	p = response("laptop.a.example.", LDNS_RR_TYPE_RRSIG, LDNS_RCODE_NOERROR);
+	add_signed(p, LDNS_SECTION_ANSWER, NULL,
+		   "laptop.a.example. 300 IN RRSIG AAAA 15 3 300 20300101000000 20200101000000 "
+		   "1234 a.example. AAAA");
+	assert_int_equal(check(ks, p, &v), DNS_V_INSECURE);
 	dns_validate_keys_free(ks);
 	zone_free(&z);
 }

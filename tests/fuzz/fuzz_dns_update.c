@@ -71,8 +71,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (data[0] & 2) {
 		struct dns_acl_entry e;
-		struct dns_acl acl = { &e, 1 };
+		struct dns_acl acl;
 		memset(&e, 0, sizeof(e));
+		memset(&acl, 0, sizeof(acl));
+		acl.v = &e;
+		acl.n = 1;
 		struct sockaddr_in *sin = (struct sockaddr_in *)&e.addr;
 		sin->sin_family = AF_INET;
 		sin->sin_addr.s_addr = htonl(0x7f000001);
