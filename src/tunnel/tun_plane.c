@@ -316,6 +316,17 @@ static void on_dev_closed(struct tun_device *dev)
 	free(dev);
 }
 
+/* Undo a start that failed half-way (the node does not call stop for it). */
+static int start_failed(struct plane *pl, void **state, int rc)
+{
+	if (pl->dev)
+		tun_device_close(pl->dev);	/* frees itself when its handles closed */
+	free(pl->routes);
+	free(pl);
+	*state = NULL;
+	return rc;
+}
+
 static int tun_start(struct sp_node *node, void **state)
 {
 	struct plane *pl = calloc(1, sizeof(*pl));
@@ -323,49 +334,47 @@ static int tun_start(struct sp_node *node, void **state)
 		return -ENOMEM;
 	pl->node = node;
 	*state = pl;
-	int rc = sp_ctl_register(node, "wg-quick", wg_quick, pl);
-	if (rc)
-		sp_warn("tunnel: cannot register wg-quick: %s", sp_strerror(rc));
 	const struct sp_config *cfg = node->cfg;
 	const struct sp_config_section *t = sp_config_get(cfg, "tunnel");
 	pl->enabled = sp_cfg_bool(t, "enabled");
-	if (!pl->enabled)
-		return 0;
-	const char *zone = sp_cfg_str(sp_config_get(cfg, "node"), "zone");
-	rc = tun_overlay_addr(zone, node->key.ed_pk, pl->overlay);
-	if (rc)
-		return rc;
-	struct tun_device *dev = calloc(1, sizeof(*dev));
-	if (!dev)
-		return -ENOMEM;
-	rc = tun_device_init(dev, node->loop, node->key.x_sk, sp_cfg_str(t, "interface"),
-			     (size_t)sp_cfg_int(t, "mtu"), (uint16_t)sp_cfg_int(t, "listen-port"));
-	if (rc) {
-		if (dev->open_handles) {
-			dev->on_closed = on_dev_closed;
-			tun_device_close(dev);
-		} else {
-			free(dev);
+	if (pl->enabled) {
+		const char *zone = sp_cfg_str(sp_config_get(cfg, "node"), "zone");
+		int rc = tun_overlay_addr(zone, node->key.ed_pk, pl->overlay);
+		if (rc)
+			return start_failed(pl, state, rc);
+		struct tun_device *dev = calloc(1, sizeof(*dev));
+		if (!dev)
+			return start_failed(pl, state, -ENOMEM);
+		rc = tun_device_init(dev, node->loop, node->key.x_sk, sp_cfg_str(t, "interface"),
+				     (size_t)sp_cfg_int(t, "mtu"), (uint16_t)sp_cfg_int(t, "listen-port"));
+		dev->on_closed = on_dev_closed;
+		if (rc) {
+			if (dev->open_handles)
+				tun_device_close(dev);
+			else
+				free(dev);
+			return start_failed(pl, state, rc);
 		}
-		return rc;
+		pl->dev = dev;
+		rc = tun_dev_add_addr(dev->ifname, AF_INET6, pl->overlay, 48);
+		if (rc == 0)
+			rc = tun_dev_set_up(dev->ifname, true);
+		if (rc) {
+			sp_err("tunnel: cannot configure %s: %s", dev->ifname, sp_strerror(rc));
+			return start_failed(pl, state, rc);
+		}
+		rc = tun_uapi_server_start(dev);
+		if (rc)
+			return start_failed(pl, state, rc);
+		apply_peers(pl, cfg);
+		char a[INET6_ADDRSTRLEN];
+		inet_ntop(AF_INET6, pl->overlay, a, sizeof(a));
+		sp_notice("tunnel: %s up, %s/48, UDP port %u, %zu peers", dev->ifname, a,
+			  dev->listen_port, dev->n_peers);
 	}
-	dev->on_closed = on_dev_closed;
-	pl->dev = dev;
-	rc = tun_dev_add_addr(dev->ifname, AF_INET6, pl->overlay, 48);
-	if (rc == 0)
-		rc = tun_dev_set_up(dev->ifname, true);
-	if (rc) {
-		sp_err("tunnel: cannot configure %s: %s", dev->ifname, sp_strerror(rc));
-		return rc;
-	}
-	rc = tun_uapi_server_start(dev);
+	int rc = sp_ctl_register(node, "wg-quick", wg_quick, pl);
 	if (rc)
-		return rc;
-	apply_peers(pl, cfg);
-	char a[INET6_ADDRSTRLEN];
-	inet_ntop(AF_INET6, pl->overlay, a, sizeof(a));
-	sp_notice("tunnel: %s up, %s/48, UDP port %u, %zu peers", dev->ifname, a,
-		  dev->listen_port, dev->n_peers);
+		sp_warn("tunnel: cannot register wg-quick: %s", sp_strerror(rc));
 	return 0;
 }
 
@@ -378,6 +387,9 @@ static int tun_reload(void *state, const struct sp_config *cfg)
 			sp_warn("tunnel: enabling or disabling the tunnel takes a restart");
 		return 0;
 	}
+	if (strcmp(sp_cfg_str(t, "interface"), pl->dev->ifname) != 0 ||
+	    (size_t)sp_cfg_int(t, "mtu") != pl->dev->mtu)
+		sp_warn("tunnel: a new interface name or MTU takes a restart; peers are reloaded");
 	uint16_t port = (uint16_t)sp_cfg_int(t, "listen-port");
 	if (port && port != pl->dev->listen_port) {
 		int rc = tun_device_set_listen_port(pl->dev, port);

@@ -2,7 +2,9 @@
 # test_cookie_flood.sh BUILD_DIR - under a flood of handshake initiations
 # (valid mac1, random contents, one source; a bounded sender), signpostd
 # answers with cookie replies instead of doing the handshake work, and the
-# existing session keeps passing traffic (ping keeps working).
+# existing session keeps passing traffic (ping keeps working); a peer that
+# needs a new handshake during the flood gets a cookie reply, retries with
+# mac2 and gets its session.
 set -u
 source "$(dirname "$0")/tunlib.sh" "$1"
 trap tl_cleanup EXIT
@@ -34,8 +36,8 @@ tl_wait 10 tl_status_is nb peers 1 || tl_fail "nb: SIGHUP did not add the peer"
 tl_wait 15 tl_exec a ping -6 -c1 -W1 "$OB" || tl_fail "no session a -> b"
 [ "$(tl_status nb cookie-replies-sent)" = 0 ] || tl_fail "cookies sent without load"
 
-# The flood: at most 2000000 initiations or 10 s, from one socket in namespace a.
-tl_bg flood ip netns exec "$(tl_nsname a)" $CAP flood 192.0.2.2 51820 "$PUB_B" 2000000 10
+# The flood: at most 5000000 initiations or 30 s, from one socket in namespace a.
+tl_bg flood ip netns exec "$(tl_nsname a)" $CAP flood 192.0.2.2 51820 "$PUB_B" 5000000 30
 tl_wait 10 tl_status_ge nb cookie-replies-sent 1 || tl_fail "no cookie replies under the flood"
 c0=$(tl_status nb cookie-replies-sent)
 tl_exec a ping -6 -c 20 -i 0.2 -W 2 "$OB" >"$TL_DIR/ping.log" 2>&1
@@ -43,7 +45,18 @@ got=$(awk '/packets transmitted/ { print $4 }' "$TL_DIR/ping.log")
 c1=$(tl_status nb cookie-replies-sent)
 [ "$c1" -gt "$c0" ] || tl_fail "the flood was not under way during the ping"
 [ "${got:-0}" -ge 10 ] || tl_fail "only ${got:-0}/20 pings answered during the flood"
+
+# A new handshake under the flood: a drops and re-adds its peer (through the UAPI).
+IF_A=$(tl_ifname na)
+tl_exec a wg set "$IF_A" peer "$PUB_B" remove || tl_fail "wg set remove"
+tl_exec a wg set "$IF_A" peer "$PUB_B" endpoint 192.0.2.2:51820 allowed-ips "$OB/128" || tl_fail "wg set"
+tl_wait 25 tl_exec a ping -6 -c1 -W1 "$OB" || tl_fail "no new session during the flood"
+kill -0 "$PID_flood" 2>/dev/null || tl_fail "the flood ended before the new handshake"
+tl_status_ge na cookie-replies-received 1 || tl_fail "a got no cookie reply for its initiation"
+tl_log "new handshake under the flood: cookie reply taken, session up"
+kill "$PID_flood"
 tl_wait 15 bash -c "! kill -0 $PID_flood 2>/dev/null" || tl_fail "flood did not stop"
+tl_wait 5 grep -q "^sent" "$TL_DIR/flood.log"
 read -r _ sent _ cookies <"$TL_DIR/flood.log"
 [ "${cookies:-0}" -gt 0 ] || tl_fail "the flooder received no cookie reply: $(cat "$TL_DIR/flood.log")"
 tl_log "flood: $sent initiations, $cookies cookie replies received; signpostd sent $(tl_status nb cookie-replies-sent); $got/20 pings answered"

@@ -42,7 +42,7 @@ start_wggo() {
 	tl_exec b ip link set "$WG_IF" up
 }
 stop_wggo() {
-	kill "$PID_wg1" 2>/dev/null
+	kill "$(eval echo "\$PID_$1")" 2>/dev/null
 	tl_wait 10 bash -c "! test -S /var/run/wireguard/$WG_IF.sock" || tl_fail "wireguard-go did not stop"
 }
 
@@ -88,7 +88,7 @@ for dir in "" "-R"; do
 done
 
 # ---- 2. signpostd as initiator: fresh state on both sides, peer re-added through the UAPI.
-stop_wggo
+stop_wggo wg1
 tl_exec a wg set "$SP_IF" peer "$WG_PUB" remove || tl_fail "wg set remove via UAPI"
 tl_wait 5 tl_status_is sp peers 0 || tl_fail "UAPI remove did not remove the peer"
 start_wggo wg2 ""
@@ -100,4 +100,28 @@ tl_exec b ping -6 -c3 -i0.2 -W2 "$OA" >/dev/null || tl_fail "ping wireguard-go -
 check_wg_show a "$SP_IF" "$WG_PUB"
 check_wg_show b "$WG_IF" "$SP_PUB"
 tl_log "initiator: handshake, ping both ways and wg show OK"
+
+# ---- 3. a stock client set up from `signpost wg-quick`: the printed [Interface]/[Peer]
+# (Address and comments stripped, as wg-quick itself does) joins the overlay through signpostd.
+stop_wggo wg2
+DEV_KEY=$("$SIGNPOST" genkey)
+tl_ctl sp wg-quick phone "$DEV_KEY" 192.0.2.1:51820 >"$TL_DIR/phone.conf" || tl_fail "wg-quick command"
+grep -q "^AllowedIPs = .*/48$" "$TL_DIR/phone.conf" || tl_fail "wg-quick: no /48 AllowedIPs"
+PHONE_ADDR=$(awk '$1 == "Address" { sub(/\/128$/, "", $3); print $3 }' "$TL_DIR/phone.conf")
+PHONE_PUB=$(awk '$2 == "public-key" { print $4 }' "$TL_DIR/phone.conf")
+[ -n "$PHONE_ADDR" ] && [ -n "$PHONE_PUB" ] || tl_fail "wg-quick output: $(cat "$TL_DIR/phone.conf")"
+printf '[peer]\npublic-key = %s\nallowed-ips = %s/128\n' "$PHONE_PUB" "$PHONE_ADDR" >>"$TL_DIR/sp/signpost.conf"
+tl_reload sp
+tl_wait 10 bash -c "'$SIGNPOST' -c '$TL_DIR/sp/signpost.conf' status | grep -q '$PHONE_PUB'" ||
+	tl_fail "SIGHUP did not add the phone"
+tl_bg wg3 ip netns exec "$(tl_nsname b)" env WG_PROCESS_FOREGROUND=1 wireguard-go "$WG_IF"
+tl_wait 10 test -S "/var/run/wireguard/$WG_IF.sock" || tl_fail "wireguard-go did not start"
+grep -v -e '^#' -e '^Address' "$TL_DIR/phone.conf" >"$TL_DIR/phone.wg"
+tl_exec b wg setconf "$WG_IF" "$TL_DIR/phone.wg" || tl_fail "wg setconf of the wg-quick output"
+tl_exec b ip -6 addr add "$PHONE_ADDR/128" dev "$WG_IF" nodad
+tl_exec b ip link set "$WG_IF" up
+# (wg-quick adds a route for each AllowedIPs prefix; so do we)
+tl_exec b ip -6 route add "$(awk '$1 == "AllowedIPs" { print $3 }' "$TL_DIR/phone.conf")" dev "$WG_IF"
+tl_wait 20 tl_exec b ping -6 -c1 -W1 "$OA" || tl_fail "wg-quick client cannot reach signpostd"
+tl_log "wg-quick configuration joins the overlay"
 echo PASS

@@ -16,6 +16,7 @@
 import base64
 import hashlib
 import os
+import signal
 import socket
 import struct
 import sys
@@ -76,6 +77,8 @@ def send(host, port, path, count=1, seconds=60.0):
 
 
 def flood(host, port, pub_b64, count, seconds):
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     pub = base64.b64decode(pub_b64)
     mac1_key = hashlib.blake2s(b"mac1----" + pub).digest()
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -83,7 +86,7 @@ def flood(host, port, pub_b64, count, seconds):
     end = time.monotonic() + seconds
     sent = cookies = 0
     for _ in range(count):
-        if time.monotonic() >= end:
+        if time.monotonic() >= end or stop:
             break
         body = b"\x01\0\0\0" + os.urandom(112)
         msg = body + hashlib.blake2s(body, digest_size=16, key=mac1_key).digest() + bytes(16)

@@ -35,7 +35,7 @@ iperf_pair() {
 	R[$1,1]=$(run_iperf "$1-1" "$2" 1)
 	R[$1,4]=$(run_iperf "$1-4" "$2" 4)
 	kill "$(eval echo "\$PID_srv_$1")"
-	echo "$1: ${R[$1,1]} Gbit/s (1 stream), ${R[$1,4]} Gbit/s (4 streams)"
+	echo "${1/wggo/wireguard-go}: ${R[$1,1]} Gbit/s (1 stream), ${R[$1,4]} Gbit/s (4 streams)"
 }
 
 # ---- bare veth
@@ -85,7 +85,8 @@ iperf_pair wggo "$WB"
 echo
 echo "iperf3 TCP, $SECS s, Gbit/s      1 stream   4 streams"
 for k in veth signpostd wggo; do
-	printf '%-28s %9s %11s\n' "$k" "${R[$k,1]}" "${R[$k,4]}"
+	label=$k; [ $k = wggo ] && label=wireguard-go
+	printf '%-28s %9s %11s\n' "$label" "${R[$k,1]}" "${R[$k,4]}"
 done
 ratio() { python3 -c 'import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print("%.2f" % (a/b if b else 0))' "$1" "$2"; }
 printf '%-28s %9s %11s\n' "signpostd / wireguard-go" "$(ratio "${R[signpostd,1]}" "${R[wggo,1]}")" \
