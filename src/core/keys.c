@@ -112,14 +112,11 @@ int sp_secret_file_read(const char *path, char *buf, size_t max)
 	return 0;
 }
 
-int sp_secret_file_write(const char *path, const char *text)
+int sp_file_create(const char *path, const char *text, unsigned mode)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		int e = errno;
-		sp_err("%s: cannot create: %s", path, strerror(e));
-		return -e;
-	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, (mode_t)mode);
+	if (fd < 0)
+		return -errno;
 	size_t len = strlen(text), off = 0;
 	while (off < len) {
 		ssize_t n = write(fd, text + off, len - off);
@@ -127,20 +124,26 @@ int sp_secret_file_write(const char *path, const char *text)
 			continue;
 		if (n < 0) {
 			int e = errno;
-			sp_err("%s: write failed: %s", path, strerror(e));
 			close(fd);
 			unlink(path);
 			return -e;
 		}
 		off += (size_t)n;
 	}
-	if (fsync(fd) < 0 || close(fd) < 0) {
-		int e = errno;
-		sp_err("%s: write failed: %s", path, strerror(e));
+	int rc = fsync(fd) < 0 ? -errno : 0;
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
+	if (rc)
 		unlink(path);
-		return -e;
-	}
-	return 0;
+	return rc;
+}
+
+int sp_secret_file_write(const char *path, const char *text)
+{
+	int rc = sp_file_create(path, text, 0600);
+	if (rc)
+		sp_err("%s: cannot create: %s", path, strerror(-rc));
+	return rc;
 }
 
 int sp_key_load(const char *path, struct sp_keypair *kp)

@@ -55,7 +55,13 @@ int sp_key_save(const char *path, const struct sp_keypair *kp) SP_MUST_CHECK;
 
 /* Read a whole secret file of at most max bytes into buf (NUL-terminated), mode checked. */
 int sp_secret_file_read(const char *path, char *buf, size_t max) SP_MUST_CHECK;
-/* Create a file of mode 0600 holding text; fails if it exists. */
+/* Create a file of mode 0600 holding text; fails if it exists.  Errors are logged. */
 int sp_secret_file_write(const char *path, const char *text) SP_MUST_CHECK;
+/*
+ * Create path with mode, holding text; fails if it exists (O_EXCL, and a
+ * symbolic link is not followed); on a failure after creating it, the file is removed.
+ * Returns 0 or a negative errno; logs nothing (the caller names the file).
+ */
+int sp_file_create(const char *path, const char *text, unsigned mode) SP_MUST_CHECK;
 
 #endif

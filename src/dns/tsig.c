@@ -135,6 +135,67 @@ static int hmac_put_vars(EVP_MAC_CTX *ctx, const struct tsig_rr *t, bool full)
 	return err;
 }
 
+/*
+ * The MAC of one message into out: the prior MAC with its size (when prior
+ * is not NULL), the message, then the TSIG variables of t (all of them when
+ * full, else only the timers).  When stripped, msg is cut where its TSIG RR
+ * began and is digested as it was before signing: ID = Original ID and
+ * ARCOUNT one less (RFC 8945 4.3.2).
+ */
+static int tsig_mac(const struct dns_tsig_key *k, const uint8_t *prior, size_t prior_len,
+		    const uint8_t *msg, size_t len, bool stripped, const struct tsig_rr *t,
+		    bool full, uint8_t out[DNS_TSIG_MAC_LEN])
+{
+	EVP_MAC_CTX *ctx = hmac_begin(k);
+	if (ctx == NULL)
+		return SP_ECRYPTO;
+	int err = 0;
+	if (prior != NULL) {
+		err = hmac_put16(ctx, (uint16_t)prior_len);
+		if (err == 0)
+			err = hmac_put(ctx, prior, prior_len);
+	}
+	if (err == 0 && stripped)
+		err = hmac_put_msg(ctx, msg, len, t->orig_id, (uint16_t)(dns__get16(msg + 10) - 1));
+	else if (err == 0)
+		err = hmac_put(ctx, msg, len);
+	if (err == 0)
+		err = hmac_put_vars(ctx, t, full);
+	if (err != 0) {
+		EVP_MAC_CTX_free(ctx);
+		return err;
+	}
+	return hmac_end(ctx, out);
+}
+
+/* A TSIG RR to sign msg with: names, Fudge, Original ID (msg's ID), Time Signed now. */
+static void tsig_rr_new(struct tsig_rr *t, const uint8_t *key_name, size_t key_name_len,
+			const uint8_t *alg_name, size_t alg_name_len, const uint8_t *msg,
+			uint64_t now)
+{
+	memset(t, 0, sizeof(*t));
+	memcpy(t->key_name, key_name, key_name_len);
+	t->key_name_len = key_name_len;
+	memcpy(t->alg_name, alg_name, alg_name_len);
+	t->alg_name_len = alg_name_len;
+	t->time_signed = now;
+	t->fudge = DNS_TSIG_FUDGE;
+	t->orig_id = dns__get16(msg);
+}
+
+/* Remember the request's TSIG RR (all but its MAC) in st. */
+static void tsig_state_set(struct dns_tsig_state *st, const struct tsig_rr *t)
+{
+	st->present = true;
+	memcpy(st->key_name, t->key_name, t->key_name_len);
+	st->key_name_len = t->key_name_len;
+	memcpy(st->alg_name, t->alg_name, t->alg_name_len);
+	st->alg_name_len = t->alg_name_len;
+	st->time_signed = t->time_signed;
+	st->fudge = t->fudge;
+	st->orig_id = t->orig_id;
+}
+
 /* ---- parsing ---- */
 
 /* Find and parse the TSIG RR; *found false if there is none. */
@@ -204,14 +265,7 @@ int dns_tsig_verify(const uint8_t *msg, size_t len, const struct dns_tsig_key *k
 	if (err != 0 || !found)
 		return err;
 
-	st->present = true;
-	memcpy(st->key_name, t.key_name, t.key_name_len);
-	st->key_name_len = t.key_name_len;
-	memcpy(st->alg_name, t.alg_name, t.alg_name_len);
-	st->alg_name_len = t.alg_name_len;
-	st->time_signed = t.time_signed;
-	st->fudge = t.fudge;
-	st->orig_id = t.orig_id;
+	tsig_state_set(st, &t);
 	st->unsigned_len = sc.last_rr;
 
 	/* 5.2.1 key check: name and algorithm must both be known. */
@@ -233,17 +287,7 @@ int dns_tsig_verify(const uint8_t *msg, size_t len, const struct dns_tsig_key *k
 
 	/* 5.2.2 MAC check. */
 	uint8_t mac[DNS_TSIG_MAC_LEN];
-	EVP_MAC_CTX *ctx = hmac_begin(st->key);
-	if (ctx == NULL)
-		return SP_ECRYPTO;
-	err = hmac_put_msg(ctx, msg, sc.last_rr, t.orig_id, (uint16_t)(sc.arcount - 1));
-	if (err == 0)
-		err = hmac_put_vars(ctx, &t, true);
-	if (err != 0) {
-		EVP_MAC_CTX_free(ctx);
-		return err;
-	}
-	if ((err = hmac_end(ctx, mac)) != 0)
+	if ((err = tsig_mac(st->key, NULL, 0, msg, sc.last_rr, true, &t, true, mac)) != 0)
 		return err;
 	if (sodium_memcmp(mac, t.mac, t.mac_len) != 0) {
 		/* An unverified MAC is not echoed: the error answer goes unsigned. */
@@ -315,15 +359,8 @@ int dns_tsig_sign(uint8_t *msg, size_t *len, size_t cap, struct dns_tsig_state *
 
 	struct tsig_rr t;
 	uint8_t other[6], mac[DNS_TSIG_MAC_LEN];
-	memset(&t, 0, sizeof(t));
-	memcpy(t.key_name, st->key_name, st->key_name_len);
-	t.key_name_len = st->key_name_len;
-	memcpy(t.alg_name, st->alg_name, st->alg_name_len);
-	t.alg_name_len = st->alg_name_len;
-	t.fudge = DNS_TSIG_FUDGE;
-	t.orig_id = dns__get16(msg);
+	tsig_rr_new(&t, st->key_name, st->key_name_len, st->alg_name, st->alg_name_len, msg, now);
 	t.error = st->error;
-	t.time_signed = now;
 
 	if (st->key == NULL) {
 		/* BADKEY, BADSIG: unsigned (RFC 8945 5.2.1, 5.2.2, 5.3.2), MAC size 0. */
@@ -339,21 +376,9 @@ int dns_tsig_sign(uint8_t *msg, size_t *len, size_t cap, struct dns_tsig_state *
 		t.other_len = sizeof(other);
 	}
 
-	EVP_MAC_CTX *ctx = hmac_begin(st->key);
-	if (ctx == NULL)
-		return SP_ECRYPTO;
-	int err = hmac_put16(ctx, (uint16_t)st->mac_len);
-	if (err == 0)
-		err = hmac_put(ctx, st->mac, st->mac_len);
-	if (err == 0)
-		err = hmac_put(ctx, msg, *len);
-	if (err == 0)
-		err = hmac_put_vars(ctx, &t, st->n_signed == 0);
-	if (err != 0) {
-		EVP_MAC_CTX_free(ctx);
-		return err;
-	}
-	if ((err = hmac_end(ctx, mac)) != 0)
+	int err = tsig_mac(st->key, st->mac, st->mac_len, msg, *len, false, &t, st->n_signed == 0,
+			   mac);
+	if (err != 0)
 		return err;
 	t.mac = mac;
 	t.mac_len = DNS_TSIG_MAC_LEN;
@@ -375,40 +400,17 @@ int dns_tsig_sign_request(uint8_t *msg, size_t *len, size_t cap, const struct dn
 		return SP_ETRUNC;
 	struct tsig_rr t;
 	uint8_t mac[DNS_TSIG_MAC_LEN];
-	memset(&t, 0, sizeof(t));
-	memcpy(t.key_name, key->name, key->name_len);
-	t.key_name_len = key->name_len;
-	memcpy(t.alg_name, hmac_sha256_name, HMAC_SHA256_NAME_LEN);
-	t.alg_name_len = HMAC_SHA256_NAME_LEN;
-	t.time_signed = now;
-	t.fudge = DNS_TSIG_FUDGE;
-	t.orig_id = dns__get16(msg);
-
-	EVP_MAC_CTX *ctx = hmac_begin(key);
-	if (ctx == NULL)
-		return SP_ECRYPTO;
-	int err = hmac_put(ctx, msg, *len);
-	if (err == 0)
-		err = hmac_put_vars(ctx, &t, true);
-	if (err != 0) {
-		EVP_MAC_CTX_free(ctx);
-		return err;
-	}
-	if ((err = hmac_end(ctx, mac)) != 0)
+	tsig_rr_new(&t, key->name, key->name_len, hmac_sha256_name, HMAC_SHA256_NAME_LEN, msg,
+		    now);
+	int err = tsig_mac(key, NULL, 0, msg, *len, false, &t, true, mac);
+	if (err != 0)
 		return err;
 	t.mac = mac;
 	t.mac_len = sizeof(mac);
 	if ((err = tsig_append(msg, len, cap, &t)) != 0)
 		return err;
-	st->present = true;
+	tsig_state_set(st, &t);
 	st->key = key;
-	memcpy(st->key_name, t.key_name, t.key_name_len);
-	st->key_name_len = t.key_name_len;
-	memcpy(st->alg_name, t.alg_name, t.alg_name_len);
-	st->alg_name_len = t.alg_name_len;
-	st->time_signed = now;
-	st->fudge = t.fudge;
-	st->orig_id = t.orig_id;
 	memcpy(st->mac, mac, sizeof(mac));
 	st->mac_len = sizeof(mac);
 	return 0;
@@ -431,21 +433,8 @@ int dns_tsig_verify_reply(const uint8_t *msg, size_t len, struct dns_tsig_state 
 	    !name_eq(t.key_name, t.key_name_len, st->key->name, st->key->name_len) ||
 	    !name_eq(t.alg_name, t.alg_name_len, hmac_sha256_name, HMAC_SHA256_NAME_LEN))
 		return SP_EAUTH;
-	EVP_MAC_CTX *ctx = hmac_begin(st->key);
-	if (ctx == NULL)
-		return SP_ECRYPTO;
-	err = hmac_put16(ctx, (uint16_t)st->mac_len);
-	if (err == 0)
-		err = hmac_put(ctx, st->mac, st->mac_len);
-	if (err == 0)
-		err = hmac_put_msg(ctx, msg, sc.last_rr, t.orig_id, (uint16_t)(sc.arcount - 1));
-	if (err == 0)
-		err = hmac_put_vars(ctx, &t, true);
-	if (err != 0) {
-		EVP_MAC_CTX_free(ctx);
-		return err;
-	}
-	if ((err = hmac_end(ctx, mac)) != 0)
+	err = tsig_mac(st->key, st->mac, st->mac_len, msg, sc.last_rr, true, &t, true, mac);
+	if (err != 0)
 		return err;
 	if (sodium_memcmp(mac, t.mac, DNS_TSIG_MAC_LEN) != 0)
 		return SP_EAUTH;

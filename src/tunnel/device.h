@@ -1,8 +1,9 @@
 /*
  * device.h - the tunnel device: the loop side of the WireGuard data plane.
  *
- * One struct tun_device per node: the TUN fd (uv_poll), the node's ONE UDP
- * socket (uv_poll on a raw dual-stack fd, recvmmsg/sendmmsg batches), the
+ * One struct tun_device per node: the TUN fd (uv_poll; IFF_VNET_HDR with TSO
+ * reads and coalesced GSO writes, gro.c), the node's ONE UDP socket (uv_poll
+ * on a raw dual-stack fd, recvmmsg/sendmmsg batches, UDP GSO and GRO), the
  * peers, the table of local indices (handshake or keypair), the cookie
  * checker and the load detector, the UAPI socket server.  Everything runs on
  * the loop thread.  Datagrams that are not WireGuard messages (STUN, signpost

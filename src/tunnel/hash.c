@@ -2,9 +2,11 @@
  * hash.c - BLAKE2s, keyed BLAKE2s and HMAC-BLAKE2s over OpenSSL 3, and the
  * WireGuard KDF built from them.
  *
- * The EVP_MD and EVP_MAC objects are fetched once per process (pthread_once)
- * and shared read-only; each call makes its own short-lived context, which is
- * fine for handshake traffic (the transport path never comes here).
+ * The EVP_MD, EVP_MAC and EVP_CIPHER objects are fetched once per process
+ * (pthread_once) and shared read-only; each hash call makes its own
+ * short-lived context, which is fine for handshake traffic.  The transport
+ * path only takes the ChaCha20-Poly1305 cipher object from here, once per
+ * keypair (transport.c keeps its contexts).
  */
 #include "tunnel/hash.h"
 
@@ -20,6 +22,7 @@ static struct {
 	EVP_MD *blake2s;
 	EVP_MAC *b2mac;
 	EVP_MAC *hmac;
+	EVP_CIPHER *chacha;
 	uint8_t initial_ck[TUN_HASH_LEN];
 	uint8_t initial_hash[TUN_HASH_LEN];
 	int status;
@@ -48,7 +51,9 @@ static void crypto_fetch(void)
 	crypto.blake2s = EVP_MD_fetch(NULL, "BLAKE2S-256", NULL);
 	crypto.b2mac = EVP_MAC_fetch(NULL, "BLAKE2SMAC", NULL);
 	crypto.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	if (crypto.blake2s == NULL || crypto.b2mac == NULL || crypto.hmac == NULL)
+	crypto.chacha = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+	if (crypto.blake2s == NULL || crypto.b2mac == NULL || crypto.hmac == NULL ||
+	    crypto.chacha == NULL)
 		return;
 	/* The protocol's initial chaining key and hash, computed once. */
 	static const char construction[] = TUN_NOISE_CONSTRUCTION;
@@ -66,6 +71,11 @@ int tun_crypto_init(void)
 	if (pthread_once(&crypto_once, crypto_fetch) != 0)
 		return SP_ECRYPTO;
 	return crypto.status;
+}
+
+const EVP_CIPHER *tun__aead_cipher(void)
+{
+	return tun_crypto_init() == 0 ? crypto.chacha : NULL;
 }
 
 int tun__hash(uint8_t out[TUN_HASH_LEN], const void *a, size_t alen, const void *b, size_t blen)

@@ -3,14 +3,17 @@
  *
  * HASH = BLAKE2s-256, MAC = keyed BLAKE2s-128, HMAC = HMAC-BLAKE2s-256, KDFn as
  * in the WireGuard paper (HKDF with HMAC-BLAKE2s).  The EVP objects are
- * fetched once, process-wide, on first use (thread-safe); nothing here is on
- * the per-packet transport path.  Every function returns 0 or SP_ECRYPTO.
+ * fetched once, process-wide, on first use (thread-safe); the only thing of
+ * the per-packet transport path here is the shared ChaCha20-Poly1305 cipher
+ * object (tun__aead_cipher()).  Every function returns 0 or SP_ECRYPTO.
  */
 #ifndef TUN_HASH_H
 #define TUN_HASH_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <openssl/types.h>
 
 #include "core/error.h"
 #include "tunnel/messages.h"
@@ -21,6 +24,13 @@
  * calls it too.  Returns 0 or SP_ECRYPTO.
  */
 int tun_crypto_init(void) SP_MUST_CHECK;
+
+/*
+ * The OpenSSL ChaCha20-Poly1305 (IETF) cipher, fetched once with the other
+ * objects; NULL when tun_crypto_init() fails.  Shared read-only: callers make
+ * their own EVP_CIPHER_CTX from it (the transport keypairs do, once each).
+ */
+const EVP_CIPHER *tun__aead_cipher(void);
 
 /* out = HASH(a || b); b may be NULL with blen 0. */
 int tun__hash(uint8_t out[TUN_HASH_LEN], const void *a, size_t alen,

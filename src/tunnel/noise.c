@@ -16,6 +16,7 @@
 
 #include <string.h>
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include "tunnel/hash.h"
@@ -139,6 +140,35 @@ void tun_noise_handshake_deinit(struct tun_noise_handshake *hs)
 		sodium_memzero(hs, sizeof(*hs));
 }
 
+/*
+ * Commit a message just created: its chaining key, hash and ephemeral key
+ * become the handshake's.  Called only once the whole message was built, so
+ * a failed step leaves hs as it was.
+ */
+static void commit_created(struct tun_noise_handshake *hs, const uint8_t ck[TUN_HASH_LEN],
+			   const uint8_t h[TUN_HASH_LEN], const uint8_t e_priv[TUN_KEY_LEN],
+			   uint32_t local_index, enum tun_noise_state state)
+{
+	memcpy(hs->chaining_key, ck, TUN_HASH_LEN);
+	memcpy(hs->hash, h, TUN_HASH_LEN);
+	memcpy(hs->ephemeral_private, e_priv, TUN_KEY_LEN);
+	hs->local_index = local_index;
+	hs->state = state;
+}
+
+/* Wipe a create step's local secrets, and its half-built message on failure. */
+static void wipe_created(int err, void *msg, size_t msg_len, uint8_t ck[TUN_HASH_LEN],
+			 uint8_t h[TUN_HASH_LEN], uint8_t key[TUN_KEY_LEN],
+			 uint8_t e_priv[TUN_KEY_LEN])
+{
+	if (err != 0)
+		sodium_memzero(msg, msg_len);
+	sodium_memzero(ck, TUN_HASH_LEN);
+	sodium_memzero(h, TUN_HASH_LEN);
+	sodium_memzero(key, TUN_KEY_LEN);
+	sodium_memzero(e_priv, TUN_KEY_LEN);
+}
+
 int tun_noise_create_initiation(struct tun_noise_handshake *hs, struct tun_msg_initiation *msg,
 				uint32_t local_index, const uint8_t timestamp[TUN_TIMESTAMP_LEN])
 {
@@ -191,18 +221,9 @@ int tun_noise_create_initiation(struct tun_noise_handshake *hs, struct tun_msg_i
 
 	tun_put_le32(&msg->header.type, TUN_MSG_INITIATION);
 	tun_put_le32(&msg->sender_index, local_index);
-	memcpy(hs->chaining_key, ck, TUN_HASH_LEN);
-	memcpy(hs->hash, h, TUN_HASH_LEN);
-	memcpy(hs->ephemeral_private, e_priv, TUN_KEY_LEN);
-	hs->local_index = local_index;
-	hs->state = TUN_HS_CREATED_INITIATION;
+	commit_created(hs, ck, h, e_priv, local_index, TUN_HS_CREATED_INITIATION);
 out:
-	if (err != 0)
-		sodium_memzero(msg, sizeof(*msg));
-	sodium_memzero(ck, sizeof(ck));
-	sodium_memzero(h, sizeof(h));
-	sodium_memzero(key, sizeof(key));
-	sodium_memzero(e_priv, sizeof(e_priv));
+	wipe_created(err, msg, sizeof(*msg), ck, h, key, e_priv);
 	return err;
 }
 
@@ -407,18 +428,9 @@ int tun_noise_create_response(struct tun_noise_handshake *hs, struct tun_msg_res
 	tun_put_le32(&msg->header.type, TUN_MSG_RESPONSE);
 	tun_put_le32(&msg->sender_index, local_index);
 	tun_put_le32(&msg->receiver_index, hs->remote_index);
-	memcpy(hs->chaining_key, ck, TUN_HASH_LEN);
-	memcpy(hs->hash, h, TUN_HASH_LEN);
-	memcpy(hs->ephemeral_private, e_priv, TUN_KEY_LEN);
-	hs->local_index = local_index;
-	hs->state = TUN_HS_CREATED_RESPONSE;
+	commit_created(hs, ck, h, e_priv, local_index, TUN_HS_CREATED_RESPONSE);
 out:
-	if (err != 0)
-		sodium_memzero(msg, sizeof(*msg));
-	sodium_memzero(ck, sizeof(ck));
-	sodium_memzero(h, sizeof(h));
-	sodium_memzero(key, sizeof(key));
-	sodium_memzero(e_priv, sizeof(e_priv));
+	wipe_created(err, msg, sizeof(*msg), ck, h, key, e_priv);
 	return err;
 }
 
@@ -464,10 +476,28 @@ out:
 	return err;
 }
 
+/* A ChaCha20-Poly1305 context with its key set, for encrypting (enc 1) or decrypting (0). */
+static EVP_CIPHER_CTX *aead_ctx_new(const uint8_t key[TUN_KEY_LEN], int enc)
+{
+	const EVP_CIPHER *cipher = tun__aead_cipher();
+	EVP_CIPHER_CTX *ctx = cipher != NULL ? EVP_CIPHER_CTX_new() : NULL;
+
+	if (ctx == NULL)
+		return NULL;
+	if (EVP_CipherInit_ex(ctx, cipher, NULL, key, NULL, enc) != 1 ||
+	    EVP_CIPHER_CTX_get_key_length(ctx) != TUN_KEY_LEN ||
+	    EVP_CIPHER_CTX_get_iv_length(ctx) != 12) {
+		EVP_CIPHER_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
 int tun_noise_begin_session(struct tun_noise_handshake *hs, struct tun_noise_keypair *kp,
 			    uint64_t now)
 {
 	uint8_t t1[TUN_KEY_LEN], t2[TUN_KEY_LEN];
+	EVP_CIPHER_CTX *send_ctx = NULL, *recv_ctx = NULL;
 	bool initiator;
 	int err;
 
@@ -480,12 +510,24 @@ int tun_noise_begin_session(struct tun_noise_handshake *hs, struct tun_noise_key
 
 	/* (T_send_i = T_recv_r, T_recv_i = T_send_r) = KDF2(C, empty) */
 	err = tun__kdf(t1, t2, NULL, hs->chaining_key, NULL, 0);
-	if (err != 0)
-		goto out;
+	if (err == 0) {
+		send_ctx = aead_ctx_new(initiator ? t1 : t2, 1);
+		recv_ctx = aead_ctx_new(initiator ? t2 : t1, 0);
+		if (send_ctx == NULL || recv_ctx == NULL)
+			err = SP_ECRYPTO;
+	}
 	sodium_memzero(kp, sizeof(*kp));
+	if (err != 0) {
+		/* EVP_CIPHER_CTX_free cleanses the key schedule; NULL is fine. */
+		EVP_CIPHER_CTX_free(send_ctx);
+		EVP_CIPHER_CTX_free(recv_ctx);
+		goto out;
+	}
 	tun_counter_init(&kp->recv_counter);
 	memcpy(kp->send_key, initiator ? t1 : t2, TUN_KEY_LEN);
 	memcpy(kp->recv_key, initiator ? t2 : t1, TUN_KEY_LEN);
+	kp->send_ctx = send_ctx;
+	kp->recv_ctx = recv_ctx;
 	kp->send_counter = 0;
 	kp->birthdate = now;
 	kp->local_index = hs->local_index;

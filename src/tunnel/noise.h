@@ -25,6 +25,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <openssl/types.h>
+
 #include "core/error.h"
 #include "tunnel/counter.h"
 #include "tunnel/messages.h"
@@ -62,10 +64,19 @@ struct tun_noise_handshake {
 	uint32_t remote_index;			/* theirs */
 };
 
-/* Transport keys of one session, both directions. */
+/*
+ * Transport keys of one session, both directions.  begin_session also makes
+ * one OpenSSL ChaCha20-Poly1305 context per direction with the key set
+ * (send_ctx encrypts, recv_ctx decrypts); each packet only sets the nonce.
+ * The contexts are owned by the keypair: tun_noise_keypair_wipe() frees them,
+ * and every keypair that held a session must be wiped before it is dropped,
+ * freed or given to tun_noise_begin_session() again (or they leak).
+ */
 struct tun_noise_keypair {
 	uint8_t send_key[TUN_KEY_LEN];		/* secret */
 	uint8_t recv_key[TUN_KEY_LEN];		/* secret */
+	EVP_CIPHER_CTX *send_ctx;		/* secret key schedule; owned */
+	EVP_CIPHER_CTX *recv_ctx;		/* secret key schedule; owned */
 	uint64_t send_counter;			/* next nonce to send */
 	struct tun_counter recv_counter;	/* replay window */
 	uint64_t birthdate;			/* ns, from begin_session's now */
@@ -187,14 +198,20 @@ int tun_noise_consume_response(struct tun_noise_handshake *hs,
 /*
  * Derive the transport keys from a completed handshake (CONSUMED_RESPONSE on
  * the initiator, CREATED_RESPONSE on the responder) into *kp, with birthdate
- * `now`, and clear the handshake.  The responder must not send data on its
- * new keypair until it has received a data message on it (the initiator's
- * confirmation); that is the loop code's rule.
+ * `now`, make its two cipher contexts, and clear the handshake.  *kp is
+ * overwritten without being read: it must not hold a live session (wipe it
+ * first).  SP_ESTATE leaves *kp untouched; SP_ECRYPTO (OpenSSL failed) zeroes
+ * it (invalid, no contexts) and keeps the handshake.  The responder must not send
+ * data on its new keypair until it has received a data message on it (the
+ * initiator's confirmation); that is the loop code's rule.
  */
 int tun_noise_begin_session(struct tun_noise_handshake *hs,
 			    struct tun_noise_keypair *kp, uint64_t now) SP_MUST_CHECK;
 
-/* Wipe a keypair's keys and mark it invalid. */
+/*
+ * Free a keypair's cipher contexts (OpenSSL cleanses them), wipe its keys and
+ * mark it invalid.  Idempotent; fine on a zeroed keypair.
+ */
 void tun_noise_keypair_wipe(struct tun_noise_keypair *kp);
 
 /*
@@ -205,7 +222,8 @@ void tun_noise_keypair_wipe(struct tun_noise_keypair *kp);
  * `cap` is the size of buf: it must hold header + padded plaintext + tag
  * (SP_ETRUNC otherwise).  *out_len is the datagram length.  SP_EEXPIRED when
  * the key is too old (REJECT_AFTER_TIME) or used up (REJECT_AFTER_MESSAGES).
- * plain_len 0 makes a keepalive.  No allocation.
+ * plain_len 0 makes a keepalive.  SP_ECRYPTO if OpenSSL fails (the counter
+ * is then used up, never reused).  No allocation.
  */
 int tun_noise_encrypt(struct tun_noise_keypair *kp, uint8_t *buf, size_t cap,
 		      size_t plain_len, size_t mtu, uint64_t now,
@@ -217,8 +235,10 @@ int tun_noise_encrypt(struct tun_noise_keypair *kp, uint8_t *buf, size_t cap,
  * keepalive), and the counter is recorded in the window; *counter_out (may be
  * NULL) gets the counter.  The caller found kp by the receiver index.
  * SP_EMALFORMED, SP_EEXPIRED, SP_EREPLAY (checked before and after
- * authentication; a forged packet never moves the window), SP_EAUTH.
- * On failure the buffer contents are unspecified.  No allocation.
+ * authentication; a forged packet never moves the window), SP_EAUTH (the
+ * tag is checked before the window moves and before *plain_len is set).
+ * On failure the buffer contents are unspecified (the payload may hold
+ * unauthenticated plaintext: do not use it).  No allocation.
  */
 int tun_noise_decrypt(struct tun_noise_keypair *kp, uint8_t *msg, size_t len,
 		      uint64_t now, size_t *plain_len, uint64_t *counter_out) SP_MUST_CHECK;

@@ -1,20 +1,58 @@
 /*
  * transport.c - transport data messages: encrypt and decrypt in place with
- * ChaCha20-Poly1305 (libsodium), the 64-bit counter as nonce, and the
- * replay window.  This is the per-packet path: no allocation, no OpenSSL.
+ * ChaCha20-Poly1305 (IETF) through OpenSSL's EVP, the 64-bit counter as
+ * nonce, and the replay window.  This is the per-packet path: each keypair
+ * keeps one EVP_CIPHER_CTX per direction, keyed once by
+ * tun_noise_begin_session(); a packet only sets the nonce.  No allocation.
  */
 #include "tunnel/noise.h"
 
+#include <limits.h>
 #include <string.h>
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
+#define DATA_NONCE_LEN 12
+
 /* Nonce: four zero bytes, then the counter little-endian. */
-static void data_nonce(uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES],
-		       uint64_t counter)
+static void data_nonce(uint8_t nonce[DATA_NONCE_LEN], uint64_t counter)
 {
 	memset(nonce, 0, 4);
 	tun_put_le64(nonce + 4, counter);
+}
+
+/* Seal len bytes at p in place and write the tag at p + len. */
+static int aead_seal(EVP_CIPHER_CTX *ctx, uint8_t *p, size_t len, uint64_t counter)
+{
+	uint8_t nonce[DATA_NONCE_LEN];
+	int n = 0, fin = 0;
+
+	data_nonce(nonce, counter);
+	if (len > INT_MAX || EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, 1) != 1 ||
+	    (len > 0 && (EVP_EncryptUpdate(ctx, p, &n, p, (int)len) != 1 || (size_t)n != len)) ||
+	    EVP_EncryptFinal_ex(ctx, p + len, &fin) != 1 || fin != 0 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, TUN_AUTHTAG_LEN, p + len) != 1)
+		return SP_ECRYPTO;
+	return 0;
+}
+
+/*
+ * Open len bytes at p in place, the tag at p + len.  0 only when the tag
+ * verifies; before that the bytes at p are not to be used.
+ */
+static int aead_open(EVP_CIPHER_CTX *ctx, uint8_t *p, size_t len, uint64_t counter)
+{
+	uint8_t nonce[DATA_NONCE_LEN];
+	int n = 0, fin = 0;
+
+	data_nonce(nonce, counter);
+	if (len > INT_MAX || EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, 0) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, TUN_AUTHTAG_LEN, p + len) != 1 ||
+	    (len > 0 && (EVP_DecryptUpdate(ctx, p, &n, p, (int)len) != 1 || (size_t)n != len)) ||
+	    EVP_DecryptFinal_ex(ctx, p + len, &fin) != 1 || fin != 0)
+		return SP_EAUTH;
+	return 0;
 }
 
 static uint64_t keypair_age(const struct tun_noise_keypair *kp, uint64_t now)
@@ -26,6 +64,11 @@ void tun_noise_keypair_wipe(struct tun_noise_keypair *kp)
 {
 	if (kp == NULL)
 		return;
+	/* EVP_CIPHER_CTX_free cleanses the contexts (key schedule); NULL is fine. */
+	EVP_CIPHER_CTX_free(kp->send_ctx);
+	EVP_CIPHER_CTX_free(kp->recv_ctx);
+	kp->send_ctx = NULL;
+	kp->recv_ctx = NULL;
 	sodium_memzero(kp->send_key, sizeof(kp->send_key));
 	sodium_memzero(kp->recv_key, sizeof(kp->recv_key));
 	kp->valid = false;
@@ -54,11 +97,10 @@ bool tun_noise_keypair_should_rekey_recv(const struct tun_noise_keypair *kp, uin
 int tun_noise_encrypt(struct tun_noise_keypair *kp, uint8_t *buf, size_t cap, size_t plain_len,
 		      size_t mtu, uint64_t now, size_t *out_len)
 {
-	uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES];
 	size_t padded;
 
 	*out_len = 0;
-	if (!kp->valid)
+	if (!kp->valid || kp->send_ctx == NULL)
 		return SP_ESTATE;
 	if (keypair_age(kp, now) >= TUN_REJECT_AFTER_TIME ||
 	    kp->send_counter >= TUN_REJECT_AFTER_MESSAGES)
@@ -77,10 +119,8 @@ int tun_noise_encrypt(struct tun_noise_keypair *kp, uint8_t *buf, size_t cap, si
 	uint8_t *payload = buf + TUN_MSG_DATA_HEADER_LEN;
 	memset(payload + plain_len, 0, padded - plain_len);
 	uint64_t counter = kp->send_counter++;
-	data_nonce(nonce, counter);
-	crypto_aead_chacha20poly1305_ietf_encrypt_detached(payload, payload + padded, NULL,
-							   payload, padded, NULL, 0, NULL,
-							   nonce, kp->send_key);
+	if (aead_seal(kp->send_ctx, payload, padded, counter) != 0)
+		return SP_ECRYPTO;
 	tun_put_le32(buf + offsetof(struct tun_msg_data, header), TUN_MSG_DATA);
 	tun_put_le32(buf + offsetof(struct tun_msg_data, receiver_index), kp->remote_index);
 	tun_put_le64(buf + offsetof(struct tun_msg_data, counter), counter);
@@ -91,12 +131,10 @@ int tun_noise_encrypt(struct tun_noise_keypair *kp, uint8_t *buf, size_t cap, si
 int tun_noise_decrypt(struct tun_noise_keypair *kp, uint8_t *msg, size_t len, uint64_t now,
 		      size_t *plain_len, uint64_t *counter_out)
 {
-	uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES];
-
 	*plain_len = 0;
 	if (msg == NULL || tun_msg_classify(msg, len) != TUN_MSG_DATA)
 		return SP_EMALFORMED;
-	if (!kp->valid || tun_msg_receiver_index(msg, TUN_MSG_DATA) != kp->local_index)
+	if (!kp->valid || kp->recv_ctx == NULL || tun_msg_receiver_index(msg, TUN_MSG_DATA) != kp->local_index)
 		return SP_ESTATE;
 	if (keypair_age(kp, now) >= TUN_REJECT_AFTER_TIME)
 		return SP_EEXPIRED;
@@ -107,10 +145,8 @@ int tun_noise_decrypt(struct tun_noise_keypair *kp, uint8_t *msg, size_t len, ui
 
 	size_t clen = len - TUN_MSG_DATA_MIN_LEN;
 	uint8_t *payload = msg + TUN_MSG_DATA_HEADER_LEN;
-	data_nonce(nonce, counter);
-	if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(payload, NULL, payload, clen,
-							       payload + clen, NULL, 0, nonce,
-							       kp->recv_key) != 0)
+	/* The tag is verified before the window moves and before anything is returned. */
+	if (aead_open(kp->recv_ctx, payload, clen, counter) != 0)
 		return SP_EAUTH;
 	if (!tun_counter_validate(&kp->recv_counter, counter))
 		return SP_EREPLAY;

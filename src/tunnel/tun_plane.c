@@ -249,50 +249,51 @@ out:
 
 /* ---- wg-quick ---- */
 
+/*
+ * wg-quick NAME [DEVICE-PUBLIC-KEY|-] [HOST:PORT]: a configuration for a stock
+ * WireGuard client.  The device's Ed25519 public key gives its overlay
+ * address and WireGuard public key; its private key never comes here: the
+ * reply carries TUN_WGQUICK_KEY_PLACEHOLDER, which `signpost wg-quick --key-file`
+ * replaces on the device's side.
+ */
 static int wg_quick(struct sp_node *node, void *arg, int argc, char **argv, struct sp_buf *out)
 {
 	struct plane *pl = arg;
 	if (argc < 2 || argc > 4) {
-		sp_buf_printf(out, "usage: wg-quick NAME [DEVICE-PRIVATE-KEY|-] [HOST:PORT]\n");
+		sp_buf_printf(out, "usage: wg-quick NAME [DEVICE-PUBLIC-KEY|-] [HOST:PORT]\n");
 		return SP_ECONFIG;
 	}
 	const struct sp_config_section *n = sp_config_get(node->cfg, "node");
 	const struct sp_config_section *t = sp_config_get(node->cfg, "tunnel");
 	const char *zone = sp_cfg_str(n, "zone");
-	uint8_t prefix[16];
+	uint8_t prefix[16], ed_pk[SP_KEY_LEN], x_pk[SP_KEY_LEN], a[16];
 	if (tun_overlay_prefix(zone, prefix) != 0)
 		return SP_ECONFIG;
 	char pfx[INET6_ADDRSTRLEN], addr[INET6_ADDRSTRLEN] = "", b64[SP_KEY_B64_LEN];
 	inet_ntop(AF_INET6, prefix, pfx, sizeof(pfx));
-	struct sp_keypair kp;
 	bool have_key = argc >= 3 && strcmp(argv[2], "-") != 0;
 	if (have_key) {
-		if (sp_key_parse_private(argv[2], &kp) != 0) {
-			sp_buf_printf(out, "wg-quick: not a device private key (base64 of 32 bytes)\n");
+		if (sp_key_from_b64(argv[2], ed_pk) != 0 ||
+		    crypto_sign_ed25519_pk_to_curve25519(x_pk, ed_pk) != 0 ||
+		    tun_overlay_addr(zone, ed_pk, a) != 0) {
+			sp_buf_printf(out, "wg-quick: not a device public key (signpost pubkey)\n");
 			return SP_EKEYFORMAT;
 		}
-		uint8_t a[16];
-		if (tun_overlay_addr(zone, kp.ed_pk, a) == 0)
-			inet_ntop(AF_INET6, a, addr, sizeof(addr));
+		inet_ntop(AF_INET6, a, addr, sizeof(addr));
 	}
 	sp_buf_printf(out, "# WireGuard configuration for %s.%s, joining the overlay of %s\n",
 		      argv[1], zone, zone);
-	sp_buf_printf(out, "[Interface]\n");
+	sp_buf_printf(out, "[Interface]\nPrivateKey = %s\n", TUN_WGQUICK_KEY_PLACEHOLDER);
 	if (have_key) {
-		sp_key_to_b64(kp.x_sk, b64);
-		sp_buf_printf(out, "PrivateKey = %s\n", b64);
-		sodium_memzero(b64, sizeof(b64));
 		sp_buf_printf(out, "Address = %s/128\n", addr);
-		sp_key_to_b64(kp.x_pk, b64);
+		sp_key_to_b64(x_pk, b64);
 		sp_buf_printf(out, "# add to this signpost's configuration:\n"
 				   "#   [peer]\n#   public-key = %s\n#   allowed-ips = %s/128\n",
 			      b64, addr);
-		sp_key_wipe(&kp);
 	} else {
-		sp_buf_printf(out, "PrivateKey = <the device's WireGuard private key>\n");
 		sp_buf_printf(out, "Address = <the device's overlay address in %s/48>/128\n", pfx);
 	}
-	if (node->cfg && strcmp(sp_cfg_str(n, "role"), "signpost") == 0) {
+	if (strcmp(sp_cfg_str(n, "role"), "signpost") == 0) {
 		const struct sp_config_section *d = sp_config_get(node->cfg, "dns");
 		if (sp_cfg_bool(d, "enabled") && sp_cfg_str(d, "listen"))
 			sp_buf_printf(out, "# DNS = %s (the signpost's name server, if reachable)\n",

@@ -6,12 +6,16 @@
  * the node's one UDP socket (tunnel.listen-port), the WireGuard UAPI socket
  * /var/run/wireguard/IFNAME.sock, and the peers of the [peer] sections
  * (re-applied on SIGHUP: unchanged peers keep their sessions).  Control
- * command: `wg-quick NAME [DEVICE-PRIVATE-KEY] [ENDPOINT]`.
+ * command: `wg-quick NAME [DEVICE-PUBLIC-KEY|-] [ENDPOINT]`, whose reply has
+ * TUN_WGQUICK_KEY_PLACEHOLDER where the private key goes: the CLI fills it in
+ * on the device's side, so no private key crosses the control socket.
  */
 #ifndef TUN_TUNNEL_H
 #define TUN_TUNNEL_H
 
 #include "core/node.h"
+
+#define TUN_WGQUICK_KEY_PLACEHOLDER "<the device's WireGuard private key>"
 
 /* The plane: role any; see above. */
 extern const struct sp_plane tun_plane;

@@ -13,7 +13,7 @@ trap tl_cleanup EXIT
 command -v iperf3 >/dev/null || tl_fail "needs iperf3"
 CAP="python3 $(cd "$(dirname "$0")" && pwd)/wgcap.py"
 
-export SIGNPOST_INTERVALS="tunnel.rekey-after=2000,tunnel.reject-after=5000,tunnel.rekey-timeout=500,tunnel.keepalive=1000"
+export SIGNPOST_INTERVALS="tunnel.rekey-after=2000,tunnel.reject-after=5000,tunnel.rekey-timeout=500,tunnel.keepalive=1000,tunnel.rekey-attempt=3000"
 tl_ns a
 tl_ns b
 tl_veth a 192.0.2.1 b 192.0.2.2
@@ -80,4 +80,12 @@ tl_wait 5 bash -c "'$SIGNPOST' -c '$TL_DIR/na/signpost.conf' status | grep -q 'e
 	tl_fail "a did not follow b: $(tl_ctl na status | grep peer0)"
 tl_exec a ping -6 -c3 -i0.2 -W2 "$OB" >/dev/null || tl_fail "no ping a -> b at b's new address"
 tl_log "roaming followed to 192.0.2.3"
+
+# ---- b goes away: a's handshake retries give up (rekey-attempt 3 s at 0.5 s per retry).
+kill "$PID_nb"
+tl_wait 10 bash -c "! kill -0 $PID_nb 2>/dev/null" || tl_fail "nb did not stop"
+tl_exec a ping -6 -c 3 -i 0.5 -W 1 "$OB" >/dev/null 2>&1
+tl_wait 30 grep -q "handshake did not complete after .* attempts, giving up" "$TL_DIR/na.log" ||
+	tl_fail "a did not give up its handshake"
+tl_log "handshake retries gave up"
 echo PASS

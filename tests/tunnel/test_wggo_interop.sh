@@ -104,8 +104,14 @@ tl_log "initiator: handshake, ping both ways and wg show OK"
 # ---- 3. a stock client set up from `signpost wg-quick`: the printed [Interface]/[Peer]
 # (Address and comments stripped, as wg-quick itself does) joins the overlay through signpostd.
 stop_wggo wg2
-DEV_KEY=$("$SIGNPOST" genkey)
-tl_ctl sp wg-quick phone "$DEV_KEY" 192.0.2.1:51820 >"$TL_DIR/phone.conf" || tl_fail "wg-quick command"
+(umask 077 && "$SIGNPOST" genkey >"$TL_DIR/phone.key")
+tl_ctl sp wg-quick phone --key-file "$TL_DIR/phone.key" --endpoint 192.0.2.1:51820 \
+	>"$TL_DIR/phone.conf" || tl_fail "wg-quick command"
+# The private key was filled in by the CLI (only the public key went to signpostd):
+# it must be the WireGuard (X25519) form of the device key.
+PHONE_WG_PRIV=$(awk '$1 == "PrivateKey" { print $3 }' "$TL_DIR/phone.conf")
+[ "$(printf '%s\n' "$PHONE_WG_PRIV" | wg pubkey)" = "$("$SIGNPOST" pubkey --wireguard <"$TL_DIR/phone.key")" ] ||
+	tl_fail "wg-quick: PrivateKey is not the device's WireGuard key"
 grep -q "^AllowedIPs = .*/48$" "$TL_DIR/phone.conf" || tl_fail "wg-quick: no /48 AllowedIPs"
 PHONE_ADDR=$(awk '$1 == "Address" { sub(/\/128$/, "", $3); print $3 }' "$TL_DIR/phone.conf")
 PHONE_PUB=$(awk '$2 == "public-key" { print $4 }' "$TL_DIR/phone.conf")

@@ -37,6 +37,8 @@ tl_cleanup() {
 		for f in "$TL_DIR"/*.log; do [ -f "$f" ] && { echo "=== $f"; tail -n 30 "$f"; }; done
 	fi
 	for n in "${TL_NS[@]}"; do ip netns del "$n" 2>/dev/null; done
+	# UAPI sockets left by a killed daemon (every name here carries TL_ID)
+	rm -f /var/run/wireguard/*"$TL_ID"*.sock
 	rm -rf "$TL_DIR"
 	exit $rc
 }

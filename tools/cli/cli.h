@@ -71,14 +71,16 @@ int cli_config_load(const struct cli_cmd *cmd, const struct cli_ctx *ctx, struct
 int cli_ctl_forward(const struct cli_cmd *cmd, const struct cli_ctx *ctx, int argc,
 		    char *const *argv, int timeout_ms);
 
+/* The two halves of cli_ctl_forward: ask (*reply is malloc'd), then print. */
+int cli_ctl_call(const struct cli_cmd *cmd, const struct cli_ctx *ctx, int argc,
+		 char *const *argv, int timeout_ms, int *status, char **reply);
+int cli_ctl_print(const struct cli_cmd *cmd, int status, const char *reply);
+
+/* `zone` and other commands the daemon implements: forward argv as it is. */
+int cli_ctl_run(const struct cli_cmd *cmd, int argc, char **argv, struct cli_ctx *ctx);
+
 /* Parse a decimal port in [min, 65535]; -1 if it is not one. */
 long cli_parse_port(const char *text, long min);
-
-/*
- * Create path with mode, holding text; fails if the file exists (O_EXCL).
- * Secret files use sp_secret_file_write() instead.
- */
-int cli_file_create(const char *path, const char *text, unsigned mode) SP_MUST_CHECK;
 
 /* ---- DNSSEC and TSIG helpers (dnssec.c) ---- */
 

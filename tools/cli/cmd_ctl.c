@@ -1,6 +1,7 @@
 /*
  * cmd_ctl.c - commands that the running daemon implements: the CLI forwards
- * argv over the control socket and prints the reply (`zone`, `wg-quick`).
+ * argv over the control socket and prints the reply (`zone`; `wg-quick` in
+ * cmd_wgquick.c builds on it).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -15,39 +16,50 @@
 /* Zone changes sign records: allow the daemon a moment under load. */
 #define CTL_TIMEOUT_MS 30000
 
-int cli_ctl_forward(const struct cli_cmd *cmd, const struct cli_ctx *ctx, int argc,
-		    char *const *argv, int timeout_ms)
+int cli_ctl_call(const struct cli_cmd *cmd, const struct cli_ctx *ctx, int argc,
+		 char *const *argv, int timeout_ms, int *status, char **reply)
 {
 	struct sp_config *cfg;
 	int ret = cli_config_load(cmd, ctx, &cfg);
 	if (ret != CLI_OK)
 		return ret;
 	const char *path = sp_cfg_str(sp_config_get(cfg, "node"), "control-socket");
-
-	int status = 0;
-	char *reply = NULL;
-	int rc = sp_ctl_call(path, argc, argv, timeout_ms, &status, &reply);
-	if (rc) {
+	*reply = NULL;
+	int rc = sp_ctl_call(path, argc, argv, timeout_ms, status, reply);
+	if (rc)
 		ret = cli_fail(cmd, "cannot reach signpostd at %s: %s%s", path, sp_strerror(rc),
 			       (rc == -ENOENT || rc == -ECONNREFUSED)
 				       ? " (is signpostd running with this configuration?)" : "");
-	} else {
-		FILE *out = status == 0 ? stdout : stderr;
-		size_t len = reply ? strlen(reply) : 0;
-		if (status != 0)
-			fprintf(stderr, "signpost %s: signpostd: %s%s", cmd->name,
-				len ? "" : sp_strerror(status), len ? "" : "\n");
-		if (len) {
-			fputs(reply, out);
-			if (reply[len - 1] != '\n')
-				fputc('\n', out);
-		}
-		ret = status == 0 ? CLI_OK : CLI_ERR;
-		if (fflush(stdout) != 0)
-			ret = cli_fail(cmd, "cannot write to stdout");
-	}
-	free(reply);
 	sp_config_free(cfg);
+	return ret;
+}
+
+int cli_ctl_print(const struct cli_cmd *cmd, int status, const char *reply)
+{
+	FILE *out = status == 0 ? stdout : stderr;
+	size_t len = reply ? strlen(reply) : 0;
+	if (status != 0)
+		fprintf(stderr, "signpost %s: signpostd: %s%s", cmd->name, len ? "" : sp_strerror(status),
+			len ? "" : "\n");
+	if (len) {
+		fputs(reply, out);
+		if (reply[len - 1] != '\n')
+			fputc('\n', out);
+	}
+	if (fflush(stdout) != 0)
+		return cli_fail(cmd, "cannot write to stdout");
+	return status == 0 ? CLI_OK : CLI_ERR;
+}
+
+int cli_ctl_forward(const struct cli_cmd *cmd, const struct cli_ctx *ctx, int argc,
+		    char *const *argv, int timeout_ms)
+{
+	int status = 0;
+	char *reply = NULL;
+	int ret = cli_ctl_call(cmd, ctx, argc, argv, timeout_ms, &status, &reply);
+	if (ret == CLI_OK)
+		ret = cli_ctl_print(cmd, status, reply);
+	free(reply);
 	return ret;
 }
 
@@ -60,7 +72,7 @@ static bool is_help(const char *arg)
  * Arguments go to the daemon untouched, so only a leading help word is ours.
  * The daemon checks the rest and explains what it refuses.
  */
-static int ctl_run(const struct cli_cmd *cmd, int argc, char **argv, struct cli_ctx *ctx)
+int cli_ctl_run(const struct cli_cmd *cmd, int argc, char **argv, struct cli_ctx *ctx)
 {
 	if (argc >= 2 && is_help(argv[1])) {
 		cli_help(cmd, stdout);
@@ -75,7 +87,7 @@ static int ctl_run(const struct cli_cmd *cmd, int argc, char **argv, struct cli_
 
 const struct cli_cmd cli_cmd_zone = {
 	.name = "zone",
-	.run = ctl_run,
+	.run = cli_ctl_run,
 	.summary = "show or change the records of the running signpost's zone",
 	.help = "Usage: signpost [-c FILE] zone add NAME [TTL] [IN] TYPE RDATA...\n"
 		"       signpost [-c FILE] zone del NAME [TYPE]\n"
@@ -92,16 +104,4 @@ const struct cli_cmd cli_cmd_zone = {
 		"  show                 print the zone\n"
 		"\n"
 		"NAME is relative to the zone unless it ends with a dot.\n",
-};
-
-const struct cli_cmd cli_cmd_wg_quick = {
-	.name = "wg-quick",
-	.run = ctl_run,
-	.summary = "print a WireGuard client configuration for a device",
-	.help = "Usage: signpost [-c FILE] wg-quick DEVICE\n"
-		"\n"
-		"Asks the running signpostd for a configuration file that a stock WireGuard\n"
-		"client (wg-quick, the phone apps) can use to join the overlay through this\n"
-		"signpost as DEVICE, and prints it, e.g.:\n"
-		"  signpost -c /etc/signpost/signpost.conf wg-quick phone > phone.conf\n",
 };

@@ -3,16 +3,44 @@
  * share (the folder, rollback, configuration text checked against the schema).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/keys.h"
 #include "core/log.h"
 #include "init.h"
 
-char *init_path(const struct init_dir *d, const char *name)
+#define INIT_MAX_FILES 8
+
+/* The new node's folder and the files created in it, removed again on failure. */
+struct init_dir {
+	char *dir;			/* as given, without trailing slashes */
+	bool created;			/* we made the folder (remove it on failure) */
+	char *paths[INIT_MAX_FILES];	/* files created so far */
+	size_t n_paths;
+};
+
+int init_write_key(const char *path, const void *arg)
+{
+	return sp_key_save(path, arg);
+}
+
+int init_write_text(const char *path, const void *arg)
+{
+	return sp_file_create(path, *(char *const *)arg, 0644);
+}
+
+int init_write_secret(const char *path, const void *arg)
+{
+	return sp_secret_file_write(path, *(char *const *)arg);
+}
+
+/* "DIR/name", malloc'd (NULL when out of memory). */
+static char *init_path(const struct init_dir *d, const char *name)
 {
 	char *p = NULL;
 	if (asprintf(&p, "%s/%s", d->dir, name) < 0)
@@ -20,8 +48,13 @@ char *init_path(const struct init_dir *d, const char *name)
 	return p;
 }
 
-int init_dir_prepare(const struct cli_cmd *cmd, struct init_dir *d, const char *dir,
-		     const char *const *names)
+/*
+ * Check that none of the n files exists in dir (refusing to overwrite),
+ * then create dir with mode 0700 if it does not exist.  Messages name the
+ * file.
+ */
+static int init_dir_prepare(const struct cli_cmd *cmd, struct init_dir *d, const char *dir,
+			    const struct init_file *files, size_t n)
 {
 	memset(d, 0, sizeof(*d));
 	size_t len = strlen(dir);
@@ -37,8 +70,8 @@ int init_dir_prepare(const struct cli_cmd *cmd, struct init_dir *d, const char *
 	if (stat(d->dir, &st) == 0) {
 		if (!S_ISDIR(st.st_mode))
 			return cli_fail(cmd, "--dir %s: exists and is not a folder", d->dir);
-		for (const char *const *n = names; *n; n++) {
-			char *p = init_path(d, *n);
+		for (size_t i = 0; i < n; i++) {
+			char *p = init_path(d, files[i].name);
 			if (p == NULL)
 				return cli_fail(cmd, "out of memory");
 			int exists = lstat(p, &st) == 0;
@@ -66,7 +99,8 @@ int init_dir_prepare(const struct cli_cmd *cmd, struct init_dir *d, const char *
 	return CLI_OK;
 }
 
-void init_dir_created(struct init_dir *d, char *path)
+/* Record a file created in d (for rollback). */
+static void init_dir_created(struct init_dir *d, char *path)
 {
 	if (d->n_paths < INIT_MAX_FILES)
 		d->paths[d->n_paths++] = path;
@@ -74,7 +108,30 @@ void init_dir_created(struct init_dir *d, char *path)
 		free(path);
 }
 
-void init_dir_finish(struct init_dir *d, bool ok)
+/*
+ * Write the n files in order, each recorded in d for rollback.  Stops at the
+ * first failure, with a message naming the file.  Returns an exit code.
+ */
+static int init_dir_write(const struct cli_cmd *cmd, struct init_dir *d,
+			  const struct init_file *files, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *path = init_path(d, files[i].name);
+		if (path == NULL)
+			return cli_fail(cmd, "out of memory");
+		int rc = files[i].write(path, files[i].arg);
+		if (rc) {
+			cli_fail(cmd, "cannot write %s: %s", path, sp_strerror(rc));
+			free(path);
+			return CLI_ERR;
+		}
+		init_dir_created(d, path);
+	}
+	return CLI_OK;
+}
+
+/* On failure (ok == false) remove what was created; free d's memory either way. */
+static void init_dir_finish(struct init_dir *d, bool ok)
 {
 	for (size_t i = 0; i < d->n_paths; i++) {
 		if (!ok)
@@ -87,7 +144,50 @@ void init_dir_finish(struct init_dir *d, bool ok)
 	memset(d, 0, sizeof(*d));
 }
 
-char *init_zone_name(const char *text)
+int init_create(const struct cli_cmd *cmd, const char *dir, const struct init_steps *s)
+{
+	struct init_dir d = { 0 };
+	char *conf_path = NULL;
+	bool ok = false;
+	int ret = init_dir_prepare(cmd, &d, dir, s->files, s->n_files);
+	if (ret != CLI_OK)
+		goto out;
+	if ((conf_path = init_path(&d, s->conf_name)) == NULL) {
+		ret = cli_fail(cmd, "out of memory");
+		goto out;
+	}
+	if ((ret = s->make(cmd, s->arg, d.dir, conf_path)) != CLI_OK)
+		goto out;
+	if ((ret = init_dir_write(cmd, &d, s->files, s->n_files)) != CLI_OK)
+		goto out;
+	ok = true;
+	char real[PATH_MAX];
+	s->print(s->arg, realpath(d.dir, real) ? real : d.dir);
+	if (fflush(stdout) != 0)
+		ret = cli_fail(cmd, "cannot write to stdout");
+out:
+	init_dir_finish(&d, ok);
+	free(conf_path);
+	return ret;
+}
+
+/* Is text one DNS label of letters, digits and hyphens (a host name)? */
+static bool init_is_label(const char *text)
+{
+	size_t n = strlen(text);
+	if (n == 0 || n > 63 || text[0] == '-' || text[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = text[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Normalise a zone name to absolute presentation form ("alice.example."); NULL if bad. */
+static char *init_zone_name(const char *text)
 {
 	if (text[0] == '\0' || strcmp(text, ".") == 0 || strchr(text, ' ') || strchr(text, '\\'))
 		return NULL;
@@ -114,18 +214,15 @@ char *init_zone_name(const char *text)
 	return out;
 }
 
-bool init_is_label(const char *text)
+int init_check_names(const struct cli_cmd *cmd, const char *zone, const char *name,
+		     char **zone_out)
 {
-	size_t n = strlen(text);
-	if (n == 0 || n > 63 || text[0] == '-' || text[n - 1] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char ch = text[i];
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '-'))
-			return false;
-	}
-	return true;
+	if ((*zone_out = init_zone_name(zone)) == NULL)
+		return cli_usage(cmd, "--zone %s: not a domain name of host-name labels", zone);
+	if (!init_is_label(name))
+		return cli_usage(cmd, "--name %s: not one DNS label (letters, digits, hyphens)",
+				 name);
+	return CLI_OK;
 }
 
 int init_conf_begin(struct init_conf *c)
@@ -191,18 +288,31 @@ void init_conf_opt(struct init_conf *c, const char *opt, bool active, const char
 	va_end(ap);
 }
 
+void init_conf_node(struct init_conf *c, const char *role, const char *zone, const char *name)
+{
+	init_conf_comment(c, "Check it with `signpostd --check -c FILE`; start it with `signpostd -c FILE`.");
+	init_conf_comment(c, "Relative paths are taken from this file's folder.");
+	init_conf_section(c, "node");
+	init_conf_opt(c, "role", true, "%s", role);
+	init_conf_opt(c, "zone", true, "%s", zone);
+	init_conf_opt(c, "name", true, "%s", name);
+	init_conf_opt(c, "key-file", true, "node.key");
+	init_conf_opt(c, "control-socket", true, "signpost.sock");
+}
+
 int init_conf_end(struct init_conf *c, const char *path)
 {
-	if (fclose(c->f) != 0) {
-		c->f = NULL;
-		return -ENOMEM;
-	}
+	int rc = fclose(c->f) != 0 ? -ENOMEM : 0;
 	c->f = NULL;
-	if (c->bad || c->text == NULL)
-		return SP_ECONFIG;
-	struct sp_config *cfg = NULL;
-	int rc = sp_config_parse(path, c->text, c->len, &cfg);
-	sp_config_free(cfg);
+	if (rc == 0 && (c->bad || c->text == NULL))
+		rc = SP_ECONFIG;
+	if (rc == 0) {
+		struct sp_config *cfg = NULL;
+		rc = sp_config_parse(path, c->text, c->len, &cfg);
+		sp_config_free(cfg);
+	}
+	if (rc)
+		sp_err("internal: the configuration written by init does not parse");
 	return rc;
 }
 

@@ -25,21 +25,27 @@ int cli_dnssec_algorithm(const char *name)
 	return 0;
 }
 
-int cli_dnssec_key_new(int algorithm, const char *zone, uint16_t flags, ldns_key **out)
+/* Give k (taken over: freed on failure) its owner zone and DNSKEY flags; *out = k. */
+static int key_finish(ldns_key *k, const char *zone, uint16_t flags, ldns_key **out)
 {
 	ldns_rdf *owner = ldns_dname_new_frm_str(zone);
-	if (owner == NULL)
+	if (owner == NULL) {
+		ldns_key_deep_free(k);
 		return SP_ELDNS;
-	/* The size is ignored for the elliptic-curve algorithms we offer. */
-	ldns_key *k = ldns_key_new_frm_algorithm((ldns_signing_algorithm)algorithm, 256);
-	if (k == NULL) {
-		ldns_rdf_deep_free(owner);
-		return SP_ECRYPTO;
 	}
 	ldns_key_set_pubkey_owner(k, owner);
 	ldns_key_set_flags(k, flags);
 	*out = k;
 	return 0;
+}
+
+int cli_dnssec_key_new(int algorithm, const char *zone, uint16_t flags, ldns_key **out)
+{
+	/* The size is ignored for the elliptic-curve algorithms we offer. */
+	ldns_key *k = ldns_key_new_frm_algorithm((ldns_signing_algorithm)algorithm, 256);
+	if (k == NULL)
+		return SP_ECRYPTO;
+	return key_finish(k, zone, flags, out);
 }
 
 void cli_dnssec_key_free(ldns_key *key)
@@ -93,15 +99,7 @@ int cli_dnssec_key_load(const char *path, const char *zone, uint16_t flags, ldns
 		       ldns_get_errorstr_by_id(st));
 		return SP_EKEYFORMAT;
 	}
-	ldns_rdf *owner = ldns_dname_new_frm_str(zone);
-	if (owner == NULL) {
-		ldns_key_deep_free(k);
-		return SP_ELDNS;
-	}
-	ldns_key_set_pubkey_owner(k, owner);
-	ldns_key_set_flags(k, flags);
-	*out = k;
-	return 0;
+	return key_finish(k, zone, flags, out);
 }
 
 ldns_rr *cli_dnssec_dnskey(const ldns_key *key)

@@ -11,38 +11,57 @@
 
 #include "cli.h"
 
-#define INIT_MAX_FILES 8
-
-struct init_dir {
-	char *dir;			/* as given, without trailing slashes */
-	bool created;			/* we made the folder (remove it on failure) */
-	char *paths[INIT_MAX_FILES];	/* files created so far */
-	size_t n_paths;
-};
-
 extern const struct cli_cmd cli_cmd_init_signpost, cli_cmd_init_device;
 
-/* "DIR/name", malloc'd (aborts the command on NULL: callers check). */
-char *init_path(const struct init_dir *d, const char *name);
+/*
+ * One file that init writes: DIR/name, made by write(path, arg), which
+ * returns 0 or an error code and never overwrites.
+ */
+struct init_file {
+	const char *name;
+	int (*write)(const char *path, const void *arg);
+	const void *arg;
+};
+
+/* Writers for struct init_file. */
+/* arg: const struct sp_keypair *, saved as a private key file (0600). */
+int init_write_key(const char *path, const void *arg);
+/* arg: char *const *, the text of a file of mode 0644. */
+int init_write_text(const char *path, const void *arg);
+/* arg: char *const *, the text of a secret file (0600). */
+int init_write_secret(const char *path, const void *arg);
+
+/* What one kind of init makes, for init_create(). */
+struct init_steps {
+	const struct init_file *files;	/* in the order written: the configuration last */
+	size_t n_files;
+	const char *conf_name;		/* the configuration's file name, one of files[] */
+	/*
+	 * Make every key and text in memory (nothing touches the disk); dir is
+	 * the folder as it will be named, conf_path the configuration's path.
+	 * Returns an exit code, with a message on failure.
+	 */
+	int (*make)(const struct cli_cmd *cmd, void *arg, const char *dir, const char *conf_path);
+	/* Print what to do next; dir is the folder as an absolute path where possible. */
+	void (*print)(const void *arg, const char *dir);
+	void *arg;			/* the command's state, passed to make and print */
+};
 
 /*
- * Check that none of names[] exists in dir (refusing to overwrite), then
- * create dir with mode 0700 if it does not exist.  Messages name the file.
+ * Create a node in dir: refuse if any of the files exists, create dir (mode
+ * 0700) if it does not exist, make everything in memory, write the files,
+ * then print the next steps.  A failure half-way removes what was written
+ * (and dir, if it was created here).  Returns an exit code.
  */
-int init_dir_prepare(const struct cli_cmd *cmd, struct init_dir *d, const char *dir,
-		     const char *const *names) SP_MUST_CHECK;
+int init_create(const struct cli_cmd *cmd, const char *dir, const struct init_steps *s);
 
-/* Record a file created in d (for rollback). */
-void init_dir_created(struct init_dir *d, char *path);
-
-/* On failure (ok == false) remove what was created; free d's memory either way. */
-void init_dir_finish(struct init_dir *d, bool ok);
-
-/* Normalise a zone name to absolute presentation form ("alice.example."); NULL if bad. */
-char *init_zone_name(const char *text);
-
-/* Is text one DNS label of letters, digits and hyphens (a host name)? */
-bool init_is_label(const char *text);
+/*
+ * Check --zone and --name: *zone_out is the zone normalised to absolute
+ * presentation form ("alice.example.", malloc'd), name one host-name label.
+ * Returns an exit code (CLI_USAGE with a message naming the option).
+ */
+int init_check_names(const struct cli_cmd *cmd, const char *zone, const char *name,
+		     char **zone_out) SP_MUST_CHECK;
 
 /* Configuration text under construction, every option checked against the schema. */
 struct init_conf {
@@ -65,8 +84,15 @@ void init_conf_section(struct init_conf *c, const char *name);
 void init_conf_opt(struct init_conf *c, const char *opt, bool active, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /*
+ * The lines every node's configuration starts with, after its first comment:
+ * how to check and start it, and the [node] section of a node of role in
+ * zone, called name, with its key and control socket in its folder.
+ */
+void init_conf_node(struct init_conf *c, const char *role, const char *zone, const char *name);
+/*
  * Finish and check the text with the real parser (as if it were at path).
- * Returns 0 and leaves c->text, or an error (internal: a schema mismatch).
+ * Returns 0 and leaves c->text, or an error (internal: a schema mismatch,
+ * logged).
  */
 int init_conf_end(struct init_conf *c, const char *path) SP_MUST_CHECK;
 void init_conf_free(struct init_conf *c);

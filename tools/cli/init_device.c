@@ -5,7 +5,6 @@
  */
 #include <arpa/inet.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,11 +83,9 @@ static int parse_options(const struct cli_cmd *cmd, int argc, char **argv, struc
 		return cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
 	if (!zone || !in->name || !in->dir || !in->signpost || !in->signpost_key)
 		return cli_usage(cmd, "--zone, --name, --dir, --signpost and --signpost-key are required");
-	if ((in->zone = init_zone_name(zone)) == NULL)
-		return cli_usage(cmd, "--zone %s: not a domain name of host-name labels", zone);
-	if (!init_is_label(in->name))
-		return cli_usage(cmd, "--name %s: not one DNS label (letters, digits, hyphens)",
-				 in->name);
+	int ret = init_check_names(cmd, zone, in->name, &in->zone);
+	if (ret != CLI_OK)
+		return ret;
 	if (!endpoint_ok(in->signpost))
 		return cli_usage(cmd, "--signpost %s: not IPv4:PORT or [IPv6]:PORT", in->signpost);
 	if (in->signpost_dns && !endpoint_ok(in->signpost_dns))
@@ -111,14 +108,7 @@ static int conf_text(struct device_init *in, const char *conf_path)
 		return -ENOMEM;
 	init_conf_comment(c, "device.conf: device %s.%s, written by `signpost init device`.",
 			  in->name, in->zone);
-	init_conf_comment(c, "Check it with `signpostd --check -c FILE`; start it with `signpostd -c FILE`.");
-	init_conf_comment(c, "Relative paths are taken from this file's folder.");
-	init_conf_section(c, "node");
-	init_conf_opt(c, "role", true, "device");
-	init_conf_opt(c, "zone", true, "%s", in->zone);
-	init_conf_opt(c, "name", true, "%s", in->name);
-	init_conf_opt(c, "key-file", true, "node.key");
-	init_conf_opt(c, "control-socket", true, "signpost.sock");
+	init_conf_node(c, "device", in->zone, in->name);
 	init_conf_section(c, "signpost");
 	init_conf_opt(c, "address", true, "%s", in->signpost);
 	init_conf_opt(c, "public-key", true, "%s", in->signpost_key);
@@ -138,14 +128,24 @@ static int conf_text(struct device_init *in, const char *conf_path)
 	init_conf_section(c, "tunnel");
 	init_conf_comment(c, "Needs CAP_NET_ADMIN (a TUN device).");
 	init_conf_opt(c, "enabled", true, "no");
-	int rc = init_conf_end(c, conf_path);
-	if (rc)
-		sp_err("internal: the configuration written by init does not parse");
-	return rc;
+	return init_conf_end(c, conf_path);
 }
 
-static void print_next_steps(const struct device_init *in, const char *dir)
+/* Make the node key and the configuration in memory. */
+static int make_all(const struct cli_cmd *cmd, void *arg, const char *dir, const char *conf_path)
 {
+	struct device_init *in = arg;
+	(void)dir;
+	if (sp_key_generate(&in->node) != 0)
+		return cli_fail(cmd, "cannot generate the node key (libsodium failed)");
+	if (conf_text(in, conf_path) != 0)
+		return cli_fail(cmd, "internal: cannot make %s", conf_path);
+	return CLI_OK;
+}
+
+static void print_next_steps(const void *arg, const char *dir)
+{
+	const struct device_init *in = arg;
 	char b64[SP_KEY_B64_LEN], wg[SP_KEY_B64_LEN], overlay[INET6_ADDRSTRLEN] = "?";
 	uint8_t addr[16];
 	sp_key_to_b64(in->node.ed_pk, b64);
@@ -175,54 +175,25 @@ static void print_next_steps(const struct device_init *in, const char *dir)
 
 static int init_device_run(const struct cli_cmd *cmd, int argc, char **argv, struct cli_ctx *ctx)
 {
-	static const char *const names[] = { "device.conf", "node.key", NULL };
 	struct device_init in = { 0 };
-	struct init_dir d = { 0 };
-	char *conf_path = NULL, *key_path = NULL;
-	bool ok = false;
-	int rc, ret = parse_options(cmd, argc, argv, &in);
-	if (ret != CLI_OK) {
-		if (ret == CLI_DONE)
-			ret = CLI_OK;
-		goto out;
-	}
-	if ((ret = init_dir_prepare(cmd, &d, in.dir, names)) != CLI_OK)
-		goto out;
-	conf_path = init_path(&d, "device.conf");
-	key_path = init_path(&d, "node.key");
-	if (!conf_path || !key_path) {
-		ret = cli_fail(cmd, "out of memory");
-		goto out;
-	}
-	if (sp_key_generate(&in.node) != 0) {
-		ret = cli_fail(cmd, "cannot generate the node key (libsodium failed)");
-		goto out;
-	}
-	if (conf_text(&in, conf_path) != 0) {
-		ret = cli_fail(cmd, "internal: cannot make %s", conf_path);
-		goto out;
-	}
-	if ((rc = sp_key_save(key_path, &in.node)) != 0) {
-		ret = cli_fail(cmd, "cannot write %s: %s", key_path, sp_strerror(rc));
-		goto out;
-	}
-	init_dir_created(&d, key_path);
-	key_path = NULL;
-	if ((rc = cli_file_create(conf_path, in.conf.text, 0644)) != 0) {
-		ret = cli_fail(cmd, "cannot write %s: %s", conf_path, sp_strerror(rc));
-		goto out;
-	}
-	init_dir_created(&d, conf_path);
-	conf_path = NULL;
-	ok = true;
-	char real[PATH_MAX];
-	print_next_steps(&in, realpath(d.dir, real) ? real : d.dir);
-	if (fflush(stdout) != 0)
-		ret = cli_fail(cmd, "cannot write to stdout");
-out:
-	init_dir_finish(&d, ok);
-	free(conf_path);
-	free(key_path);
+	/* In the order written: the configuration last, once the key it names exists. */
+	const struct init_file files[] = {
+		{ "node.key", init_write_key, &in.node },
+		{ "device.conf", init_write_text, &in.conf.text },
+	};
+	const struct init_steps steps = {
+		.files = files,
+		.n_files = sizeof(files) / sizeof(files[0]),
+		.conf_name = "device.conf",
+		.make = make_all,
+		.print = print_next_steps,
+		.arg = &in,
+	};
+	int ret = parse_options(cmd, argc, argv, &in);
+	if (ret == CLI_OK)
+		ret = init_create(cmd, in.dir, &steps);
+	else if (ret == CLI_DONE)
+		ret = CLI_OK;
 	sp_key_wipe(&in.node);
 	init_conf_free(&in.conf);
 	free(in.zone);

@@ -6,7 +6,6 @@
  */
 #include <arpa/inet.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
@@ -78,11 +77,9 @@ static int parse_options(const struct cli_cmd *cmd, int argc, char **argv, struc
 		return cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
 	if (zone == NULL || in->dir == NULL || in->address == NULL)
 		return cli_usage(cmd, "--zone, --dir and --address are required");
-	if ((in->zone = init_zone_name(zone)) == NULL)
-		return cli_usage(cmd, "--zone %s: not a domain name of host-name labels", zone);
-	if (!init_is_label(in->name))
-		return cli_usage(cmd, "--name %s: not one DNS label (letters, digits, hyphens)",
-				 in->name);
+	int ret = init_check_names(cmd, zone, in->name, &in->zone);
+	if (ret != CLI_OK)
+		return ret;
 	unsigned char ip[16];
 	if (inet_pton(AF_INET, in->address, ip) == 1)
 		in->family = AF_INET;
@@ -141,14 +138,7 @@ static int conf_text(struct signpost_init *in, const char *conf_path)
 		return -ENOMEM;
 	init_conf_comment(c, "signpost.conf: the signpost of %s, written by `signpost init signpost`.",
 			  in->zone);
-	init_conf_comment(c, "Check it with `signpostd --check -c FILE`; start it with `signpostd -c FILE`.");
-	init_conf_comment(c, "Relative paths are taken from this file's folder.");
-	init_conf_section(c, "node");
-	init_conf_opt(c, "role", true, "signpost");
-	init_conf_opt(c, "zone", true, "%s", in->zone);
-	init_conf_opt(c, "name", true, "%s", in->name);
-	init_conf_opt(c, "key-file", true, "node.key");
-	init_conf_opt(c, "control-socket", true, "signpost.sock");
+	init_conf_node(c, "signpost", in->zone, in->name);
 	init_conf_section(c, "dns");
 	init_conf_opt(c, "listen", true, "%s", in->address);
 	init_conf_opt(c, "port", true, "%ld", in->dns_port);
@@ -165,15 +155,17 @@ static int conf_text(struct signpost_init *in, const char *conf_path)
 	init_conf_comment(c, "Needs CAP_NET_ADMIN (a TUN device); turn on once signpostd runs as root.");
 	init_conf_opt(c, "enabled", true, "no");
 	init_conf_opt(c, "listen-port", true, "%ld", in->port);
-	int rc = init_conf_end(c, conf_path);
-	if (rc)
-		sp_err("internal: the configuration written by init does not parse");
-	return rc;
+	return init_conf_end(c, conf_path);
 }
 
 /* Make every key and text in memory; nothing touches the disk. */
-static int make_all(const struct cli_cmd *cmd, struct signpost_init *in, const char *conf_path)
+static int make_all(const struct cli_cmd *cmd, void *arg, const char *dir, const char *conf_path)
 {
+	struct signpost_init *in = arg;
+	/* The socket lives in DIR; a Unix socket path is at most 107 bytes. */
+	if (strlen(dir) + sizeof("/signpost.sock") > sizeof(((struct sockaddr_un *)0)->sun_path))
+		fprintf(stderr, "signpost %s: warning: %s/signpost.sock is too long for a Unix "
+				"socket; set control-socket to a shorter path\n", cmd->name, dir);
 	int alg = cli_dnssec_algorithm(in->algorithm);
 	if (sp_key_generate(&in->node) != 0)
 		return cli_fail(cmd, "cannot generate the node key (libsodium failed)");
@@ -199,45 +191,15 @@ static int make_all(const struct cli_cmd *cmd, struct signpost_init *in, const c
 	return CLI_OK;
 }
 
-enum what { W_NODE_KEY, W_KSK, W_ZSK, W_TSIG, W_ZONE, W_CONF };
-
-/* The files in the order written: the configuration last, once all it names exist. */
-static const struct {
-	const char *name;
-	enum what what;
-} files[] = {
-	{ "node.key", W_NODE_KEY }, { "ksk.key", W_KSK }, { "zsk.key", W_ZSK },
-	{ "tsig.key", W_TSIG },	    { "zone.db", W_ZONE }, { "signpost.conf", W_CONF },
-};
-#define N_FILES (sizeof(files) / sizeof(files[0]))
-
-/* Write one file; on success it is recorded in d for rollback. */
-static int write_one(const struct cli_cmd *cmd, struct init_dir *d, const char *name,
-		     const struct signpost_init *in, enum what what)
+/* A writer for struct init_file; arg: ldns_key *const *. */
+static int write_dnssec_key(const char *path, const void *arg)
 {
-	char *path = init_path(d, name);
-	if (path == NULL)
-		return cli_fail(cmd, "out of memory");
-	int rc;
-	switch (what) {
-	case W_NODE_KEY: rc = sp_key_save(path, &in->node); break;
-	case W_KSK: rc = cli_dnssec_key_save(path, in->ksk); break;
-	case W_ZSK: rc = cli_dnssec_key_save(path, in->zsk); break;
-	case W_TSIG: rc = sp_secret_file_write(path, in->tsig_text); break;
-	case W_ZONE: rc = cli_file_create(path, in->zone_text, 0644); break;
-	default: rc = cli_file_create(path, in->conf.text, 0644); break;
-	}
-	if (rc) {
-		cli_fail(cmd, "cannot write %s: %s", path, sp_strerror(rc));
-		free(path);
-		return CLI_ERR;
-	}
-	init_dir_created(d, path);
-	return CLI_OK;
+	return cli_dnssec_key_save(path, *(ldns_key *const *)arg);
 }
 
-static void print_next_steps(const struct signpost_init *in, const char *dir)
+static void print_next_steps(const void *arg, const char *dir)
 {
+	const struct signpost_init *in = arg;
 	char b64[SP_KEY_B64_LEN], wg[SP_KEY_B64_LEN];
 	sp_key_to_b64(in->node.ed_pk, b64);
 	sp_key_to_b64(in->node.x_pk, wg);
@@ -293,44 +255,30 @@ static void print_next_steps(const struct signpost_init *in, const char *dir)
 static int init_signpost_run(const struct cli_cmd *cmd, int argc, char **argv,
 			     struct cli_ctx *ctx)
 {
-	const char *names[N_FILES + 1];
-	for (size_t i = 0; i < N_FILES; i++)
-		names[i] = files[i].name;
-	names[N_FILES] = NULL;
 	struct signpost_init in = { .name = "ns", .algorithm = "ed25519",
 			      .port = DEFAULT_TUNNEL_PORT, .dns_port = DEFAULT_DNS_PORT };
-	struct init_dir d = { 0 };
-	char *conf_path = NULL;
-	bool ok = false;
+	/* In the order written: the configuration last, once all it names exist. */
+	const struct init_file files[] = {
+		{ "node.key", init_write_key, &in.node },
+		{ "ksk.key", write_dnssec_key, &in.ksk },
+		{ "zsk.key", write_dnssec_key, &in.zsk },
+		{ "tsig.key", init_write_secret, &in.tsig_text },
+		{ "zone.db", init_write_text, &in.zone_text },
+		{ "signpost.conf", init_write_text, &in.conf.text },
+	};
+	const struct init_steps steps = {
+		.files = files,
+		.n_files = sizeof(files) / sizeof(files[0]),
+		.conf_name = "signpost.conf",
+		.make = make_all,
+		.print = print_next_steps,
+		.arg = &in,
+	};
 	int ret = parse_options(cmd, argc, argv, &in);
-	if (ret != CLI_OK) {
-		if (ret == CLI_DONE)
-			ret = CLI_OK;
-		goto out;
-	}
-	if ((ret = init_dir_prepare(cmd, &d, in.dir, names)) != CLI_OK)
-		goto out;
-	if ((conf_path = init_path(&d, "signpost.conf")) == NULL) {
-		ret = cli_fail(cmd, "out of memory");
-		goto out;
-	}
-	/* The socket lives in DIR; a Unix socket path is at most 107 bytes. */
-	if (strlen(d.dir) + sizeof("/signpost.sock") > sizeof(((struct sockaddr_un *)0)->sun_path))
-		fprintf(stderr, "signpost %s: warning: %s/signpost.sock is too long for a Unix "
-				"socket; set control-socket to a shorter path\n", cmd->name, d.dir);
-	if ((ret = make_all(cmd, &in, conf_path)) != CLI_OK)
-		goto out;
-	for (size_t i = 0; i < N_FILES; i++)
-		if ((ret = write_one(cmd, &d, files[i].name, &in, files[i].what)) != CLI_OK)
-			goto out;
-	ok = true;
-	char real[PATH_MAX];
-	print_next_steps(&in, realpath(d.dir, real) ? real : d.dir);
-	if (fflush(stdout) != 0)
-		ret = cli_fail(cmd, "cannot write to stdout");
-out:
-	init_dir_finish(&d, ok);
-	free(conf_path);
+	if (ret == CLI_OK)
+		ret = init_create(cmd, in.dir, &steps);
+	else if (ret == CLI_DONE)
+		ret = CLI_OK;
 	sp_key_wipe(&in.node);
 	cli_dnssec_key_free(in.ksk);
 	cli_dnssec_key_free(in.zsk);
