@@ -72,6 +72,9 @@ static struct pair *pair_new(const uint8_t *psk_a, const uint8_t *psk_b)
 
 static void pair_free(struct pair *pr)
 {
+	/* The keypairs own OpenSSL contexts: wipe frees them (a zeroed one is fine). */
+	tun_noise_keypair_wipe(&pr->a.kp);
+	tun_noise_keypair_wipe(&pr->b.kp);
 	tun_noise_static_deinit(&pr->a.st);
 	tun_noise_static_deinit(&pr->b.st);
 	tun_noise_handshake_deinit(&pr->a.hs);
@@ -127,6 +130,7 @@ static void handshake(struct pair *pr, struct peer *i, struct peer *r)
 	assert_int_equal(tun_noise_create_response(&r->hs, &resp, ri), 0);
 	assert_int_equal(tun_cookie_add_macs(&r->maker, (uint8_t *)&resp, sizeof(resp), pr->now), 0);
 	assert_int_equal(tun_msg_receiver_index((uint8_t *)&resp, TUN_MSG_RESPONSE), ii);
+	tun_noise_keypair_wipe(&r->kp);	/* a session may be installed only into a wiped keypair */
 	assert_int_equal(tun_noise_begin_session(&r->hs, &r->kp, pr->now), 0);
 	assert_int_equal(r->hs.state, TUN_HS_ZEROED);
 
@@ -134,6 +138,7 @@ static void handshake(struct pair *pr, struct peer *i, struct peer *r)
 					     false, pr->now),
 			 TUN_MAC_VALID_NO_COOKIE);
 	assert_int_equal(tun_noise_consume_response(&i->hs, (uint8_t *)&resp, sizeof(resp)), 0);
+	tun_noise_keypair_wipe(&i->kp);
 	assert_int_equal(tun_noise_begin_session(&i->hs, &i->kp, pr->now), 0);
 
 	assert_true(i->kp.is_initiator);
@@ -545,6 +550,121 @@ static void test_transport_reorder(void **state)
 	pair_free(pr);
 }
 
+/* The reference: libsodium's IETF ChaCha20-Poly1305 of p (len bytes) under key and counter. */
+static void ref_seal(uint8_t *out, const uint8_t *p, size_t len, const uint8_t key[32],
+		     uint64_t counter)
+{
+	uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES] = { 0 };
+	unsigned long long clen = 0;
+
+	tun_put_le64(nonce + 4, counter);
+	assert_int_equal(crypto_aead_chacha20poly1305_ietf_encrypt(out, &clen, p, len, NULL, 0,
+								   NULL, nonce, key), 0);
+	assert_int_equal(clen, len + TUN_AUTHTAG_LEN);
+}
+
+/*
+ * The OpenSSL transport path is byte-identical to libsodium both ways, for
+ * lengths 0 .. 1440 (odd lengths through the MTU cap on padding), with a
+ * counter whose every byte differs; tampering fails and changes nothing.
+ */
+static void test_transport_matches_libsodium(void **state)
+{
+	static const size_t lens[] = { 0, 1, 15, 16, 17, 63, 64, 255, 1000, 1419, 1420, 1421,
+				       1423, 1424, 1440 };
+	struct pair *pr = pair_new(NULL, NULL);
+	uint8_t buf[2048], ref[2048], plain[1500], pkt[2048];
+	size_t out = 0, got = 0;
+	uint64_t ctr = 0;
+
+	handshake(pr, &pr->a, &pr->b);
+	assert_non_null(pr->a.kp.send_ctx);
+	assert_non_null(pr->a.kp.recv_ctx);
+	pr->a.kp.send_counter = UINT64_C(0x0102030405060708);
+	for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+		size_t len = lens[k];
+		uint64_t c = pr->a.kp.send_counter;
+
+		/* Encrypt: our datagram's body equals libsodium's ciphertext || tag. */
+		randombytes_buf(plain, len);
+		memset(buf, 0x5a, sizeof(buf));
+		memcpy(buf + TUN_MSG_DATA_HEADER_LEN, plain, len);
+		assert_int_equal(tun_noise_encrypt(&pr->a.kp, buf, sizeof(buf), len, len, pr->now,
+						   &out), 0);
+		assert_int_equal(out, TUN_MSG_DATA_OVERHEAD + len);	/* mtu = len: no padding */
+		assert_int_equal(tun_le64(buf + 8), c);
+		ref_seal(ref, plain, len, pr->a.kp.send_key, c);
+		assert_memory_equal(buf + TUN_MSG_DATA_HEADER_LEN, ref, len + TUN_AUTHTAG_LEN);
+		/* ... and with the usual padding to 16 (mtu 0): libsodium of the padded text. */
+		size_t padded = (len + 15) / 16 * 16;
+		memcpy(buf + TUN_MSG_DATA_HEADER_LEN, plain, len);
+		assert_int_equal(tun_noise_encrypt(&pr->a.kp, buf, sizeof(buf), len, 0, pr->now,
+						   &out), 0);
+		assert_int_equal(out, TUN_MSG_DATA_OVERHEAD + padded);
+		memset(plain + len, 0, padded - len);
+		ref_seal(ref, plain, padded, pr->a.kp.send_key, c + 1);
+		assert_memory_equal(buf + TUN_MSG_DATA_HEADER_LEN, ref, padded + TUN_AUTHTAG_LEN);
+		assert_int_equal(tun_noise_decrypt(&pr->b.kp, buf, out, pr->now, &got, &ctr), 0);
+		assert_int_equal(ctr, c + 1);
+		assert_int_equal(got, padded);
+		assert_memory_equal(buf + TUN_MSG_DATA_HEADER_LEN, plain, padded);
+
+		/* Decrypt: a datagram sealed by libsodium opens, once. */
+		uint64_t rc = pr->a.kp.send_counter++;	/* next in a's sequence, skipped by a */
+		tun_put_le32(pkt, TUN_MSG_DATA);
+		tun_put_le32(pkt + 4, pr->b.kp.local_index);
+		tun_put_le64(pkt + 8, rc);
+		ref_seal(pkt + TUN_MSG_DATA_HEADER_LEN, plain, len, pr->b.kp.recv_key, rc);
+		size_t plen = TUN_MSG_DATA_OVERHEAD + len;
+
+		/* Tampering (body, tag, counter) fails with SP_EAUTH and moves nothing. */
+		size_t spots[] = { TUN_MSG_DATA_HEADER_LEN, TUN_MSG_DATA_HEADER_LEN + len / 2,
+				   plen - TUN_AUTHTAG_LEN, plen - 1, 8, 15 };
+		for (size_t t = 0; t < sizeof(spots) / sizeof(spots[0]); t++) {
+			memcpy(buf, pkt, plen);
+			buf[spots[t]] ^= 0x80;
+			got = 12345;
+			assert_int_equal(tun_noise_decrypt(&pr->b.kp, buf, plen, pr->now, &got, &ctr),
+					 SP_EAUTH);
+			assert_int_equal(got, 0);
+		}
+		/* The libsodium key itself under another key or nonce: fails too. */
+		memcpy(buf, pkt, plen);
+		ref_seal(buf + TUN_MSG_DATA_HEADER_LEN, plain, len, pr->b.kp.send_key, rc);
+		assert_int_equal(tun_noise_decrypt(&pr->b.kp, buf, plen, pr->now, &got, NULL),
+				 SP_EAUTH);
+		memcpy(buf, pkt, plen);
+		ref_seal(buf + TUN_MSG_DATA_HEADER_LEN, plain, len, pr->b.kp.recv_key, rc + 1);
+		assert_int_equal(tun_noise_decrypt(&pr->b.kp, buf, plen, pr->now, &got, NULL),
+				 SP_EAUTH);
+		/* The window did not move: the genuine packet opens now, then is a replay. */
+		memcpy(buf, pkt, plen);
+		assert_int_equal(tun_noise_decrypt(&pr->b.kp, buf, plen, pr->now, &got, &ctr), 0);
+		assert_int_equal(got, len);
+		assert_int_equal(ctr, rc);
+		assert_memory_equal(buf + TUN_MSG_DATA_HEADER_LEN, plain, len);
+		memcpy(buf, pkt, plen);
+		assert_int_equal(tun_noise_decrypt(&pr->b.kp, buf, plen, pr->now, &got, NULL),
+				 SP_EREPLAY);
+	}
+
+	/* Wipe frees the contexts, zeroes the keys, and may be repeated. */
+	uint8_t zero[TUN_KEY_LEN] = { 0 };
+	tun_noise_keypair_wipe(&pr->a.kp);
+	assert_null(pr->a.kp.send_ctx);
+	assert_null(pr->a.kp.recv_ctx);
+	assert_memory_equal(pr->a.kp.send_key, zero, TUN_KEY_LEN);
+	assert_memory_equal(pr->a.kp.recv_key, zero, TUN_KEY_LEN);
+	tun_noise_keypair_wipe(&pr->a.kp);
+	assert_int_equal(tun_noise_encrypt(&pr->a.kp, buf, sizeof(buf), 10, 0, pr->now, &out),
+			 SP_ESTATE);
+	memcpy(buf, pkt, TUN_MSG_DATA_OVERHEAD);
+	tun_put_le32(buf + 4, pr->a.kp.local_index);
+	assert_int_equal(tun_noise_decrypt(&pr->a.kp, buf, TUN_MSG_DATA_OVERHEAD, pr->now, &got,
+					   NULL), SP_ESTATE);
+	pair_free(pr);
+}
+
 static void test_tai64n(void **state)
 {
 	uint8_t t[12], u[12];
@@ -579,6 +699,7 @@ int main(void)
 		cmocka_unit_test(test_state_checks),
 		cmocka_unit_test(test_transport_checks),
 		cmocka_unit_test(test_transport_reorder),
+		cmocka_unit_test(test_transport_matches_libsodium),
 		cmocka_unit_test(test_tai64n),
 	};
 	if (tun_crypto_init() != 0)
