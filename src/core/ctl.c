@@ -30,6 +30,7 @@ struct ctl_conn {
 	uv_pipe_t pipe;
 	uv_timer_t timer;
 	uv_write_t wreq;
+	uint8_t head[8];	/* reply status and length, written before the text */
 	struct sp_ctl *ctl;
 	struct ctl_conn *next;
 	uint8_t *req;
@@ -48,7 +49,17 @@ struct sp_ctl {
 	struct ctl_handler handlers[CTL_HANDLERS_MAX];
 	size_t n_handlers;
 	bool stopping;
+	bool listener_closed;
 };
+
+/* After stop, the last close callback (listener or connection) frees ctl. */
+static void ctl_maybe_free(struct sp_ctl *ctl)
+{
+	if (ctl->stopping && ctl->listener_closed && ctl->n_conns == 0) {
+		free(ctl->path);
+		free(ctl);
+	}
+}
 
 int sp_ctl_register(struct sp_node *node, const char *word, sp_ctl_fn fn, void *arg)
 {
@@ -85,6 +96,7 @@ static void ctl_conn_closed(uv_handle_t *h)
 	free(c->req);
 	sp_buf_free(&c->reply);
 	free(c);
+	ctl_maybe_free(ctl);
 }
 
 static void ctl_conn_close(struct ctl_conn *c)
@@ -99,8 +111,8 @@ static void ctl_conn_close(struct ctl_conn *c)
 static void ctl_timeout(uv_timer_t *t)
 {
 	struct ctl_conn *c = t->data;
-	sp_warn("control socket: client sent no complete request in %d ms; closing",
-		CTL_CONN_TIMEOUT_MS);
+	sp_warn("control socket: client %s in %d ms; closing",
+		c->answered ? "did not take its reply" : "sent no complete request", CTL_CONN_TIMEOUT_MS);
 	ctl_conn_close(c);
 }
 
@@ -111,34 +123,23 @@ static void ctl_written(uv_write_t *w, int status)
 
 static void ctl_reply(struct ctl_conn *c, int status)
 {
-	uint8_t head[8];
-	uint32_t st = htonl((uint32_t)status), len = htonl((uint32_t)c->reply.len);
 	if (c->reply.oom) {
 		sp_buf_free(&c->reply);
 		sp_buf_printf(&c->reply, "reply too large\n");
-		st = htonl((uint32_t)SP_ELIMIT);
-		len = htonl((uint32_t)c->reply.len);
+		status = SP_ELIMIT;
 	}
-	memcpy(head, &st, 4);
-	memcpy(head + 4, &len, 4);
-	uv_buf_t bufs[2] = { uv_buf_init((char *)head, 8),
+	uint32_t st = htonl((uint32_t)status), len = htonl((uint32_t)c->reply.len);
+	memcpy(c->head, &st, 4);
+	memcpy(c->head + 4, &len, 4);
+	/* Both buffers live in c until its close callback: uv_write only copies the array. */
+	uv_buf_t bufs[2] = { uv_buf_init((char *)c->head, sizeof(c->head)),
 			     uv_buf_init(c->reply.data ? c->reply.data : "", (unsigned)c->reply.len) };
 	c->answered = true;
 	c->wreq.data = c;
 	uv_read_stop((uv_stream_t *)&c->pipe);
-	/* uv_write copies the buf array, not the data: reply lives in c until close. */
-	if (uv_try_write((uv_stream_t *)&c->pipe, bufs, 2) == (int)(8 + c->reply.len)) {
-		ctl_conn_close(c);
-		return;
-	}
-	/* Slow path: the head must outlive this frame, so put it in front of the reply. */
-	struct sp_buf whole = { 0 };
-	sp_buf_append(&whole, head, 8);
-	sp_buf_append(&whole, c->reply.data ? c->reply.data : "", c->reply.len);
-	sp_buf_free(&c->reply);
-	c->reply = whole;
-	uv_buf_t one = uv_buf_init(c->reply.data, (unsigned)c->reply.len);
-	if (c->reply.oom || uv_write(&c->wreq, (uv_stream_t *)&c->pipe, &one, 1, ctl_written) != 0)
+	/* A client that does not read its reply is dropped as one that does not ask. */
+	uv_timer_start(&c->timer, ctl_timeout, CTL_CONN_TIMEOUT_MS, 0);
+	if (uv_write(&c->wreq, (uv_stream_t *)&c->pipe, bufs, 2, ctl_written) != 0)
 		ctl_conn_close(c);
 }
 
@@ -263,8 +264,9 @@ static void ctl_on_connection(uv_stream_t *server, int status)
 static void ctl_listener_closed(uv_handle_t *h)
 {
 	struct sp_ctl *ctl = h->data;
-	free(ctl->path);
-	free(ctl);
+	ctl->listener_closed = true;
+	ctl->stopping = true;
+	ctl_maybe_free(ctl);
 }
 
 int sp_ctl_start(struct sp_node *node, const char *path, struct sp_ctl **out)

@@ -108,23 +108,35 @@ int sp_node_reload(struct sp_node *node)
 			return SP_ECONFIG;
 		}
 	}
-	for (size_t i = 0; i < node->n_planes; i++) {
-		const struct sp_plane *p = node->planes[i].ops;
+	void *pending[SP_MAX_PLANES] = { 0 };
+	size_t prepared = 0;
+	for (; prepared < node->n_planes; prepared++) {
+		const struct sp_plane *p = node->planes[prepared].ops;
 		rc = p->check ? p->check(cfg) : 0;
-		if (rc) {
-			sp_err("reload: plane %s refused %s; keeping the running configuration",
-			       p->name, cfg->path);
-			sp_config_free(cfg);
-			return rc;
+		if (rc == 0 && node->planes[prepared].running && p->prepare)
+			rc = p->prepare(node->planes[prepared].state, cfg, &pending[prepared]);
+		if (rc)
+			break;
+	}
+	if (rc) {
+		sp_err("reload: plane %s refused %s; keeping the running configuration",
+		       node->planes[prepared].ops->name, cfg->path);
+		for (size_t i = 0; i < prepared; i++) {
+			const struct sp_plane *p = node->planes[i].ops;
+			if (node->planes[i].running && p->prepare && p->abort)
+				p->abort(node->planes[i].state, pending[i]);
 		}
+		sp_config_free(cfg);
+		return rc;
 	}
 	for (size_t i = 0; i < node->n_planes; i++) {
 		const struct sp_plane *p = node->planes[i].ops;
-		if (node->planes[i].running && p->reload) {
-			rc = p->reload(node->planes[i].state, cfg);
-			if (rc)
-				sp_err("reload: plane %s: %s", p->name, sp_strerror(rc));
-		}
+		if (!node->planes[i].running)
+			continue;
+		if (p->prepare && p->commit)
+			p->commit(node->planes[i].state, pending[i]);
+		else if (p->reload && (rc = p->reload(node->planes[i].state, cfg)) != 0)
+			sp_err("reload: plane %s: %s", p->name, sp_strerror(rc));
 	}
 	struct sp_config *old = node->cfg;
 	node->cfg = cfg;

@@ -6,8 +6,10 @@
  * in their own state and close them from stop().  Lifecycle:
  *
  *   start:   for each plane: check(cfg), then start(node, &state)
- *   SIGHUP:  load the new file; check(new) on every plane; only if all pass,
- *            reload(state, new) on every plane and swap node->cfg
+ *   SIGHUP:  load the new file; check(new) and prepare(state, new, &pending)
+ *            on every plane; only if all succeed, commit(state, pending) on
+ *            every plane (which cannot fail) and swap node->cfg; otherwise
+ *            abort(state, pending) on those that prepared: all or nothing
  *   SIGTERM: stop(state) on every plane, close the node's own handles, run
  *            the loop until every handle is closed, uv_loop_close() == 0
  *
@@ -38,7 +40,18 @@ struct sp_plane {
 	int (*check)(const struct sp_config *cfg);
 	/* Start serving; *state is the plane's own object.  0 or an error. */
 	int (*start)(struct sp_node *node, void **state);
-	/* Apply a configuration that check() accepted.  Must not fail half-way. */
+	/*
+	 * Reload in two phases.  prepare() builds everything the new
+	 * configuration needs (allocations, sockets, keys) without changing
+	 * what runs, and returns it in *pending; commit() switches to it and
+	 * cannot fail; abort() drops it when another plane refused.  A plane
+	 * with nothing to reload leaves all three NULL.  prepare() refuses, with
+	 * a file:line message, what cannot change without a restart.
+	 */
+	int (*prepare)(void *state, const struct sp_config *cfg, void **pending);
+	void (*commit)(void *state, void *pending);
+	void (*abort)(void *state, void *pending);
+	/* Legacy one-phase reload, used only when prepare is NULL; being removed. */
 	int (*reload)(void *state, const struct sp_config *cfg);
 	/* Begin asynchronous teardown: close every handle; free in close callbacks. */
 	void (*stop)(void *state);

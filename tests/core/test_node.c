@@ -2,6 +2,7 @@
  * test_node.c - node lifecycle: start, control socket, SIGHUP reload applied
  * whole or not at all, SIGTERM shutdown with every handle closed.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -10,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -25,7 +28,7 @@ static char dir[64], conf[128], sock[128];
 /* A plane that owns one repeating timer, and counts its callbacks. */
 struct fake {
 	uv_timer_t timer;
-	int starts, reloads, stops, closed;
+	int starts, reloads, aborts, stops, closed;
 	long long port;
 };
 static struct fake fake;
@@ -39,9 +42,20 @@ static int fake_check(const struct sp_config *cfg)
 	return sp_cfg_int(sp_config_get(cfg, "dns"), "port") == 9 ? SP_ECONFIG : 0;
 }
 
+/* "big": a reply far larger than a socket buffer, of a pattern the client checks. */
+#define BIG_REPLY (1u << 20)
+static int fake_big(struct sp_node *node, void *arg, int argc, char **argv, struct sp_buf *out)
+{
+	for (unsigned i = 0; i < BIG_REPLY / 16; i++)
+		sp_buf_printf(out, "%015u\n", i);
+	return 0;
+}
+
 static int fake_start(struct sp_node *node, void **state)
 {
 	fake.starts++;
+	if (sp_ctl_register(node, "big", fake_big, NULL) != 0)
+		return SP_ELIMIT;
 	fake.port = sp_cfg_int(sp_config_get(node->cfg, "dns"), "port");
 	uv_timer_init(node->loop, &fake.timer);
 	uv_timer_start(&fake.timer, fake_tick, 50, 50);
@@ -49,12 +63,40 @@ static int fake_start(struct sp_node *node, void **state)
 	return 0;
 }
 
-static int fake_reload(void *state, const struct sp_config *cfg)
+/* prepare() keeps the new port aside; only commit() makes it current. */
+static int fake_prepare(void *state, const struct sp_config *cfg, void **pending)
 {
-	fake.reloads++;
-	fake.port = sp_cfg_int(sp_config_get(cfg, "dns"), "port");
+	long long *port = malloc(sizeof(*port));
+	if (port == NULL)
+		return -ENOMEM;
+	*port = sp_cfg_int(sp_config_get(cfg, "dns"), "port");
+	*pending = port;
 	return 0;
 }
+
+static void fake_commit(void *state, void *pending)
+{
+	fake.reloads++;
+	fake.port = *(long long *)pending;
+	free(pending);
+}
+
+static void fake_abort(void *state, void *pending)
+{
+	fake.aborts++;
+	free(pending);
+}
+
+/* A second plane that refuses port 7 in prepare(), after the first prepared. */
+static int picky_prepare(void *state, const struct sp_config *cfg, void **pending)
+{
+	*pending = NULL;
+	return sp_cfg_int(sp_config_get(cfg, "dns"), "port") == 7 ? -EADDRINUSE : 0;
+}
+
+static void picky_commit(void *state, void *pending) { }
+static int picky_start(struct sp_node *node, void **state) { *state = NULL; return 0; }
+static void picky_stop(void *state) { }
 
 static void fake_stop(void *state)
 {
@@ -69,10 +111,14 @@ static void fake_status(void *state, struct sp_status *st)
 }
 
 static const struct sp_plane fake_plane = {
-	.name = "fake", .check = fake_check, .start = fake_start, .reload = fake_reload,
-	.stop = fake_stop, .status = fake_status,
+	.name = "fake", .check = fake_check, .start = fake_start, .prepare = fake_prepare,
+	.commit = fake_commit, .abort = fake_abort, .stop = fake_stop, .status = fake_status,
 };
-static const struct sp_plane *const planes[] = { &fake_plane };
+static const struct sp_plane picky_plane = {
+	.name = "picky", .start = picky_start, .prepare = picky_prepare, .commit = picky_commit,
+	.stop = picky_stop,
+};
+static const struct sp_plane *const planes[] = { &fake_plane, &picky_plane };
 
 static void write_conf(int port)
 {
@@ -113,6 +159,9 @@ struct client_result {
 	int reloads_seen_good, reloads_seen_bad;
 	long long port_after_good, port_after_bad;
 	char *final;
+	int big_status;
+	bool big_ok;
+	int idle_fd;		/* a connection left open across shutdown */
 };
 
 static int call(const char *a0, const char *a1, int *st, char **reply)
@@ -144,6 +193,25 @@ static void client_thread(void *arg)
 	(void)call("status", "--json", &st, &r->json);
 	(void)call("no-such-command", NULL, &r->st_unknown, &r->unknown);
 
+	/* A reply much larger than the socket buffer arrives whole and in order. */
+	char *big = NULL;
+	r->big_ok = call("big", NULL, &r->big_status, &big) == 0 && strlen(big) == BIG_REPLY;
+	for (unsigned i = 0; r->big_ok && i < BIG_REPLY / 16; i += 4099) {
+		char want[17];
+		snprintf(want, sizeof(want), "%015u\n", i);
+		r->big_ok = memcmp(big + (size_t)i * 16, want, 16) == 0;
+	}
+	free(big);
+
+	/* A client that connects and says nothing is still open at SIGTERM. */
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	strcpy(sa.sun_path, sock);
+	r->idle_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (connect(r->idle_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(r->idle_fd);
+		r->idle_fd = -1;
+	}
+
 	/* A good reload is applied. */
 	write_conf(5301);
 	reload_and_wait("reloads: 1 ok, 0 refused");
@@ -152,10 +220,13 @@ static void client_thread(void *arg)
 	/* A config the plane refuses is not applied at all; neither is a broken file. */
 	write_conf(9);
 	reload_and_wait("reloads: 1 ok, 1 refused");
+	/* The first plane prepares port 7, the second refuses it: the first aborts. */
+	write_conf(7);
+	reload_and_wait("reloads: 1 ok, 2 refused");
 	FILE *f = fopen(conf, "a");
 	fputs("nonsense\n", f);
 	fclose(f);
-	reload_and_wait("reloads: 1 ok, 2 refused");
+	reload_and_wait("reloads: 1 ok, 3 refused");
 	char *last = NULL;
 	(void)call("status", NULL, &st, &last);
 	r->final = last;
@@ -169,12 +240,12 @@ static void test_lifecycle(void **state)
 	write_conf(5300);
 	struct sp_config *cfg;
 	assert_int_equal(sp_config_load(conf, &cfg), 0);
-	assert_int_equal(sp_node_check(cfg, planes, 1), 0);
+	assert_int_equal(sp_node_check(cfg, planes, 2), 0);
 
 	uv_loop_t loop;
 	assert_int_equal(uv_loop_init(&loop), 0);
 	struct sp_node node;
-	assert_int_equal(sp_node_start(&node, &loop, cfg, planes, 1), 0);
+	assert_int_equal(sp_node_start(&node, &loop, cfg, planes, 2), 0);
 	struct stat st;
 	assert_int_equal(stat(sock, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -195,12 +266,19 @@ static void test_lifecycle(void **state)
 	assert_non_null(strstr(r.json, "\"role\":\"signpost\""));
 	assert_non_null(strstr(r.json, "\"fake\":{\"state\":\"ticking\",\"port\":\"5300\"}"));
 	assert_int_equal(r.st_unknown, SP_ENOTFOUND);
+	assert_int_equal(r.big_status, 0);
+	assert_true(r.big_ok);
+	/* The idle connection was open when the node stopped (the sanitizer build checks
+	 * that closing it then touched no freed memory). */
+	assert_true(r.idle_fd >= 0);
+	close(r.idle_fd);
 	assert_non_null(strstr(r.unknown, "unknown command"));
 	assert_int_equal(r.reloads_seen_good, 1);
 	assert_int_equal(r.port_after_good, 5301);
 	assert_int_equal(r.reloads_seen_bad, 1);
 	assert_int_equal(r.port_after_bad, 5301);
-	assert_non_null(strstr(r.final, "reloads: 1 ok, 2 refused"));
+	assert_non_null(strstr(r.final, "reloads: 1 ok, 3 refused"));
+	assert_int_equal(fake.aborts, 1);
 	assert_non_null(strstr(r.final, "port: 5301"));
 	free(r.final);
 
@@ -218,6 +296,8 @@ static void test_lifecycle(void **state)
 
 int main(void)
 {
+	/* As signpostd does: a peer that hangs up costs an EPIPE, not the process. */
+	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lifecycle),
 	};
