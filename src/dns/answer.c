@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <netinet/in.h>
 #include <sodium.h>
 
 #include "dns/zone_impl.h"
@@ -95,7 +96,7 @@ static void resp_init(struct resp *r, uint8_t *buf, size_t cap, const uint8_t *q
 	r->qname = qname;
 	r->nq = 0;
 	r->an = r->ns = r->ar = 0;
-	for (size_t p = 0; qname[p] && r->nq < 128 && p < DNS_NAME_MAXLEN; p += 1u + qname[p])
+	for (size_t p = 0; p < DNS_NAME_MAXLEN && qname[p] && r->nq < 128; p += 1u + qname[p])
 		r->qoff[r->nq++] = p;
 }
 
@@ -240,8 +241,61 @@ int dns_answer_error(const struct dns_query *q, uint8_t rcode, uint16_t udp_payl
  * (node-owned, may be NULL) keeps the signatures of a NODATA at an existing
  * name.  Returns false if the signing budget is exhausted.
  */
+struct dns__deny_share {
+	uint8_t prefix[8];	/* family, then the /24 or /56 */
+	bool used;
+	struct dns_bucket b;
+};
+
+/* The source's prefix as 8 bytes; false if there is no usable source. */
+static bool peer_prefix(const struct sockaddr *peer, uint8_t out[8])
+{
+	memset(out, 0, 8);
+	if (peer == NULL)
+		return false;
+	if (peer->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)peer;
+		out[0] = 4;
+		memcpy(out + 1, &s4->sin_addr, 3);
+		return true;
+	}
+	if (peer->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)peer;
+		out[0] = 6;
+		memcpy(out + 1, &s6->sin6_addr, 7);
+		return true;
+	}
+	return false;
+}
+
+/* Take a token from the source prefix's share of the denial budget. */
+static bool deny_share_take(struct dns_zone *z, const struct sockaddr *peer, uint64_t now_ms)
+{
+	uint8_t pfx[8], h[crypto_shorthash_BYTES];
+
+	if (!peer_prefix(peer, pfx))
+		return true;
+	if (z->shares == NULL) {
+		z->shares = calloc(DNS_ANSWER_DENY_SHARES, sizeof(*z->shares));
+		if (z->shares == NULL)
+			return true;	/* the global bucket still applies */
+	}
+	crypto_shorthash(h, pfx, sizeof(pfx), z->acache_key);
+	uint64_t v;
+	memcpy(&v, h, sizeof(v));
+	struct dns__deny_share *sh = &z->shares[v % DNS_ANSWER_DENY_SHARES];
+	if (!sh->used || memcmp(sh->prefix, pfx, sizeof(pfx)) != 0) {
+		uint32_t rate = z->denial_rate / DNS_ANSWER_DENY_SHARE_DIV;
+		memcpy(sh->prefix, pfx, sizeof(pfx));
+		sh->used = true;
+		dns_bucket_init(&sh->b, rate ? rate : 1, now_ms);
+	}
+	return dns_bucket_take(&sh->b, now_ms);
+}
+
 static bool put_denial(struct dns_zone *z, struct resp *r, const uint16_t *types, size_t nt,
-		       struct dns__node *node, time_t now, uint64_t now_ms, uint16_t *count)
+		       struct dns__node *node, time_t now, uint64_t now_ms,
+		       const struct sockaddr *peer, uint16_t *count)
 {
 	const struct dns__version *v = z->v;
 	uint8_t rdata[DNS_NAME_MAXLEN + 2 + 34 * 16];
@@ -265,8 +319,16 @@ static bool put_denial(struct dns_zone *z, struct resp *r, const uint16_t *types
 			dns_bucket_init(&z->bucket, z->denial_rate, now_ms);
 			z->bucket_ready = true;
 		}
-		if (!dns_bucket_take(&z->bucket, now_ms))
+		/* The source's share first: a flood from one prefix stops there. */
+		if (!deny_share_take(z, peer, now_ms) || !dns_bucket_take(&z->bucket, now_ms))
 			return false;
+		/* A refresh replaces the signatures made a week ago: free them first. */
+		for (unsigned i = 0; node && i < node->ndeny; i++) {
+			free(node->deny_sig[i]);
+			node->deny_sig[i] = NULL;
+		}
+		if (node)
+			node->ndeny = 0;
 	}
 	uint8_t labels = (uint8_t)dns_name_labels(r->qname);
 	if (r->qname[0] == 1 && r->qname[1] == '*')
@@ -349,7 +411,8 @@ static const struct dns__rrset *find_set(const struct dns__node *n, uint16_t typ
 
 /* Build the response into buf (ID 0, RD/CD clear).  *cacheable false for SERVFAIL. */
 static int build(struct dns_zone *z, const struct dns_query *q, uint8_t kf, uint8_t *buf,
-		 size_t cap, size_t *len, uint64_t now_ms, bool *cacheable)
+		 size_t cap, size_t *len, uint64_t now_ms, const struct sockaddr *peer,
+		 bool *cacheable)
 {
 	const struct dns__version *v = z->v;
 	bool dnssec = (kf & KF_DO) && z->keys.n > 0;
@@ -381,13 +444,13 @@ static int build(struct dns_zone *z, const struct dns_query *q, uint8_t kf, uint
 		put_rrset(&r, node->wire, s, dnssec, &r.an, NULL);
 	} else if (dnssec && q->qtype == LDNS_RR_TYPE_NSEC) {
 		/* Asked for the NSEC itself: the one a signed zone would have here is the compact one. */
-		denied = put_denial(z, &r, types, nt, node, now, now_ms, &r.an);
+		denied = put_denial(z, &r, types, nt, node, now, now_ms, peer, &r.an);
 	} else {
 		if (!exists && (!dnssec || (kf & KF_CO)))
 			rcode = DNS_RC_NXDOMAIN;
 		put_rrset(&r, v->nodes[0].wire, apex_soa, dnssec, &r.ns, &v->neg_ttl);
 		if (dnssec)
-			denied = put_denial(z, &r, types, nt, node, now, now_ms, &r.ns);
+			denied = put_denial(z, &r, types, nt, node, now, now_ms, peer, &r.ns);
 	}
 	if (!denied) {
 		z->st.denial_limited++;
@@ -483,7 +546,7 @@ int dns_answer(struct dns_zone *z, const struct dns_query *q, uint8_t *out, size
 		return -ENOMEM;
 	size_t blen = 0;
 	bool cacheable = false;
-	int err = build(z, q, kf, z->scratch, 65535, &blen, ctx->now_ms, &cacheable);
+	int err = build(z, q, kf, z->scratch, 65535, &blen, ctx->now_ms, ctx->peer, &cacheable);
 	if (err != 0)
 		return err;
 	z->st.answers_built++;

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/socket.h>
+
 #include "dns/query.h"
 #include "dns/zone.h"
 
@@ -25,7 +27,19 @@
 struct dns_answer_ctx {
 	uint64_t now_ms;	/* wall clock, unix milliseconds (signing, rate limit) */
 	bool tcp;		/* no UDP size limit (cap still applies, max 65535) */
+	/*
+	 * The query's source, or NULL.  When set, fresh denial signatures are
+	 * also limited per source prefix (/24, /56) to a share of the zone's
+	 * denial rate (DNS_ANSWER_DENY_SHARE_DIV), so one prefix sending random
+	 * names cannot take the whole budget from everyone else.
+	 */
+	const struct sockaddr *peer;
 };
+
+/* A source prefix may use 1/this of the denial signing rate (at least 1/s). */
+#define DNS_ANSWER_DENY_SHARE_DIV 4
+/* Prefixes tracked at once (a keyed hash table; a newcomer takes over its slot). */
+#define DNS_ANSWER_DENY_SHARES 1024
 
 /*
  * Write the response to q (parsed from a message for this zone) into out.

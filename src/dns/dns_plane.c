@@ -246,7 +246,7 @@ static size_t plane_on_query(void *arg, const struct dns_server_req *req, uint8_
 			sp_debug("dns: transfer refused or cut: %s", sp_strerror(err));
 		return req->tcp ? 0 : e.len;
 	}
-	struct dns_answer_ctx ctx = { .now_ms = now_ms, .tcp = req->tcp };
+	struct dns_answer_ctx ctx = { .now_ms = now_ms, .tcp = req->tcp, .peer = req->peer };
 	if (dns_answer(p->zone, &q, out, cap, &len, &ctx) < 0)
 		return 0;
 	return len;
@@ -306,6 +306,7 @@ static void plane_free(struct dns_plane_state *p)
 	dns_zone_free(p->zone);
 	dns_acl_deinit(&p->acl);
 	dns_tsig_key_wipe(&p->tsig);
+	free(p->replay);
 	free(p->zone_file);
 	free(p);
 }
@@ -364,6 +365,13 @@ static int signpost_start(struct dns_plane_state *p)
 	err = conf_read(cfg, &pc);
 	if (err == 0)
 		err = tsig_open(cfg, &p->tsig, &p->have_tsig);
+	if (err == 0) {
+		/* Signed UPDATEs already applied are refused if they come again. */
+		p->replay = calloc(1, sizeof(*p->replay));
+		if (p->replay == NULL)
+			err = -ENOMEM;
+		p->tsig.replay = p->replay;
+	}
 	if (err == 0)
 		err = dns_acl_init(&p->acl, cfg);
 	if (err == 0)
@@ -433,6 +441,7 @@ static int dns_start(struct sp_node *node, void **state)
 		} else {
 			dns_acl_deinit(&p->acl);
 			dns_tsig_key_wipe(&p->tsig);
+			free(p->replay);
 			free(p->zone_file);
 			free(p);
 		}
@@ -442,40 +451,139 @@ static int dns_start(struct sp_node *node, void **state)
 	return 0;
 }
 
-static int dns_reload(void *state, const struct sp_config *cfg)
+/* What a reload of a signpost's DNS plane switches to at commit. */
+struct dns_pending {
+	void *stub;			/* role = device: the stub's pending configuration */
+	struct plane_conf pc;		/* role = signpost: limits, payload, denial rate */
+	struct dns_acl acl;
+	struct dns_tsig_key key;	/* secret: wiped at commit or abort */
+	bool have_tsig;
+	struct dns_notify *notify;
+};
+
+/* Same listen addresses (in order) and port? */
+static bool listen_same(const struct plane_conf *a, const struct plane_conf *b)
+{
+	if (a->srv.port != b->srv.port || a->srv.n_addrs != b->srv.n_addrs)
+		return false;
+	for (size_t i = 0; i < a->srv.n_addrs; i++)
+		if (strcmp(a->addrs[i], b->addrs[i]) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * Reload, phase one: build the new ACL, TSIG key and NOTIFY sockets without
+ * touching what runs.  The listen sockets are not re-bound on reload: a new
+ * [dns] listen, port or enabled is refused (file:line) and needs a restart.
+ */
+static int dns_prepare(void *state, const struct sp_config *cfg, void **pending)
 {
 	struct dns_plane_state *p = state;
-	struct plane_conf pc;
-	struct dns_acl acl;
-	struct dns_tsig_key key;
-	struct dns_notify *n = NULL;
-	bool have = false;
+	const struct sp_config_section *d = sp_config_get(cfg, "dns");
+	struct dns_pending *pd;
+	int err;
 
-	if (p == NULL || !p->enabled)
+	*pending = NULL;
+	if (p == NULL)
 		return 0;
-	if (p->device)
-		return dns_stub_reload(p->stub, cfg);
-	/* Prepare everything that can fail first, then swap: never half-way. */
-	if (conf_read(cfg, &pc) < 0 || dns_acl_init(&acl, cfg) < 0)
-		return SP_ECONFIG;
-	if (tsig_open(cfg, &key, &have) < 0 ||
-	    dns_notify_new(p->node->loop, &acl, have ? &key : NULL, &n) < 0) {
-		dns_acl_deinit(&acl);
-		dns_tsig_key_wipe(&key);
+	if (sp_cfg_bool(d, "enabled") != p->enabled) {
+		sp_config_error(cfg, d, "enabled", "cannot change on reload; restart signpostd");
 		return SP_ECONFIG;
 	}
-	dns_server_set_limits(p->server, &pc.srv);
-	dns_zone_set_udp_payload(p->zone, pc.udp_payload);
-	dns_zone_set_denial_rate(p->zone, pc.denial_rate);
-	dns_notify_close(p->notify);
-	p->notify = n;
-	dns_acl_deinit(&p->acl);
-	p->acl = acl;
-	dns_tsig_key_wipe(&p->tsig);
-	p->tsig = key;
-	p->have_tsig = have;
-	dns_tsig_key_wipe(&key);
+	if (!p->enabled)
+		return 0;
+	pd = calloc(1, sizeof(*pd));
+	if (pd == NULL)
+		return -ENOMEM;
+	if (p->device) {
+		err = dns_stub_prepare(p->stub, cfg, &pd->stub);
+		if (err < 0) {
+			free(pd);
+			return err;
+		}
+		*pending = pd;
+		return 0;
+	}
+	struct plane_conf *old = malloc(sizeof(*old));
+	if (old == NULL) {
+		free(pd);
+		return -ENOMEM;
+	}
+	err = conf_read(cfg, &pd->pc);
+	if (err == 0 && conf_read(p->node->cfg, old) == 0 && !listen_same(old, &pd->pc)) {
+		bool port = old->srv.port != pd->pc.srv.port;
+		sp_config_error(cfg, d, port ? "port" : "listen",
+				"cannot change on reload; restart signpostd");
+		err = SP_ECONFIG;
+	}
+	free(old);
+	if (err < 0) {
+		free(pd);
+		return SP_ECONFIG;
+	}
+	if (dns_acl_init(&pd->acl, cfg) < 0) {
+		free(pd);
+		return SP_ECONFIG;
+	}
+	if (tsig_open(cfg, &pd->key, &pd->have_tsig) < 0 ||
+	    dns_notify_new(p->node->loop, &pd->acl, pd->have_tsig ? &pd->key : NULL,
+			   &pd->notify) < 0) {
+		dns_acl_deinit(&pd->acl);
+		dns_tsig_key_wipe(&pd->key);
+		free(pd);
+		return SP_ECONFIG;
+	}
+	*pending = pd;
 	return 0;
+}
+
+/* Reload, phase two: switch to what dns_prepare() built.  Cannot fail. */
+static void dns_commit(void *state, void *pending)
+{
+	struct dns_plane_state *p = state;
+	struct dns_pending *pd = pending;
+
+	if (p == NULL || pd == NULL)
+		return;
+	if (p->device) {
+		dns_stub_commit(p->stub, pd->stub);
+		free(pd);
+		return;
+	}
+	dns_server_set_limits(p->server, &pd->pc.srv);
+	dns_zone_set_udp_payload(p->zone, pd->pc.udp_payload);
+	dns_zone_set_denial_rate(p->zone, pd->pc.denial_rate);
+	dns_notify_close(p->notify);
+	p->notify = pd->notify;
+	dns_acl_deinit(&p->acl);
+	p->acl = pd->acl;
+	/* The replay memory stays: a request seen before the reload is still a replay. */
+	dns_tsig_key_wipe(&p->tsig);
+	p->tsig = pd->key;
+	p->tsig.replay = p->replay;
+	p->have_tsig = pd->have_tsig;
+	dns_tsig_key_wipe(&pd->key);
+	free(pd);
+}
+
+/* Reload refused by another plane: drop what dns_prepare() built. */
+static void dns_abort(void *state, void *pending)
+{
+	struct dns_plane_state *p = state;
+	struct dns_pending *pd = pending;
+
+	if (p == NULL || pd == NULL)
+		return;
+	if (p->device) {
+		dns_stub_abort(p->stub, pd->stub);
+		free(pd);
+		return;
+	}
+	dns_notify_close(pd->notify);
+	dns_acl_deinit(&pd->acl);
+	dns_tsig_key_wipe(&pd->key);
+	free(pd);
 }
 
 static void dns_status(void *state, struct sp_status *st)
@@ -504,6 +612,7 @@ static void dns_status(void *state, struct sp_status *st)
 	sp_status_add(st, "queries-tcp", "%llu", (unsigned long long)ss.tcp_queries);
 	sp_status_add(st, "tcp-open", "%u", ss.tcp_open);
 	sp_status_add(st, "tcp-refused", "%llu", (unsigned long long)ss.tcp_refused);
+	sp_status_add(st, "tcp-evicted", "%llu", (unsigned long long)ss.tcp_evicted);
 	sp_status_add(st, "rrl-dropped", "%llu", (unsigned long long)ss.rrl_dropped);
 	sp_status_add(st, "rrl-slipped", "%llu", (unsigned long long)ss.rrl_slipped);
 	sp_status_add(st, "answers-cached", "%llu", (unsigned long long)zs.answers_cached);
@@ -521,7 +630,8 @@ static void dns_status(void *state, struct sp_status *st)
 static struct sp_interval *dns_intervals[DNS_INTERVALS_MAX];
 
 struct sp_plane dns_plane = {
-	.name = "dns", .check = dns_check, .start = dns_start, .reload = dns_reload,
+	.name = "dns", .check = dns_check, .start = dns_start, .prepare = dns_prepare,
+	.commit = dns_commit, .abort = dns_abort,
 	.stop = dns_stop, .status = dns_status, .intervals = dns_intervals,
 };
 

@@ -27,6 +27,7 @@ struct dns_plane_state {
 	struct dns_notify *notify;
 	struct dns_acl acl;
 	struct dns_tsig_key tsig;	/* secret: wiped at stop */
+	struct dns_tsig_replay *replay;	/* signed requests seen (tsig.replay points here) */
 	bool have_tsig;
 	uv_timer_t maintain;
 	uv_timer_t sync;		/* writes run-time changes back to zone-file */

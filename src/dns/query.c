@@ -62,6 +62,7 @@ int dns_query_parse(const uint8_t *pkt, size_t len, struct dns_query *q)
 	memset(q, 0, offsetof(struct dns_query, qname));
 	q->has_question = false;
 	q->qname_len = 0;
+	q->qname[0] = 0;	/* FORMERR before the question: resp_init reads an empty name */
 	q->edns = q->do_bit = q->has_tsig = q->has_other_additional = false;
 	q->edns_version = 0;
 	q->edns_payload = 0;

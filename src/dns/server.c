@@ -2,7 +2,13 @@
  * server.c - UDP (batched) and TCP (framed, pipelined, bounded) listeners.
  *
  * Timers: one per TCP connection, "dns.tcp-idle" from [dns] tcp-idle-timeout,
- * re-armed on every read; a connection still writing is given more time.
+ * re-armed on every read; a connection still writing is given more time only
+ * while its write queue shrinks (a peer that pipelines and never reads is
+ * closed after two idle periods).  When every slot is taken, a connection
+ * from a source address holding fewer than its share (a quarter of
+ * tcp-clients, at least 1) takes over the least recently active connection
+ * of the address holding the most above its share: one host cannot keep
+ * every slot from the others.
  */
 #include "dns/server.h"
 
@@ -20,6 +26,8 @@
 
 /* Stop reading a connection whose unsent answers pass this; resume below half. */
 #define TCP_READ_PAUSE_BYTES (256u * 1024u)
+/* ... or this many queued answers (each also costs a write request): small answers add up. */
+#define TCP_READ_PAUSE_WRITES 1024u
 /* Refuse emitted messages past this backlog: a zone transfer to a stalled reader. */
 #define TCP_EMIT_MAX_BYTES (64u * 1024u * 1024u)
 /* First read buffer of a connection; a longer frame grows it, up to 2 + DNS_MSG_MAX. */
@@ -53,6 +61,9 @@ struct dns_tcp_conn {
 	uint8_t *rbuf;		/* grows to the frame being read; most queries fit the first size */
 	size_t rlen, rcap;
 	int handles;		/* open handles; freed at 0 */
+	size_t idle_wq;		/* write queue at the last idle tick, SIZE_MAX: none */
+	unsigned writes;	/* answers queued, not yet written */
+	uint64_t last_active;	/* uv_now() of the last read */
 	bool closing, paused, reading;
 };
 
@@ -378,14 +389,15 @@ static void conn_on_write(uv_write_t *req, int status)
 	struct dns_tcp_conn *c = w->conn;
 
 	free(w);
+	c->writes--;
 	if (c->closing)
 		return;
 	if (status < 0) {
 		conn_close(c);
 		return;
 	}
-	if (c->paused && uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) <
-				 TCP_READ_PAUSE_BYTES / 2) {
+	if (c->paused && c->writes < TCP_READ_PAUSE_WRITES / 2 &&
+	    uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) < TCP_READ_PAUSE_BYTES / 2) {
 		c->paused = false;
 		conn_process(c);
 	}
@@ -408,6 +420,7 @@ static int conn_send(struct dns_tcp_conn *c, const uint8_t *msg, size_t len)
 		free(w);
 		return sp_from_uv(err);
 	}
+	c->writes++;
 	return 0;
 }
 
@@ -449,8 +462,9 @@ static void conn_process(struct dns_tcp_conn *c)
 		size_t flen = (size_t)c->rbuf[off] << 8 | c->rbuf[off + 1];
 		if (c->rlen - off - 2 < flen)
 			break;
-		if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) >=
-		    TCP_READ_PAUSE_BYTES) {
+		if (c->writes >= TCP_READ_PAUSE_WRITES ||
+		    uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) >=
+			    TCP_READ_PAUSE_BYTES) {
 			c->paused = true;
 			break;
 		}
@@ -503,6 +517,8 @@ static void conn_on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 	if (n == 0)
 		return;
 	c->rlen += (size_t)n;
+	c->last_active = uv_now(c->srv->loop);
+	c->idle_wq = SIZE_MAX;
 	(void)uv_timer_again(&c->idle);
 	conn_process(c);
 }
@@ -511,19 +527,99 @@ static void conn_on_idle(uv_timer_t *t)
 {
 	struct dns_tcp_conn *c = t->data;
 
-	/* A transfer still draining to the peer is not idle. */
-	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > 0)
+	/*
+	 * A transfer still draining to the peer is not idle, as long as it
+	 * drains: a peer that stopped reading keeps the queue where it was.
+	 */
+	size_t wq = uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
+	if (wq > 0 && wq < c->idle_wq) {
+		c->idle_wq = wq;
 		return;
+	}
 	c->srv->st.tcp_idle_closed++;
 	conn_close(c);
 }
 
-static void refused_on_close(uv_handle_t *h)
+static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
-	struct dns_server *s = h->data;
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+	return false;
+}
 
-	free(h);
-	server_handle_closed(s);
+static unsigned host_conns(const struct dns_server *s, const struct sockaddr_storage *peer)
+{
+	unsigned n = 0;
+
+	for (const struct dns_tcp_conn *c = s->conns; c != NULL; c = c->next)
+		n += same_host(&c->peer, peer);
+	return n;
+}
+
+static uint32_t host_hash(const struct sockaddr_storage *a)
+{
+	const uint8_t *p = NULL;
+	size_t n = 0;
+	uint32_t h = 2166136261u;
+
+	if (a->ss_family == AF_INET) {
+		p = (const uint8_t *)&((const struct sockaddr_in *)a)->sin_addr;
+		n = 4;
+	} else if (a->ss_family == AF_INET6) {
+		p = (const uint8_t *)&((const struct sockaddr_in6 *)a)->sin6_addr;
+		n = 16;
+	}
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+/* Buckets of the per-host count sketch; candidates checked exactly per full accept. */
+#define TCP_SKETCH 1024u
+#define TCP_SKETCH_CHECKS 16u
+
+/*
+ * Every slot is taken and peer asks for one: if peer holds less than its
+ * share, close the least recently active connection of a host holding more
+ * than its share.  O(tcp-clients), only when full: a count sketch finds the
+ * candidate hosts, an exact count confirms them (collisions only cost a check).
+ */
+static bool make_room_for(struct dns_server *s, const struct sockaddr_storage *peer)
+{
+	unsigned share = s->tcp_clients / 4 ? s->tcp_clients / 4 : 1;
+	uint32_t sketch[TCP_SKETCH];
+	struct dns_tcp_conn *victim = NULL;
+	unsigned checks = 0;
+
+	if (host_conns(s, peer) >= share)
+		return false;
+	memset(sketch, 0, sizeof(sketch));
+	for (const struct dns_tcp_conn *c = s->conns; c != NULL; c = c->next)
+		sketch[host_hash(&c->peer) % TCP_SKETCH]++;
+	for (struct dns_tcp_conn *c = s->conns; c != NULL && victim == NULL; c = c->next) {
+		uint32_t *b = &sketch[host_hash(&c->peer) % TCP_SKETCH];
+		if (*b <= share || checks >= TCP_SKETCH_CHECKS)
+			continue;
+		checks++;
+		if (host_conns(s, &c->peer) > share)
+			victim = c;
+		else
+			*b = 0;	/* a collision: do not check this bucket again */
+	}
+	if (victim == NULL)
+		return false;
+	for (struct dns_tcp_conn *c = s->conns; c != NULL; c = c->next)
+		if (same_host(&c->peer, &victim->peer) && c->last_active < victim->last_active)
+			victim = c;
+	s->st.tcp_evicted++;
+	conn_close(victim);
+	return true;
 }
 
 static void tcp_on_connection(uv_stream_t *ls, int status)
@@ -533,20 +629,7 @@ static void tcp_on_connection(uv_stream_t *ls, int status)
 
 	if (status < 0 || s->stopping)
 		return;
-	if (s->st.tcp_open >= s->tcp_clients) {
-		/* Accept and close at once: a pending connection would wake us forever. */
-		uv_tcp_t *t = malloc(sizeof(*t));
-		if (t == NULL || uv_tcp_init(s->loop, t) < 0) {
-			free(t);
-			return;
-		}
-		t->data = s;
-		s->handles++;
-		(void)uv_accept(ls, (uv_stream_t *)t);
-		s->st.tcp_refused++;
-		uv_close((uv_handle_t *)t, refused_on_close);
-		return;
-	}
+	/* Accepted first in any case: the source decides whether it gets a slot. */
 	struct dns_tcp_conn *c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return;
@@ -557,6 +640,8 @@ static void tcp_on_connection(uv_stream_t *ls, int status)
 	}
 	c->rcap = TCP_RBUF_INITIAL;
 	c->srv = s;
+	c->idle_wq = SIZE_MAX;
+	c->last_active = uv_now(s->loop);
 	if (uv_tcp_init(s->loop, &c->tcp) < 0) {
 		free(c->rbuf);
 		free(c);
@@ -567,16 +652,23 @@ static void tcp_on_connection(uv_stream_t *ls, int status)
 	c->idle.data = c;
 	c->handles = 2;
 	s->handles++;
+	int len = sizeof(c->peer);
+	bool ok = uv_accept(ls, (uv_stream_t *)&c->tcp) == 0 &&
+		  uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &len) == 0;
+	/* Full: a pending connection would wake us forever, so it is closed at once. */
+	bool room = ok && (s->st.tcp_open < s->tcp_clients || make_room_for(s, &c->peer));
 	c->next = s->conns;
 	if (s->conns != NULL)
 		s->conns->prev = c;
 	s->conns = c;
 	s->st.tcp_open++;
+	if (ok && !room) {
+		s->st.tcp_refused++;
+		conn_close(c);
+		return;
+	}
 	s->st.tcp_accepted++;
-	int len = sizeof(c->peer);
-	if (uv_accept(ls, (uv_stream_t *)&c->tcp) < 0 ||
-	    uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &len) < 0 ||
-	    uv_timer_start(&c->idle, conn_on_idle, s->tcp_idle_ms, s->tcp_idle_ms) < 0 ||
+	if (!ok || uv_timer_start(&c->idle, conn_on_idle, s->tcp_idle_ms, s->tcp_idle_ms) < 0 ||
 	    uv_read_start((uv_stream_t *)&c->tcp, conn_on_alloc, conn_on_read) < 0) {
 		conn_close(c);
 		return;

@@ -7,7 +7,9 @@
  * applies response rate limiting per source prefix (rrl.h) to UDP answers.
  * TCP uses the 2-byte length framing of RFC 1035 4.2.2 with pipelining
  * (RFC 7766): several queries in flight per connection, answers in order.
- * Connections are bounded in number and closed after an idle timeout.
+ * Connections are bounded in number and closed after an idle timeout (also
+ * when unsent answers did not shrink over it); when full, a host below its
+ * share (a quarter of the slots) takes a slot from a host above it.
  */
 #ifndef DNS_SERVER_H
 #define DNS_SERVER_H
@@ -60,6 +62,7 @@ struct dns_server_conf {
 struct dns_server_stats {
 	uint64_t udp_queries, tcp_queries, tcp_accepted, tcp_refused, tcp_idle_closed;
 	uint64_t rrl_dropped, rrl_slipped;
+	uint64_t tcp_evicted;		/* closed to give another host its share of slots */
 	unsigned tcp_open;
 };
 

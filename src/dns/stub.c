@@ -69,13 +69,31 @@ struct tcp_write {
 };
 
 static void conn_close(struct dns_stub_conn *c);
+static void conn_process(struct dns_stub_conn *c, bool resume);
+
+static bool conn_backlogged(struct dns_stub_conn *c, unsigned div)
+{
+	return c->writes >= DNS_STUB_TCP_PAUSE_WRITES / div ||
+	       uv_stream_get_write_queue_size((uv_stream_t *)&c->h) >= DNS_STUB_TCP_PAUSE_BYTES / div;
+}
 
 static void tcp_write_done(uv_write_t *req, int status)
 {
 	struct tcp_write *w = container_of(req, struct tcp_write, req);
-	if (status < 0 && status != UV_ECANCELED)
-		conn_close(w->conn);
+	struct dns_stub_conn *c = w->conn;
 	free(w);
+	c->writes--;
+	if (c->closing)
+		return;
+	if (status < 0) {
+		conn_close(c);
+		return;
+	}
+	/* The client reads again: answer what is buffered and read on. */
+	if (c->paused && !conn_backlogged(c, 2)) {
+		c->paused = false;
+		conn_process(c, true);
+	}
 }
 
 void dns_stub__reply(struct dns_stub *stub, const struct sockaddr *to, struct dns_stub_conn *conn,
@@ -111,7 +129,9 @@ void dns_stub__reply(struct dns_stub *stub, const struct sockaddr *to, struct dn
 	if (uv_write(&w->req, (uv_stream_t *)&conn->h, &b, 1, tcp_write_done) != 0) {
 		free(w);
 		conn_close(conn);
+		return;
 	}
+	conn->writes++;
 }
 
 /* ---- UDP listener ---- */
@@ -170,13 +190,22 @@ static void conn_idle_restart(struct dns_stub_conn *c)
 		conn_close(c);
 }
 
+/*
+ * Idle: nothing read for a period.  Replies still going out keep the
+ * connection only while they drain; a client that stopped reading is closed.
+ */
 static void conn_idle(uv_timer_t *t)
 {
 	struct dns_stub_conn *c = container_of(t, struct dns_stub_conn, idle);
-	if (c->pending == 0)
-		conn_close(c);
-	else
+	size_t wq = uv_stream_get_write_queue_size((uv_stream_t *)&c->h);
+	if (wq > 0 && wq < c->idle_wq) {
+		c->idle_wq = wq;
 		conn_idle_restart(c);
+	} else if (wq == 0 && c->pending > 0) {
+		conn_idle_restart(c);	/* answers on their way from the servers */
+	} else {
+		conn_close(c);
+	}
 }
 
 static void conn_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
@@ -196,6 +225,34 @@ static void conn_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	*buf = uv_buf_init((char *)c->buf + c->len, (unsigned)(c->cap - c->len));
 }
 
+static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+
+/* Answer the complete messages buffered, unless the client is too far behind reading. */
+static void conn_process(struct dns_stub_conn *c, bool resume)
+{
+	size_t off = 0;
+	while (c->len - off >= 2 && !c->closing) {
+		size_t mlen = ((size_t)c->buf[off] << 8) | c->buf[off + 1];
+		if (c->len - off < 2 + mlen)
+			break;
+		if (conn_backlogged(c, 1)) {
+			c->paused = true;
+			break;
+		}
+		off += 2 + mlen;
+		if (mlen >= 12)
+			dns_stub__query(c->stub, c->buf + off - mlen, mlen, NULL, c);
+	}
+	if (c->closing)
+		return;
+	memmove(c->buf, c->buf + off, c->len - off);
+	c->len -= off;
+	if (c->paused)
+		(void)uv_read_stop((uv_stream_t *)&c->h);
+	else if (resume && uv_read_start((uv_stream_t *)&c->h, conn_alloc, conn_read) != 0)
+		conn_close(c);
+}
+
 static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	struct dns_stub_conn *c = s->data;
@@ -204,15 +261,8 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	c->len += (size_t)nread;
-	while (c->len >= 2 && !c->closing) {
-		size_t mlen = ((size_t)c->buf[0] << 8) | c->buf[1];
-		if (c->len < 2 + mlen)
-			break;
-		if (mlen >= 12)
-			dns_stub__query(c->stub, c->buf + 2, mlen, NULL, c);
-		memmove(c->buf, c->buf + 2 + mlen, c->len - 2 - mlen);
-		c->len -= 2 + mlen;
-	}
+	c->idle_wq = SIZE_MAX;
+	conn_process(c, false);
 	if (!c->closing)
 		conn_idle_restart(c);
 }
@@ -226,6 +276,7 @@ static void tcp_accept(uv_stream_t *server, int status)
 	if (c == NULL)
 		return;
 	c->stub = stub;
+	c->idle_wq = SIZE_MAX;
 	uv_tcp_init(stub->loop, &c->h);
 	uv_timer_init(stub->loop, &c->idle);
 	c->h.data = c;
@@ -326,21 +377,51 @@ int dns_stub_start(struct sp_node *node, struct dns_stub **out)
 	return 0;
 }
 
-int dns_stub_reload(struct dns_stub *stub, const struct sp_config *cfg)
+int dns_stub_prepare(struct dns_stub *stub, const struct sp_config *cfg, void **pending)
 {
-	struct dns_stub_conf c;
-	int rc = dns_stub__conf_read(cfg, &c);
-	if (rc != 0)
+	struct dns_stub_conf *c = calloc(1, sizeof(*c));
+	*pending = NULL;
+	if (c == NULL)
+		return -ENOMEM;
+	int rc = dns_stub__conf_read(cfg, c);
+	if (rc != 0) {
+		free(c);
 		return rc;
-	if (c.listen_len != stub->conf.listen_len || memcmp(&c.listen, &stub->conf.listen, c.listen_len))
-		sp_warn("dns stub: a new stub-listen/stub-port takes effect at restart");
-	c.listen = stub->conf.listen;
-	c.listen_len = stub->conf.listen_len;
+	}
+	if (c->listen_len != stub->conf.listen_len ||
+	    memcmp(&c->listen, &stub->conf.listen, c->listen_len) != 0) {
+		const struct sp_config_section *d = sp_config_get(cfg, "dns");
+		sp_config_error(cfg, d, "stub-listen",
+				"stub-listen/stub-port cannot change on reload; restart signpostd");
+		dns_stub__conf_clear(c);
+		free(c);
+		return SP_ECONFIG;
+	}
+	*pending = c;
+	return 0;
+}
+
+void dns_stub_commit(struct dns_stub *stub, void *pending)
+{
+	struct dns_stub_conf *c = pending;
+	if (c == NULL)
+		return;
 	/* Queries in flight hold references to the zones they use. */
 	dns_stub__conf_clear(&stub->conf);
-	stub->conf = c;
-	sp_info("dns stub: reloaded: %zu zone(s), %zu upstream(s)", c.n_zones, c.n_upstream);
-	return 0;
+	stub->conf = *c;
+	free(c);
+	sp_info("dns stub: reloaded: %zu zone(s), %zu upstream(s)", stub->conf.n_zones,
+		stub->conf.n_upstream);
+}
+
+void dns_stub_abort(struct dns_stub *stub, void *pending)
+{
+	struct dns_stub_conf *c = pending;
+	(void)stub;
+	if (c == NULL)
+		return;
+	dns_stub__conf_clear(c);
+	free(c);
 }
 
 void dns_stub_stop(struct dns_stub *stub)
@@ -371,4 +452,5 @@ void dns_stub_status(struct dns_stub *stub, struct sp_status *st)
 	sp_status_add(st, "stub-bogus", "%llu", (unsigned long long)stub->n.bogus);
 	sp_status_add(st, "stub-servfail", "%llu", (unsigned long long)stub->n.servfail);
 	sp_status_add(st, "stub-pending", "%zu", stub->n_queries);
+	sp_status_add(st, "stub-tcp-clients", "%zu", stub->n_conns);
 }

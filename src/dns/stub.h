@@ -26,11 +26,16 @@ int dns_stub_check(const struct sp_config *cfg) SP_MUST_CHECK;
 int dns_stub_start(struct sp_node *node, struct dns_stub **out) SP_MUST_CHECK;
 
 /*
- * Apply a configuration that dns_stub_check() accepted: zones, anchors and
- * upstreams are replaced whole (the key cache is dropped); the listen address
- * is kept until restart.
+ * Reload in two phases (struct sp_plane): prepare() reads cfg into *pending
+ * without changing what runs, and refuses (file:line, SP_ECONFIG) a new
+ * stub-listen/stub-port, which needs a restart; commit() switches zones,
+ * anchors and upstreams whole (the key cache is dropped) and cannot fail;
+ * abort() drops *pending.
  */
-int dns_stub_reload(struct dns_stub *stub, const struct sp_config *cfg) SP_MUST_CHECK;
+int dns_stub_prepare(struct dns_stub *stub, const struct sp_config *cfg, void **pending)
+	SP_MUST_CHECK;
+void dns_stub_commit(struct dns_stub *stub, void *pending);
+void dns_stub_abort(struct dns_stub *stub, void *pending);
 
 /* Begin asynchronous teardown; memory is freed when the last handle closes.  NULL is fine. */
 void dns_stub_stop(struct dns_stub *stub);

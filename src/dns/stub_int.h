@@ -29,6 +29,9 @@
 #define DNS_STUB_KEY_TTL_MAX 3600	/* longest a validated DNSKEY set is trusted, s */
 #define DNS_STUB_PAYLOAD 1232		/* EDNS payload we offer (DNS flag day 2020) */
 #define DNS_STUB_MSG_MAX 65535
+/* Stop reading a client connection with this much unsent (bytes or replies); resume at half. */
+#define DNS_STUB_TCP_PAUSE_BYTES (256u * 1024u)
+#define DNS_STUB_TCP_PAUSE_WRITES 1024u
 
 extern struct sp_interval dns_stub__query_timeout;
 extern struct sp_interval dns_stub__tcp_idle;
@@ -89,6 +92,9 @@ struct dns_stub_conn {
 	size_t len, cap;
 	unsigned pending;		/* queries answering on this connection */
 	unsigned closing;		/* handles still to close */
+	unsigned writes;		/* replies queued and not yet written */
+	size_t idle_wq;			/* unsent bytes at the last idle tick, SIZE_MAX: none */
+	bool paused;			/* reading stopped: the client does not read its replies */
 };
 
 /* What a query is waiting for (stub_query.c says more). */

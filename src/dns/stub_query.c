@@ -252,7 +252,7 @@ static void got_answer(struct dns_stub_query *q, const uint8_t *msg, size_t len)
 		servfail(q);
 		return;
 	}
-	struct dns_validate_verdict v;
+	struct dns_validate_verdict v = { .sec = DNS_V_INSECURE, .ede = DNS_V_EDE_NONE };
 	bool checked = false;
 	if (z->anchor != NULL && !q->cd) {
 		if (z->keys == NULL) {

@@ -311,6 +311,33 @@ int dns_tsig_verify(const uint8_t *msg, size_t len, const struct dns_tsig_key *k
 	return 0;
 }
 
+int dns_tsig_replay_check(const struct dns_tsig_key *key, struct dns_tsig_state *st,
+			  uint64_t now)
+{
+	struct dns_tsig_replay *r = key != NULL ? key->replay : NULL;
+	size_t free_slot = DNS_TSIG_REPLAY_MAX;
+
+	if (r == NULL || !st->present || st->key == NULL)
+		return 0;
+	for (size_t i = 0; i < DNS_TSIG_REPLAY_MAX; i++) {
+		bool live = r->e[i].until >= now;
+		if (live && sodium_memcmp(r->e[i].mac, st->mac, sizeof(r->e[i].mac)) == 0) {
+			st->error = DNS_TSIG_BADTIME;
+			return SP_EAUTH;
+		}
+		if (!live && free_slot == DNS_TSIG_REPLAY_MAX)
+			free_slot = i;
+	}
+	if (free_slot == DNS_TSIG_REPLAY_MAX || st->mac_len < sizeof(r->e[0].mac)) {
+		/* More signed requests in one window than we can remember: refuse, do not forget. */
+		st->error = DNS_TSIG_BADTIME;
+		return SP_EAUTH;
+	}
+	memcpy(r->e[free_slot].mac, st->mac, sizeof(r->e[free_slot].mac));
+	r->e[free_slot].until = st->time_signed + st->fudge;
+	return 0;
+}
+
 /* Write the TSIG RR at msg + *len and bump ARCOUNT. */
 static int tsig_append(uint8_t *msg, size_t *len, size_t cap, const struct tsig_rr *t)
 {

@@ -44,6 +44,21 @@ enum dns_tsig_error {
 #define DNS_RCODE_FORMERR 1
 #define DNS_TYPE_TSIG 250
 
+/* Signed requests remembered for replay detection (one fudge window). */
+#define DNS_TSIG_REPLAY_MAX 1024
+
+/*
+ * The MACs of accepted signed requests, each kept until its Time Signed +
+ * Fudge has passed (after that the time check refuses a repeat anyway).
+ * Owned by the server, pointed to by its key.
+ */
+struct dns_tsig_replay {
+	struct {
+		uint8_t mac[16];	/* first half of the verified MAC */
+		uint64_t until;		/* Time Signed + Fudge */
+	} e[DNS_TSIG_REPLAY_MAX];
+};
+
 /* A shared key.  The secret is wiped by dns_tsig_key_wipe(). */
 struct dns_tsig_key {
 	uint8_t name[256];		/* owner name, wire format, lower case */
@@ -51,6 +66,7 @@ struct dns_tsig_key {
 	char name_text[256];		/* presentation, with final dot */
 	uint8_t secret[DNS_TSIG_SECRET_MAX];
 	size_t secret_len;
+	struct dns_tsig_replay *replay;	/* not owned; NULL: no replay check */
 };
 
 /*
@@ -103,6 +119,18 @@ void dns_tsig_key_wipe(struct dns_tsig_key *k);
  */
 int dns_tsig_verify(const uint8_t *msg, size_t len, const struct dns_tsig_key *keys,
 		    size_t nkeys, uint64_t now, struct dns_tsig_state *st) SP_MUST_CHECK;
+
+/*
+ * Replay check for a request that dns_tsig_verify() accepted (returned 0
+ * with st->present): refuse an exact repeat of a signed request still inside
+ * its time window, else remember it in key->replay.  Uses only the request's
+ * own Time Signed and Fudge for expiry, so clock skew changes nothing.  On a
+ * repeat, or when every slot holds a live request, returns SP_EAUTH with
+ * st->error BADTIME (answer NOTAUTH, signed, as for a time error).  Returns 0
+ * when key->replay is NULL.
+ */
+int dns_tsig_replay_check(const struct dns_tsig_key *key, struct dns_tsig_state *st,
+			  uint64_t now) SP_MUST_CHECK;
 
 /*
  * Append the TSIG RR to an answer msg[0..*len) (capacity cap), as the

@@ -294,6 +294,11 @@ int dns_update_handle(struct dns_zone *z, const uint8_t *req, size_t len,
 		rc = RC_REFUSED;
 		sp_log_rl(SP_LOG_NOTICE, "dns: UPDATE from %s refused: not signed with the zone's TSIG key",
 			  who);
+	} else if (dns_tsig_replay_check(key, &st, now_wall) != 0) {
+		/* A signed request seen before (RFC 8945 5.2.3 spirit): as a time error. */
+		rc = RC_NOTAUTH;
+		sp_log_rl(SP_LOG_NOTICE, "dns: UPDATE from %s refused: replay of a signed request",
+			  who);
 	} else if (((req[2] >> 3) & 0x0f) != DNS_OPCODE_UPDATE) {
 		rc = RC_NOTIMP;
 	} else {

@@ -112,6 +112,43 @@ static const char *sig_usable(const ldns_rr *sig, const ldns_rdf *zone, const ld
 	return NULL;
 }
 
+/*
+ * Check sig against each key of its tag, one at a time, counting failures in
+ * v->sig_failures.  LDNS_STATUS_OK, LDNS_STATUS_MEM_ERR, another error when
+ * no key verified, or LDNS_STATUS_CRYPTO_TSIG_ERR (standing for "budget
+ * spent") once the answer's failures reach DNS_VALIDATE_MAX_SIG_FAILURES.
+ */
+static ldns_status verify_one_by_one(const ldns_rr_list *rrset, const ldns_rr *sig,
+				     const ldns_rr_list *keys, struct dns_validate_verdict *v)
+{
+	ldns_status last = LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY;
+	uint16_t tag = ldns_rdf2native_int16(ldns_rr_rrsig_keytag(sig));
+	ldns_rr_list *one = ldns_rr_list_new();
+
+	if (one == NULL)
+		return LDNS_STATUS_MEM_ERR;
+	for (size_t k = 0; k < ldns_rr_list_rr_count(keys); k++) {
+		ldns_rr *key = ldns_rr_list_rr(keys, k);
+		if (ldns_rr_get_type(key) != LDNS_RR_TYPE_DNSKEY || ldns_calc_keytag(key) != tag)
+			continue;
+		if (v->sig_failures >= DNS_VALIDATE_MAX_SIG_FAILURES) {
+			last = LDNS_STATUS_CRYPTO_TSIG_ERR;
+			break;
+		}
+		ldns_rr_list_set_rr_count(one, 0);
+		if (!ldns_rr_list_push_rr(one, key)) {
+			last = LDNS_STATUS_MEM_ERR;
+			break;
+		}
+		last = ldns_verify_rrsig_keylist_notime(rrset, sig, one, NULL);
+		if (last == LDNS_STATUS_OK || last == LDNS_STATUS_MEM_ERR)
+			break;
+		v->sig_failures++;
+	}
+	ldns_rr_list_free(one);
+	return last;
+}
+
 int dns_validate__verify_rrset(const ldns_rdf *zone, const ldns_rr_list *keys, const ldns_rr_list *rrset,
 		      const ldns_rr_list *sect, uint32_t now, struct dns_validate_verdict *v, uint32_t *ttl,
 		      bool *expanded)
@@ -138,9 +175,18 @@ int dns_validate__verify_rrset(const ldns_rdf *zone, const ldns_rr_list *keys, c
 		int e;
 		const char *w = sig_usable(sig, zone, rrset, now, &e);
 		if (w == NULL) {
-			ldns_status st = ldns_verify_rrsig_keylist_notime(rrset, sig, keys, NULL);
+			ldns_status st = verify_one_by_one(rrset, sig, keys, v);
 			if (st == LDNS_STATUS_MEM_ERR)
 				return -ENOMEM;
+			if (st == LDNS_STATUS_CRYPTO_TSIG_ERR) {
+				char *owner = ldns_rdf2str(ldns_rr_owner(first));
+				dns_validate__bogus(v, DNS_V_EDE_BOGUS,
+						    "%s %s: more than %d failed signature checks",
+						    owner ? owner : "?", tname,
+						    DNS_VALIDATE_MAX_SIG_FAILURES);
+				free(owner);
+				return SP_EBOGUS;
+			}
 			if (st == LDNS_STATUS_OK) {
 				uint32_t exp = ldns_rdf2native_int32(ldns_rr_rrsig_expiration(sig));
 				uint32_t left = exp - now, ottl = ldns_rdf2native_int32(

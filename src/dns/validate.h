@@ -50,7 +50,15 @@ struct dns_validate_verdict {
 	uint32_t ttl;		/* secure: seconds the data may be cached (TTLs, sig expiry) */
 	bool nxname;		/* secure: an RFC 9824 NXNAME proof says the name does not exist */
 	char reason[160];	/* bogus/insecure: why, for the log */
+	unsigned sig_failures;	/* internal: signature checks of this answer that failed */
 };
+
+/*
+ * Signature checks (one RRSIG against one DNSKEY of its key tag) that may
+ * fail in one answer before it is bogus: a zone with many keys of one tag,
+ * or many RRSIGs, cannot make us spend unbounded CPU (KeyTrap, CVE-2023-50387).
+ */
+#define DNS_VALIDATE_MAX_SIG_FAILURES 8
 
 /* A trust anchor: the zone and its DS and/or DNSKEY records. */
 struct dns_validate_anchor {

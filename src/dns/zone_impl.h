@@ -90,6 +90,8 @@ struct dns_zone {
 	uint32_t denial_rate;
 	struct dns_bucket bucket;
 	bool bucket_ready;
+	/* Per source prefix share of the denial budget (answer.c), lazily allocated. */
+	struct dns__deny_share *shares;
 	struct dns_zone_stats st;
 };
 

@@ -345,6 +345,9 @@ int tun_device_init(struct tun_device *dev, uv_loop_t *loop, const uint8_t priva
 	rc = tun_cookie_checker_init(&dev->checker, dev->st.public_key);
 	if (rc)
 		goto out_static;
+	rc = tun_ratelimiter_init(&dev->rl);
+	if (rc)
+		goto out_mem;
 	rc = -ENOMEM;
 	dev->index = calloc(TUN_INDEX_SLOTS, sizeof(*dev->index));
 	/* room for the header, the padded packet and the tag */
@@ -402,6 +405,7 @@ out_mem:
 	dev->gro_buf = dev->tso_buf = NULL;
 	dev->index = NULL;
 	dev->rx_bufs = dev->tx_bufs = NULL;
+	tun_ratelimiter_deinit(&dev->rl);
 	tun_cookie_checker_deinit(&dev->checker);
 out_static:
 	tun_noise_static_deinit(&dev->st);
@@ -419,6 +423,7 @@ static void device_free_state(struct tun_device *dev)
 	free(dev->tso_buf);
 	dev->gro_buf = dev->tso_buf = NULL;
 	dev->rx_bufs = dev->tx_bufs = NULL;
+	tun_ratelimiter_deinit(&dev->rl);
 	tun_cookie_checker_deinit(&dev->checker);
 	tun_noise_static_deinit(&dev->st);
 }

@@ -24,6 +24,7 @@
 #include "tunnel/cookie.h"
 #include "tunnel/noise.h"
 #include "tunnel/peer.h"
+#include "tunnel/ratelimiter.h"
 
 /* Most peers on one device (each takes up to four indices). */
 #define TUN_MAX_PEERS 1024
@@ -61,6 +62,8 @@ struct tun_stats {
 	uint64_t hs_replay;		/* initiations dropped as replays (or floods) */
 	uint64_t hs_bad_mac;		/* handshake messages with a bad mac1 */
 	uint64_t hs_done;		/* handshakes completed */
+	uint64_t hs_retries;		/* initiations retransmitted (t_retransmit) */
+	uint64_t hs_ratelimited;	/* handshake messages over a source's rate under load */
 	uint64_t cookies_sent;		/* cookie replies sent under load */
 	uint64_t cookies_received;
 	uint64_t demuxed;		/* non-WireGuard datagrams handed to the hook */
@@ -102,6 +105,7 @@ struct tun_device {
 	uint64_t load_window_start;	/* ns */
 	unsigned load_count, load_prev;
 	uint64_t under_load_until;	/* ns */
+	struct tun_ratelimiter rl;	/* per-source handshake rate, applied under load */
 	struct tun_stats stats;
 	tun_demux_hook hook;
 	void *hook_arg;

@@ -141,7 +141,8 @@ size_t tun__tso_build(const uint8_t *pkt, size_t len, size_t iphl, size_t hl, si
 	uint8_t *t = out + iphl;
 	size_t tcplen = hl - iphl + plen;
 	uint64_t ps;
-	if (iphl != 40) {
+	/* by the version, not the header length: IPv4 with 20 bytes of options is 40 long too */
+	if ((pkt[0] >> 4) == 4) {
 		put16(out + 2, (uint16_t)(hl + plen));
 		put16(out + 4, (uint16_t)(be16(pkt + 4) + i));	/* IP ID increments, as GSO does */
 		put16(out + 10, 0);

@@ -62,6 +62,15 @@ static bool macs_ok(struct tun_device *dev, const uint8_t *msg, size_t len,
 		send_cookie_reply(dev, msg, len, from, src, sl, now);
 		return false;
 	}
+	/*
+	 * A source that answers cookies still costs us X25519 and AEAD work per
+	 * message: under load, each source gets a bounded rate (WireGuard's
+	 * ratelimiter).  The mac2 proved the source address is real.
+	 */
+	if (under_load && !tun_ratelimiter_allow(&dev->rl, (const struct sockaddr *)from, now)) {
+		dev->stats.hs_ratelimited++;
+		return false;
+	}
 	return true;
 }
 

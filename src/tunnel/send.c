@@ -73,6 +73,13 @@ void tun_send_initiation(struct tun_peer *peer, bool is_retry)
 	struct tun_device *dev = peer->dev;
 	uint64_t now = tun_now();
 	uint64_t rt = tun_iv_rekey_timeout.ms * TUN_MSEC;
+	/*
+	 * A new handshake (not a retransmission) gets the full number of
+	 * attempts again, as in WireGuard; otherwise, after one give-up, every
+	 * later handshake would give up at its first retransmission.
+	 */
+	if (!is_retry)
+		peer->handshake_attempts = 0;
 	if (!is_retry && peer->last_initiation_sent && now - peer->last_initiation_sent < rt)
 		return;
 	if (peer->endpoint.sa.sa_family == 0 || peer->dead)

@@ -109,6 +109,7 @@ static void on_retransmit(uv_timer_t *t)
 		return;
 	}
 	p->handshake_attempts++;
+	p->dev->stats.hs_retries++;
 	sp_debug("tunnel: handshake not answered, retrying (attempt %u)", p->handshake_attempts + 1);
 	tun_send_initiation(p, true);
 }

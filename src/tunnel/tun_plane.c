@@ -32,6 +32,27 @@ struct plane {
 	uint8_t overlay[16];
 	struct route *routes;		/* routes we added for [peer] allowed-ips */
 	size_t n_routes;
+	/* as configured at start: changing these takes a restart */
+	char ifname_cfg[IFNAMSIZ];	/* "" when the device picked the name */
+	long long mtu_cfg, port_cfg;
+};
+
+/* One [peer] section, resolved by prepare (keys read, prefixes parsed). */
+struct peer_spec {
+	uint8_t pk[32], psk[32];
+	bool has_psk, has_ep;
+	union tun_uapi_endpoint ep;
+	uint16_t keepalive;
+	unsigned line;
+	size_t aip_first, aip_count;	/* slice of pending.routes */
+};
+
+/* A prepared reload (or the start): everything commit needs, nothing that can fail. */
+struct pending {
+	struct peer_spec *peers;
+	size_t n_peers;
+	struct route *routes;		/* every [peer] allowed-ips entry, MAX_ROUTES slots */
+	size_t n_routes;
 };
 
 /* ---- configuration helpers ---- */
@@ -80,6 +101,7 @@ static int count_cb(int family, const uint8_t *addr, uint8_t plen, void *arg)
 	return 0;
 }
 
+/* Read and decode a peer's preshared-key-file: 0 (has = false without one) or an error. */
 static int peer_psk(const struct sp_config_section *s, uint8_t psk[32], bool *has)
 {
 	const char *path = sp_cfg_str(s, "preshared-key-file");
@@ -87,12 +109,14 @@ static int peer_psk(const struct sp_config_section *s, uint8_t psk[32], bool *ha
 	if (!path)
 		return 0;
 	char buf[256];
-	int rc = sp_secret_file_read(path, buf, sizeof(buf) - 1);
-	if (rc >= 0)
-		rc = sp_key_from_b64(buf, psk);
+	int rc = sp_secret_file_read(path, buf, sizeof(buf));
+	if (rc == 0 && sp_key_from_b64(buf, psk) != 0)
+		rc = SP_EKEYFORMAT;
 	sodium_memzero(buf, sizeof(buf));
+	if (rc)
+		sodium_memzero(psk, 32);
 	*has = rc == 0;
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 static int tun_check(const struct sp_config *cfg)
@@ -117,6 +141,17 @@ static int tun_check(const struct sp_config *cfg)
 			sp_config_error(cfg, p, "allowed-ips", "not a list of prefixes");
 			bad = 1;
 		}
+		/* A peer configured with a PSK never runs without it: refuse the file. */
+		uint8_t psk[32];
+		bool has;
+		int rc = peer_psk(p, psk, &has);
+		sodium_memzero(psk, sizeof(psk));
+		if (rc) {
+			sp_config_error(cfg, p, "preshared-key-file",
+					"cannot use %s: %s (a 0600 file of base64, 32 bytes)",
+					sp_cfg_str(p, "preshared-key-file"), sp_strerror(rc));
+			bad = 1;
+		}
 	}
 	if (total > MAX_ROUTES) {
 		sp_config_error(cfg, t, "enabled", "more than %d allowed-ips in all", MAX_ROUTES);
@@ -125,28 +160,23 @@ static int tun_check(const struct sp_config *cfg)
 	return bad ? SP_ECONFIG : 0;
 }
 
-/* ---- peers from [peer] sections ---- */
+/* ---- peers from [peer] sections: prepare (can fail) and commit (cannot) ---- */
 
-struct aip_ctx {
-	struct plane *pl;
-	struct tun_peer *peer;
+struct route_ctx {
 	struct route *routes;
 	size_t n;
 };
 
-static int add_aip_cb(int family, const uint8_t *addr, uint8_t plen, void *arg)
+static int route_cb(int family, const uint8_t *addr, uint8_t plen, void *arg)
 {
-	struct aip_ctx *c = arg;
-	int rc = tun_aip_insert(&c->pl->dev->aip, family, addr, plen, c->peer);
-	if (rc)
-		return rc;
-	if (c->n < MAX_ROUTES) {
-		struct route *r = &c->routes[c->n++];
-		memset(r, 0, sizeof(*r));
-		memcpy(r->addr, addr, family == AF_INET ? 4 : 16);
-		r->family = (uint8_t)family;
-		r->plen = plen;
-	}
+	struct route_ctx *c = arg;
+	if (c->n >= MAX_ROUTES)
+		return SP_ELIMIT;
+	struct route *r = &c->routes[c->n++];
+	memset(r, 0, sizeof(*r));
+	memcpy(r->addr, addr, family == AF_INET ? 4 : 16);
+	r->family = (uint8_t)family;
+	r->plen = plen;
 	return 0;
 }
 
@@ -155,96 +185,197 @@ static bool same_route(const struct route *a, const struct route *b)
 	return a->family == b->family && a->plen == b->plen && memcmp(a->addr, b->addr, 16) == 0;
 }
 
+static void pending_free(struct pending *pd)
+{
+	if (!pd)
+		return;
+	if (pd->peers)
+		sodium_memzero(pd->peers, pd->n_peers * sizeof(*pd->peers));
+	free(pd->peers);
+	free(pd->routes);
+	free(pd);
+}
+
+/* Refuse a change of a start-time option (file:line of the new value). */
+static bool changed(const struct sp_config *cfg, const struct sp_config_section *t,
+		    const char *opt, bool differs)
+{
+	if (differs)
+		sp_config_error(cfg, t, opt, "cannot change while running; restart signpostd to change it");
+	return differs;
+}
+
+static bool is_config_peer(const struct pending *pd, const struct tun_peer *p)
+{
+	for (size_t i = 0; i < pd->n_peers; i++)
+		if (sodium_memcmp(pd->peers[i].pk, p->public_key, 32) == 0)
+			return true;
+	return false;
+}
+
 /*
- * Apply the [peer] sections: add new peers, update changed ones (keeping
- * their handshake and sessions), remove config peers that are gone (peers
- * added through the UAPI are left alone), and sync the kernel routes.
+ * Build the peer set of cfg: keys, PSKs, endpoints, allowed IPs, and check
+ * the limits, without touching the device.  *out stays NULL when the tunnel
+ * is off.
  */
-static void apply_peers(struct plane *pl, const struct sp_config *cfg)
+static int tun_prepare(void *state, const struct sp_config *cfg, void **out)
+{
+	struct plane *pl = state;
+	const struct sp_config_section *t = sp_config_get(cfg, "tunnel");
+	*out = NULL;
+	const char *ifname = sp_cfg_str(t, "interface");
+	bool bad = changed(cfg, t, "enabled", sp_cfg_bool(t, "enabled") != pl->enabled);
+	if (!pl->dev)
+		return bad ? SP_ECONFIG : 0;
+	bad |= changed(cfg, t, "interface", strcmp(ifname ? ifname : "", pl->ifname_cfg) != 0);
+	bad |= changed(cfg, t, "mtu", sp_cfg_int(t, "mtu") != pl->mtu_cfg);
+	bad |= changed(cfg, t, "listen-port", sp_cfg_int(t, "listen-port") != pl->port_cfg);
+	if (bad)
+		return SP_ECONFIG;
+	struct pending *pd = calloc(1, sizeof(*pd));
+	size_t n = 0;
+	for (const struct sp_config_section *s = sp_config_next(cfg, "peer", NULL); s;
+	     s = sp_config_next(cfg, "peer", s))
+		n++;
+	if (!pd || !(pd->routes = calloc(MAX_ROUTES, sizeof(*pd->routes))) ||
+	    !(pd->peers = calloc(n ? n : 1, sizeof(*pd->peers)))) {
+		pending_free(pd);
+		return -ENOMEM;
+	}
+	struct route_ctx rc_ = { pd->routes, 0 };
+	int rc = 0;
+	for (const struct sp_config_section *s = sp_config_next(cfg, "peer", NULL); s && !rc;
+	     s = sp_config_next(cfg, "peer", s)) {
+		struct peer_spec *ps = &pd->peers[pd->n_peers];
+		memset(ps, 0, sizeof(*ps));
+		ps->line = s->line;
+		if (sp_key_from_b64(sp_cfg_str(s, "public-key"), ps->pk) != 0) {
+			sp_config_error(cfg, s, "public-key", "not a base64 key of 32 bytes");
+			rc = SP_ECONFIG;
+			break;
+		}
+		if (sodium_memcmp(ps->pk, pl->dev->st.public_key, 32) == 0)
+			continue;	/* our own key, as wireguard-go ignores it */
+		int r = peer_psk(s, ps->psk, &ps->has_psk);
+		if (r) {
+			sp_config_error(cfg, s, "preshared-key-file", "cannot use %s: %s",
+					sp_cfg_str(s, "preshared-key-file"), sp_strerror(r));
+			rc = SP_ECONFIG;
+			break;
+		}
+		const char *ep = sp_cfg_str(s, "endpoint");
+		if (ep && tun_uapi_parse_endpoint(ep, strlen(ep), &ps->ep) != 0) {
+			sp_config_error(cfg, s, "endpoint", "not a numeric address:port");
+			rc = SP_ECONFIG;
+			break;
+		}
+		ps->has_ep = ep != NULL;
+		ps->keepalive = (uint16_t)sp_cfg_int(s, "persistent-keepalive");
+		ps->aip_first = rc_.n;
+		if (each_prefix(sp_cfg_str(s, "allowed-ips"), route_cb, &rc_) != 0) {
+			sp_config_error(cfg, s, "allowed-ips", "not a list of prefixes, or over %d in all",
+					MAX_ROUTES);
+			rc = SP_ECONFIG;
+			break;
+		}
+		ps->aip_count = rc_.n - ps->aip_first;
+		pd->n_peers++;
+	}
+	pd->n_routes = rc_.n;
+	/* The peer limit, counting the peers added through the UAPI, which stay. */
+	size_t total = 0;
+	for (struct tun_peer *p = pl->dev->peers; p && !rc; p = p->next_peer)
+		if (!p->from_config && !is_config_peer(pd, p))
+			total++;
+	if (!rc && total + pd->n_peers > TUN_MAX_PEERS) {
+		sp_config_error(cfg, t, "enabled", "more than %d peers", TUN_MAX_PEERS);
+		rc = SP_ECONFIG;
+	}
+	if (rc) {
+		pending_free(pd);
+		return rc;
+	}
+	*out = pd;
+	return 0;
+}
+
+static void tun_abort(void *state, void *pending)
+{
+	(void)state;
+	pending_free(pending);
+}
+
+/* One prepared peer onto the device (keeping the handshake and sessions of an existing one). */
+static void commit_peer(struct plane *pl, const struct pending *pd, const struct peer_spec *ps)
 {
 	struct tun_device *dev = pl->dev;
-	struct route *routes = calloc(MAX_ROUTES, sizeof(*routes));
-	if (!routes) {
-		sp_err("tunnel: out of memory applying peers");
-		return;
-	}
-	struct aip_ctx ac = { pl, NULL, routes, 0 };
-	/* Mark: config peers not seen below are removed. */
-	bool *seen = calloc(TUN_MAX_PEERS + 1, sizeof(*seen));
-	struct tun_peer **mine = calloc(TUN_MAX_PEERS + 1, sizeof(*mine));
-	size_t n_mine = 0;
-	if (!seen || !mine)
-		goto out;
-	for (struct tun_peer *p = dev->peers; p && n_mine < TUN_MAX_PEERS; p = p->next_peer)
-		if (p->from_config)
-			mine[n_mine++] = p;
-	for (const struct sp_config_section *s = sp_config_next(cfg, "peer", NULL); s;
-	     s = sp_config_next(cfg, "peer", s)) {
-		uint8_t pk[32], psk[32];
-		bool has_psk;
-		if (sp_key_from_b64(sp_cfg_str(s, "public-key"), pk) != 0)
-			continue;
-		if (sodium_memcmp(pk, dev->st.public_key, 32) == 0)
-			continue;
-		if (peer_psk(s, psk, &has_psk) != 0)
-			sp_warn("tunnel: [peer] line %u: cannot read preshared-key-file; using none",
-				s->line);
-		struct tun_peer *p = tun_peer_find(dev, pk);
-		if (!p) {
-			int rc = tun_peer_new(dev, pk, has_psk ? psk : NULL, &p);
-			if (rc) {
-				sp_err("tunnel: [peer] line %u: %s", s->line, sp_strerror(rc));
-				sodium_memzero(psk, sizeof(psk));
-				continue;
-			}
-		} else {
-			tun_noise_handshake_set_psk(&p->hs, has_psk ? psk : NULL);
-			for (size_t i = 0; i < n_mine; i++)
-				if (mine[i] == p)
-					seen[i] = true;
+	struct tun_peer *p = tun_peer_find(dev, ps->pk);
+	if (!p) {
+		int rc = tun_peer_new(dev, ps->pk, ps->has_psk ? ps->psk : NULL, &p);
+		if (rc) {
+			/* only -ENOMEM is left here: prepare checked the limit */
+			sp_err("tunnel: [peer] line %u not applied: %s", ps->line, sp_strerror(rc));
+			return;
 		}
-		sodium_memzero(psk, sizeof(psk));
-		p->from_config = true;
-		const char *ep = sp_cfg_str(s, "endpoint");
-		union tun_uapi_endpoint e;
-		if (ep && tun_uapi_parse_endpoint(ep, strlen(ep), &e) == 0)
-			tun_peer_set_endpoint(p, &e.sa);
-		uint16_t ka = (uint16_t)sp_cfg_int(s, "persistent-keepalive");
-		bool ka_on = ka && !p->keepalive;
-		p->keepalive = ka;
-		tun_aip_remove_peer(&dev->aip, p);
-		ac.peer = p;
-		if (each_prefix(sp_cfg_str(s, "allowed-ips"), add_aip_cb, &ac) != 0)
-			sp_warn("tunnel: [peer] line %u: allowed-ips not all applied", s->line);
-		if (ka_on && p->endpoint.sa.sa_family)
-			tun_send_keepalive(p);
+	} else {
+		tun_noise_handshake_set_psk(&p->hs, ps->has_psk ? ps->psk : NULL);
 	}
-	for (size_t i = 0; i < n_mine; i++)
-		if (!seen[i])
-			tun_peer_remove(mine[i]);
+	p->from_config = true;
+	if (ps->has_ep)
+		tun_peer_set_endpoint(p, &ps->ep.sa);
+	bool ka_on = ps->keepalive && !p->keepalive;
+	p->keepalive = ps->keepalive;
+	tun_aip_remove_peer(&dev->aip, p);
+	for (size_t i = 0; i < ps->aip_count; i++) {
+		const struct route *r = &pd->routes[ps->aip_first + i];
+		int rc = tun_aip_insert(&dev->aip, r->family, r->addr, r->plen, p);
+		if (rc)
+			sp_err("tunnel: [peer] line %u: an allowed-ips entry not applied: %s",
+			       ps->line, sp_strerror(rc));
+	}
+	if (ka_on && p->endpoint.sa.sa_family)
+		tun_send_keepalive(p);
+}
+
+/*
+ * Switch to a prepared peer set: remove config peers that are gone (peers
+ * added through the UAPI are left alone), add new ones, update changed ones,
+ * and sync the kernel routes (a failed route is logged, not fatal).
+ */
+static void tun_commit(void *state, void *pending)
+{
+	struct plane *pl = state;
+	struct pending *pd = pending;
+	if (!pd)
+		return;
+	struct tun_device *dev = pl->dev;
+	for (struct tun_peer *p = dev->peers, *next; p; p = next) {
+		next = p->next_peer;
+		if (p->from_config && !is_config_peer(pd, p))
+			tun_peer_remove(p);
+	}
+	for (size_t i = 0; i < pd->n_peers; i++)
+		commit_peer(pl, pd, &pd->peers[i]);
 	/* Routes: drop the ones no longer wanted, (re)add the wanted ones. */
 	for (size_t i = 0; i < pl->n_routes; i++) {
 		bool keep = false;
-		for (size_t j = 0; j < ac.n && !keep; j++)
-			keep = same_route(&pl->routes[i], &routes[j]);
+		for (size_t j = 0; j < pd->n_routes && !keep; j++)
+			keep = same_route(&pl->routes[i], &pd->routes[j]);
 		if (!keep && tun_dev_del_route(dev->ifname, pl->routes[i].family,
 					       pl->routes[i].addr, pl->routes[i].plen, 0) != 0)
 			sp_debug("tunnel: a route via %s was already gone", dev->ifname);
 	}
-	for (size_t j = 0; j < ac.n; j++) {
-		int rc = tun_dev_add_route(dev->ifname, routes[j].family, routes[j].addr,
-					   routes[j].plen, 0);
+	for (size_t j = 0; j < pd->n_routes; j++) {
+		int rc = tun_dev_add_route(dev->ifname, pd->routes[j].family, pd->routes[j].addr,
+					   pd->routes[j].plen, 0);
 		if (rc)
 			sp_warn("tunnel: cannot add a route via %s: %s", dev->ifname, sp_strerror(rc));
 	}
 	free(pl->routes);
-	pl->routes = routes;
-	pl->n_routes = ac.n;
-	routes = NULL;
-out:
-	free(routes);
-	free(seen);
-	free(mine);
+	pl->routes = pd->routes;
+	pl->n_routes = pd->n_routes;
+	pd->routes = NULL;
+	pending_free(pd);
 }
 
 /* ---- wg-quick ---- */
@@ -367,7 +498,15 @@ static int tun_start(struct sp_node *node, void **state)
 		rc = tun_uapi_server_start(dev);
 		if (rc)
 			return start_failed(pl, state, rc);
-		apply_peers(pl, cfg);
+		const char *ifn = sp_cfg_str(t, "interface");
+		snprintf(pl->ifname_cfg, sizeof(pl->ifname_cfg), "%s", ifn ? ifn : "");
+		pl->mtu_cfg = sp_cfg_int(t, "mtu");
+		pl->port_cfg = sp_cfg_int(t, "listen-port");
+		void *pd = NULL;
+		rc = tun_prepare(pl, cfg, &pd);
+		if (rc)
+			return start_failed(pl, state, rc);
+		tun_commit(pl, pd);
 		char a[INET6_ADDRSTRLEN];
 		inet_ntop(AF_INET6, pl->overlay, a, sizeof(a));
 		sp_notice("tunnel: %s up, %s/48, UDP port %u, %zu peers", dev->ifname, a,
@@ -376,29 +515,6 @@ static int tun_start(struct sp_node *node, void **state)
 	int rc = sp_ctl_register(node, "wg-quick", wg_quick, pl);
 	if (rc)
 		sp_warn("tunnel: cannot register wg-quick: %s", sp_strerror(rc));
-	return 0;
-}
-
-static int tun_reload(void *state, const struct sp_config *cfg)
-{
-	struct plane *pl = state;
-	const struct sp_config_section *t = sp_config_get(cfg, "tunnel");
-	if (sp_cfg_bool(t, "enabled") != pl->enabled || !pl->dev) {
-		if (sp_cfg_bool(t, "enabled") != pl->enabled)
-			sp_warn("tunnel: enabling or disabling the tunnel takes a restart");
-		return 0;
-	}
-	if (strcmp(sp_cfg_str(t, "interface"), pl->dev->ifname) != 0 ||
-	    (size_t)sp_cfg_int(t, "mtu") != pl->dev->mtu)
-		sp_warn("tunnel: a new interface name or MTU takes a restart; peers are reloaded");
-	uint16_t port = (uint16_t)sp_cfg_int(t, "listen-port");
-	if (port && port != pl->dev->listen_port) {
-		int rc = tun_device_set_listen_port(pl->dev, port);
-		if (rc)
-			sp_warn("tunnel: keeping UDP port %u: %s", pl->dev->listen_port,
-				sp_strerror(rc));
-	}
-	apply_peers(pl, cfg);
 	return 0;
 }
 
@@ -431,6 +547,9 @@ static void tun_status(void *state, struct sp_status *st)
 	sp_status_add(st, "public-key", "%s", b64);
 	sp_status_add(st, "peers", "%zu", d->n_peers);
 	sp_status_add(st, "handshakes", "%llu", (unsigned long long)d->stats.hs_done);
+	sp_status_add(st, "handshake-retries", "%llu", (unsigned long long)d->stats.hs_retries);
+	sp_status_add(st, "handshakes-ratelimited", "%llu",
+		      (unsigned long long)d->stats.hs_ratelimited);
 	sp_status_add(st, "rx-replayed", "%llu", (unsigned long long)d->stats.rx_replay);
 	sp_status_add(st, "rx-unauthenticated", "%llu", (unsigned long long)d->stats.rx_auth_fail);
 	sp_status_add(st, "rx-unknown-index", "%llu", (unsigned long long)d->stats.rx_no_key);
@@ -455,7 +574,8 @@ static void tun_status(void *state, struct sp_status *st)
 }
 
 const struct sp_plane tun_plane = {
-	.name = "tunnel", .check = tun_check, .start = tun_start, .reload = tun_reload,
+	.name = "tunnel", .check = tun_check, .start = tun_start, .prepare = tun_prepare,
+	.commit = tun_commit, .abort = tun_abort,
 	.stop = tun_stop, .status = tun_status,
 	.intervals = tun_intervals, .n_intervals = TUN_N_INTERVALS,
 };

@@ -1,4 +1,6 @@
 /* test_answer.c - answers of the DNS engine, checked with ldns (signatures, denial, TC). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include "dns_testlib.h"
 
 static bool has_type_bit(const ldns_rr *nsec, uint16_t t)
@@ -325,6 +327,84 @@ static void test_denial_rate_limit(void **state)
 	dns_zone_free(z);
 }
 
+/* Ask name with DO from peer; returns the rcode and whether an RRSIG came in authority. */
+static int ask_from(struct dns_zone *z, const char *name, const struct sockaddr *peer,
+		    uint64_t now, bool *signed_nsec)
+{
+	uint8_t qb[512], ab[4096];
+	struct dns_query q;
+	size_t ql = t_query(qb, sizeof(qb), 7, name, LDNS_RR_TYPE_A, 1232, true, false), al = 0;
+	struct dns_answer_ctx ctx = { .now_ms = now, .peer = peer };
+
+	assert_int_equal(dns_query_parse(qb, ql, &q), 0);
+	assert_int_equal(dns_answer(z, &q, ab, sizeof(ab), &al, &ctx), 0);
+	ldns_pkt *p = NULL;
+	assert_int_equal(ldns_wire2pkt(&p, ab, al), LDNS_STATUS_OK);
+	int rc = ldns_pkt_get_rcode(p);
+	*signed_nsec = find_rr(ldns_pkt_authority(p), LDNS_RR_TYPE_RRSIG) != NULL &&
+		       find_rr(ldns_pkt_authority(p), LDNS_RR_TYPE_NSEC) != NULL;
+	ldns_pkt_free(p);
+	return rc;
+}
+
+/* One prefix flooding random names cannot starve another prefix's denials. */
+static void test_denial_share_per_prefix(void **state)
+{
+	struct dns_zone *z = t_zone(LDNS_SIGN_ED25519, time(NULL));
+	struct sockaddr_in a = { .sin_family = AF_INET }, b = { .sin_family = AF_INET };
+	uint64_t now = t_now_ms();
+	bool sig;
+	int fail = 0;
+
+	dns_zone_set_denial_rate(z, 16);
+	inet_pton(AF_INET, "192.0.2.10", &a.sin_addr);
+	inet_pton(AF_INET, "198.51.100.20", &b.sin_addr);
+	for (int i = 0; i < 40; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "flood%d.example.test.", i);
+		if (ask_from(z, name, (struct sockaddr *)&a, now, &sig) == LDNS_RCODE_SERVFAIL)
+			fail++;
+	}
+	/* The flooder got its share (16 / DNS_ANSWER_DENY_SHARE_DIV), then SERVFAIL. */
+	assert_int_equal(fail, 40 - 16 / DNS_ANSWER_DENY_SHARE_DIV);
+	/* Another prefix, same instant: still a signed denial. */
+	for (int i = 0; i < 3; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "other%d.example.test.", i);
+		assert_int_equal(ask_from(z, name, (struct sockaddr *)&b, now, &sig),
+				 LDNS_RCODE_NOERROR);
+		assert_true(sig);
+	}
+	dns_zone_free(z);
+}
+
+/* Denial signatures refreshed after SIG_REFRESH replace the old ones (LSan sees a leak otherwise). */
+static void test_denial_refresh(void **state)
+{
+	time_t t0 = time(NULL);
+	struct dns_zone *z = t_zone(LDNS_SIGN_ED25519, t0);
+	uint64_t now = (uint64_t)t0 * 1000u;
+	bool sig;
+
+	/* NODATA at an existing name keeps its signatures on the node. */
+	assert_int_equal(ask_from(z, "nas.example.test.", NULL, now, &sig), LDNS_RCODE_NOERROR);
+	assert_true(sig);
+	struct dns_zone_stats st;
+	dns_zone_stats(z, &st);
+	uint64_t made = st.sigs_denial;
+	uint8_t qb[512], ab[4096];
+	struct dns_query q;
+	size_t ql = t_query(qb, sizeof(qb), 8, "nas.example.test.", LDNS_RR_TYPE_MX, 1232, true,
+			    false), al = 0;
+	uint64_t later = now + (uint64_t)(SIG_REFRESH + 3600) * 1000u;
+	struct dns_answer_ctx ctx = { .now_ms = later };
+	assert_int_equal(dns_query_parse(qb, ql, &q), 0);
+	assert_int_equal(dns_answer(z, &q, ab, sizeof(ab), &al, &ctx), 0);
+	dns_zone_stats(z, &st);
+	assert_true(st.sigs_denial > made);	/* re-signed, not reused */
+	dns_zone_free(z);
+}
+
 /* A few thousand mutated queries: always a well-formed answer or a silent drop. */
 static void test_mutations(void **state)
 {
@@ -382,6 +462,8 @@ int main(void)
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_denial_rate_limit),
+		cmocka_unit_test(test_denial_share_per_prefix),
+		cmocka_unit_test(test_denial_refresh),
 		cmocka_unit_test(test_mutations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

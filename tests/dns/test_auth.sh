@@ -316,6 +316,23 @@ got=${1:-60} tc=${2:-0}
 [ "$tc" -gt 0 ] || fail "RRL: no truncated slips ($res)"
 pass "RRL after SIGHUP: $got of 60 answered, $tc of them truncated slips"
 
+# --- a reload cannot move the listening sockets: refused with file:line, old port kept ---
+sed -i "s/^port = $PORT\$/port = $((PORT + 9))/" "$CONF"
+grep -q "^port = $((PORT + 9))" "$CONF" || fail "cannot change port in $CONF"
+kill -HUP $SPD
+refused=0
+for _ in $(seq 1 50); do
+	grep -q "signpost.conf:[0-9]*.*port.*cannot change on reload" "$T/signpostd.log" && { refused=1; break; }
+	sleep 0.1
+done
+[ $refused = 1 ] || fail "a new [dns] port was not refused on reload: $(tail -5 "$T/signpostd.log")"
+st=$("$B/signpost" -c "$CONF" status 2>&1)
+echo "$st" | grep -q 'reloads: 1 ok, 1 refused' || fail "status after a refused reload: $st"
+out=$(q $ZONE SOA)
+echo "$out" | grep -q 'status: NOERROR' || fail "old port after a refused reload: $out"
+sed -i "s/^port = $((PORT + 9))\$/port = $PORT/" "$CONF"
+pass "reload with a new [dns] port refused (file:line, restart needed); still serving on the old one"
+
 # --- SIGTERM: clean exit 0 ---
 kill -TERM $SPD
 rc=0

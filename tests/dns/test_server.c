@@ -346,6 +346,115 @@ static void test_tcp_limit_and_idle(void **state)
 	finish(&f);
 }
 
+/* Wait until the server counts want open connections (3 s at most). */
+static void wait_open(struct fixture *f, unsigned want)
+{
+	struct dns_server_stats st;
+	uint64_t end = now_ms() + 3000;
+	do {
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+		dns_server_stats(f->srv, &st);
+	} while (st.tcp_open != want && now_ms() < end);
+	assert_int_equal(st.tcp_open, want);
+}
+
+/* A TCP client from source address src (a loopback address). */
+static int client_from(const struct fixture *f, const char *src)
+{
+	struct sockaddr_in a = server_addr(f), b;
+	memset(&b, 0, sizeof(b));
+	b.sin_family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, src, &b.sin_addr), 1);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&b, sizeof(b)), 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+	return fd;
+}
+
+/* One host holding every slot gives one up to another host; not to itself. */
+static void test_tcp_share_per_host(void **state)
+{
+	struct fixture f;
+	uint8_t fr[18], a[18];
+	int held[4];
+
+	start(&f, 0, 0, 4, 60000);
+	for (int i = 0; i < 4; i++)
+		held[i] = client(&f, SOCK_STREAM);
+	wait_open(&f, 4);
+	/* The same host asks for a fifth: refused. */
+	int same = client(&f, SOCK_STREAM);
+	assert_int_equal(pump_read(&f, same, a, sizeof(a)), -1);
+	/* Another host gets a slot and an answer. */
+	int other = client_from(&f, "127.0.0.2");
+	fr[0] = 0;
+	fr[1] = 16;
+	query(fr + 2, 42, 'q');
+	assert_int_equal(send(other, fr, sizeof(fr), 0), (ssize_t)sizeof(fr));
+	assert_int_equal(pump_read(&f, other, a, sizeof(a)), (ssize_t)sizeof(a));
+	assert_int_equal(a[3], 42);
+	struct dns_server_stats st;
+	dns_server_stats(f.srv, &st);
+	assert_int_equal(st.tcp_evicted, 1);
+	assert_int_equal(st.tcp_refused, 1);
+	assert_int_equal(st.tcp_open, 4);
+	for (int i = 0; i < 4; i++)
+		close(held[i]);
+	close(same);
+	close(other);
+	finish(&f);
+}
+
+/* A client that pipelines and never reads is closed once its backlog stops moving. */
+static void test_tcp_unread_backlog_closed(void **state)
+{
+	struct fixture f;
+	enum { FR = 2 + 60000 };
+	static uint8_t fr[FR];
+	int small = 4096;
+
+	start(&f, 0, 0, 4, 200);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+	struct sockaddr_in sa = server_addr(&f);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+	fr[0] = (FR - 2) >> 8;
+	fr[1] = (FR - 2) & 0xff;
+	query(fr + 2, 1, 'q');
+	/* Send until the server stops reading (bounded: 64 MB or 10 s). */
+	size_t pos = 0;
+	int stuck = 0;
+	uint64_t end = now_ms() + 10000;
+	while (stuck < 300 && pos < 64u * 1024 * 1024 && now_ms() < end) {
+		ssize_t n = send(fd, fr + pos % FR, FR - pos % FR, MSG_NOSIGNAL);
+		if (n > 0) {
+			pos += (size_t)n;
+			stuck = 0;
+		} else {
+			stuck++;
+			usleep(1000);
+		}
+		uv_run(&f.loop, UV_RUN_NOWAIT);
+	}
+	assert_true(stuck >= 300);	/* the server paused reading */
+	/* Never read: after two idle periods without progress the server closes it. */
+	struct dns_server_stats st;
+	end = now_ms() + 5000;
+	do {
+		uv_run(&f.loop, UV_RUN_NOWAIT);
+		usleep(1000);
+		dns_server_stats(f.srv, &st);
+	} while (st.tcp_open > 0 && now_ms() < end);
+	assert_int_equal(st.tcp_open, 0);
+	assert_int_equal(st.tcp_idle_closed, 1);
+	close(fd);
+	finish(&f);
+}
+
 static void test_stop_with_open_connection(void **state)
 {
 	struct fixture f;
@@ -389,6 +498,8 @@ int main(void)
 		cmocka_unit_test(test_tcp_big_frame),
 		cmocka_unit_test(test_tcp_emit),
 		cmocka_unit_test(test_tcp_limit_and_idle),
+		cmocka_unit_test(test_tcp_share_per_host),
+		cmocka_unit_test(test_tcp_unread_backlog_closed),
 		cmocka_unit_test(test_stop_with_open_connection),
 		cmocka_unit_test(test_bad_address),
 	};

@@ -235,8 +235,9 @@ trust-anchor = $(echo "$DS_A" | sed 's/^a\.example\./dead.example./')
 EOF
 "$B/signpostd" --check -c "$D/device.conf" > "$T/check.log" 2>&1 ||
 	fail "signpostd --check on the device: $(cat "$T/check.log")"
-# A short exchange timeout: the dead signpost costs 3 x 300 ms, not 3 x 1.5 s.
-SIGNPOST_INTERVALS=dns.stub-query-timeout=300 \
+# A short exchange timeout: the dead signpost costs 3 x 300 ms, not 3 x 1.5 s;
+# a short client idle time: the stalled TCP client below is closed within seconds.
+SIGNPOST_INTERVALS=dns.stub-query-timeout=300,dns.stub-tcp-idle=1000 \
 	"$B/signpostd" -c "$D/device.conf" > "$T/device.log" 2>&1 &
 DEV=$!
 PIDS+=($DEV)
@@ -337,10 +338,82 @@ echo "$out" | grep -q '6.6.6.6' && fail "the stub took a forged reply: $out"
 echo "$out" | grep -q '192.0.2.80' || fail "genuine reply after a forged one: $out"
 pass "forged upstream reply (wrong ID) ignored, the genuine one relayed (after SIGHUP)"
 
+# A new stub-port cannot be applied by a reload: refused (file:line), the old port serves on.
+sed -i "s/^stub-port = $PS\$/stub-port = $((PS + 20))/" "$D/device.conf"
+kill -HUP $DEV
+refused=0
+for _ in $(seq 1 50); do
+	grep -q "device.conf:[0-9]*.*cannot change on reload" "$T/device.log" && { refused=1; break; }
+	sleep 0.1
+done
+[ $refused = 1 ] || fail "a new stub-port was not refused on reload: $(tail -5 "$T/device.log")"
+sed -i "s/^stub-port = $((PS + 20))\$/stub-port = $PS/" "$D/device.conf"
+out=$(sq www.other.example. A)
+echo "$out" | grep -q '192.0.2.80' || fail "stub after a refused reload: $out"
+pass "reload with a new stub-port refused (restart needed); the stub serves on"
+
 out=$(sq +tcp nas.friend.example. AAAA)
 echo "$out" | grep -q 'fd00:f::2' || fail "TCP query: $out"
 echo "$out" | grep -q ' ad[ ;]' || fail "TCP answer without AD: $out"
 pass "TCP clients"
+
+# A TCP client that pipelines queries and never reads its replies: the stub
+# must stop reading it (bounded memory) and close it once its replies stop
+# draining; others are still served meanwhile.
+rss() { awk '/^VmRSS/ {print $2}' /proc/$DEV/status; }
+rss0=$(rss)
+cat > "$T/hog.py" <<'PYEOF'
+import select, socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect((sys.argv[1], int(sys.argv[2])))
+s.setblocking(False)
+# STATUS (opcode 2) queries: each answered at once with NOTIMP.
+frame = b"\x00\x0c" + b"\x12\x34\x10\x00" + b"\x00" * 8
+chunk = frame * 4096
+sent, limit, last, end = 0, 40 << 20, time.time(), time.time() + 40
+while sent < limit and time.time() < end and time.time() - last < 2:
+    if not select.select([], [s], [], 0.2)[1]:
+        continue
+    try:
+        n = s.send(chunk)
+    except BlockingIOError:
+        continue
+    except OSError:
+        break
+    sent += n
+    last = time.time()
+print(sent, flush=True)
+time.sleep(30)          # hold the connection without reading; killed below
+PYEOF
+python3 "$T/hog.py" $ADDR $PS > "$T/hog.out" 2>&1 &
+HOG=$!
+PIDS+=($HOG)
+for _ in $(seq 1 600); do
+	grep -q '^[0-9]' "$T/hog.out" && break
+	kill -0 $HOG 2>/dev/null || break
+	sleep 0.1
+done
+sent=$(grep -m1 '^[0-9]' "$T/hog.out") || fail "stalled TCP client: $(cat "$T/hog.out")"
+[ "$sent" -lt $((40 << 20)) ] || fail "the stub read all $sent bytes of a client that never reads"
+grow=$(( $(rss) - rss0 ))
+# Under AddressSanitizer freed memory sits in its quarantine (RSS grows anyway):
+# there the bound on what the stub read stands for the memory bound.
+if ! ldd "$B/signpostd" 2>/dev/null | grep -q libasan; then
+	[ "$grow" -lt 65536 ] || fail "stub RSS grew by $grow kB for one stalled TCP client"
+fi
+out=$(sq +tcp nas.friend.example. AAAA)
+echo "$out" | grep -q 'fd00:f::2' || fail "TCP query while a client stalls: $out"
+closed=0
+for _ in $(seq 1 100); do
+	st=$("$B/signpost" -c "$D/device.conf" status 2>&1)
+	echo "$st" | grep -q 'stub-tcp-clients: 0' && { closed=1; break; }
+	sleep 0.1
+done
+[ $closed = 1 ] || fail "the stalled TCP client was not closed: $st"
+kill $HOG 2>/dev/null
+wait $HOG 2>/dev/null
+pass "a TCP client that never reads: reading paused after $sent bytes (RSS +$grow kB), closed when idle"
 
 st=$("$B/signpost" -c "$D/device.conf" status 2>&1) || fail "status: $st"
 echo "$st" | grep -Eq 'stub-secure: [1-9]' || fail "status has no secure count: $st"

@@ -352,6 +352,44 @@ static void test_malformed(void **state)
 	free(req);
 }
 
+/* A signed UPDATE sent again inside its time window is refused and changes nothing. */
+static void test_replay(void **state)
+{
+	struct fx *f = *state;
+	static struct dns_tsig_replay ring;
+	const char *add[] = { "replay.alice.example. 300 IN A 192.0.2.77", NULL };
+	const char *del[] = { "replay.alice.example. 0 ANY A", NULL };
+	size_t len, dlen;
+	bool ch;
+	int te;
+	ldns_rdf *mac, *dmac;
+	uint64_t now = (uint64_t)time(NULL);
+
+	memset(&ring, 0, sizeof(ring));
+	f->key.replay = &ring;
+	uint8_t *req = build("alice.example.", NULL, add, KEYNAME, SECRET, &len, &mac);
+	uint8_t *again = malloc(len);
+	assert_non_null(again);
+	memcpy(again, req, len);
+	assert_int_equal(run(f, req, len, now, &ch, &te, mac), LDNS_RCODE_NOERROR);
+	assert_true(ch);
+	assert_int_equal(count(f, "replay.alice.example.", LDNS_RR_TYPE_A), 1);
+	req = build("alice.example.", NULL, del, KEYNAME, SECRET, &dlen, &dmac);
+	assert_int_equal(run(f, req, dlen, now, &ch, &te, dmac), LDNS_RCODE_NOERROR);
+	assert_int_equal(count(f, "replay.alice.example.", LDNS_RR_TYPE_A), 0);
+	uint32_t serial = dns_zone_serial(f->z);
+	/* The captured "add" again, a minute later: NOTAUTH + BADTIME, signed, no change. */
+	assert_int_equal(run(f, again, len, now + 60, &ch, &te, mac), LDNS_RCODE_NOTAUTH);
+	assert_int_equal(te, 18);
+	assert_false(ch);
+	assert_int_equal(count(f, "replay.alice.example.", LDNS_RR_TYPE_A), 0);
+	assert_int_equal(dns_zone_serial(f->z), serial);
+	/* Without a ring (fuzzing, tools) nothing is remembered. */
+	f->key.replay = NULL;
+	ldns_rdf_deep_free(mac);
+	ldns_rdf_deep_free(dmac);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +398,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tsig_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

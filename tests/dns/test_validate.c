@@ -336,6 +336,59 @@ static void test_answer_wrong_key(void **state)
 	zone_free(&evil);
 }
 
+/*
+ * KeyTrap-style load: 40 RRSIGs with the zone's key tag that fail, then the
+ * good one.  Each is a signature check; after DNS_VALIDATE_MAX_SIG_FAILURES
+ * failures the answer is bogus without trying the rest.
+ */
+static void test_answer_sig_failure_budget(void **state)
+{
+	struct zone z;
+	zone_init(&z);
+	struct dns_validate_keys *ks = keys_of(&z);
+	struct dns_validate_verdict v;
+	ldns_pkt *p = response("laptop.a.example.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR);
+	ldns_rr_list *set = ldns_rr_list_new();
+	ldns_rr_list_push_rr(set, rr(AAAA));
+	ldns_rr_list *sigs = ldns_sign_public(set, z.zsk_list);
+	assert_non_null(sigs);
+	assert_int_equal(ldns_rr_list_rr_count(sigs), 1);
+	ldns_rr *good = ldns_rr_list_rr(sigs, 0);
+	ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, ldns_rr_list_rr(set, 0));
+	for (int i = 0; i < 40; i++) {
+		ldns_rr *bad = ldns_rr_clone(good);
+		ldns_rdf *sig = ldns_rr_rdf(bad, 8);
+		ldns_rdf_data(sig)[i % ldns_rdf_size(sig)] ^= (uint8_t)(1 + i / 64);
+		ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, bad);
+	}
+	ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, good);
+	ldns_rr_list_free(sigs);
+	ldns_rr_list_free(set);
+	assert_int_equal(check(ks, p, &v), DNS_V_BOGUS);
+	assert_int_equal(v.sig_failures, DNS_VALIDATE_MAX_SIG_FAILURES);
+	assert_non_null(strstr(v.reason, "failed signature checks"));
+
+	/* A few failures below the budget still let the good signature through. */
+	p = response("laptop.a.example.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR);
+	set = ldns_rr_list_new();
+	ldns_rr_list_push_rr(set, rr(AAAA));
+	sigs = ldns_sign_public(set, z.zsk_list);
+	good = ldns_rr_list_rr(sigs, 0);
+	ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, ldns_rr_list_rr(set, 0));
+	for (int i = 0; i < 3; i++) {
+		ldns_rr *bad = ldns_rr_clone(good);
+		ldns_rdf_data(ldns_rr_rdf(bad, 8))[i] ^= 0x5a;
+		ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, bad);
+	}
+	ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, good);
+	ldns_rr_list_free(sigs);
+	ldns_rr_list_free(set);
+	assert_int_equal(check(ks, p, &v), DNS_V_SECURE);
+	assert_int_equal(v.sig_failures, 3);
+	dns_validate_keys_free(ks);
+	zone_free(&z);
+}
+
 static void test_answer_expired(void **state)
 {
 	struct zone z, old;
@@ -595,6 +648,7 @@ int main(void)
 		cmocka_unit_test(test_answer_good),
 		cmocka_unit_test(test_answer_flipped_byte),
 		cmocka_unit_test(test_answer_wrong_key),
+		cmocka_unit_test(test_answer_sig_failure_budget),
 		cmocka_unit_test(test_answer_expired),
 		cmocka_unit_test(test_answer_missing_rrsig),
 		cmocka_unit_test(test_nxdomain_nsec),

@@ -61,4 +61,23 @@ read -r _ sent _ cookies <"$TL_DIR/flood.log"
 [ "${cookies:-0}" -gt 0 ] || tl_fail "the flooder received no cookie reply: $(cat "$TL_DIR/flood.log")"
 tl_log "flood: $sent initiations, $cookies cookie replies received; signpostd sent $(tl_status nb cookie-replies-sent); $got/20 pings answered"
 tl_exec a ping -6 -c2 -i0.2 -W2 "$OB" >/dev/null || tl_fail "session broken after the flood"
+
+# ---- a flooder that answers the cookies (from its own address, 192.0.2.5):
+# held to its per-source rate under load, while a's new handshake still works.
+tl_exec a ip addr add 192.0.2.5/24 dev "v${TL_ID}a" || tl_fail "second address"
+rl0=$(tl_status nb handshakes-ratelimited)
+[ -n "$rl0" ] || tl_fail "no handshakes-ratelimited counter"
+tl_bg cflood ip netns exec "$(tl_nsname a)" $CAP cflood 192.0.2.2 51820 "$PUB_B" 5000000 40 192.0.2.5
+tl_wait 20 tl_status_ge nb handshakes-ratelimited $((rl0 + 100)) ||
+	tl_fail "a flooder with cookies was not rate-limited ($(tl_status nb handshakes-ratelimited))"
+tl_exec a wg set "$IF_A" peer "$PUB_B" remove || tl_fail "wg set remove"
+tl_exec a wg set "$IF_A" peer "$PUB_B" endpoint 192.0.2.2:51820 allowed-ips "$OB/128" || tl_fail "wg set"
+tl_wait 25 tl_exec a ping -6 -c1 -W1 "$OB" || tl_fail "no new session during the cookie-answering flood"
+kill -0 "$PID_cflood" 2>/dev/null || tl_fail "the cookie-answering flood ended before the new handshake"
+kill "$PID_cflood"
+tl_wait 15 bash -c "! kill -0 $PID_cflood 2>/dev/null" || tl_fail "cflood did not stop"
+tl_wait 5 grep -q "^sent" "$TL_DIR/cflood.log"
+read -r _ sent _ cookies _ mac2 <"$TL_DIR/cflood.log"
+[ "${mac2:-0}" -gt 0 ] || tl_fail "the flooder never answered a cookie: $(cat "$TL_DIR/cflood.log")"
+tl_log "cookie-answering flood: $sent initiations, $mac2 with mac2; rate-limited $(( $(tl_status nb handshakes-ratelimited) - rl0 ))"
 echo PASS

@@ -88,4 +88,15 @@ tl_exec a ping -6 -c 3 -i 0.5 -W 1 "$OB" >/dev/null 2>&1
 tl_wait 30 grep -q "handshake did not complete after .* attempts, giving up" "$TL_DIR/na.log" ||
 	tl_fail "a did not give up its handshake"
 tl_log "handshake retries gave up"
+
+# ---- a later handshake gets the full number of retries again: the attempt
+# count starts over with each new initiation (before, it gave up at once).
+r0=$(tl_status na handshake-retries)
+tl_exec a ping -6 -c 1 -W 1 "$OB" >/dev/null 2>&1
+tl_wait 30 bash -c "[ \$(grep -c 'handshake did not complete after .* attempts, giving up' '$TL_DIR/na.log') -ge 2 ]" ||
+	tl_fail "the second handshake did not give up"
+r1=$(tl_status na handshake-retries)
+# rekey-attempt / rekey-timeout = 6 retransmissions at least
+[ $((r1 - r0)) -ge 6 ] || tl_fail "the second handshake retried only $((r1 - r0)) times"
+tl_log "second handshake retried $((r1 - r0)) times before giving up"
 echo PASS
