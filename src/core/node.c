@@ -135,8 +135,6 @@ int sp_node_reload(struct sp_node *node)
 			continue;
 		if (p->prepare && p->commit)
 			p->commit(node->planes[i].state, pending[i]);
-		else if (p->reload && (rc = p->reload(node->planes[i].state, cfg)) != 0)
-			sp_err("reload: plane %s: %s", p->name, sp_strerror(rc));
 	}
 	struct sp_config *old = node->cfg;
 	node->cfg = cfg;

@@ -51,8 +51,6 @@ struct sp_plane {
 	int (*prepare)(void *state, const struct sp_config *cfg, void **pending);
 	void (*commit)(void *state, void *pending);
 	void (*abort)(void *state, void *pending);
-	/* Legacy one-phase reload, used only when prepare is NULL; being removed. */
-	int (*reload)(void *state, const struct sp_config *cfg);
 	/* Begin asynchronous teardown: close every handle; free in close callbacks. */
 	void (*stop)(void *state);
 	/* Describe the plane's state, e.g. sp_status_add(st, "state", "serving"). */
