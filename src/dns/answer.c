@@ -21,6 +21,22 @@
 
 /* ---- the answer cache --------------------------------------------------- */
 
+/*
+ * One array of DNS_ANSWER_CACHE_SLOTS, direct-mapped, in two regions: answers
+ * for names that exist (positive, NODATA, empty non-terminals: a bounded set)
+ * in the first, answers for names that do not exist (one per random name in
+ * a flood, rarely asked twice) in the last DNS_ANSWER_NEG_SLOTS, so that such
+ * a flood only evicts other denials, never the answers for real names.
+ */
+#define POS_SLOTS (DNS_ANSWER_CACHE_SLOTS - DNS_ANSWER_NEG_SLOTS)
+
+enum acache_region { AC_NONE, AC_POS, AC_NEG };
+
+static size_t acache_slot(uint32_t h, enum acache_region r)
+{
+	return r == AC_NEG ? POS_SLOTS + h % DNS_ANSWER_NEG_SLOTS : h % POS_SLOTS;
+}
+
 static uint32_t acache_hash(const struct dns_zone *z, const uint8_t *qname, size_t qlen,
 			    uint16_t qtype, uint8_t kf)
 {
@@ -45,21 +61,31 @@ void dns__acache_flush(struct dns_zone *z)
 	}
 }
 
+static bool acache_match(const struct dns__acache_entry *e, uint32_t h,
+			 const struct dns_query *q, uint8_t kf)
+{
+	return e && e->hash == h && e->qtype == q->qtype && e->kflags == kf &&
+	       e->qname_len == q->qname_len && memcmp(e->qname, q->qname, q->qname_len) == 0;
+}
+
+/* The cached answer in either region (whether the name exists is not known yet). */
 static const struct dns__acache_entry *acache_get(const struct dns_zone *z, uint32_t h,
 						  const struct dns_query *q, uint8_t kf)
 {
 	if (z->acache == NULL)
 		return NULL;
-	const struct dns__acache_entry *e = z->acache[h % DNS_ANSWER_CACHE_SLOTS];
-	if (e && e->hash == h && e->qtype == q->qtype && e->kflags == kf &&
-	    e->qname_len == q->qname_len && memcmp(e->qname, q->qname, q->qname_len) == 0)
+	const struct dns__acache_entry *e = z->acache[acache_slot(h, AC_POS)];
+	if (acache_match(e, h, q, kf))
 		return e;
-	return NULL;
+	e = z->acache[acache_slot(h, AC_NEG)];
+	return acache_match(e, h, q, kf) ? e : NULL;
 }
 
-static void acache_put(struct dns_zone *z, uint32_t h, const struct dns_query *q, uint8_t kf,
-		       const uint8_t *wire, size_t len)
+static void acache_put(struct dns_zone *z, enum acache_region region, uint32_t h,
+		       const struct dns_query *q, uint8_t kf, const uint8_t *wire, size_t len)
 {
+	if (region == AC_NONE)
+		return;
 	if (z->acache == NULL) {
 		z->acache = calloc(DNS_ANSWER_CACHE_SLOTS, sizeof(*z->acache));
 		if (z->acache == NULL)
@@ -75,8 +101,8 @@ static void acache_put(struct dns_zone *z, uint32_t h, const struct dns_query *q
 	memcpy(e->qname, q->qname, q->qname_len);
 	e->len = (uint16_t)len;
 	memcpy(e->wire, wire, len);
-	size_t slot = h % DNS_ANSWER_CACHE_SLOTS;
-	free(z->acache[slot]);	/* a collision replaces the older answer */
+	size_t slot = acache_slot(h, region);
+	free(z->acache[slot]);	/* a collision replaces the older answer of its region */
 	z->acache[slot] = e;
 }
 
@@ -409,10 +435,13 @@ static const struct dns__rrset *find_set(const struct dns__node *n, uint16_t typ
 	return NULL;
 }
 
-/* Build the response into buf (ID 0, RD/CD clear).  *cacheable false for SERVFAIL. */
+/*
+ * Build the response into buf (ID 0, RD/CD clear).  *region: where to cache
+ * it, AC_NONE for SERVFAIL, AC_NEG when the name does not exist.
+ */
 static int build(struct dns_zone *z, const struct dns_query *q, uint8_t kf, uint8_t *buf,
 		 size_t cap, size_t *len, uint64_t now_ms, const struct sockaddr *peer,
-		 bool *cacheable)
+		 enum acache_region *region)
 {
 	const struct dns__version *v = z->v;
 	bool dnssec = (kf & KF_DO) && z->keys.n > 0;
@@ -424,7 +453,7 @@ static int build(struct dns_zone *z, const struct dns_query *q, uint8_t kf, uint
 	dns_wbuf_bytes(&r.b, q->qname, q->qname_len);
 	dns_wbuf_u16(&r.b, q->qtype);
 	dns_wbuf_u16(&r.b, q->qclass);
-	*cacheable = true;
+	*region = AC_NONE;
 
 	size_t ins = 0;
 	struct dns__node *node = (struct dns__node *)dns__version_find(v, q->qname, &ins);
@@ -437,6 +466,7 @@ static int build(struct dns_zone *z, const struct dns_query *q, uint8_t kf, uint
 	}
 	bool exists = node != NULL ||
 		      (ins < v->nnodes && dns_name_is_sub(v->nodes[ins].wire, q->qname));
+	enum acache_region ok_region = exists ? AC_POS : AC_NEG;
 	uint16_t types[80];
 	size_t nt = denial_types(node, !exists, types, 80);
 	bool denied = true;
@@ -454,22 +484,20 @@ static int build(struct dns_zone *z, const struct dns_query *q, uint8_t kf, uint
 	}
 	if (!denied) {
 		z->st.denial_limited++;
-		*cacheable = false;
 		return dns_answer_error(q, DNS_RC_SERVFAIL, z->udp_payload, buf, cap, len);
 	}
 	if (kf & KF_EDNS)
 		put_opt(&r, z->udp_payload, 0,
 			(uint16_t)((kf & KF_DO ? DNS_EDNS_DO : 0) | (kf & KF_CO ? DNS_EDNS_CO : 0)));
-	if (r.b.err) {
-		*cacheable = false;
+	if (r.b.err)
 		return dns_answer_error(q, DNS_RC_SERVFAIL, z->udp_payload, buf, cap, len);
-	}
 	dns_wbuf_put_u16_at(&r.b, 2, (uint16_t)(DNS_FLAG_QR | DNS_FLAG_AA | rcode));
 	dns_wbuf_put_u16_at(&r.b, 4, 1);
 	dns_wbuf_put_u16_at(&r.b, 6, r.an);
 	dns_wbuf_put_u16_at(&r.b, 8, r.ns);
 	dns_wbuf_put_u16_at(&r.b, 10, r.ar);
 	*len = r.b.pos;
+	*region = ok_region;
 	return 0;
 }
 
@@ -545,12 +573,12 @@ int dns_answer(struct dns_zone *z, const struct dns_query *q, uint8_t *out, size
 	if (z->scratch == NULL && (z->scratch = malloc(65535)) == NULL)
 		return -ENOMEM;
 	size_t blen = 0;
-	bool cacheable = false;
-	int err = build(z, q, kf, z->scratch, 65535, &blen, ctx->now_ms, ctx->peer, &cacheable);
+	enum acache_region region = AC_NONE;
+	int err = build(z, q, kf, z->scratch, 65535, &blen, ctx->now_ms, ctx->peer, &region);
 	if (err != 0)
 		return err;
 	z->st.answers_built++;
-	if (!cacheable) {
+	if (region == AC_NONE) {
 		/* An error response made by dns_answer_error already carries ID and case. */
 		if (blen > cap)
 			return SP_ETRUNC;
@@ -558,6 +586,6 @@ int dns_answer(struct dns_zone *z, const struct dns_query *q, uint8_t *out, size
 		*len = blen;
 		return 0;
 	}
-	acache_put(z, h, q, kf, z->scratch, blen);
+	acache_put(z, region, h, q, kf, z->scratch, blen);
 	return emit(z, q, z->scratch, blen, out, cap, len, ctx->tcp);
 }

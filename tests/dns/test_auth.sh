@@ -7,43 +7,14 @@
 # clean exit 0 on SIGTERM.  Loopback only: a random 127.x.y.z address.
 # Usage: test_auth.sh BUILD_DIR
 set -u
-B=$(cd "${1:?usage: test_auth.sh BUILD_DIR}" && pwd)
-HERE=$(cd "$(dirname "$0")" && pwd)
+source "$(dirname "$0")/../lib/harness.sh" dnsauth "${1:-}"
 ZONE=test.example.
-T=$(mktemp -d /tmp/sp-dnsauth.XXXXXX)
-PIDS=()
 
-cleanup() {
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*"
-	for f in "$T"/*.log; do
-		[ -f "$f" ] && { echo "--- $f"; tail -n 25 "$f"; }
-	done
-	exit 1
-}
-pass() { echo "ok: $*"; }
-
-PY=/usr/bin/python3
-[ -x $PY ] || PY=$(command -v python3)
-for tool in dig delv unbound $PY; do
-	command -v $tool >/dev/null || fail "$tool is not installed"
-done
-[ -x "$B/signpostd" ] || fail "no $B/signpostd"
-[ -x "$B/signpost" ] || fail "no $B/signpost"
+need dig delv unbound $PY
 
 # A loopback address of our own: nobody else's sockets collide with ours.
-ADDR=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
-PORT=$((RANDOM % 20000 + 20000))
+ADDR=$(rnd127)
+PORT=$(rndport)
 UB1=$((PORT + 1)); UB2=$((PORT + 2)); PROXY=$((PORT + 3))
 D=$T/sp
 CONF=$D/signpost.conf
@@ -76,8 +47,8 @@ for attempt in 1 2 3 4 5; do
 	kill -0 $SPD 2>/dev/null && fail "signpostd runs but does not answer on $ADDR:$PORT"
 	grep -q 'in use' "$T/signpostd.log" || fail "signpostd did not start"
 	[ $attempt -lt 5 ] || fail "no free address and port in 5 tries"
-	ADDR=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
-	PORT=$((RANDOM % 20000 + 20000))
+	ADDR=$(rnd127)
+	PORT=$(rndport)
 	UB1=$((PORT + 1)); UB2=$((PORT + 2)); PROXY=$((PORT + 3))
 	sed -i "s/^listen = .*/listen = $ADDR/; s/^port = .*/port = $PORT/" "$CONF"
 done

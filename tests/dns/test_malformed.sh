@@ -13,43 +13,19 @@
 # Loopback only; everything started here is stopped by PID on exit.
 # Usage: test_malformed.sh BUILD_DIR
 set -u
-B=$(cd "${1:?usage: test_malformed.sh BUILD_DIR}" && pwd)
-HERE=$(cd "$(dirname "$0")" && pwd)
+source "$(dirname "$0")/../lib/harness.sh" dnsmal "${1:-}"
 ZONE=mal.example.
 TCP_CLIENTS=8
 TCP_IDLE=5
-T=$(mktemp -d /tmp/sp-dnsmal.XXXXXX)
-PIDS=()
 
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*"
-	for f in "$T"/*.log; do
-		[ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }
-	done
-	exit 1
-}
-pass() { echo "ok: $*"; }
-
-PY=/usr/bin/python3
-[ -x $PY ] || PY=$(command -v python3) || fail "python3 is not installed"
-command -v dig > /dev/null || fail "dig is not installed"
-[ -x "$B/signpostd" ] || fail "no $B/signpostd"
-[ -x "$B/signpost" ] || fail "no $B/signpost"
+need dig
 
 # Sanitizer builds: leaks are errors (non-zero exit), and every report is logged.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1"
 
-ADDR=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
-PORT=$((RANDOM % 12000 + 20000))   # below the ephemeral range (32768-)
+ADDR=$(rnd127)
+PORT=$(rndport)   # below the ephemeral range (32768-)
 D=$T/sp
 CONF=$D/signpost.conf
 

@@ -6,40 +6,15 @@
 # stale timestamp BADTIME (crafted by tsigmsg.py, which nsupdate cannot do).
 # Loopback only: a random 127.x.y.z address.  Usage: test_nsupdate.sh BUILD_DIR
 set -u
-B=$(cd "${1:?usage: test_nsupdate.sh BUILD_DIR}" && pwd)
-HERE=$(cd "$(dirname "$0")" && pwd)
+source "$(dirname "$0")/../lib/harness.sh" nsupd "${1:-}"
 TSIGMSG=$(cd "$HERE" && ls "$HERE/tsigmsg.py" "$HERE/../tsigmsg.py" 2>/dev/null | head -n1)
 ZONE=alice.example.
-T=$(mktemp -d /tmp/sp-nsupd.XXXXXX)
-SPD=
 
-cleanup() {
-	if [ -n "$SPD" ]; then
-		kill "$SPD" 2>/dev/null
-		wait "$SPD" 2>/dev/null
-	fi
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*"
-	[ -f "$T/signpostd.log" ] && { echo "--- signpostd.log"; tail -n 30 "$T/signpostd.log"; }
-	exit 1
-}
-pass() { echo "ok: $*"; }
-
-PY=/usr/bin/python3
-[ -x $PY ] || PY=$(command -v python3)
-for tool in dig delv nsupdate $PY; do
-	command -v "$tool" >/dev/null || fail "$tool is not installed"
-done
+need dig delv nsupdate $PY
 [ -n "$TSIGMSG" ] || fail "tsigmsg.py not found next to this script"
-[ -x "$B/signpostd" ] || fail "no $B/signpostd"
-[ -x "$B/signpost" ] || fail "no $B/signpost"
 
-ADDR=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
-PORT=$((RANDOM % 20000 + 20000))
+ADDR=$(rnd127)
+PORT=$(rndport)
 D=$T/sp
 CONF=$D/signpost.conf
 "$B/signpost" init signpost --zone $ZONE --dir "$D" --address $ADDR --dns-port $PORT \
@@ -51,6 +26,7 @@ q() { dig @$ADDR -p $PORT +time=2 +tries=1 +norec "$@"; }
 
 "$B/signpostd" -c "$CONF" > "$T/signpostd.log" 2>&1 &
 SPD=$!
+PIDS+=($SPD)
 for _ in $(seq 1 100); do
 	q $ZONE SOA 2>/dev/null | grep -q 'status: NOERROR' && break
 	kill -0 $SPD 2>/dev/null || fail "signpostd exited"
@@ -155,6 +131,7 @@ pass "no refused UPDATE changed the zone"
 
 kill $SPD
 wait $SPD
+forget $SPD
 rc=$?
 SPD=
 [ $rc -eq 0 ] || fail "signpostd exit status $rc on SIGTERM"

@@ -19,38 +19,12 @@
 # counters, a clean exit 0 on SIGTERM, and upstreams from resolv.conf.
 # Usage: test_stub.sh BUILD_DIR
 set -u
-B=$(cd "${1:?usage: test_stub.sh BUILD_DIR}" && pwd)
-T=$(mktemp -d /tmp/sp-dnsstub.XXXXXX)
-PIDS=()
+source "$(dirname "$0")/../lib/harness.sh" dnsstub "${1:-}"
 
-cleanup() {
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
+need dig python3 nsd ldns-keygen ldns-signzone ldns-key2ds
 
-fail() {
-	echo "FAIL: $*"
-	for f in "$T"/*.log; do
-		[ -f "$f" ] && { echo "--- $f"; tail -n 25 "$f"; }
-	done
-	exit 1
-}
-pass() { echo "ok: $*"; }
-
-for tool in dig python3 nsd ldns-keygen ldns-signzone ldns-key2ds; do
-	command -v $tool >/dev/null || fail "$tool is not installed"
-done
-[ -x "$B/signpostd" ] || fail "no $B/signpostd"
-[ -x "$B/signpost" ] || fail "no $B/signpost"
-
-ADDR=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
-BASE=$((RANDOM % 20000 + 20000))
+ADDR=$(rnd127)
+BASE=$(rndport)
 PA=$BASE; PF=$((BASE + 1)); PU=$((BASE + 2)); PS=$((BASE + 3)); PX=$((BASE + 4)); PW=$((BASE + 5))
 PD=$((BASE + 6)); PE=$((BASE + 7)); PN=$((BASE + 8))
 

@@ -6,45 +6,19 @@
 # passes on `dig AXFR` output; transfers are refused to others.
 # Loopback only.  Usage: test_xfr_nsd.sh BUILD_DIR
 set -u
-B=$(cd "${1:?usage: test_xfr_nsd.sh BUILD_DIR}" && pwd)
+source "$(dirname "$0")/../lib/harness.sh" xfrnsd "${1:-}"
+HARNESS_LOGS=("$T/nsd/nsd.log")
 ZONE=alice.example.
-T=$(mktemp -d /tmp/sp-xfrnsd.XXXXXX)
-PIDS=()
-
-cleanup() {
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*"
-	for f in "$T"/*.log "$T"/nsd/nsd.log; do
-		[ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }
-	done
-	exit 1
-}
-pass() { echo "ok: $*"; }
 
 NSD=$(command -v nsd || echo /usr/sbin/nsd)
-for tool in dig delv nsupdate ldns-verify-zone $NSD; do
-	command -v "$tool" >/dev/null || fail "$tool is not installed"
-done
-[ -x "$B/signpostd" ] || fail "no $B/signpostd"
-[ -x "$B/signpost" ] || fail "no $B/signpost"
+need dig delv nsupdate ldns-verify-zone $NSD
 
 # Loopback addresses of our own (other tests on this machine use 127.0.0.1):
 # signpostd on ADDR, NSD on SEC, which also sends its transfer queries from SEC.
-rnd127() { echo 127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1)); }
 ADDR=$(rnd127)
 SEC=$(rnd127)
 while [ "$SEC" = "$ADDR" ]; do SEC=$(rnd127); done
-PORT=$((RANDOM % 20000 + 20000))
+PORT=$(rndport)
 NSDPORT=$((PORT + 1))
 D=$T/sp
 CONF=$D/signpost.conf
@@ -196,6 +170,7 @@ pass "AXFR refused without TSIG and from an unlisted address"
 
 kill $SPD
 wait $SPD
+forget $SPD
 rc=$?
 [ $rc -eq 0 ] || fail "signpostd exit status $rc on SIGTERM"
 pass "signpostd exits 0"
