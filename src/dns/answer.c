@@ -466,7 +466,6 @@ static int build(struct dns_zone *z, const struct dns_query *q, uint8_t kf, uint
 	}
 	bool exists = node != NULL ||
 		      (ins < v->nnodes && dns_name_is_sub(v->nodes[ins].wire, q->qname));
-	enum acache_region ok_region = exists ? AC_POS : AC_NEG;
 	uint16_t types[80];
 	size_t nt = denial_types(node, !exists, types, 80);
 	bool denied = true;
@@ -497,7 +496,7 @@ static int build(struct dns_zone *z, const struct dns_query *q, uint8_t kf, uint
 	dns_wbuf_put_u16_at(&r.b, 8, r.ns);
 	dns_wbuf_put_u16_at(&r.b, 10, r.ar);
 	*len = r.b.pos;
-	*region = ok_region;
+	*region = exists ? AC_POS : AC_NEG;
 	return 0;
 }
 

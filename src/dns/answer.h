@@ -5,7 +5,9 @@
  * per (qname, qtype, DO, EDNS present, CO) and kept in wire form in the zone's answer
  * cache; a hit copies the bytes and patches the ID, the RD bit and the case
  * of the qname (0x20), with no allocation.  The cache is flushed on every
- * zone change.  Negative answers with DO set carry a compact-denial NSEC
+ * zone change.  Answers for names that do not exist are kept in a small region
+ * of their own, so a flood of random names cannot evict the answers for real
+ * names.  Negative answers with DO set carry a compact-denial NSEC
  * (denial.h) signed at query time when not cached, subject to the denial
  * rate limit (SERVFAIL beyond it).
  */
@@ -23,6 +25,13 @@
 
 /* Entries in the answer cache (each holds one response); oldest-slot replacement. */
 #define DNS_ANSWER_CACHE_SLOTS 65536
+/*
+ * Of those, the slots for answers about names that do not exist (NXDOMAIN,
+ * compact denial with NXNAME): enough that a resolver's retries and repeated
+ * typos are served without a new signature, few enough that the rest stays
+ * for names that exist.
+ */
+#define DNS_ANSWER_NEG_SLOTS 4096
 
 struct dns_answer_ctx {
 	uint64_t now_ms;	/* wall clock, unix milliseconds (signing, rate limit) */

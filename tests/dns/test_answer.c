@@ -405,6 +405,94 @@ static void test_denial_refresh(void **state)
 	dns_zone_free(z);
 }
 
+/* Answer q (already parsed) with no peer; the answer must be a NOERROR or NXDOMAIN. */
+static void answer_ok(struct dns_zone *z, const uint8_t *qb, size_t ql, uint64_t now)
+{
+	uint8_t ab[4096];
+	struct dns_query q;
+	struct dns_answer_ctx ctx = { .now_ms = now };
+	size_t al = 0;
+	assert_int_equal(dns_query_parse(qb, ql, &q), 0);
+	assert_int_equal(dns_answer(z, &q, ab, sizeof(ab), &al, &ctx), 0);
+	assert_true(al >= 12);
+	assert_true((ab[3] & 0xf) == DNS_RC_NOERROR || (ab[3] & 0xf) == DNS_RC_NXDOMAIN);
+}
+
+/*
+ * A flood of distinct names that do not exist (each a fresh compact denial,
+ * or a plain NXDOMAIN without DO) must not evict the cached answers for
+ * names that exist: positive answers and NODATA stay cache hits.
+ */
+static void test_flood_keeps_cached_answers(void **state)
+{
+	struct dns_zone *z = t_zone(LDNS_SIGN_ED25519, time(NULL));
+	dns_zone_set_denial_rate(z, 1000000);
+	uint64_t now = t_now_ms();
+	static const struct {
+		const char *name;
+		ldns_rr_type type;
+		bool dobit;
+	} warm[] = {
+		{ "nas.example.test.", LDNS_RR_TYPE_AAAA, true },
+		{ "nas.example.test.", LDNS_RR_TYPE_AAAA, false },
+		{ "nas.example.test.", LDNS_RR_TYPE_DNSKEY, true },
+		{ "nas.example.test.", LDNS_RR_TYPE_TXT, true },	/* NODATA */
+		{ "deep.example.test.", LDNS_RR_TYPE_A, true },	/* NODATA at an ENT */
+		{ "example.test.", LDNS_RR_TYPE_DNSKEY, true },
+		{ "www.example.test.", LDNS_RR_TYPE_AAAA, true },
+		{ "ns1.example.test.", LDNS_RR_TYPE_A, false },
+	};
+	const size_t nw = sizeof(warm) / sizeof(warm[0]);
+	uint8_t wq[8][512], fq[2][512];
+	size_t wl[8];
+	struct dns_zone_stats st0, st1, st2;
+
+	assert_true(nw <= 8);
+	for (size_t i = 0; i < nw; i++)
+		wl[i] = t_query(wq[i], sizeof(wq[i]), (uint16_t)i, warm[i].name, warm[i].type,
+				1232, warm[i].dobit, false);
+	for (size_t i = 0; i < nw; i++)
+		answer_ok(z, wq[i], wl[i], now);
+	/* Asked again: hits (two of them may share a slot by chance: allow one such pair). */
+	dns_zone_stats(z, &st0);
+	for (size_t i = 0; i < nw; i++)
+		answer_ok(z, wq[i], wl[i], now);
+	dns_zone_stats(z, &st1);
+	uint64_t hits = st1.answers_cached - st0.answers_cached;
+	assert_true(hits >= nw - 2);
+
+	/* Distinct random names below the zone, with and without DO (label patched in place). */
+	size_t fl = t_query(fq[0], sizeof(fq[0]), 1, "r0000000.example.test.", LDNS_RR_TYPE_AAAA,
+			    1232, true, false);
+	assert_int_equal(t_query(fq[1], sizeof(fq[1]), 1, "r0000000.example.test.",
+				 LDNS_RR_TYPE_AAAA, 1232, false, false), fl);
+	const uint32_t flood = 64000;	/* about the cache's size: old code evicted ~63% */
+	uint32_t seed = (uint32_t)randombytes_random();
+	for (uint32_t i = 0; i < flood; i++) {
+		uint8_t *qb = fq[i % 2];
+		/* i -> i * odd + seed is a bijection: every name differs. */
+		snprintf((char *)qb + 13, 9, "%08x", i * 2654435761u + seed);
+		qb[21] = 7;	/* snprintf's NUL over the next label's length byte */
+		answer_ok(z, qb, fl, now);
+	}
+	dns_zone_stats(z, &st2);
+	assert_int_equal(st2.answers_built - st1.answers_built, flood);
+	assert_true(st2.sigs_denial - st1.sigs_denial >= flood / 2);
+	/* The last denial itself is still served from the cache (no new signature). */
+	answer_ok(z, fq[(flood - 1) % 2], fl, now);
+	dns_zone_stats(z, &st1);
+	assert_int_equal(st1.answers_cached, st2.answers_cached + 1);
+	assert_int_equal(st1.sigs_denial, st2.sigs_denial);
+
+	/* Every answer that was a hit before the flood still is. */
+	for (size_t i = 0; i < nw; i++)
+		answer_ok(z, wq[i], wl[i], now);
+	dns_zone_stats(z, &st2);
+	assert_int_equal(st2.answers_cached - st1.answers_cached, hits);
+	assert_int_equal(st2.answers_built - st1.answers_built, nw - hits);
+	dns_zone_free(z);
+}
+
 /* A few thousand mutated queries: always a well-formed answer or a silent drop. */
 static void test_mutations(void **state)
 {
@@ -464,6 +552,7 @@ int main(void)
 		cmocka_unit_test(test_denial_rate_limit),
 		cmocka_unit_test(test_denial_share_per_prefix),
 		cmocka_unit_test(test_denial_refresh),
+		cmocka_unit_test(test_flood_keeps_cached_answers),
 		cmocka_unit_test(test_mutations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
