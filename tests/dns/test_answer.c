@@ -1,6 +1,7 @@
 /* test_answer.c - answers of the DNS engine, checked with ldns (signatures, denial, TC). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sodium.h>
 #include "dns_testlib.h"
 
 static bool has_type_bit(const ldns_rr *nsec, uint16_t t)
