@@ -13,7 +13,7 @@ packages=(
 	ldnsutils bind9-dnsutils bind9-utils unbound nsd knot knot-dnsutils dnsperf
 	wireguard-go wireguard-tools iperf3 miniupnpd
 	# network-namespace labs
-	iproute2 iptables conntrack iputils-ping socat procps python3 jq openssl
+	iproute2 iptables conntrack iputils-ping procps util-linux python3 jq openssl
 )
 
 if [ "$(id -u)" -ne 0 ]; then
