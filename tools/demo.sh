@@ -14,9 +14,11 @@
 # What it shows (each command is printed before it runs):
 #   1. `signpost init signpost`, the tunnel turned on, signpostd started;
 #   2. `signpost init device` for laptop and phone, enrolled with the `signpost zone add`
-#      lines they print (DNSKEY + overlay AAAA) and a [peer] each on the signpost (SIGHUP);
-#   3. each device's signpostd: stub resolver anchored with `signpost ds`, one [peer]: the
-#      signpost (the zone's /48, keepalive 25 s to hold the NAT mappings open);
+#      lines they print (DNSKEY + overlay AAAA) and the [peer] lines they print, appended to
+#      the signpost's configuration (SIGHUP);
+#   3. each device's signpostd: stub resolver anchored with `signpost ds`, and the one [peer]
+#      `signpost init device` wrote: the signpost (the zone's /48, keepalive 25 s to hold the
+#      NAT mappings open); only the tunnel is turned on;
 #   4. `signpost status` on every node;
 #   5. on the laptop, dig through its stub: phone's AAAA comes back with AD (validated there);
 #   6. ping -6 phone.demo.example from the laptop, by name through the stub, relayed by the
@@ -48,7 +50,7 @@ fi
 for f in signpost signpostd; do
 	[ -x "$build/$f" ] || { echo "demo.sh: $build/$f is not built" >&2; exit 1; }
 done
-for t in ip iptables dig ping wg python3; do
+for t in ip iptables dig ping wg; do
 	command -v "$t" >/dev/null || { echo "demo.sh: '$t' is missing (run tools/deps.sh)" >&2; exit 1; }
 done
 export PATH="$build:$PATH"
@@ -170,7 +172,6 @@ start_daemon signpost
 echo
 echo "== 2. enroll two devices: laptop and phone"
 sp_key=$(signpost pubkey <signpost/node.key)
-sp_wg=$(signpost pubkey --wireguard <signpost/node.key)
 anchor=$(signpost -c signpost/signpost.conf ds | head -n 1)
 declare -A overlay=()
 for n in laptop phone; do
@@ -187,14 +188,12 @@ for n in laptop phone; do
 		if [ "$7" = AAAA ]; then overlay[$n]=$8; fi
 	done
 	[ -n "${overlay[$n]:-}" ] || { problem "no AAAA for $n"; exit 1; }
-	conf_append signpost/signpost.conf <<EOF
-[peer]
-# $n.$zone
-public-key = $(signpost pubkey --wireguard <"$n/node.key")
-allowed-ips = ${overlay[$n]}/128
-EOF
+	# The signpost-side [peer] lines it printed, appended as they are.
+	sed -n '/^     \[peer\]$/,/^     allowed-ips = /s/^     //p' "$n.init" >"$n.peer"
+	grep -qx "allowed-ips = ${overlay[$n]}/128" "$n.peer" ||
+		{ problem "signpost init device printed no [peer] lines for the signpost"; exit 1; }
+	conf_append signpost/signpost.conf <"$n.peer"
 done
-prefix=$(python3 -c 'import ipaddress,sys; print(ipaddress.ip_network(sys.argv[1] + "/48", strict=False))' "${overlay[laptop]}")
 printf '\n[signpost]$ kill -HUP %s   (signpostd re-reads its configuration: two peers now)\n' "${pid[signpost]}"
 kill -HUP "${pid[signpost]}"
 poll 10 status_has signpost '^ *peers: 2$' || problem "the signpost did not take its two peers on SIGHUP"
@@ -202,20 +201,11 @@ poll 10 status_has signpost '^ *peers: 2$' || problem "the signpost did not take
 echo
 echo "== 3. the devices: stub resolver anchored at $zone, tunnel to the signpost"
 for n in laptop phone; do
-	printf '\n(edit %s: [dns] upstream = %s:53 (the lab has no internet), [tunnel] enabled = yes)\n' \
-		"${conf[$n]}" "$sp_addr"
+	printf '\n(edit %s: [dns] upstream = %s:53 (the lab has no internet), [tunnel] enabled = yes,\n interface = %s; its [peer], the signpost, is as init wrote it:)\n' \
+		"${conf[$n]}" "$sp_addr" "${ifname[$n]}"
 	sed -i "s/^\[dns\]\$/[dns]\nupstream = $sp_addr:53/" "${conf[$n]}"
-	sed -i '/^\[tunnel\]/,$ s/^enabled = no$/enabled = yes/' "${conf[$n]}"
-	conf_append "${conf[$n]}" <<EOF
-interface = ${ifname[$n]}
-
-[peer]
-# the signpost: \`signpost pubkey --wireguard < signpost/node.key\`
-public-key = $sp_wg
-endpoint = $sp_addr:$port
-allowed-ips = $prefix
-persistent-keepalive = 25
-EOF
+	sed -i "/^\[tunnel\]/,\$ s/^enabled = no\$/enabled = yes\ninterface = ${ifname[$n]}/" "${conf[$n]}"
+	sed -n '/^\[peer\]$/,$p' "${conf[$n]}" | grep -v '^#' | sed 's/^/    /'
 	show "$n" signpostd --check -c "${conf[$n]}"
 	start_daemon "$n"
 	# The system resolver of this namespace asks the stub (ip netns exec bind-mounts it).

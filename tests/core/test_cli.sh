@@ -240,10 +240,41 @@ check "device prints its WireGuard key" grep -q "$DWG" "$T/dev.out"
 check "device prints the zone add line" grep -qF "zone add laptop.alice.example. DNSKEY \"0 3 15 $DPK\"" "$T/dev.out"
 check "device.conf names the signpost" grep -q "^public-key = $SPK$" "$D/device.conf"
 check "device.conf has role device" grep -q "^role = device$" "$D/device.conf"
+# The tunnel [peer]: the signpost's X25519 key (as `signpost pubkey --wireguard` of its
+# node.key), at --signpost, for the zone's /48 (fd + BLAKE2b-256("alice.example.")[0..5]).
+sect() { awk -v s="[$2]" '/^\[/ { on = ($0 == s) } on && !/^#/' "$1"; } # FILE SECTION
+SWG=$("$SP" pubkey --wireguard <"$S/node.key")
+P48=$(python3 -c 'import hashlib, ipaddress
+h = hashlib.blake2b(b"alice.example.", digest_size=32).digest()
+print(ipaddress.IPv6Network((b"\xfd" + h[:5] + bytes(10), 48)))')
+sect "$D/device.conf" peer >"$T/dev.peer"
+check "device.conf has one [peer]" [ "$(grep -c '^\[peer\]$' "$D/device.conf")" = 1 ]
+check "device.conf [peer] has the signpost's WireGuard key" grep -qx "public-key = $SWG" "$T/dev.peer"
+check "device.conf [peer] endpoint is --signpost" grep -qx "endpoint = 127.0.0.1:51999" "$T/dev.peer"
+check "device.conf [peer] routes the zone's /48 ($P48)" grep -qx "allowed-ips = $P48" "$T/dev.peer"
+check "device.conf [peer] keepalive 25" grep -qx "persistent-keepalive = 25" "$T/dev.peer"
+check "device.conf [tunnel] is off, as init signpost's" bash -c \
+	"[ \"\$(awk '/^\[/ { on = (\$0 == \"[tunnel]\") } on && /^enabled =/' '$D/device.conf')\" = 'enabled = no' ]"
+check "device.conf says the tunnel needs CAP_NET_ADMIN" grep -q "CAP_NET_ADMIN" "$D/device.conf"
+# The signpost-side [peer] lines it printed: the device's X25519 key and overlay /128.
+DOV=$(sed -n 's/.* zone add laptop\.alice\.example\. AAAA \(fd[0-9a-f:]*\)$/\1/p' "$T/dev.out")
+sed -n '/^     \[peer\]$/,/^     allowed-ips = /s/^     //p' "$T/dev.out" >"$T/sp.peer"
+check "device prints [peer] lines for the signpost" [ "$(head -n 1 "$T/sp.peer")" = "[peer]" ]
+check "the printed [peer] has the device's WireGuard key" grep -qx "public-key = $DWG" "$T/sp.peer"
+check "the printed [peer] allows the device's overlay /128" grep -qx "allowed-ips = $DOV/128" "$T/sp.peer"
+check "the overlay address is in the zone's /48" python3 -c 'import ipaddress, sys
+sys.exit(ipaddress.IPv6Address(sys.argv[1]) not in ipaddress.IPv6Network(sys.argv[2]))' "$DOV" "$P48"
+rc_is 0 "init device with an IPv6 signpost" "$SP" init device --zone alice.example --name tablet \
+	--dir "$T/dev6" --signpost "[::1]:51999" --signpost-key "$SPK"
+check "IPv6 endpoint in the [peer]" grep -qx "endpoint = \[::1\]:51999" "$T/dev6/device.conf"
 rc_is 1 "init device refuses to overwrite" "$SP" init device --zone alice.example --name laptop \
 	--dir "$D" --signpost 127.0.0.1:51999 --signpost-key "$SPK"
 rc_is 2 "init device with a bad key" "$SP" init device --zone alice.example --name laptop \
 	--dir "$T/d2" --signpost 127.0.0.1:51999 --signpost-key nope
+# 32 zero bytes: a point of small order, with no X25519 key for the [peer].
+rc_is 2 "init device with a small-order signpost key" "$SP" init device --zone alice.example \
+	--name laptop --dir "$T/d2" --signpost 127.0.0.1:51999 \
+	--signpost-key AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=
 rc_is 2 "init device with a bad endpoint" "$SP" init device --zone alice.example --name laptop \
 	--dir "$T/d2" --signpost 127.0.0.1 --signpost-key "$SPK"
 rc_is 2 "init device with a bad name" "$SP" init device --zone alice.example --name "a.b" \
@@ -285,6 +316,16 @@ if [ -x "$SPD" ]; then
 	rc_is 0 "signpostd --check accepts the signpost config" "$SPD" --check -c "$C"
 	check "--check prints configuration OK" grep -q "configuration OK" "$T/out" "$T/err"
 	rc_is 0 "signpostd --check accepts the device config" "$SPD" --check -c "$D/device.conf"
+	sed '/^\[tunnel\]/,$ s/^enabled = no$/enabled = yes/' "$D/device.conf" >"$D/tunnel.conf"
+	check "(sanity) the copy turns the tunnel on" grep -qx "enabled = yes" "$D/tunnel.conf"
+	rc_is 0 "signpostd --check accepts the device config with the tunnel on" \
+		"$SPD" --check -c "$D/tunnel.conf"
+	cp "$C" "$S/peers.conf"
+	printf '\n' >>"$S/peers.conf"; cat "$T/sp.peer" >>"$S/peers.conf"
+	rc_is 0 "signpostd --check accepts signpost.conf with the printed [peer]" \
+		"$SPD" --check -c "$S/peers.conf"
+	printf '[peer]\npublic-key = nope\n' >>"$S/peers.conf"
+	rc_is 1 "(sanity) signpostd --check refuses a broken [peer]" "$SPD" --check -c "$S/peers.conf"
 	# Run the node with no plane that needs the network or root, and ask it.
 	R="$T/run"
 	"$SP" init signpost --zone carol.example --dir "$R" --address 127.0.0.1 --dns-port 5399 >/dev/null

@@ -1,12 +1,14 @@
 /*
  * init_device.c - `signpost init device`: a new device of a user's zone in
- * DIR, with its configuration and node key, and the line that enrolls it on
- * the signpost.
+ * DIR, with its configuration (the signpost as its tunnel peer) and node key,
+ * and the lines that enroll it on the signpost.
  */
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "core/keys.h"
 #include "core/log.h"
@@ -21,6 +23,9 @@ struct device_init {
 	struct sp_keypair node;
 	struct init_conf conf;
 };
+
+/* Persistent keepalive to the signpost (s): UDP NAT mappings commonly expire after 30 s. */
+#define DEVICE_KEEPALIVE_S 25
 
 /* IPv4:port or [IPv6]:port with a non-zero port. */
 static bool endpoint_ok(const char *text)
@@ -94,16 +99,42 @@ static int parse_options(const struct cli_cmd *cmd, int argc, char **argv, struc
 	if (in->trust_anchor && !anchor_ok(in->trust_anchor, in->zone))
 		return cli_usage(cmd, "--trust-anchor: not a DS or DNSKEY record of %s (as "
 				      "`signpost ds` prints it)", in->zone);
-	uint8_t pk[SP_KEY_LEN];
-	if (sp_key_from_b64(in->signpost_key, pk) != 0)
+	uint8_t pk[SP_KEY_LEN], x[SP_KEY_LEN];
+	if (sp_key_from_b64(in->signpost_key, pk) != 0 ||
+	    crypto_sign_ed25519_pk_to_curve25519(x, pk) != 0)
 		return cli_usage(cmd, "--signpost-key %s: not a public key (base64 of 32 bytes, "
 				      "as `signpost init signpost` prints it)", in->signpost_key);
 	return CLI_OK;
 }
 
+/*
+ * The zone's /48 in presentation form ("fd12:3456:789a::/48") into out, and
+ * the signpost's WireGuard (X25519) public key, from its Ed25519 key, in base64.
+ */
+static int signpost_peer(const struct device_init *in, char prefix[INET6_ADDRSTRLEN + 4],
+			 char wg[SP_KEY_B64_LEN])
+{
+	uint8_t net[16], ed[SP_KEY_LEN], x[SP_KEY_LEN];
+	char text[INET6_ADDRSTRLEN];
+	if (tun_overlay_prefix(in->zone, net) != 0 ||
+	    inet_ntop(AF_INET6, net, text, sizeof(text)) == NULL)
+		return SP_EMALFORMED;
+	snprintf(prefix, INET6_ADDRSTRLEN + 4, "%s/%d", text, TUN_OVERLAY_PREFIX_LEN);
+	/* parse_options checked the key; a failure here is internal. */
+	if (sp_key_from_b64(in->signpost_key, ed) != 0 ||
+	    crypto_sign_ed25519_pk_to_curve25519(x, ed) != 0)
+		return SP_EMALFORMED;
+	sp_key_to_b64(x, wg);
+	return 0;
+}
+
 static int conf_text(struct device_init *in, const char *conf_path)
 {
 	struct init_conf *c = &in->conf;
+	char prefix[INET6_ADDRSTRLEN + 4], wg[SP_KEY_B64_LEN];
+	int rc = signpost_peer(in, prefix, wg);
+	if (rc != 0)
+		return rc;
 	if (init_conf_begin(c) != 0)
 		return -ENOMEM;
 	init_conf_comment(c, "device.conf: device %s.%s, written by `signpost init device`.",
@@ -126,8 +157,18 @@ static int conf_text(struct device_init *in, const char *conf_path)
 	init_conf_comment(c, "signpost = 198.51.100.7:53");
 	init_conf_comment(c, "trust-anchor = (the line `signpost ds` prints on Bob's signpost)");
 	init_conf_section(c, "tunnel");
-	init_conf_comment(c, "Needs CAP_NET_ADMIN (a TUN device).");
+	init_conf_comment(c, "Needs CAP_NET_ADMIN (a TUN device): to turn it on, set enabled = yes and");
+	init_conf_comment(c, "run signpostd as root (or with that capability), once the signpost has");
+	init_conf_comment(c, "this device's [peer] (the lines `signpost init device` printed).");
 	init_conf_opt(c, "enabled", true, "no");
+	init_conf_section(c, "peer");
+	init_conf_comment(c, "The signpost: its WireGuard key, from --signpost-key (on the signpost,");
+	init_conf_comment(c, "`signpost pubkey --wireguard < node.key` prints the same); the zone's");
+	init_conf_comment(c, "overlay /48 goes through it.");
+	init_conf_opt(c, "public-key", true, "%s", wg);
+	init_conf_opt(c, "endpoint", true, "%s", in->signpost);
+	init_conf_opt(c, "allowed-ips", true, "%s", prefix);
+	init_conf_opt(c, "persistent-keepalive", true, "%d", DEVICE_KEEPALIVE_S);
 	return init_conf_end(c, conf_path);
 }
 
@@ -154,11 +195,12 @@ static void print_next_steps(const void *arg, const char *dir)
 	if (tun_overlay_addr(in->zone, in->node.ed_pk, addr) == 0)
 		inet_ntop(AF_INET6, addr, overlay, sizeof(overlay));
 	printf("Created device %s.%s in %s:\n"
-	       "  device.conf  configuration\n"
+	       "  device.conf  configuration, with the signpost as its tunnel [peer]\n"
 	       "  node.key     node identity key (secret, 0600)\n"
 	       "\n"
 	       "Node public key (Ed25519):     %s\n"
 	       "WireGuard public key (X25519): %s\n"
+	       "Overlay address:               %s\n"
 	       "\n"
 	       "Next steps:\n"
 	       "1. Enroll the device: on the signpost of %s, run\n"
@@ -166,11 +208,17 @@ static void print_next_steps(const void *arg, const char *dir)
 	       "     signpost -c SIGNPOST-DIR/signpost.conf zone add %s.%s AAAA %s\n"
 	       "   (a DNSKEY of flags 0: the device's key, not a zone key; the AAAA is its\n"
 	       "   overlay address, derived from the zone and that key).\n"
-	       "2. Check and start the device:\n"
+	       "2. Let it into the signpost's tunnel: append these lines to\n"
+	       "   SIGNPOST-DIR/signpost.conf, then send signpostd a SIGHUP (it re-reads them):\n"
+	       "     [peer]\n"
+	       "     # %s.%s\n"
+	       "     public-key = %s\n"
+	       "     allowed-ips = %s/128\n"
+	       "3. Check and start the device (its tunnel: [tunnel] enabled = yes, as root):\n"
 	       "     signpostd --check -c %s/device.conf\n"
 	       "     signpostd -c %s/device.conf\n",
-	       in->name, in->zone, dir, b64, wg, in->zone, in->name, in->zone, b64, in->name,
-	       in->zone, overlay, dir, dir);
+	       in->name, in->zone, dir, b64, wg, overlay, in->zone, in->name, in->zone, b64,
+	       in->name, in->zone, overlay, in->name, in->zone, wg, overlay, dir, dir);
 }
 
 static int init_device_run(const struct cli_cmd *cmd, int argc, char **argv, struct cli_ctx *ctx)
@@ -211,8 +259,11 @@ const struct cli_cmd cli_cmd_init_device = {
 		"Creates DIR (mode 0700) holding a new device NAME.ZONE:\n"
 		"  device.conf  the configuration (role device)\n"
 		"  node.key     the device's Ed25519 identity key (0600)\n"
-		"Refuses to overwrite any existing file.  Prints the device's public keys and\n"
-		"the `signpost zone add` line that enrolls it on the signpost.\n"
+		"device.conf has the signpost as the tunnel's one [peer] (its WireGuard key,\n"
+		"derived from --signpost-key, at --signpost, for the zone's overlay /48) and\n"
+		"the tunnel off until enabled = yes is set.  Refuses to overwrite any existing\n"
+		"file.  Prints the device's public keys, the `signpost zone add` lines that\n"
+		"enroll it on the signpost, and the [peer] lines to add to signpost.conf.\n"
 		"\n"
 		"Options:\n"
 		"  --zone ZONE           the user's zone, e.g. alice.example.\n"
