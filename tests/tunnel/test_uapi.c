@@ -20,12 +20,7 @@
 #include <sodium.h>
 
 #include "tunnel/uapi.h"
-
-#define K1 "e84b5a6d2717c1003a13b431570353dbaca9146cf150c5f8575680feba52027a"
-#define K2 "b85996fecc9c7f1fc6d2572a76eda11d59bcd20be8e543b15ce4bd85a8e75a33"
-#define K3 "58402e695ba1772b1cc9309755f043251ea77fdcf10fbe63989ceb7e19321376"
-#define PSK "188515093e952f5f22e865cef3012e72f8b5f0b598ac0309d5dacce3b70fcf52"
-#define ZERO "0000000000000000000000000000000000000000000000000000000000000000"
+#include "uapi_fixture.h"
 
 static struct tun_uapi_set *S;
 
@@ -45,11 +40,6 @@ static int teardown(void **state)
 static int parse(const char *text)
 {
 	return tun_uapi_parse_set(text, strlen(text), S);
-}
-
-static void key(const char *hex, uint8_t out[32])
-{
-	assert_int_equal(tun_uapi_key_from_hex(hex, strlen(hex), out), 0);
 }
 
 static void test_setconf(void **state)
@@ -274,41 +264,6 @@ static void test_frame(void **state)
 	free(big);
 }
 
-static void fill_snapshot(struct tun_uapi_snap *s, struct tun_uapi_snap_peer *peers,
-			  struct tun_uapi_snap_aip *aips)
-{
-	memset(s, 0, sizeof(*s));
-	memset(peers, 0, 2 * sizeof(*peers));
-	memset(aips, 0, 3 * sizeof(*aips));
-	s->has_private_key = true;
-	key(K1, s->private_key);
-	s->listen_port = 51820;
-	key(K2, peers[0].public_key);
-	key(PSK, peers[0].preshared_key);
-	assert_int_equal(tun_uapi_parse_endpoint("192.0.2.7:51821", 15, &peers[0].endpoint), 0);
-	peers[0].last_handshake_sec = 1700000000;
-	peers[0].last_handshake_nsec = 123456789;
-	peers[0].tx_bytes = 18446744073709551615u;
-	peers[0].rx_bytes = 1;
-	peers[0].keepalive = 25;
-	aips[0].family = AF_INET;
-	inet_pton(AF_INET, "10.10.0.2", aips[0].addr);
-	aips[0].cidr = 32;
-	aips[1].family = AF_INET6;
-	inet_pton(AF_INET6, "fd12:3456:789a::", aips[1].addr);
-	aips[1].cidr = 48;
-	peers[0].aips = aips;
-	peers[0].n_aips = 2;
-	key(K3, peers[1].public_key);
-	assert_int_equal(tun_uapi_parse_endpoint("[2001:db8::1]:4500", 18, &peers[1].endpoint), 0);
-	aips[2].family = AF_INET6;
-	aips[2].cidr = 0;
-	peers[1].aips = aips + 2;
-	peers[1].n_aips = 1;
-	s->peers = peers;
-	s->n_peers = 2;
-}
-
 static const char GET_REPLY[] =
 	"private_key=" K1 "\n"
 	"listen_port=51820\n"
@@ -401,7 +356,6 @@ static void test_errno_and_endpoints(void **state)
 	assert_int_equal(tun_uapi_key_from_hex(hex, 64, k2), 0);
 	assert_memory_equal(k, k2, 32);
 }
-
 
 int main(void)
 {
