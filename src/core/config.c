@@ -111,35 +111,15 @@ static struct sp_config_section *section_add(struct sp_config *cfg,
 
 int sp_endpoint_split(const char *text, char *host, size_t hostlen, uint16_t *port)
 {
-	const char *colon;
-	size_t hl;
-
-	if (text[0] == '[') {
-		const char *close = strchr(text, ']');
-		if (close == NULL || close[1] != ':')
-			return SP_EMALFORMED;
-		hl = (size_t)(close - text - 1);
-		colon = close + 1;
-		text++;
-	} else {
-		colon = strrchr(text, ':');
-		if (colon == NULL || strchr(text, ':') != colon)
-			return SP_EMALFORMED;
-		hl = (size_t)(colon - text);
-	}
-	if (hl == 0 || hl >= hostlen)
+	union sp_endpoint ep;
+	char a[SP_ENDPOINT_STRLEN];
+	if (sp_endpoint_parse(text, false, 0, &ep) != 0)
 		return SP_EMALFORMED;
-	memcpy(host, text, hl);
-	host[hl] = '\0';
-	char *end;
-	errno = 0;
-	unsigned long p = strtoul(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || errno || p == 0 || p > 65535)
+	sp_endpoint_format_addr(&ep, a);
+	if (strlen(a) >= hostlen)
 		return SP_EMALFORMED;
-	unsigned char tmp[16];
-	if (inet_pton(AF_INET, host, tmp) != 1 && inet_pton(AF_INET6, host, tmp) != 1)
-		return SP_EMALFORMED;
-	*port = (uint16_t)p;
+	strcpy(host, a);
+	*port = sp_endpoint_port(&ep);
 	return 0;
 }
 
@@ -200,9 +180,53 @@ static bool valid_list(const char *s, bool (*ok)(const char *))
 
 static bool valid_endpoint(const char *s)
 {
-	char host[64];
-	uint16_t port;
-	return sp_endpoint_split(s, host, sizeof(host), &port) == 0;
+	union sp_endpoint ep;
+	return sp_endpoint_parse(s, false, 0, &ep) == 0;
+}
+
+/* Most addresses in one list option: bounds what a file can make us allocate. */
+#define CONFIG_LIST_MAX 64
+
+/*
+ * Parse an address or endpoint option (already validated) into the one
+ * endpoint type, once, when the file is read (bare addresses get port 0).
+ */
+static const char *endpoints_parse(const char *text, bool bare, struct sp_config_value *v)
+{
+	union sp_endpoint eps[CONFIG_LIST_MAX];
+	size_t n = 0;
+	const char *p = text;
+	while (*p) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		size_t len = strcspn(p, ",");
+		while (len > 0 && p[len - 1] == ' ')
+			len--;
+		char item[SP_ENDPOINT_STRLEN + 8];
+		if (len >= sizeof(item))
+			return "address too long";
+		if (n == CONFIG_LIST_MAX)
+			return "too many addresses in one list";
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if (sp_endpoint_parse(item, bare, 0, &eps[n]) != 0)
+			return "not an address";
+		n++;
+		p += len;
+		while (*p == ' ')
+			p++;
+	}
+	union sp_endpoint *copy = n ? malloc(n * sizeof(*copy)) : NULL;
+	if (n && copy == NULL)
+		return "out of memory";
+	if (n)
+		memcpy(copy, eps, n * sizeof(*copy));
+	free(v->eps);
+	v->eps = copy;
+	v->n_eps = n;
+	return NULL;
 }
 
 static bool valid_dname(const char *s)
@@ -345,6 +369,13 @@ static const char *value_set(const struct sp_config *cfg, const struct sp_opt *o
 			snprintf(norm, n, "%s/%s", cfg->dir, text);
 		}
 		break;
+	}
+	if (opt->type == SP_T_IP || opt->type == SP_T_IPLIST || opt->type == SP_T_ENDPOINT ||
+	    opt->type == SP_T_ENDPOINTS) {
+		const char *err = endpoints_parse(text,
+						  opt->type == SP_T_IP || opt->type == SP_T_IPLIST, v);
+		if (err)
+			return err;
 	}
 	if (norm == NULL && (norm = strdup(text)) == NULL)
 		return "out of memory";
@@ -505,8 +536,10 @@ void sp_config_free(struct sp_config *cfg)
 		return;
 	for (size_t s = 0; s < cfg->n_sections; s++) {
 		struct sp_config_section *sec = &cfg->sections[s];
-		for (size_t i = 0; sec->values && sec->schema->opts[i].name; i++)
+		for (size_t i = 0; sec->values && sec->schema->opts[i].name; i++) {
 			free(sec->values[i].text);
+			free(sec->values[i].eps);
+		}
 		free(sec->values);
 	}
 	free(cfg->sections);
@@ -539,6 +572,20 @@ static const struct sp_config_value *value_of(const struct sp_config_section *s,
 	/* A name missing from the schema is a programming error, not input. */
 	assert(i >= 0);
 	return &s->values[i];
+}
+
+const union sp_endpoint *sp_cfg_endpoints(const struct sp_config_section *s, const char *opt,
+					  size_t *n)
+{
+	const struct sp_config_value *v = value_of(s, opt);
+	*n = v->n_eps;
+	return v->eps;
+}
+
+const union sp_endpoint *sp_cfg_endpoint(const struct sp_config_section *s, const char *opt)
+{
+	const struct sp_config_value *v = value_of(s, opt);
+	return v->n_eps ? &v->eps[0] : NULL;
 }
 
 const char *sp_cfg_str(const struct sp_config_section *s, const char *opt)

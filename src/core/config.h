@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "endpoint.h"
 #include "error.h"
 
 enum sp_opt_type {
@@ -54,12 +55,30 @@ struct sp_section_schema {
 	const struct sp_opt *opts; /* terminated by an entry with name == NULL */
 };
 
-/* The schema: terminated by an entry with name == NULL. */
-extern const struct sp_section_schema sp_config_schema[];
+/*
+ * The schema is composed: core declares [node] (sp_core_schema) and every
+ * plane declares its own sections in its own file (struct sp_plane.sections).
+ * sp_config_schema_compose() joins them once at start, before any file is
+ * read; a section declared by two planes (e.g. [dns], shared by the
+ * authoritative server and the stub) gets the options of both, in order.
+ * sp_config_schema is the composed table, terminated by name == NULL; until
+ * composed it is core's alone.
+ */
+extern const struct sp_section_schema *sp_config_schema;
+extern const struct sp_section_schema sp_core_schema[];
+/*
+ * Compose core's sections with fragments[0..n) (each terminated by name ==
+ * NULL; NULL entries are skipped).  -EEXIST if two fragments declare one
+ * option of one section, or disagree on whether a section repeats.
+ */
+int sp_config_schema_compose(const struct sp_section_schema *const *fragments, size_t n)
+	SP_MUST_CHECK;
 
 struct sp_config_value {
 	char *text;		/* normalised text (NULL if unset) */
 	long long num;		/* SP_T_INT and SP_T_BOOL value */
+	union sp_endpoint *eps;	/* SP_T_IP*, SP_T_ENDPOINT*: parsed once (bare addresses: port 0) */
+	size_t n_eps;
 	unsigned line;		/* 0 for defaults */
 };
 
@@ -97,6 +116,11 @@ const struct sp_config_section *sp_config_next(const struct sp_config *cfg, cons
 
 /* Typed reads; the option name must be in the section's schema. */
 const char *sp_cfg_str(const struct sp_config_section *s, const char *opt);
+/* SP_T_IP, SP_T_IPLIST, SP_T_ENDPOINT(S): the parsed addresses (n = 0 when unset). */
+const union sp_endpoint *sp_cfg_endpoints(const struct sp_config_section *s, const char *opt,
+					  size_t *n);
+/* The first of them, or NULL. */
+const union sp_endpoint *sp_cfg_endpoint(const struct sp_config_section *s, const char *opt);
 long long sp_cfg_int(const struct sp_config_section *s, const char *opt);
 bool sp_cfg_bool(const struct sp_config_section *s, const char *opt);
 unsigned sp_cfg_line(const struct sp_config_section *s, const char *opt);

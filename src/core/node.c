@@ -25,10 +25,10 @@ static void node_apply_logging(const struct sp_config *cfg)
 int sp_node_check(const struct sp_config *cfg, const struct sp_plane *const *planes,
 		  size_t n_planes)
 {
-	struct sp_keypair kp;
+	struct sp_keys *keys = NULL;
 	const struct sp_config_section *n = sp_config_get(cfg, "node");
-	int rc = sp_key_load(sp_cfg_str(n, "key-file"), &kp);
-	sp_key_wipe(&kp);
+	int rc = sp_keys_load(sp_cfg_str(n, "key-file"), &keys);
+	sp_keys_free(keys);
 	if (rc) {
 		sp_config_error(cfg, n, "key-file", "%s", sp_strerror(rc));
 		return rc;
@@ -39,6 +39,24 @@ int sp_node_check(const struct sp_config *cfg, const struct sp_plane *const *pla
 			return rc;
 	}
 	return 0;
+}
+
+int sp_node_compose_schema(const struct sp_plane *const *planes, size_t n_planes)
+{
+	const struct sp_section_schema *frags[SP_MAX_PLANES];
+	if (n_planes > SP_MAX_PLANES)
+		return SP_ELIMIT;
+	for (size_t i = 0; i < n_planes; i++)
+		frags[i] = planes[i]->sections;
+	int rc = sp_config_schema_compose(frags, n_planes);
+	if (rc)
+		sp_err("internal: the planes' configuration schemas conflict: %s", sp_strerror(rc));
+	return rc;
+}
+
+struct sp_keys *sp_keys_get(const struct sp_node *node)
+{
+	return sp_service_get(node, SP_SVC_KEYS);
 }
 
 static int node_status(struct sp_node *node, void *arg, int argc, char **argv,
@@ -57,10 +75,13 @@ static int node_status(struct sp_node *node, void *arg, int argc, char **argv,
 		      (unsigned long long)((uv_now(node->loop) - node->started_ms) / 1000));
 	sp_status_add(st, "reloads", "%u ok, %u refused", node->reloads_ok, node->reloads_refused);
 	char pk[SP_KEY_B64_LEN];
-	sp_key_to_b64(node->key.ed_pk, pk);
+	sp_key_to_b64(sp_keys_ed_public(node->keys), pk);
 	sp_status_add(st, "public-key", "%s", pk);
-	sp_key_to_b64(node->key.x_pk, pk);
+	sp_key_to_b64(sp_keys_x_public(node->keys), pk);
 	sp_status_add(st, "wireguard-key", "%s", pk);
+	sp_status_add(st, "events", "%llu emitted, %llu dropped",
+		      (unsigned long long)node->events.emitted,
+		      (unsigned long long)node->events.dropped);
 	for (size_t i = 0; i < node->n_planes; i++) {
 		sp_status_section(st, node->planes[i].ops->name);
 		if (!node->planes[i].running)
@@ -155,9 +176,15 @@ int sp_node_start(struct sp_node *node, uv_loop_t *loop, struct sp_config *cfg,
 	node_apply_logging(cfg);
 
 	const struct sp_config_section *n = sp_config_get(cfg, "node");
-	int rc = sp_key_load(sp_cfg_str(n, "key-file"), &node->key);
+	int rc = sp_keys_load(sp_cfg_str(n, "key-file"), &node->keys);
 	if (rc)
 		return rc;
+	rc = sp__services_init(node);
+	if (rc)
+		goto fail;
+	rc = sp_service_provide(node, SP_SVC_KEYS, node->keys);
+	if (rc)
+		goto fail;
 
 	rc = sp_ctl_start(node, sp_cfg_str(n, "control-socket"), &node->ctl);
 	if (rc)
@@ -185,7 +212,7 @@ int sp_node_start(struct sp_node *node, uv_loop_t *loop, struct sp_config *cfg,
 		node->planes[i].running = true;
 	}
 	char pk[SP_KEY_B64_LEN];
-	sp_key_to_b64(node->key.ed_pk, pk);
+	sp_key_to_b64(sp_keys_ed_public(node->keys), pk);
 	sp_notice("%s %s%s%s started, key %s", node_role(cfg),
 		  sp_cfg_str(n, "name") ? sp_cfg_str(n, "name") : "",
 		  sp_cfg_str(n, "name") ? "." : "", sp_cfg_str(n, "zone"), pk);
@@ -210,6 +237,7 @@ void sp_node_stop(struct sp_node *node)
 	}
 	sp_ctl_stop(node->ctl);
 	node->ctl = NULL;
+	sp__services_close(node);
 	uv_signal_t *sigs[] = { &node->sig_term, &node->sig_int, &node->sig_hup };
 	for (int i = 0; i < 3; i++)
 		if (uv_is_active((uv_handle_t *)sigs[i]) && !uv_is_closing((uv_handle_t *)sigs[i]))
@@ -218,7 +246,9 @@ void sp_node_stop(struct sp_node *node)
 
 void sp_node_deinit(struct sp_node *node)
 {
-	sp_key_wipe(&node->key);
+	sp_service_withdraw(node, SP_SVC_KEYS, node->keys);
+	sp_keys_free(node->keys);
+	node->keys = NULL;
 	sp_config_free(node->cfg);
 	node->cfg = NULL;
 }

@@ -29,6 +29,8 @@
 #include "error.h"
 #include "interval.h"
 #include "keys.h"
+#include "keystore.h"
+#include "service.h"
 
 struct sp_node;
 struct sp_status;
@@ -36,6 +38,12 @@ struct sp_buf;
 
 struct sp_plane {
 	const char *name;	/* "dns", "tunnel", ... */
+	/*
+	 * The configuration sections and options this plane owns (terminated
+	 * by name == NULL), composed with core's and the other planes' into
+	 * the one schema before any file is read (config.h).  NULL: none.
+	 */
+	const struct sp_section_schema *sections;
 	/* Is this configuration acceptable?  No side effects; log file:line errors. */
 	int (*check)(const struct sp_config *cfg);
 	/* Start serving; *state is the plane's own object.  0 or an error. */
@@ -65,7 +73,7 @@ struct sp_plane {
 struct sp_node {
 	uv_loop_t *loop;
 	struct sp_config *cfg;
-	struct sp_keypair key;		/* node identity; wiped at exit */
+	struct sp_keys *keys;		/* node identity in custody (SP_SVC_KEYS); freed at exit */
 	uint64_t started_ms;		/* uv_now() at start */
 	int64_t started_wall;		/* time(NULL) at start */
 	struct {
@@ -77,6 +85,19 @@ struct sp_node {
 	struct sp_ctl *ctl;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	unsigned reloads_ok, reloads_refused; /* SIGHUP outcomes, shown by status */
+	void *services[SP_SVC_MAX];	/* service.h */
+	struct sp_node_events {
+		struct sp_event_sub {
+			enum sp_event_type type;
+			sp_event_fn fn;		/* NULL: free slot */
+			void *arg;
+		} subs[SP_EVENT_SUBS_MAX];
+		struct sp_event queue[SP_EVENT_QUEUE_MAX];
+		unsigned head, count;
+		uint64_t emitted, dropped;
+		uv_timer_t timer;		/* delivers the queue on the next loop turn */
+		bool ready;
+	} events;
 	bool stopping;
 };
 
@@ -116,6 +137,8 @@ int sp_ctl_register(struct sp_node *node, const char *word, sp_ctl_fn fn, void *
  */
 int sp_node_check(const struct sp_config *cfg, const struct sp_plane *const *planes,
 		  size_t n_planes) SP_MUST_CHECK;
+/* Compose the planes' sections with core's into the one schema (before any load). */
+int sp_node_compose_schema(const struct sp_plane *const *planes, size_t n_planes) SP_MUST_CHECK;
 int sp_node_start(struct sp_node *node, uv_loop_t *loop, struct sp_config *cfg,
 		  const struct sp_plane *const *planes, size_t n_planes) SP_MUST_CHECK;
 void sp_node_stop(struct sp_node *node);

@@ -68,7 +68,11 @@ int main(int argc, char **argv)
 		case 'l': level = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("signpostd %s\n", SIGNPOST_VERSION); return 0;
-		case 'R': sp_config_reference(stdout); return 0;
+		case 'R':
+			if (sp_node_compose_schema(planes, N_PLANES) != 0)
+				return 1;
+			sp_config_reference(stdout);
+			return 0;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -88,6 +92,8 @@ int main(int argc, char **argv)
 	/* A TCP or control client that hangs up before its answer is written must not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 
+	if (sp_node_compose_schema(planes, N_PLANES) != 0)
+		return 1;
 	struct sp_config *cfg;
 	if (sp_config_load(path, &cfg) != 0)
 		return 1;

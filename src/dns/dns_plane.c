@@ -9,6 +9,7 @@
  * stub's timers, which their own files describe.
  */
 #include "dns/dns.h"
+#include "dns/dns_schema.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -630,7 +631,7 @@ static void dns_status(void *state, struct sp_status *st)
 static struct sp_interval *dns_intervals[DNS_INTERVALS_MAX];
 
 struct sp_plane dns_plane = {
-	.name = "dns", .check = dns_check, .start = dns_start, .prepare = dns_prepare,
+	.name = "dns", .sections = dns_schema, .check = dns_check, .start = dns_start, .prepare = dns_prepare,
 	.commit = dns_commit, .abort = dns_abort,
 	.stop = dns_stop, .status = dns_status, .intervals = dns_intervals,
 };

@@ -14,6 +14,7 @@
 #include "tunnel/device.h"
 #include "tunnel/overlay.h"
 #include "tunnel/tundev.h"
+#include "tunnel/tun_schema.h"
 #include "tunnel/tunnel.h"
 
 /* Persistent keepalive printed for stock clients: under common 30 s NAT timeouts. */
@@ -430,7 +431,7 @@ static int wg_quick(struct sp_node *node, void *arg, int argc, char **argv, stru
 			sp_buf_printf(out, "# DNS = %s (the signpost's name server, if reachable)\n",
 				      sp_cfg_str(d, "listen"));
 	}
-	sp_key_to_b64(node->key.x_pk, b64);
+	sp_key_to_b64(sp_keys_x_public(node->keys), b64);
 	sp_buf_printf(out, "\n[Peer]\nPublicKey = %s\n", b64);
 	unsigned port = pl->dev ? pl->dev->listen_port : (unsigned)sp_cfg_int(t, "listen-port");
 	if (argc >= 4)
@@ -471,14 +472,20 @@ static int tun_start(struct sp_node *node, void **state)
 	pl->enabled = sp_cfg_bool(t, "enabled");
 	if (pl->enabled) {
 		const char *zone = sp_cfg_str(sp_config_get(cfg, "node"), "zone");
-		int rc = tun_overlay_addr(zone, node->key.ed_pk, pl->overlay);
+		int rc = tun_overlay_addr(zone, sp_keys_ed_public(node->keys), pl->overlay);
 		if (rc)
 			return start_failed(pl, state, rc);
 		struct tun_device *dev = calloc(1, sizeof(*dev));
 		if (!dev)
 			return start_failed(pl, state, -ENOMEM);
-		rc = tun_device_init(dev, node->loop, node->key.x_sk, sp_cfg_str(t, "interface"),
-				     (size_t)sp_cfg_int(t, "mtu"), (uint16_t)sp_cfg_int(t, "listen-port"));
+		/* Until the handshake asks key custody for its Diffie-Hellman, it holds the key. */
+		uint8_t x_sk[32];
+		rc = sp_keys_export_wireguard(node->keys, x_sk);
+		if (rc == 0)
+			rc = tun_device_init(dev, node->loop, x_sk, sp_cfg_str(t, "interface"),
+					     (size_t)sp_cfg_int(t, "mtu"),
+					     (uint16_t)sp_cfg_int(t, "listen-port"));
+		sodium_memzero(x_sk, sizeof(x_sk));
 		dev->on_closed = on_dev_closed;
 		if (rc) {
 			if (dev->open_handles)
@@ -574,7 +581,7 @@ static void tun_status(void *state, struct sp_status *st)
 }
 
 const struct sp_plane tun_plane = {
-	.name = "tunnel", .check = tun_check, .start = tun_start, .prepare = tun_prepare,
+	.name = "tunnel", .sections = tun_schema, .check = tun_check, .start = tun_start, .prepare = tun_prepare,
 	.commit = tun_commit, .abort = tun_abort,
 	.stop = tun_stop, .status = tun_status,
 	.intervals = tun_intervals, .n_intervals = TUN_N_INTERVALS,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -13,6 +14,16 @@
 #include "core/config.h"
 #include "core/ini.h"
 #include "core/log.h"
+#include "dns/dns_schema.h"
+#include "tunnel/tun_schema.h"
+
+/* The planes of signpostd, as it composes them. */
+static const struct sp_section_schema *const real_planes[] = { dns_schema, tun_schema };
+
+static void compose_real(void)
+{
+	assert_int_equal(sp_config_schema_compose(real_planes, 2), 0);
+}
 
 /* Capture stderr so that the error text itself can be asserted. */
 static char errbuf[8192];
@@ -38,6 +49,7 @@ static const char *minimal = "[node]\nrole = signpost\nzone = alice.example\n";
 
 static void test_minimal_and_defaults(void **state)
 {
+	compose_real();
 	struct sp_config *cfg;
 	assert_int_equal(parse_capture(minimal, &cfg), 0);
 	const struct sp_config_section *n = sp_config_get(cfg, "node");
@@ -187,6 +199,115 @@ static void test_ini_limits(void **state)
 	assert_int_equal(count, 2);
 }
 
+/* A plane that exists only in its own schema fragment, as a new plane would. */
+static const char *const tp_modes[] = { "fast", "slow", NULL };
+static const struct sp_opt tp_opts_a[] = {
+	{ "level", SP_T_INT, "3", 1, 5, NULL, false, "how much" },
+	{ "peer", SP_T_ENDPOINT, NULL, 0, 0, NULL, false, "where" },
+	{ NULL, 0, NULL, 0, 0, NULL, false, NULL },
+};
+static const struct sp_opt tp_opts_b[] = {
+	{ "mode", SP_T_ENUM, "fast", 0, 0, tp_modes, false, "which way" },
+	{ NULL, 0, NULL, 0, 0, NULL, false, NULL },
+};
+static const struct sp_section_schema tp_part_a[] = {
+	{ "testplane", false, "A plane declared only here.", tp_opts_a },
+	{ NULL, false, NULL, NULL },
+};
+/* A second plane adding options to the same section, as the DNS planes share [dns]. */
+static const struct sp_section_schema tp_part_b[] = {
+	{ "testplane", false, "ignored: the first declaration names the section", tp_opts_b },
+	{ NULL, false, NULL, NULL },
+};
+
+static void test_plane_owned_schema(void **state)
+{
+	const struct sp_section_schema *const frags[] = { dns_schema, tp_part_a, tp_part_b };
+	assert_int_equal(sp_config_schema_compose(frags, 3), 0);
+	struct sp_config *cfg;
+	char text[512];
+	snprintf(text, sizeof(text), "%s[testplane]\nlevel = 4\nmode = slow\npeer = [2001:db8::7]:99\n",
+		 minimal);
+	assert_int_equal(parse_capture(text, &cfg), 0);
+	const struct sp_config_section *t = sp_config_get(cfg, "testplane");
+	assert_int_equal(sp_cfg_int(t, "level"), 4);
+	assert_string_equal(sp_cfg_str(t, "mode"), "slow");
+	const union sp_endpoint *ep = sp_cfg_endpoint(t, "peer");
+	assert_non_null(ep);
+	assert_int_equal(ep->sa.sa_family, AF_INET6);
+	assert_int_equal(sp_endpoint_port(ep), 99);
+	sp_config_free(cfg);
+
+	/* Its errors name file, line, section and option, like core's own. */
+	snprintf(text, sizeof(text), "%s[testplane]\nlevel = 9\n", minimal);
+	assert_int_equal(parse_capture(text, &cfg), SP_ECONFIG);
+	assert_non_null(strstr(errbuf, "/etc/sp/test.conf:5: [testplane] level: 9 is out of range 1..5"));
+	snprintf(text, sizeof(text), "%s[testplane]\nmode = sideways\n", minimal);
+	assert_int_equal(parse_capture(text, &cfg), SP_ECONFIG);
+	assert_non_null(strstr(errbuf, "/etc/sp/test.conf:5: [testplane] mode:"));
+
+	/* And it is in the reference, with the options of both declarations. */
+	char *ref = NULL;
+	size_t reflen = 0;
+	FILE *f = open_memstream(&ref, &reflen);
+	sp_config_reference(f);
+	fclose(f);
+	assert_non_null(strstr(ref, "### [testplane]\n\nA plane declared only here."));
+	assert_non_null(strstr(ref, "| `level` | integer 1..5 | 3 | how much |"));
+	assert_non_null(strstr(ref, "| `mode` | fast \\| slow | fast | which way |"));
+	assert_non_null(strstr(ref, "### [dns]"));
+	assert_null(strstr(ref, "### [tunnel]"));	/* not composed in */
+	free(ref);
+
+	/* Without the fragment the section is unknown. */
+	compose_real();
+	snprintf(text, sizeof(text), "%s[testplane]\nlevel = 4\n", minimal);
+	assert_int_equal(parse_capture(text, &cfg), SP_ECONFIG);
+	assert_non_null(strstr(errbuf, "[testplane]"));
+
+	/* Two planes declaring one option is refused. */
+	const struct sp_section_schema *const twice[] = { tp_part_a, tp_part_a };
+	assert_int_equal(sp_config_schema_compose(twice, 2), -EEXIST);
+	compose_real();
+}
+
+static void test_endpoints_parsed_once(void **state)
+{
+	compose_real();
+	struct sp_config *cfg;
+	char text[512];
+	snprintf(text, sizeof(text),
+		 "%s[dns]\nlisten = 127.0.0.1, ::1\nupstream = 192.0.2.1:5353,[2001:db8::1]:53\n",
+		 minimal);
+	assert_int_equal(parse_capture(text, &cfg), 0);
+	const struct sp_config_section *d = sp_config_get(cfg, "dns");
+	size_t n;
+	const union sp_endpoint *l = sp_cfg_endpoints(d, "listen", &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(l[0].sa.sa_family, AF_INET);
+	assert_int_equal(l[1].sa.sa_family, AF_INET6);
+	assert_int_equal(sp_endpoint_port(&l[0]), 0);
+	const union sp_endpoint *u = sp_cfg_endpoints(d, "upstream", &n);
+	assert_int_equal(n, 2);
+	char buf[SP_ENDPOINT_STRLEN];
+	assert_string_equal(sp_endpoint_format(&u[0], buf), "192.0.2.1:5353");
+	assert_string_equal(sp_endpoint_format(&u[1], buf), "[2001:db8::1]:53");
+	sp_config_free(cfg);
+
+	union sp_endpoint ep, ep2;
+	assert_int_equal(sp_endpoint_parse("10.0.0.1:0", false, 0, &ep), SP_EMALFORMED);
+	assert_int_equal(sp_endpoint_parse("10.0.0.1", false, 0, &ep), SP_EMALFORMED);
+	assert_int_equal(sp_endpoint_parse("10.0.0.1", true, 53, &ep), 0);
+	assert_int_equal(sp_endpoint_port(&ep), 53);
+	assert_int_equal(sp_endpoint_parse("[::ffff:10.0.0.1]:53", false, 0, &ep2), 0);
+	struct sockaddr_in6 mapped = ep2.in6;
+	assert_int_equal(sp_endpoint_from_sa(&ep2, (struct sockaddr *)&mapped, sizeof(mapped)), 0);
+	assert_true(sp_endpoint_equal(&ep, &ep2));	/* a v4-mapped source is the v4 endpoint */
+	assert_int_equal(sp_endpoint_parse("host:53", false, 0, &ep), SP_EMALFORMED);
+	assert_int_equal(sp_endpoint_parse("[::1]:65536", false, 0, &ep), SP_EMALFORMED);
+	assert_int_equal(sp_endpoint_parse("[::1]:+5", false, 0, &ep), SP_EMALFORMED);
+}
+
 int main(void)
 {
 	sp_log_init("test", SP_LOG_ERR, true, false);
@@ -196,6 +317,8 @@ int main(void)
 		cmocka_unit_test(test_errors_name_file_line_option),
 		cmocka_unit_test(test_endpoint_split),
 		cmocka_unit_test(test_ini_limits),
+		cmocka_unit_test(test_plane_owned_schema),
+		cmocka_unit_test(test_endpoints_parsed_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,8 @@
 #include "core/ctl.h"
 #include "core/log.h"
 #include "core/node.h"
+#include "dns/dns_schema.h"
+#include "tunnel/tun_schema.h"
 
 static char dir[64], conf[128], sock[128];
 
@@ -142,7 +144,9 @@ static int setup(void **state)
 		return -1;
 	sp_key_wipe(&kp);
 	sp_log_init("test", SP_LOG_WARNING, true, false);
-	return 0;
+	/* The configuration has a [dns] section: compose the planes' schema as signpostd does. */
+	static const struct sp_section_schema *const frags[] = { dns_schema, tun_schema };
+	return sp_config_schema_compose(frags, 2);
 }
 
 static int teardown(void **state)

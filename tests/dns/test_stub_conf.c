@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "core/log.h"
+#include "dns/dns_schema.h"
 #include "dns/stub_int.h"
 
 #define DS_A "a.example. 3600 IN DS 4242 15 2 " \
@@ -125,6 +126,10 @@ static void test_question_end(void **state)
 
 int main(void)
 {
+	/* The DNS planes' sections, composed as signpostd does. */
+	static const struct sp_section_schema *const frags[] = { dns_schema };
+	if (sp_config_schema_compose(frags, 1) != 0)
+		return 1;
 	sp_log_init("test", SP_LOG_ERR, true, false);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),

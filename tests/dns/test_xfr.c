@@ -20,6 +20,7 @@
 #include <ldns/ldns.h>
 #include <uv.h>
 
+#include "dns/dns_schema.h"
 #include "dns/msgscan.h"
 #include "dns/notify.h"
 #include "dns/xfr.h"
@@ -572,6 +573,10 @@ static void test_acl(void **state)
 
 int main(void)
 {
+	/* The DNS planes' sections, composed as signpostd does. */
+	static const struct sp_section_schema *const frags[] = { dns_schema };
+	if (sp_config_schema_compose(frags, 1) != 0)
+		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_axfr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_access, setup, teardown),

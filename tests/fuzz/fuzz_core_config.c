@@ -4,6 +4,8 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "dns/dns_schema.h"
+#include "tunnel/tun_schema.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -13,6 +15,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!once) {
 		/* Errors are the expected outcome: keep the output quiet. */
 		sp_log_init("fuzz", 0, false, false);
+		/* The schema signpostd composes: core's and the planes'. */
+		static const struct sp_section_schema *const frags[] = { dns_schema, tun_schema };
+		if (sp_config_schema_compose(frags, 2) != 0)
+			return 0;
 		once = 1;
 	}
 	struct sp_config *cfg = NULL;

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dns/dns_schema.h"
+#include "tunnel/tun_schema.h"
 #include "core/log.h"
 
 static const struct cli_cmd *const commands[] = {
@@ -154,6 +156,10 @@ int main(int argc, char **argv)
 	/* Messages from the core go to stderr; the CLI has no syslog. */
 	sp_log_init("signpost", SP_LOG_WARNING, true, false);
 	sp_log_set_plain(true);
+	/* The same sections signpostd composes from its planes (see signpostd.c). */
+	static const struct sp_section_schema *const schema[] = { dns_schema, tun_schema };
+	if (sp_config_schema_compose(schema, 2) != 0)
+		return 1;
 
 	int c;
 	/* '+': stop at the command word, whose options are its own. */
