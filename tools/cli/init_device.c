@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "core/endpoint.h"
 #include "core/keys.h"
 #include "core/log.h"
 #include "init.h"
@@ -30,12 +31,8 @@ struct device_init {
 /* IPv4:port or [IPv6]:port with a non-zero port. */
 static bool endpoint_ok(const char *text)
 {
-	char host[INET6_ADDRSTRLEN + 1];
-	unsigned char ip[16];
-	uint16_t port;
-	if (sp_endpoint_split(text, host, sizeof(host), &port) != 0 || port == 0)
-		return false;
-	return inet_pton(strchr(host, ':') ? AF_INET6 : AF_INET, host, ip) == 1;
+	union sp_endpoint ep;
+	return sp_endpoint_parse(text, false, 0, &ep) == 0;
 }
 
 /* One DS or DNSKEY record, in presentation format, owned by zone. */
