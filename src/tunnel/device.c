@@ -300,35 +300,13 @@ void tun_device_set_hook(struct tun_device *dev, tun_demux_hook hook, void *arg)
 	dev->hook_arg = arg;
 }
 
-int tun_device_set_private_key(struct tun_device *dev, const uint8_t private_key[32])
+/* The handshake's static Diffie-Hellman, answered by key custody. */
+static int keys_dh(void *ctx, const uint8_t pub[TUN_KEY_LEN], uint8_t out[TUN_KEY_LEN])
 {
-	struct tun_noise_static st;
-	int rc = tun_noise_static_init(&st, private_key);
-	if (rc)
-		return rc;
-	tun_noise_static_deinit(&dev->st);
-	dev->st = st;
-	sodium_memzero(&st, sizeof(st));
-	tun_cookie_checker_deinit(&dev->checker);
-	rc = tun_cookie_checker_init(&dev->checker, dev->st.public_key);
-	if (rc)
-		return rc;
-	struct tun_peer *p = dev->peers, *nx;
-	for (; p; p = nx) {
-		nx = p->next_peer;
-		/* Per wireguard-go: a peer whose key is now our own is removed. */
-		if (sodium_memcmp(p->public_key, dev->st.public_key, TUN_KEY_LEN) == 0) {
-			tun_peer_remove(p);
-			continue;
-		}
-		tun_peer_zero_keys(p);
-		if (tun_noise_handshake_rekey_static(&p->hs) != 0)
-			sp_warn("tunnel: cannot recompute a peer's static DH");
-	}
-	return 0;
+	return sp_keys_dh(ctx, pub, out);
 }
 
-int tun_device_init(struct tun_device *dev, uv_loop_t *loop, const uint8_t private_key[32],
+int tun_device_init(struct tun_device *dev, uv_loop_t *loop, struct sp_keys *keys,
 		    const char *ifname, size_t mtu, uint16_t listen_port)
 {
 	memset(dev, 0, sizeof(*dev));
@@ -339,7 +317,8 @@ int tun_device_init(struct tun_device *dev, uv_loop_t *loop, const uint8_t priva
 	int rc = tun_crypto_init();
 	if (rc)
 		return rc;
-	rc = tun_noise_static_init(&dev->st, private_key);
+	dev->keys = keys;
+	rc = tun_noise_static_init(&dev->st, sp_keys_x_public(keys), keys_dh, keys);
 	if (rc)
 		return rc;
 	rc = tun_cookie_checker_init(&dev->checker, dev->st.public_key);

@@ -20,6 +20,7 @@
 #include <uv.h>
 
 #include "core/interval.h"
+#include "core/keystore.h"
 #include "tunnel/allowedips.h"
 #include "tunnel/cookie.h"
 #include "tunnel/noise.h"
@@ -72,6 +73,7 @@ struct tun_stats {
 
 struct tun_device {
 	uv_loop_t *loop;
+	struct sp_keys *keys;		/* the node's key custody (not owned): st's DH */
 	struct tun_noise_static st;
 	struct tun_cookie_checker checker;
 	struct tun_aip aip;
@@ -111,6 +113,7 @@ struct tun_device {
 	void *hook_arg;
 	/* UAPI server (uapi_server.c) */
 	struct tun_uapi_server *uapi;
+	struct tun_peers *svc;		/* peers.h: the peer service (events); may be NULL */
 	/* Called when the last handle closed (device may then be freed). */
 	void (*on_closed)(struct tun_device *dev);
 	unsigned open_handles;
@@ -127,18 +130,18 @@ extern struct sp_interval *const tun_intervals[TUN_N_INTERVALS];
 uint64_t tun_now(void);
 
 /*
- * Set the device up: identity from the X25519 private key, TUN interface
+ * Set the device up: identity from key custody (keys, kept by pointer: the
+ * handshake asks it for every static DH; the device never holds the private
+ * key), TUN interface
  * `ifname` with `mtu` (opened, not yet configured with addresses), UDP socket
  * on listen_port (0: pick).  Returns 0 or an error; on error everything is
  * undone synchronously (nothing was registered with the loop).
  */
-int tun_device_init(struct tun_device *dev, uv_loop_t *loop, const uint8_t private_key[32],
+int tun_device_init(struct tun_device *dev, uv_loop_t *loop, struct sp_keys *keys,
 		    const char *ifname, size_t mtu, uint16_t listen_port) SP_MUST_CHECK;
 /* Begin asynchronous teardown; dev->on_closed(dev) runs when every handle closed. */
 void tun_device_close(struct tun_device *dev);
 
-/* Replace the private key (all peers' handshakes recomputed, sessions dropped). */
-int tun_device_set_private_key(struct tun_device *dev, const uint8_t private_key[32]) SP_MUST_CHECK;
 /* Rebind the UDP socket to another port (0: pick). */
 int tun_device_set_listen_port(struct tun_device *dev, uint16_t port) SP_MUST_CHECK;
 /* Set the hook for non-WireGuard datagrams (NULL: count and drop). */
@@ -187,6 +190,14 @@ int tun__tun_write(struct tun_device *dev, const uint8_t *pkt, size_t len);
 void tun__rx_deliver(struct tun_device *dev, const uint8_t *pkt, size_t len);
 /* gro.c: write the packet being built, if any (end of a receive batch). */
 void tun__rx_flush(struct tun_device *dev);
+
+/*
+ * uapi_apply.c: the reply to a UAPI get (*out: heap text with the private key
+ * in it, for the caller to wipe and free), and a set request applied (0 or
+ * the negative errno of its errno= line).
+ */
+int tun__uapi_get(struct tun_device *dev, char **out, size_t *len) SP_MUST_CHECK;
+int tun__uapi_set(struct tun_device *dev, const char *text, size_t len) SP_MUST_CHECK;
 
 /* uapi_server.c: listen on /var/run/wireguard/IFNAME.sock. */
 int tun_uapi_server_start(struct tun_device *dev) SP_MUST_CHECK;

@@ -9,7 +9,9 @@
  * Each step works on local copies of the chaining key and hash and commits
  * them to the handshake only when the whole message was built or verified,
  * so a bad message never changes the state.  Every local secret is wiped at
- * the `out` label of its function.  Transport (encrypt/decrypt) is in
+ * the `out` label of its function.  The static private key is never here:
+ * the three DH computations with it (es on the responder, se on the
+ * initiator, and the precomputed ss) go through the identity's callback.  Transport (encrypt/decrypt) is in
  * transport.c.
  */
 #include "tunnel/noise.h"
@@ -36,16 +38,41 @@ static int mix_hash(uint8_t h[TUN_HASH_LEN], const void *data, size_t len)
 	return tun__hash(h, h, TUN_HASH_LEN, data, len);
 }
 
+/* out = DH(our static private key, pub), asked of the identity's holder. */
+static int static_dh(const struct tun_noise_static *st, uint8_t out[TUN_KEY_LEN],
+		     const uint8_t pub[TUN_KEY_LEN])
+{
+	if (st->dh(st->dh_ctx, pub, out) != 0) {
+		sodium_memzero(out, TUN_KEY_LEN);
+		return SP_EAUTH;
+	}
+	return 0;
+}
+
+/* (ck, key) = KDF2(ck, shared) and wipe shared, unless err: the end of every mix_dh. */
+static int mix_shared(uint8_t ck[TUN_HASH_LEN], uint8_t *key, uint8_t shared[TUN_KEY_LEN],
+		      int err)
+{
+	if (err == 0)
+		err = tun__kdf(ck, key, NULL, ck, shared, TUN_KEY_LEN);
+	sodium_memzero(shared, TUN_KEY_LEN);
+	return err;
+}
+
 /* (ck, key) = KDF2(ck, DH(priv, pub)); key may be NULL for KDF1. */
 static int mix_dh(uint8_t ck[TUN_HASH_LEN], uint8_t *key, const uint8_t priv[TUN_KEY_LEN],
 		  const uint8_t pub[TUN_KEY_LEN])
 {
 	uint8_t shared[TUN_KEY_LEN];
-	int err = dh(shared, priv, pub);
-	if (err == 0)
-		err = tun__kdf(ck, key, NULL, ck, shared, sizeof(shared));
-	sodium_memzero(shared, sizeof(shared));
-	return err;
+	return mix_shared(ck, key, shared, dh(shared, priv, pub));
+}
+
+/* (ck, key) = KDF2(ck, DH(our static key, pub)). */
+static int mix_static_dh(uint8_t ck[TUN_HASH_LEN], uint8_t *key,
+			 const struct tun_noise_static *st, const uint8_t pub[TUN_KEY_LEN])
+{
+	uint8_t shared[TUN_KEY_LEN];
+	return mix_shared(ck, key, shared, static_dh(st, shared, pub));
 }
 
 /* out = AEAD(key, 0, in, ad = h): len + 16 bytes. */
@@ -66,19 +93,35 @@ static int open_sealed(uint8_t *out, const uint8_t *in, size_t len,
 	return 0;
 }
 
-int tun_noise_static_init(struct tun_noise_static *st, const uint8_t private_key[TUN_KEY_LEN])
+int tun_noise_static_init(struct tun_noise_static *st, const uint8_t public_key[TUN_KEY_LEN],
+			  tun_noise_dh_fn dh_fn, void *dh_ctx)
 {
 	int err = tun_crypto_init();
 	memset(st, 0, sizeof(*st));
 	if (err != 0)
 		return err;
-	memcpy(st->private_key, private_key, TUN_KEY_LEN);
-	if (crypto_scalarmult_base(st->public_key, st->private_key) != 0) {
-		sodium_memzero(st, sizeof(*st));
+	if (dh_fn == NULL)
 		return SP_ECRYPTO;
-	}
+	memcpy(st->public_key, public_key, TUN_KEY_LEN);
+	st->dh = dh_fn;
+	st->dh_ctx = dh_ctx;
 	st->has_identity = true;
 	return 0;
+}
+
+int tun_noise_dh_raw(void *ctx, const uint8_t pub[TUN_KEY_LEN], uint8_t out[TUN_KEY_LEN])
+{
+	return crypto_scalarmult(out, ctx, pub) == 0 ? 0 : SP_ECRYPTO;
+}
+
+int tun_noise_static_init_raw(struct tun_noise_static *st, const uint8_t private_key[TUN_KEY_LEN])
+{
+	uint8_t pub[TUN_KEY_LEN];
+	memset(st, 0, sizeof(*st));
+	if (crypto_scalarmult_base(pub, private_key) != 0)
+		return SP_ECRYPTO;
+	/* the callback's ctx is not const: it is the caller's key, only read */
+	return tun_noise_static_init(st, pub, tun_noise_dh_raw, (void *)private_key);
 }
 
 void tun_noise_static_deinit(struct tun_noise_static *st)
@@ -94,8 +137,7 @@ int tun_noise_handshake_rekey_static(struct tun_noise_handshake *hs)
 	sodium_memzero(hs->precomputed_static_static, TUN_KEY_LEN);
 	if (hs->local == NULL || !hs->local->has_identity)
 		return 0;
-	if (crypto_scalarmult(hs->precomputed_static_static, hs->local->private_key,
-			      hs->remote_static) == 0)
+	if (static_dh(hs->local, hs->precomputed_static_static, hs->remote_static) == 0)
 		hs->static_static_ok = true;
 	return 0;
 }
@@ -259,7 +301,7 @@ int tun_noise_consume_initiation_begin(const struct tun_noise_static *local, con
 	if (err != 0)
 		goto out;
 	/* es: a low-order ephemeral key is refused here (SP_EAUTH) */
-	err = mix_dh(ctx->chaining_key, key, local->private_key, m.unencrypted_ephemeral);
+	err = mix_static_dh(ctx->chaining_key, key, local, m.unencrypted_ephemeral);
 	if (err != 0)
 		goto out;
 	/* s */
@@ -368,13 +410,16 @@ int tun_noise_consume_initiation(const struct tun_noise_static *local, const uin
  * The response half shared by both sides: from (ck, h) after the
  * initiation, mix e_r, ee, se and psk into ck/h and return the key of the
  * empty AEAD.  ee and se are DH(e_priv, e_pub) and DH(s_priv, e_pub) or
- * their mirror images, so each side passes its own pairs.
+ * their mirror images, so each side passes its own pairs.  se is the
+ * responder's ephemeral key with the initiator's static key (se_priv), or
+ * on the initiator its static key with the responder's ephemeral key: then
+ * se_priv is NULL and se_static computes it.
  */
 static int response_mix(uint8_t ck[TUN_HASH_LEN], uint8_t h[TUN_HASH_LEN],
 			uint8_t key[TUN_KEY_LEN], const uint8_t e_r_pub[TUN_KEY_LEN],
 			const uint8_t ee_priv[TUN_KEY_LEN], const uint8_t ee_pub[TUN_KEY_LEN],
-			const uint8_t se_priv[TUN_KEY_LEN], const uint8_t se_pub[TUN_KEY_LEN],
-			const uint8_t psk[TUN_KEY_LEN])
+			const uint8_t *se_priv, const struct tun_noise_static *se_static,
+			const uint8_t se_pub[TUN_KEY_LEN], const uint8_t psk[TUN_KEY_LEN])
 {
 	uint8_t tau[TUN_HASH_LEN];
 	int err;
@@ -387,7 +432,8 @@ static int response_mix(uint8_t ck[TUN_HASH_LEN], uint8_t h[TUN_HASH_LEN],
 	if (err == 0)
 		err = mix_dh(ck, NULL, ee_priv, ee_pub);
 	if (err == 0)
-		err = mix_dh(ck, NULL, se_priv, se_pub);
+		err = se_priv != NULL ? mix_dh(ck, NULL, se_priv, se_pub)
+				      : mix_static_dh(ck, NULL, se_static, se_pub);
 	/* psk */
 	if (err == 0)
 		err = tun__kdf(ck, tau, key, ck, psk, TUN_KEY_LEN);
@@ -416,7 +462,7 @@ int tun_noise_create_response(struct tun_noise_handshake *hs, struct tun_msg_res
 		goto out;
 	}
 	err = response_mix(ck, h, key, msg->unencrypted_ephemeral, e_priv, hs->remote_ephemeral,
-			   e_priv, hs->remote_static, hs->preshared_key);
+			   e_priv, NULL, hs->remote_static, hs->preshared_key);
 	if (err != 0)
 		goto out;
 	/* {} */
@@ -450,7 +496,7 @@ int tun_noise_consume_response(struct tun_noise_handshake *hs, const uint8_t *ms
 	memcpy(h, hs->hash, TUN_HASH_LEN);
 
 	err = response_mix(ck, h, key, m.unencrypted_ephemeral, hs->ephemeral_private,
-			   m.unencrypted_ephemeral, hs->local->private_key,
+			   m.unencrypted_ephemeral, NULL, hs->local,
 			   m.unencrypted_ephemeral, hs->preshared_key);
 	if (err != 0) {
 		err = SP_EAUTH;

@@ -31,10 +31,21 @@
 #include "tunnel/counter.h"
 #include "tunnel/messages.h"
 
-/* Our static identity: X25519 private key and its public key. */
+/*
+ * X25519 with our static private key: out = DH(our private key, pub).  The
+ * handshake never holds that key; whoever does (the node's key custody,
+ * core/keystore.h, or a test) answers through this callback.  Returns 0, or
+ * nonzero for a low-order pub (all-zero result) or a failure; out is then
+ * unspecified.
+ */
+typedef int (*tun_noise_dh_fn)(void *ctx, const uint8_t pub[TUN_KEY_LEN],
+			       uint8_t out[TUN_KEY_LEN]);
+
+/* Our static identity: the public key and the callback that holds the private half. */
 struct tun_noise_static {
-	uint8_t private_key[TUN_KEY_LEN];	/* secret */
 	uint8_t public_key[TUN_KEY_LEN];
+	tun_noise_dh_fn dh;
+	void *dh_ctx;				/* not owned; outlives the identity */
 	bool has_identity;
 };
 
@@ -103,16 +114,33 @@ struct tun_noise_initiation_ctx {
 	bool ready;
 };
 
-/* Set our identity from a private key (clamped by X25519); computes the public key. */
-int tun_noise_static_init(struct tun_noise_static *st,
-			  const uint8_t private_key[TUN_KEY_LEN]) SP_MUST_CHECK;
-/* Wipe our identity. */
+/*
+ * Set our identity: our X25519 public key and the DH callback over the
+ * matching private key (dh_ctx kept by pointer).  SP_ECRYPTO if dh is NULL.
+ */
+int tun_noise_static_init(struct tun_noise_static *st, const uint8_t public_key[TUN_KEY_LEN],
+			  tun_noise_dh_fn dh, void *dh_ctx) SP_MUST_CHECK;
+/*
+ * A DH callback over a raw private key that the CALLER holds (ctx points to
+ * its 32 bytes): for tests, fuzz targets and tools, never for the node's own
+ * identity (that is key custody's, sp_keys_dh).
+ */
+int tun_noise_dh_raw(void *ctx, const uint8_t pub[TUN_KEY_LEN], uint8_t out[TUN_KEY_LEN]);
+/*
+ * An identity over such a raw key (tests, fuzz targets): the public key of
+ * private_key, and tun_noise_dh_raw over private_key, which is kept BY
+ * POINTER: the caller's buffer must outlive st.
+ */
+int tun_noise_static_init_raw(struct tun_noise_static *st,
+			      const uint8_t private_key[TUN_KEY_LEN]) SP_MUST_CHECK;
+/* Forget our identity. */
 void tun_noise_static_deinit(struct tun_noise_static *st);
 
 /*
  * Set up the handshake with one peer: our identity `local` (kept by
  * pointer), the peer's static public key, an optional preshared key (NULL =
- * none).  Precomputes DH(local, remote); a low-order remote key is accepted
+ * none).  Precomputes DH(local, remote) through local's DH callback (secret,
+ * kept per peer as WireGuard does); a low-order remote key is accepted
  * here but every handshake with it fails with SP_ECRYPTO.
  */
 int tun_noise_handshake_init(struct tun_noise_handshake *hs,
@@ -244,18 +272,40 @@ int tun_noise_decrypt(struct tun_noise_keypair *kp, uint8_t *msg, size_t len,
 		      uint64_t now, size_t *plain_len, uint64_t *counter_out) SP_MUST_CHECK;
 
 /*
- * Should the initiator of kp start a new handshake before sending?  True when
- * kp->is_initiator and its age reached REKEY_AFTER_TIME, or (either side)
- * the send counter reached REKEY_AFTER_MESSAGES.
+ * The key-age rules (WireGuard's, one copy: the loop's timers call these).
+ * Ages are ns.  The loop passes the tunnel.* intervals (tests shorten them);
+ * tun_noise_protocol_ages holds the protocol's constants of messages.h.
  */
-bool tun_noise_keypair_should_rekey_send(const struct tun_noise_keypair *kp, uint64_t now);
+struct tun_noise_ages {
+	uint64_t rekey_after_time;	/* REKEY_AFTER_TIME */
+	uint64_t reject_after_time;	/* REJECT_AFTER_TIME */
+	uint64_t keepalive_timeout;	/* KEEPALIVE_TIMEOUT */
+	uint64_t rekey_timeout;		/* REKEY_TIMEOUT */
+};
+extern const struct tun_noise_ages tun_noise_protocol_ages;
+
 /*
- * Should the initiator rekey on receiving?  True when kp->is_initiator and its
- * age reached REJECT_AFTER_TIME - KEEPALIVE_TIMEOUT - REKEY_TIMEOUT.
+ * Should we start a new handshake after sending on kp?  True for a valid kp
+ * when its send counter reached REKEY_AFTER_MESSAGES (either side), or when
+ * we are its initiator and its age reached rekey_after_time.  An invalid kp
+ * never asks (there is no session to refresh; sending without one starts a
+ * handshake by itself).
  */
-bool tun_noise_keypair_should_rekey_recv(const struct tun_noise_keypair *kp, uint64_t now);
-/* Has kp expired (age >= REJECT_AFTER_TIME) or is it invalid? */
-bool tun_noise_keypair_expired(const struct tun_noise_keypair *kp, uint64_t now);
+bool tun_noise_keypair_should_rekey_send(const struct tun_noise_keypair *kp, uint64_t now,
+					 const struct tun_noise_ages *ages);
+/*
+ * Should the initiator rekey on receiving?  True for a valid kp we initiated
+ * whose age reached reject_after_time - keepalive_timeout - rekey_timeout
+ * (half of reject_after_time when shortened intervals leave no margin).
+ */
+bool tun_noise_keypair_should_rekey_recv(const struct tun_noise_keypair *kp, uint64_t now,
+					 const struct tun_noise_ages *ages);
+/* Has kp expired (age >= reject_after_time) or is it invalid? */
+bool tun_noise_keypair_expired(const struct tun_noise_keypair *kp, uint64_t now,
+			       const struct tun_noise_ages *ages);
+/* May kp carry a packet: not expired, and its send counter below REJECT_AFTER_MESSAGES? */
+bool tun_noise_keypair_usable(const struct tun_noise_keypair *kp, uint64_t now,
+			      const struct tun_noise_ages *ages);
 
 /*
  * TAI64N of a wall-clock time (CLOCK_REALTIME): 8 bytes big-endian

@@ -1,6 +1,7 @@
 /*
  * peer.c - peers of the tunnel device: lifetime, keypair rotation, endpoint,
- * staged packets.  Loop code.
+ * staged packets.  Loop code.  Who may add, change and remove a peer is
+ * peers.c (the owners); this file is the mechanism.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "core/log.h"
 #include "tunnel/device.h"
+#include "tunnel/peers.h"
 
 int tun_peer_new(struct tun_device *dev, const uint8_t public_key[TUN_KEY_LEN],
 		 const uint8_t *psk, struct tun_peer **out)
@@ -63,6 +65,8 @@ static void drop_keypair(struct tun_peer *peer, struct tun_noise_keypair **slot)
 
 void tun_peer_zero_keys(struct tun_peer *peer)
 {
+	/* No keys, no session: a peer that was up goes down (SP_EV_PEER_DOWN). */
+	tun__peer_session_down(peer);
 	drop_keypair(peer, &peer->current);
 	drop_keypair(peer, &peer->previous);
 	drop_keypair(peer, &peer->next);

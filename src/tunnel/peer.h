@@ -16,6 +16,7 @@
 #include <time.h>
 #include <uv.h>
 
+#include "core/service.h"
 #include "tunnel/cookie.h"
 #include "tunnel/noise.h"
 #include "tunnel/uapi.h"
@@ -42,7 +43,8 @@ struct tun_peer {
 	uint64_t last_initiation_sent;		/* ns monotonic; 0 = never */
 	unsigned handshake_attempts;
 	bool need_another_keepalive;
-	bool from_config;			/* added by a [peer] section */
+	enum sp_owner owner;			/* who made it (peers.h: the rules) */
+	bool up;				/* has a session: PEER_UP sent, not yet DOWN */
 	bool dead;				/* unlinked, closing */
 	unsigned open_handles;
 	/* timers.c */

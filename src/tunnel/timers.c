@@ -18,12 +18,14 @@
  *
  * Rekey after time (tunnel.rekey-after) and reject after time
  * (tunnel.reject-after) are checked on the send and receive paths
- * (tun__kp_should_rekey_send / _recv, tun__kp_usable), as WireGuard does.
+ * (tun__kp_should_rekey_send / _recv, tun__kp_usable), as WireGuard does:
+ * those ask the pure, tested rules of transport.c with these intervals.
  */
 #include <sodium.h>
 
 #include "core/log.h"
 #include "tunnel/device.h"
+#include "tunnel/peers.h"
 
 struct sp_interval tun_iv_rekey_after = { "tunnel.rekey-after", 120000,
 	"WireGuard REKEY_AFTER_TIME: the initiator starts a new handshake on a key this old" };
@@ -49,29 +51,35 @@ static uint64_t ns(const struct sp_interval *iv, uint64_t protocol_max)
 	return v < protocol_max ? v : protocol_max;
 }
 
+/* The key-age limits of the running tunnel: the intervals, capped at the protocol's. */
+static struct tun_noise_ages ages(void)
+{
+	struct tun_noise_ages a = {
+		.rekey_after_time = ns(&tun_iv_rekey_after, TUN_REKEY_AFTER_TIME),
+		.reject_after_time = ns(&tun_iv_reject_after, TUN_REJECT_AFTER_TIME),
+		.keepalive_timeout = ns(&tun_iv_keepalive, TUN_KEEPALIVE_TIMEOUT),
+		.rekey_timeout = ns(&tun_iv_rekey_timeout, TUN_REKEY_TIMEOUT),
+	};
+	return a;
+}
+
+/* The send and receive paths ask the pure rules (transport.c), with these ages. */
 bool tun__kp_usable(const struct tun_noise_keypair *kp, uint64_t now)
 {
-	return kp && kp->valid && now - kp->birthdate < ns(&tun_iv_reject_after, TUN_REJECT_AFTER_TIME) &&
-	       kp->send_counter < TUN_REJECT_AFTER_MESSAGES;
+	struct tun_noise_ages a = ages();
+	return kp && tun_noise_keypair_usable(kp, now, &a);
 }
 
 bool tun__kp_should_rekey_send(const struct tun_noise_keypair *kp, uint64_t now)
 {
-	if (!kp || !kp->valid)
-		return true;
-	if (kp->send_counter > TUN_REKEY_AFTER_MESSAGES)
-		return true;
-	return kp->is_initiator &&
-	       now - kp->birthdate >= ns(&tun_iv_rekey_after, TUN_REKEY_AFTER_TIME);
+	struct tun_noise_ages a = ages();
+	return kp && tun_noise_keypair_should_rekey_send(kp, now, &a);
 }
 
 bool tun__kp_should_rekey_recv(const struct tun_noise_keypair *kp, uint64_t now)
 {
-	uint64_t reject = ns(&tun_iv_reject_after, TUN_REJECT_AFTER_TIME);
-	uint64_t margin = ns(&tun_iv_keepalive, TUN_KEEPALIVE_TIMEOUT) +
-			  ns(&tun_iv_rekey_timeout, TUN_REKEY_TIMEOUT);
-	uint64_t limit = reject > margin ? reject - margin : reject / 2;
-	return kp && kp->valid && kp->is_initiator && now - kp->birthdate >= limit;
+	struct tun_noise_ages a = ages();
+	return kp && tun_noise_keypair_should_rekey_recv(kp, now, &a);
 }
 
 static uint64_t ms_of(const struct sp_interval *iv, uint64_t protocol_max)
@@ -206,6 +214,7 @@ void tun_timers_handshake_complete(struct tun_peer *p)
 {
 	uv_timer_stop(&p->t_retransmit);
 	p->handshake_attempts = 0;
+	tun__peer_session_up(p);
 }
 
 void tun_timers_session_derived(struct tun_peer *p)

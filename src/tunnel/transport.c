@@ -4,6 +4,8 @@
  * nonce, and the replay window.  This is the per-packet path: each keypair
  * keeps one EVP_CIPHER_CTX per direction, keyed once by
  * tun_noise_begin_session(); a packet only sets the nonce.  No allocation.
+ * The key-age rules are here too, with the ages passed in: timers.c calls
+ * them with the tunnel.* intervals.
  */
 #include "tunnel/noise.h"
 
@@ -74,24 +76,43 @@ void tun_noise_keypair_wipe(struct tun_noise_keypair *kp)
 	kp->valid = false;
 }
 
-bool tun_noise_keypair_expired(const struct tun_noise_keypair *kp, uint64_t now)
+const struct tun_noise_ages tun_noise_protocol_ages = {
+	.rekey_after_time = TUN_REKEY_AFTER_TIME,
+	.reject_after_time = TUN_REJECT_AFTER_TIME,
+	.keepalive_timeout = TUN_KEEPALIVE_TIMEOUT,
+	.rekey_timeout = TUN_REKEY_TIMEOUT,
+};
+
+bool tun_noise_keypair_expired(const struct tun_noise_keypair *kp, uint64_t now,
+			       const struct tun_noise_ages *ages)
 {
-	return !kp->valid || keypair_age(kp, now) >= TUN_REJECT_AFTER_TIME;
+	return !kp->valid || keypair_age(kp, now) >= ages->reject_after_time;
 }
 
-bool tun_noise_keypair_should_rekey_send(const struct tun_noise_keypair *kp, uint64_t now)
+bool tun_noise_keypair_usable(const struct tun_noise_keypair *kp, uint64_t now,
+			      const struct tun_noise_ages *ages)
+{
+	return !tun_noise_keypair_expired(kp, now, ages) &&
+	       kp->send_counter < TUN_REJECT_AFTER_MESSAGES;
+}
+
+bool tun_noise_keypair_should_rekey_send(const struct tun_noise_keypair *kp, uint64_t now,
+					 const struct tun_noise_ages *ages)
 {
 	if (!kp->valid)
 		return false;
 	return kp->send_counter >= TUN_REKEY_AFTER_MESSAGES ||
-	       (kp->is_initiator && keypair_age(kp, now) >= TUN_REKEY_AFTER_TIME);
+	       (kp->is_initiator && keypair_age(kp, now) >= ages->rekey_after_time);
 }
 
-bool tun_noise_keypair_should_rekey_recv(const struct tun_noise_keypair *kp, uint64_t now)
+bool tun_noise_keypair_should_rekey_recv(const struct tun_noise_keypair *kp, uint64_t now,
+					 const struct tun_noise_ages *ages)
 {
-	return kp->valid && kp->is_initiator &&
-	       keypair_age(kp, now) >=
-		       TUN_REJECT_AFTER_TIME - TUN_KEEPALIVE_TIMEOUT - TUN_REKEY_TIMEOUT;
+	uint64_t reject = ages->reject_after_time;
+	uint64_t margin = ages->keepalive_timeout + ages->rekey_timeout;
+	/* Shortened intervals (tests) may leave no margin: rekey at half the life then. */
+	uint64_t limit = reject > margin ? reject - margin : reject / 2;
+	return kp->valid && kp->is_initiator && keypair_age(kp, now) >= limit;
 }
 
 int tun_noise_encrypt(struct tun_noise_keypair *kp, uint8_t *buf, size_t cap, size_t plain_len,

@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "tunnel/device.h"
 #include "tunnel/overlay.h"
+#include "tunnel/peers.h"
 #include "tunnel/tundev.h"
 #include "tunnel/tun_schema.h"
 #include "tunnel/tunnel.h"
@@ -29,6 +30,7 @@ struct route {
 struct plane {
 	struct sp_node *node;
 	struct tun_device *dev;		/* NULL when disabled */
+	struct tun_peers peers;		/* SP_SVC_PEERS, while dev runs */
 	bool enabled;
 	uint8_t overlay[16];
 	struct route *routes;		/* routes we added for [peer] allowed-ips */
@@ -53,6 +55,7 @@ struct pending {
 	struct peer_spec *peers;
 	size_t n_peers;
 	struct route *routes;		/* every [peer] allowed-ips entry, MAX_ROUTES slots */
+	struct tun_peer_aip *aips;	/* the same entries as the peer service takes them */
 	size_t n_routes;
 };
 
@@ -194,6 +197,7 @@ static void pending_free(struct pending *pd)
 		sodium_memzero(pd->peers, pd->n_peers * sizeof(*pd->peers));
 	free(pd->peers);
 	free(pd->routes);
+	free(pd->aips);
 	free(pd);
 }
 
@@ -283,10 +287,17 @@ static int tun_prepare(void *state, const struct sp_config *cfg, void **out)
 		pd->n_peers++;
 	}
 	pd->n_routes = rc_.n;
-	/* The peer limit, counting the peers added through the UAPI, which stay. */
+	if (!rc && !(pd->aips = calloc(pd->n_routes + 1, sizeof(*pd->aips))))
+		rc = -ENOMEM;
+	for (size_t i = 0; !rc && i < pd->n_routes; i++) {
+		memcpy(pd->aips[i].addr, pd->routes[i].addr, 16);
+		pd->aips[i].family = pd->routes[i].family;
+		pd->aips[i].cidr = pd->routes[i].plen;
+	}
+	/* The peer limit, counting the run-time peers (UAPI, other planes), which stay. */
 	size_t total = 0;
 	for (struct tun_peer *p = pl->dev->peers; p && !rc; p = p->next_peer)
-		if (!p->from_config && !is_config_peer(pd, p))
+		if (p->owner != SP_OWNER_CONFIG && !is_config_peer(pd, p))
 			total++;
 	if (!rc && total + pd->n_peers > TUN_MAX_PEERS) {
 		sp_config_error(cfg, t, "enabled", "more than %d peers", TUN_MAX_PEERS);
@@ -306,42 +317,38 @@ static void tun_abort(void *state, void *pending)
 	pending_free(pending);
 }
 
-/* One prepared peer onto the device (keeping the handshake and sessions of an existing one). */
+/*
+ * One prepared peer onto the device through the peer service, as owner
+ * config (keeping the handshake and sessions of an existing one, and taking
+ * over a peer that a run-time owner made: peers.h).
+ */
 static void commit_peer(struct plane *pl, const struct pending *pd, const struct peer_spec *ps)
 {
-	struct tun_device *dev = pl->dev;
-	struct tun_peer *p = tun_peer_find(dev, ps->pk);
-	if (!p) {
-		int rc = tun_peer_new(dev, ps->pk, ps->has_psk ? ps->psk : NULL, &p);
-		if (rc) {
-			/* only -ENOMEM is left here: prepare checked the limit */
-			sp_err("tunnel: [peer] line %u not applied: %s", ps->line, sp_strerror(rc));
-			return;
-		}
-	} else {
-		tun_noise_handshake_set_psk(&p->hs, ps->has_psk ? ps->psk : NULL);
+	struct tun_peer_spec spec;
+	memset(&spec, 0, sizeof(spec));
+	memcpy(spec.public_key, ps->pk, 32);
+	spec.flags = TUN_PEER_SET_PSK | TUN_PEER_SET_KEEPALIVE | TUN_PEER_REPLACE_AIPS;
+	if (ps->has_psk)
+		memcpy(spec.psk, ps->psk, 32);
+	if (ps->has_ep) {
+		spec.flags |= TUN_PEER_SET_ENDPOINT;
+		memcpy(&spec.endpoint, &ps->ep, sizeof(ps->ep));
 	}
-	p->from_config = true;
-	if (ps->has_ep)
-		tun_peer_set_endpoint(p, &ps->ep.sa);
-	bool ka_on = ps->keepalive && !p->keepalive;
-	p->keepalive = ps->keepalive;
-	tun_aip_remove_peer(&dev->aip, p);
-	for (size_t i = 0; i < ps->aip_count; i++) {
-		const struct route *r = &pd->routes[ps->aip_first + i];
-		int rc = tun_aip_insert(&dev->aip, r->family, r->addr, r->plen, p);
-		if (rc)
-			sp_err("tunnel: [peer] line %u: an allowed-ips entry not applied: %s",
-			       ps->line, sp_strerror(rc));
-	}
-	if (ka_on && p->endpoint.sa.sa_family)
-		tun_send_keepalive(p);
+	spec.keepalive = ps->keepalive;
+	spec.aips = pd->aips + ps->aip_first;
+	spec.n_aips = ps->aip_count;
+	int rc = tun_peers_set(&pl->peers, SP_OWNER_CONFIG, &spec, NULL);
+	sodium_memzero(spec.psk, sizeof(spec.psk));
+	if (rc)
+		/* only -ENOMEM or an allowed-ips entry is left here: prepare checked the rest */
+		sp_err("tunnel: [peer] line %u not fully applied: %s", ps->line, sp_strerror(rc));
 }
 
 /*
  * Switch to a prepared peer set: remove config peers that are gone (peers
- * added through the UAPI are left alone), add new ones, update changed ones,
- * and sync the kernel routes (a failed route is logged, not fatal).
+ * of every other owner are left alone, sessions and all), add new ones,
+ * update changed ones, and sync the kernel routes (a failed route is
+ * logged, not fatal).
  */
 static void tun_commit(void *state, void *pending)
 {
@@ -352,7 +359,7 @@ static void tun_commit(void *state, void *pending)
 	struct tun_device *dev = pl->dev;
 	for (struct tun_peer *p = dev->peers, *next; p; p = next) {
 		next = p->next_peer;
-		if (p->from_config && !is_config_peer(pd, p))
+		if (p->owner == SP_OWNER_CONFIG && !is_config_peer(pd, p))
 			tun_peer_remove(p);
 	}
 	for (size_t i = 0; i < pd->n_peers; i++)
@@ -452,6 +459,7 @@ static void on_dev_closed(struct tun_device *dev)
 /* Undo a start that failed half-way (the node does not call stop for it). */
 static int start_failed(struct plane *pl, void **state, int rc)
 {
+	tun_peers_deinit(&pl->peers);
 	if (pl->dev)
 		tun_device_close(pl->dev);	/* frees itself when its handles closed */
 	free(pl->routes);
@@ -478,14 +486,9 @@ static int tun_start(struct sp_node *node, void **state)
 		struct tun_device *dev = calloc(1, sizeof(*dev));
 		if (!dev)
 			return start_failed(pl, state, -ENOMEM);
-		/* Until the handshake asks key custody for its Diffie-Hellman, it holds the key. */
-		uint8_t x_sk[32];
-		rc = sp_keys_export_wireguard(node->keys, x_sk);
-		if (rc == 0)
-			rc = tun_device_init(dev, node->loop, x_sk, sp_cfg_str(t, "interface"),
-					     (size_t)sp_cfg_int(t, "mtu"),
-					     (uint16_t)sp_cfg_int(t, "listen-port"));
-		sodium_memzero(x_sk, sizeof(x_sk));
+		/* The handshake asks key custody for every static DH: no key held here. */
+		rc = tun_device_init(dev, node->loop, node->keys, sp_cfg_str(t, "interface"),
+				     (size_t)sp_cfg_int(t, "mtu"), (uint16_t)sp_cfg_int(t, "listen-port"));
 		dev->on_closed = on_dev_closed;
 		if (rc) {
 			if (dev->open_handles)
@@ -502,6 +505,10 @@ static int tun_start(struct sp_node *node, void **state)
 			sp_err("tunnel: cannot configure %s: %s", dev->ifname, sp_strerror(rc));
 			return start_failed(pl, state, rc);
 		}
+		/* The peer service exists before anything (the UAPI, the file) adds a peer. */
+		rc = tun_peers_init(&pl->peers, dev, node);
+		if (rc)
+			return start_failed(pl, state, rc);
 		rc = tun_uapi_server_start(dev);
 		if (rc)
 			return start_failed(pl, state, rc);
@@ -530,6 +537,7 @@ static void tun_stop(void *state)
 	struct plane *pl = state;
 	if (!pl)
 		return;
+	tun_peers_deinit(&pl->peers);		/* withdrawn before the peers go */
 	if (pl->dev)
 		tun_device_close(pl->dev);	/* frees itself when its handles closed */
 	free(pl->routes);
@@ -553,6 +561,13 @@ static void tun_status(void *state, struct sp_status *st)
 	sp_key_to_b64(d->st.public_key, b64);
 	sp_status_add(st, "public-key", "%s", b64);
 	sp_status_add(st, "peers", "%zu", d->n_peers);
+	char owners[128];
+	size_t o = 0;
+	for (int i = 0; i < SP_OWNER_MAX && o < sizeof(owners); i++)
+		o += (size_t)snprintf(owners + o, sizeof(owners) - o, "%s%s=%zu", i ? " " : "",
+				      sp_owner_name((enum sp_owner)i),
+				      tun_peers_count(&pl->peers, (enum sp_owner)i));
+	sp_status_add(st, "peers-by-owner", "%s", owners);
 	sp_status_add(st, "handshakes", "%llu", (unsigned long long)d->stats.hs_done);
 	sp_status_add(st, "handshake-retries", "%llu", (unsigned long long)d->stats.hs_retries);
 	sp_status_add(st, "handshakes-ratelimited", "%llu",

@@ -9,9 +9,9 @@
  *
  * This module is pure: it frames requests, parses a set request into a
  * change list WITHOUT applying it, and serializes a get reply from a
- * snapshot.  The socket server owns the I/O and applies the changes in
- * order: device fields, then each peer as listed (a peer's flags before
- * its allowed IPs).
+ * snapshot.  The socket server owns the I/O; uapi_apply.c applies the
+ * changes in order: device fields, then each peer as listed (a peer's flags
+ * before its allowed IPs), through the peer service (owner uapi).
  *
  * Everything is bounded: a request is at most TUN_UAPI_MAX_REQUEST bytes,
  * a line TUN_UAPI_MAX_LINE, a set carries at most TUN_UAPI_MAX_PEERS peers
@@ -52,7 +52,8 @@ int tun_uapi_frame(const char *buf, size_t len, enum tun_uapi_op *op);
 
 /* Device-level fields present in a set request (tun_uapi_set.flags). */
 enum {
-	TUN_UAPI_SET_PRIVATE_KEY = 1 << 0,	/* private_key: all zero means remove */
+	TUN_UAPI_SET_PRIVATE_KEY = 1 << 0,	/* private_key: all zero means remove (refused:
+						   the node keeps its one identity) */
 	TUN_UAPI_SET_LISTEN_PORT = 1 << 1,	/* listen_port: 0 means pick one */
 	TUN_UAPI_SET_FWMARK = 1 << 2,		/* fwmark: 0 means none */
 	TUN_UAPI_SET_REPLACE_PEERS = 1 << 3,	/* remove all peers before the ones listed */

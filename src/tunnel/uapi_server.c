@@ -2,8 +2,8 @@
  * uapi_server.c - the WireGuard cross-platform API on
  * /var/run/wireguard/IFNAME.sock (libuv pipe server), so that wg(8) shows
  * and configures the device as it does wireguard-go's.  The text protocol is
- * the pure uapi.c; this file owns the sockets and applies a parsed set
- * request to the device (a request that does not parse changes nothing).
+ * the pure uapi.c; this file owns the sockets, uapi_apply.c applies a
+ * parsed set request to the device and builds the get reply.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -122,174 +122,22 @@ static void write_errno(struct uapi_conn *c, int err)
 	conn_write(c, out, (size_t)n);
 }
 
-/* ---- get ---- */
-
-struct aip_fill {
-	struct tun_uapi_snap_aip *a;
-	size_t n, cap;
-};
-
-static int aip_cb(int family, const uint8_t *addr, uint8_t cidr, void *ctx)
-{
-	struct aip_fill *f = ctx;
-	if (f->n >= f->cap)
-		return 1;
-	struct tun_uapi_snap_aip *a = &f->a[f->n++];
-	memset(a, 0, sizeof(*a));
-	memcpy(a->addr, addr, family == AF_INET ? 4 : 16);
-	a->family = (uint8_t)family;
-	a->cidr = cidr;
-	return 0;
-}
+/* ---- get and set: the text is uapi_apply.c's ---- */
 
 static void do_get(struct uapi_conn *c)
 {
-	struct tun_device *dev = c->srv->dev;
-	size_t n_aips = tun_aip_count(&dev->aip, NULL);
-	struct tun_uapi_snap_peer *peers = calloc(dev->n_peers + 1, sizeof(*peers));
-	struct aip_fill f = { calloc(n_aips + 1, sizeof(*f.a)), 0, n_aips };
 	char *out = NULL;
-	int rc = -ENOMEM;
-	if (!peers || !f.a)
-		goto done;
-	size_t i = 0;
-	for (struct tun_peer *p = dev->peers; p && i < dev->n_peers; p = p->next_peer, i++) {
-		struct tun_uapi_snap_peer *s = &peers[i];
-		memcpy(s->public_key, p->public_key, TUN_KEY_LEN);
-		memcpy(s->preshared_key, p->hs.preshared_key, TUN_KEY_LEN);
-		s->endpoint = p->endpoint;
-		s->last_handshake_sec = p->last_handshake.tv_sec;
-		s->last_handshake_nsec = p->last_handshake.tv_nsec;
-		s->tx_bytes = p->tx_bytes;
-		s->rx_bytes = p->rx_bytes;
-		s->keepalive = p->keepalive;
-		size_t first = f.n;
-		(void)tun_aip_walk_peer(&dev->aip, p, aip_cb, &f);
-		s->aips = f.a + first;
-		s->n_aips = f.n - first;
-	}
-	struct tun_uapi_snap snap = {
-		.has_private_key = true, .listen_port = dev->listen_port, .peers = peers, .n_peers = i,
-	};
-	memcpy(snap.private_key, dev->st.private_key, TUN_KEY_LEN);
-	size_t cap = 4096, len = 0;
-	for (int tries = 0; tries < 3; tries++) {
-		out = malloc(cap);
-		if (!out)
-			break;
-		rc = tun_uapi_write_get(&snap, out, cap, &len);
-		if (rc != SP_ETRUNC)
-			break;
-		sodium_memzero(out, cap);
-		free(out);
-		out = NULL;
-		cap = len + 1;
-	}
-	sodium_memzero(&snap, sizeof(snap));
-done:
-	if (peers) {
-		sodium_memzero(peers, (dev->n_peers + 1) * sizeof(*peers));
-		free(peers);
-	}
-	free(f.a);
-	if (rc == 0 && out) {
+	size_t len = 0;
+	int rc = tun__uapi_get(c->srv->dev, &out, &len);
+	if (rc == 0)
 		conn_write(c, out, len);
-	} else {
-		if (out) {
-			sodium_memzero(out, cap);
-			free(out);
-		}
-		write_errno(c, rc ? rc : -ENOMEM);
-	}
-}
-
-/* ---- set ---- */
-
-static int apply_peer(struct tun_device *dev, const struct tun_uapi_set *s,
-		      const struct tun_uapi_peer *up)
-{
-	static const uint8_t zero[TUN_KEY_LEN];
-	if (sodium_memcmp(up->public_key, dev->st.public_key, TUN_KEY_LEN) == 0)
-		return 0;	/* our own key: ignored, as wireguard-go does */
-	struct tun_peer *p = tun_peer_find(dev, up->public_key);
-	if (up->flags & TUN_UAPI_PEER_REMOVE) {
-		if (p)
-			tun_peer_remove(p);
-		return 0;
-	}
-	if (!p) {
-		if (up->flags & TUN_UAPI_PEER_UPDATE_ONLY)
-			return 0;
-		int rc = tun_peer_new(dev, up->public_key, NULL, &p);
-		if (rc)
-			return rc;
-	}
-	if (up->flags & TUN_UAPI_PEER_PRESHARED_KEY)
-		tun_noise_handshake_set_psk(&p->hs, sodium_memcmp(up->preshared_key, zero,
-								  TUN_KEY_LEN) == 0
-							    ? NULL : up->preshared_key);
-	if (up->flags & TUN_UAPI_PEER_ENDPOINT)
-		tun_peer_set_endpoint(p, &up->endpoint.sa);
-	if (up->flags & TUN_UAPI_PEER_REPLACE_AIPS)
-		tun_aip_remove_peer(&dev->aip, p);
-	for (uint32_t i = 0; i < up->aip_count; i++) {
-		const struct tun_uapi_aip *a = &s->aips[up->aip_first + i];
-		int rc = a->remove ? tun_aip_remove(&dev->aip, a->family, a->addr, a->cidr, p)
-				   : tun_aip_insert(&dev->aip, a->family, a->addr, a->cidr, p);
-		if (rc && rc != SP_ENOTFOUND)
-			return rc;
-	}
-	if (up->flags & TUN_UAPI_PEER_KEEPALIVE) {
-		bool was_off = p->keepalive == 0;
-		p->keepalive = up->keepalive;
-		/* wireguard-go sends one at once when persistent keepalive is switched on */
-		if (was_off && p->keepalive && p->endpoint.sa.sa_family)
-			tun_send_keepalive(p);
-	}
-	return 0;
-}
-
-static int apply_set(struct tun_device *dev, const struct tun_uapi_set *s)
-{
-	static const uint8_t zero[TUN_KEY_LEN];
-	int rc;
-	if ((s->flags & TUN_UAPI_SET_PRIVATE_KEY) &&
-	    sodium_memcmp(s->private_key, zero, TUN_KEY_LEN) != 0 &&
-	    sodium_memcmp(s->private_key, dev->st.private_key, TUN_KEY_LEN) != 0) {
-		rc = tun_device_set_private_key(dev, s->private_key);
-		if (rc)
-			return rc;
-	}
-	if (s->flags & TUN_UAPI_SET_LISTEN_PORT) {
-		rc = tun_device_set_listen_port(dev, s->listen_port);
-		if (rc)
-			return rc;
-	}
-	if (s->flags & TUN_UAPI_SET_REPLACE_PEERS)
-		while (dev->peers)
-			tun_peer_remove(dev->peers);
-	for (uint32_t i = 0; i < s->n_peers; i++) {
-		rc = apply_peer(dev, s, &s->peers[i]);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	else
+		write_errno(c, rc);
 }
 
 static void do_set(struct uapi_conn *c, size_t n)
 {
-	struct tun_uapi_set *s = tun_uapi_set_new();
-	if (!s) {
-		write_errno(c, -ENOMEM);
-		return;
-	}
-	int rc = tun_uapi_parse_set(c->buf, n, s);
-	if (rc == 0)
-		rc = apply_set(c->srv->dev, s);
-	if (rc)
-		sp_info("tunnel: UAPI set refused: %s", sp_strerror(rc));
-	tun_uapi_set_free(s);
-	write_errno(c, rc < -1000 ? -EINVAL : rc);
+	write_errno(c, tun__uapi_set(c->srv->dev, c->buf, n));
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)

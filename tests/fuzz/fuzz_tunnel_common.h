@@ -65,6 +65,7 @@ static const uint8_t fz_src[6] = { 127, 0, 0, 1, 0xca, 0x6c };
 
 struct fz_world {
 	struct tun_noise_static ini, resp;	/* I (initiator) and R (responder) */
+	uint8_t ini_sk[TUN_KEY_LEN], resp_sk[TUN_KEY_LEN];	/* their raw keys (DH callbacks) */
 	struct tun_noise_handshake ini_hs;	/* I's handshake with R */
 	struct tun_noise_handshake resp_hs;	/* R's handshake with I */
 	struct tun_cookie_maker ini_maker;	/* I's macs for R */
@@ -89,16 +90,14 @@ static inline void fz_global_init(void)
 /* A fresh world: both identities, handshakes, makers and checkers; RNG reset. */
 static inline void fz_world_init(struct fz_world *w)
 {
-	uint8_t k[TUN_KEY_LEN];
-
 	fz_global_init();
 	fz_rng_counter = 0;
 	memset(w, 0, sizeof(*w));
-	memset(k, 0x49, sizeof(k));
-	if (tun_noise_static_init(&w->ini, k) != 0)
+	memset(w->ini_sk, 0x49, sizeof(w->ini_sk));
+	if (tun_noise_static_init_raw(&w->ini, w->ini_sk) != 0)
 		abort();
-	memset(k, 0x52, sizeof(k));
-	if (tun_noise_static_init(&w->resp, k) != 0 ||
+	memset(w->resp_sk, 0x52, sizeof(w->resp_sk));
+	if (tun_noise_static_init_raw(&w->resp, w->resp_sk) != 0 ||
 	    tun_noise_handshake_init(&w->ini_hs, &w->ini, w->resp.public_key, NULL) != 0 ||
 	    tun_noise_handshake_init(&w->resp_hs, &w->resp, w->ini.public_key, NULL) != 0 ||
 	    tun_cookie_maker_init(&w->ini_maker, w->resp.public_key) != 0 ||

@@ -18,6 +18,7 @@
 
 struct fixture {
 	struct tun_noise_static ini, resp;
+	uint8_t ini_sk[32], resp_sk[32];	/* the test holds the raw keys */
 	struct tun_noise_handshake hs;		/* initiator -> responder */
 	struct tun_cookie_maker maker;		/* initiator's maker for the responder */
 	struct tun_cookie_checker checker;	/* responder's checker */
@@ -33,9 +34,11 @@ static int setup(void **state)
 	struct fixture *f = test_calloc(1, sizeof(*f));
 	uint8_t k[32], ts[12] = { 0x40, 0, 0, 0, 0, 0, 0, 0x0a, 0, 0, 0, 1 };
 	memset(k, 0x31, 32);
-	assert_int_equal(tun_noise_static_init(&f->ini, k), 0);
+	memcpy(f->ini_sk, k, 32);
+	assert_int_equal(tun_noise_static_init_raw(&f->ini, f->ini_sk), 0);
 	memset(k, 0x32, 32);
-	assert_int_equal(tun_noise_static_init(&f->resp, k), 0);
+	memcpy(f->resp_sk, k, 32);
+	assert_int_equal(tun_noise_static_init_raw(&f->resp, f->resp_sk), 0);
 	assert_int_equal(tun_noise_handshake_init(&f->hs, &f->ini, f->resp.public_key, NULL), 0);
 	assert_int_equal(tun_cookie_maker_init(&f->maker, f->resp.public_key), 0);
 	assert_int_equal(tun_cookie_checker_init(&f->checker, f->resp.public_key), 0);

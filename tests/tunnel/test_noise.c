@@ -21,6 +21,7 @@
 /* Two peers, each with its identity, its handshake with the other and mac makers. */
 struct peer {
 	struct tun_noise_static st;
+	uint8_t sk[TUN_KEY_LEN];	/* the test holds the raw key; st asks it through a callback */
 	struct tun_noise_handshake hs;
 	struct tun_cookie_checker checker;
 	struct tun_cookie_maker maker;
@@ -43,9 +44,8 @@ static void hex_to(uint8_t *out, const char *hex, size_t len)
 
 static void peer_setup(struct peer *p, uint8_t seed, uint32_t first_index)
 {
-	uint8_t sk[TUN_KEY_LEN];
-	memset(sk, seed, sizeof(sk));
-	assert_int_equal(tun_noise_static_init(&p->st, sk), 0);
+	memset(p->sk, seed, sizeof(p->sk));
+	assert_int_equal(tun_noise_static_init_raw(&p->st, p->sk), 0);
 	assert_int_equal(tun_cookie_checker_init(&p->checker, p->st.public_key), 0);
 	p->next_index = first_index;
 }
@@ -500,14 +500,15 @@ static void test_transport_checks(void **state)
 			 SP_ETRUNC);
 	assert_int_equal(tun_noise_encrypt(&pr->a.kp, buf, 10, 0, 0, pr->now, &out), SP_ETRUNC);
 
-	/* rekey hints and expiry */
-	assert_false(tun_noise_keypair_should_rekey_send(&pr->a.kp, pr->now));
-	assert_true(tun_noise_keypair_should_rekey_send(&pr->a.kp, pr->now + TUN_REKEY_AFTER_TIME));
-	assert_false(tun_noise_keypair_should_rekey_send(&pr->b.kp, pr->now + TUN_REKEY_AFTER_TIME));
-	assert_true(tun_noise_keypair_should_rekey_recv(&pr->a.kp, pr->now + 165 * SEC));
-	assert_false(tun_noise_keypair_should_rekey_recv(&pr->a.kp, pr->now + 164 * SEC));
+	/* rekey hints and expiry, with the protocol's ages */
+	const struct tun_noise_ages *ages = &tun_noise_protocol_ages;
+	assert_false(tun_noise_keypair_should_rekey_send(&pr->a.kp, pr->now, ages));
+	assert_true(tun_noise_keypair_should_rekey_send(&pr->a.kp, pr->now + TUN_REKEY_AFTER_TIME, ages));
+	assert_false(tun_noise_keypair_should_rekey_send(&pr->b.kp, pr->now + TUN_REKEY_AFTER_TIME, ages));
+	assert_true(tun_noise_keypair_should_rekey_recv(&pr->a.kp, pr->now + 165 * SEC, ages));
+	assert_false(tun_noise_keypair_should_rekey_recv(&pr->a.kp, pr->now + 164 * SEC, ages));
 	uint64_t late = pr->now + TUN_REJECT_AFTER_TIME;
-	assert_true(tun_noise_keypair_expired(&pr->a.kp, late));
+	assert_true(tun_noise_keypair_expired(&pr->a.kp, late, ages));
 	assert_int_equal(tun_noise_encrypt(&pr->a.kp, buf, sizeof(buf), 10, 0, late, &out),
 			 SP_EEXPIRED);
 	assert_int_equal(tun_noise_encrypt(&pr->a.kp, buf, sizeof(buf), 10, 0, pr->now, &out), 0);
@@ -516,7 +517,7 @@ static void test_transport_checks(void **state)
 	assert_int_equal(tun_noise_encrypt(&pr->a.kp, buf, sizeof(buf), 10, 0, pr->now, &out),
 			 SP_EEXPIRED);
 	pr->a.kp.send_counter = TUN_REKEY_AFTER_MESSAGES;
-	assert_true(tun_noise_keypair_should_rekey_send(&pr->a.kp, pr->now));
+	assert_true(tun_noise_keypair_should_rekey_send(&pr->a.kp, pr->now, ages));
 
 	tun_noise_keypair_wipe(&pr->b.kp);
 	assert_int_equal(tun_noise_encrypt(&pr->b.kp, buf, sizeof(buf), 10, 0, pr->now, &out),
