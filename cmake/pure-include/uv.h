@@ -1,0 +1,7 @@
+/*
+ * Guard for pure (protocol) code, not libuv: every *_proto library, the CLI
+ * and the unit tests and fuzz targets of pure code have cmake/pure-include/
+ * first on their include path, so an #include <uv.h>, direct or through
+ * another header, lands here and stops the build.
+ */
+#error "protocol code must not include uv.h: see docs/ARCHITECTURE.md (pure and loop code)"
