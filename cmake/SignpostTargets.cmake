@@ -10,7 +10,7 @@
 #     stops the build (ctest build_pure_guard_* proves it fires);
 #   - configure: sp_check_pure_links() fails if libuv is anywhere in a pure target's link
 #     closure (a pure library linking a loop one).
-set(SP_PURE_INCLUDE ${PROJECT_SOURCE_DIR}/cmake/pure-include)
+set(SP_PURE_INCLUDE ${CMAKE_CURRENT_LIST_DIR}/pure-include)
 
 # sp_pure(TARGET...): mark targets as pure code (the include guard and the link check).
 function(sp_pure)
@@ -53,7 +53,7 @@ function(sp_check_pure_links)
   foreach(t ${pure})
     set(seen "")
     set(todo ${t})
-    set(via_${t} "")
+    set(via_${t} "${t}")
     while(todo)
       list(POP_FRONT todo cur)
       if(cur IN_LIST seen)
@@ -61,7 +61,7 @@ function(sp_check_pure_links)
       endif()
       list(APPEND seen ${cur})
       if(cur STREQUAL "PkgConfig::LIBUV" OR cur MATCHES "(^|/)libuv[.](so|a)")
-        message(FATAL_ERROR "${t} is pure (protocol) code but links libuv: ${via_${cur}}"
+        message(FATAL_ERROR "${t} is pure code and must not link libuv, but does: ${via_${cur}}"
                 " (see docs/ARCHITECTURE.md, pure and loop code)")
       endif()
       if(NOT TARGET ${cur})
@@ -81,7 +81,7 @@ function(sp_check_pure_links)
         endif()
         list(APPEND todo ${l})
         if(NOT DEFINED via_${l})
-          set(via_${l} "${via_${cur}} ${cur} -> ${l}")
+          set(via_${l} "${via_${cur}} -> ${l}")
         endif()
       endforeach()
     endwhile()
@@ -89,9 +89,15 @@ function(sp_check_pure_links)
 endfunction()
 
 # sp_pure_guard_tests(): ctests that the guard fires (a probe that includes uv.h directly, one
-# through a loop header, must fail to compile with the pure flags and say why) and that the
-# pure flags otherwise build (a probe with pure headers only compiles).
+# through a loop header, must fail to compile with the pure flags and say why), that the pure
+# flags otherwise build (a probe with pure headers only compiles), and that the link check
+# refuses a pure library linking a loop one (cmake/pure-probe/linkcheck/, configured apart).
 function(sp_pure_guard_tests)
+  add_test(NAME build_pure_guard_links
+           COMMAND ${CMAKE_COMMAND} -S ${PROJECT_SOURCE_DIR}/cmake/pure-probe/linkcheck
+                   -B ${CMAKE_BINARY_DIR}/pure-linkcheck -DCMAKE_C_COMPILER=${CMAKE_C_COMPILER})
+  set_tests_properties(build_pure_guard_links PROPERTIES TIMEOUT 120 PASS_REGULAR_EXPRESSION
+    "must[ \n]+not[ \n]+link[ \n]+libuv,[ \n]+but[ \n]+does:[ \n]+probe_pure[ \n]+->[ \n]+probe_loop[ \n]+->[ \n]+PkgConfig::LIBUV")
   foreach(p direct transitive clean)
     add_library(sp_pure_probe_${p} OBJECT EXCLUDE_FROM_ALL
                 ${PROJECT_SOURCE_DIR}/cmake/pure-probe/${p}.c)

@@ -2,6 +2,9 @@
  * Guard for pure (protocol) code, not libuv: every *_proto library, the CLI
  * and the unit tests and fuzz targets of pure code have cmake/pure-include/
  * first on their include path, so an #include <uv.h>, direct or through
- * another header, lands here and stops the build.
+ * another header, lands here and stops the build (once per file).
  */
+#ifndef SP_PURE_UV_GUARD
+#define SP_PURE_UV_GUARD
 #error "protocol code must not include uv.h: see docs/ARCHITECTURE.md (pure and loop code)"
+#endif
