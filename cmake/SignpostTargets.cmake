@@ -103,8 +103,11 @@ function(sp_pure_guard_tests)
                 ${PROJECT_SOURCE_DIR}/cmake/pure-probe/${p}.c)
     target_include_directories(sp_pure_probe_${p} PRIVATE ${PROJECT_SOURCE_DIR}/src)
     sp_pure(sp_pure_probe_${p})
+    # The object is removed first so that every run compiles the probe afresh.
     add_test(NAME build_pure_guard_${p}
-             COMMAND ${CMAKE_COMMAND} --build ${CMAKE_BINARY_DIR} --target sp_pure_probe_${p})
+             COMMAND sh -c "rm -f \"$1\" && exec \"$2\" --build \"$3\" --target \"$4\""
+                     sh $<TARGET_OBJECTS:sp_pure_probe_${p}> ${CMAKE_COMMAND} ${CMAKE_BINARY_DIR}
+                     sp_pure_probe_${p})
     set_tests_properties(build_pure_guard_${p} PROPERTIES TIMEOUT 120
                          RESOURCE_LOCK sp_build_dir)
   endforeach()
