@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "ctl.h"
-#include "node.h"
+#include "reply.h"
 
 static bool buf_reserve(struct sp_buf *b, size_t more)
 {

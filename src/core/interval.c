@@ -3,8 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "interval.h"
 #include "log.h"
 
@@ -59,21 +57,4 @@ int sp_interval_override(const char *spec)
 	}
 	free(copy);
 	return rc;
-}
-
-int sp_timer_start(uv_timer_t *t, uv_timer_cb cb, const struct sp_interval *iv,
-		   unsigned jitter_pct)
-{
-	uint64_t ms = iv->ms;
-	if (jitter_pct > 0 && ms > 0) {
-		uint64_t span = ms * jitter_pct / 100;
-		if (span > 0)
-			ms += randombytes_uniform(span > UINT32_MAX ? UINT32_MAX : (uint32_t)span);
-	}
-	return uv_timer_start(t, cb, ms, 0);
-}
-
-int sp_timer_repeat(uv_timer_t *t, uv_timer_cb cb, const struct sp_interval *iv)
-{
-	return uv_timer_start(t, cb, iv->ms, iv->ms);
 }

@@ -7,13 +7,13 @@
  * registers them at start and then applies overrides from the environment
  * variable SIGNPOST_INTERVALS ("name=ms,name=ms"), so an integration test can
  * rekey every two seconds without a special build.  Unknown names are errors.
+ * Pure: the registry has no libuv; timer.h starts uv timers from intervals.
  */
 #ifndef SP_INTERVAL_H
 #define SP_INTERVAL_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <uv.h>
 
 #include "error.h"
 
@@ -31,15 +31,5 @@ int sp_interval_override(const char *spec) SP_MUST_CHECK;
 
 /* Find a registered interval by name, NULL if none. */
 struct sp_interval *sp_interval_find(const char *name);
-
-/*
- * Start a one-shot uv timer for iv, plus a random jitter of up to
- * jitter_pct percent of the interval (retries back off with jitter).
- */
-int sp_timer_start(uv_timer_t *t, uv_timer_cb cb, const struct sp_interval *iv,
-		   unsigned jitter_pct);
-
-/* Start a repeating timer with period iv->ms. */
-int sp_timer_repeat(uv_timer_t *t, uv_timer_cb cb, const struct sp_interval *iv);
 
 #endif

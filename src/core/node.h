@@ -31,6 +31,8 @@
 #include "keys.h"
 #include "keystore.h"
 #include "service.h"
+#include "reply.h"
+#include "timer.h"
 
 struct sp_node;
 struct sp_status;
@@ -101,22 +103,7 @@ struct sp_node {
 	bool stopping;
 };
 
-/*
- * Status: an ordered list of (plane, key, value) that renders as text or
- * JSON.  Planes add to the section the node opened for them.
- */
-void sp_status_add(struct sp_status *st, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* A growable output buffer for control command replies. */
-struct sp_buf {
-	char *data;
-	size_t len, cap;
-	bool oom;		/* sticky: an append failed */
-};
-void sp_buf_printf(struct sp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void sp_buf_append(struct sp_buf *b, const void *data, size_t len);
-void sp_buf_free(struct sp_buf *b);
+/* Status pairs (sp_status_add) and reply buffers (struct sp_buf): reply.h. */
 
 /*
  * A control command: argv[0] is the command word ("zone", "status", ...).

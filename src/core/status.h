@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "node.h"
+#include "reply.h"
 
 #define SP_STATUS_MAX 256
 

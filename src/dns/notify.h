@@ -10,7 +10,7 @@
  * the same ID, opcode NOTIFY, QR set and (when signed) a valid TSIG stops
  * the retries for that secondary.  A newer change restarts the round.
  *
- * The message builders are pure and exported for tests.
+ * The message builders are pure: notify_msg.h.
  */
 #ifndef DNS_NOTIFY_H
 #define DNS_NOTIFY_H
@@ -21,11 +21,11 @@
 #include <uv.h>
 
 #include "core/error.h"
-#include "core/interval.h"
+#include "core/timer.h"
 #include "dns/acl.h"
+#include "dns/notify_msg.h"
 #include "dns/tsig.h"
 
-#define DNS_OPCODE_NOTIFY 4
 #define DNS_NOTIFY_TRIES 5		/* RFC 1996 3.6: retry a few times, then give up */
 
 /* Intervals, for the plane's struct sp_plane.intervals. */
@@ -34,24 +34,6 @@ extern struct sp_interval *const dns_notify_intervals[];
 extern const size_t dns_notify_n_intervals;
 
 struct dns_notify;
-
-/*
- * Build a NOTIFY for zone (wire name) with the SOA RR soa_rr (wire format,
- * uncompressed, owner included; NULL: no answer section) and message id.
- * Signed with key if non-NULL (st receives the request MAC).
- */
-int dns_notify_create(uint8_t *buf, size_t cap, size_t *len, uint16_t id,
-		      const uint8_t *zone, size_t zone_len, const uint8_t *soa_rr,
-		      size_t soa_rr_len, const struct dns_tsig_key *key, uint64_t now_wall,
-		      struct dns_tsig_state *st) SP_MUST_CHECK;
-
-/*
- * Check a reply to the NOTIFY with this id (and state st if it was
- * signed).  0: it acknowledges; SP_EPROTO, SP_EAUTH, SP_EMALFORMED otherwise.
- */
-int dns_notify_consume_reply(const uint8_t *msg, size_t len, uint16_t id,
-			     const uint8_t *zone, size_t zone_len, struct dns_tsig_state *st,
-			     uint64_t now_wall) SP_MUST_CHECK;
 
 /*
  * Start the sender: one UDP socket bound to an ephemeral port (v4 and v6

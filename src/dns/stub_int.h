@@ -17,7 +17,7 @@
 #include <uv.h>
 
 #include "core/config.h"
-#include "core/interval.h"
+#include "core/timer.h"
 #include "dns/stub.h"
 #include "dns/validate.h"
 

@@ -14,8 +14,7 @@
 #define TUN_TUNNEL_H
 
 #include "core/node.h"
-
-#define TUN_WGQUICK_KEY_PLACEHOLDER "<the device's WireGuard private key>"
+#include "tunnel/wgquick.h"
 
 /* The plane: role any; see above. */
 extern const struct sp_plane tun_plane;

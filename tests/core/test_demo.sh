@@ -84,10 +84,18 @@ if [ -n "$id" ]; then
 	if [ -z "$alive" ]; then pass "no signpostd of the run left"; else fail "signpostd still runs:$alive"; fi
 fi
 
-# Without root: a clear message and exit 1, before anything is built.
+# Without root: a clear message and exit 1, before anything is built.  The unprivileged user
+# may not be able to read the checkout (cloned into /root, mode 0700), so it runs a copy of
+# demo.sh, byte for byte, from a folder of its own that it can read, and starts there.
 if command -v setpriv >/dev/null; then
-	SKIP_DEPS=1 BUILD_DIR="$B" setpriv --reuid=65534 --regid=65534 --clear-groups \
-		bash "$ROOT/tools/demo.sh" >"$T/nonroot" 2>&1
+	NR=$(mktemp -d /tmp/sp-demo-nonroot.XXXXXX)
+	trap 'rm -rf "$T" "$NR"' EXIT
+	mkdir "$NR/tools"
+	cp "$ROOT/tools/demo.sh" "$NR/tools/demo.sh"
+	chmod 755 "$NR" "$NR/tools"
+	chmod 644 "$NR/tools/demo.sh"
+	(cd "$NR" && SKIP_DEPS=1 BUILD_DIR="$B" setpriv --reuid=65534 --regid=65534 --clear-groups \
+		bash "$NR/tools/demo.sh") >"$T/nonroot" 2>&1
 	rc=$?
 	if [ "$rc" -eq 1 ] && grep -q 'needs root' "$T/nonroot"; then
 		pass "not root: says so, exits 1"

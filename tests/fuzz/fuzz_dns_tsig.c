@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dns/notify.h"
+#include "dns/notify_msg.h"
 #include "dns/tsig.h"
 #include "dns/xfr.h"
 

@@ -15,7 +15,7 @@
 
 #include "cli.h"
 #include "core/keys.h"
-#include "tunnel/tunnel.h"
+#include "tunnel/wgquick.h"
 
 /* Signing nothing, but the daemon may be busy: the same allowance as `zone`. */
 #define WGQUICK_TIMEOUT_MS 30000
