@@ -41,9 +41,10 @@ int sp_node_check(const struct sp_config *cfg, const struct sp_plane *const *pla
 	return 0;
 }
 
-static int node_status(struct sp_node *node, void *arg, int argc, char **argv,
+static int node_status(struct sp_ctl_req *req, void *arg, int argc, char **argv,
 		       struct sp_buf *out)
 {
+	struct sp_node *node = sp_ctl_req_node(req);
 	bool json = argc > 1 && strcmp(argv[1], "--json") == 0;
 	const struct sp_config_section *n = sp_config_get(node->cfg, "node");
 	struct sp_status *st = malloc(sizeof(*st));
@@ -202,14 +203,15 @@ void sp_node_stop(struct sp_node *node)
 	if (node->stopping)
 		return;
 	node->stopping = true;
+	/* First: deferred control requests are cancelled while their planes still run. */
+	sp_ctl_stop(node->ctl);
+	node->ctl = NULL;
 	for (size_t i = node->n_planes; i-- > 0;) {
 		if (node->planes[i].running) {
 			node->planes[i].running = false;
 			node->planes[i].ops->stop(node->planes[i].state);
 		}
 	}
-	sp_ctl_stop(node->ctl);
-	node->ctl = NULL;
 	uv_signal_t *sigs[] = { &node->sig_term, &node->sig_int, &node->sig_hup };
 	for (int i = 0; i < 3; i++)
 		if (uv_is_active((uv_handle_t *)sigs[i]) && !uv_is_closing((uv_handle_t *)sigs[i]))
