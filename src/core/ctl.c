@@ -424,6 +424,12 @@ int sp_ctl_start(struct sp_node *node, const char *path, struct sp_ctl **out)
 	return 0;
 }
 
+void sp_ctl_status(const struct sp_ctl *ctl, struct sp_status *st)
+{
+	if (ctl != NULL)
+		sp_stream_stats_status(&ctl->stats, "control", st);
+}
+
 void sp_ctl_stop(struct sp_ctl *ctl)
 {
 	if (ctl == NULL)

@@ -109,6 +109,10 @@ void sp_ctl_req_on_cancel(struct sp_ctl_req *req, void (*cancel)(struct sp_ctl_r
  */
 int sp_ctl_parse_request(char *body, size_t len, char *argv[SP_CTL_ARGS_MAX + 1]);
 
+struct sp_status;
+/* Add the control connections' close counters ("control-closed-WHY", non-zero ones) to st. */
+void sp_ctl_status(const struct sp_ctl *ctl, struct sp_status *st);
+
 /* Listen on path (an old socket file there is replaced). */
 int sp_ctl_start(struct sp_node *node, const char *path, struct sp_ctl **out) SP_MUST_CHECK;
 /* Close the listener and every connection (deferred requests are cancelled now); frees in close callbacks. */

@@ -62,6 +62,7 @@ static int node_status(struct sp_ctl_req *req, void *arg, int argc, char **argv,
 	sp_status_add(st, "public-key", "%s", pk);
 	sp_key_to_b64(node->key.x_pk, pk);
 	sp_status_add(st, "wireguard-key", "%s", pk);
+	sp_ctl_status(node->ctl, st);
 	for (size_t i = 0; i < node->n_planes; i++) {
 		sp_status_section(st, node->planes[i].ops->name);
 		if (!node->planes[i].running)
