@@ -59,9 +59,10 @@ struct sp_keys *sp_keys_get(const struct sp_node *node)
 	return sp_service_get(node, SP_SVC_KEYS);
 }
 
-static int node_status(struct sp_node *node, void *arg, int argc, char **argv,
+static int node_status(struct sp_ctl_req *req, void *arg, int argc, char **argv,
 		       struct sp_buf *out)
 {
+	struct sp_node *node = sp_ctl_req_node(req);
 	bool json = argc > 1 && strcmp(argv[1], "--json") == 0;
 	const struct sp_config_section *n = sp_config_get(node->cfg, "node");
 	struct sp_status *st = malloc(sizeof(*st));
@@ -82,6 +83,7 @@ static int node_status(struct sp_node *node, void *arg, int argc, char **argv,
 	sp_status_add(st, "events", "%llu emitted, %llu dropped",
 		      (unsigned long long)node->events.emitted,
 		      (unsigned long long)node->events.dropped);
+	sp_ctl_status(node->ctl, st);
 	for (size_t i = 0; i < node->n_planes; i++) {
 		sp_status_section(st, node->planes[i].ops->name);
 		if (!node->planes[i].running)
@@ -229,14 +231,15 @@ void sp_node_stop(struct sp_node *node)
 	if (node->stopping)
 		return;
 	node->stopping = true;
+	/* First: deferred control requests are cancelled while their planes still run. */
+	sp_ctl_stop(node->ctl);
+	node->ctl = NULL;
 	for (size_t i = node->n_planes; i-- > 0;) {
 		if (node->planes[i].running) {
 			node->planes[i].running = false;
 			node->planes[i].ops->stop(node->planes[i].state);
 		}
 	}
-	sp_ctl_stop(node->ctl);
-	node->ctl = NULL;
 	sp__services_close(node);
 	uv_signal_t *sigs[] = { &node->sig_term, &node->sig_int, &node->sig_hup };
 	for (int i = 0; i < 3; i++)

@@ -14,7 +14,7 @@
  *            the loop until every handle is closed, uv_loop_close() == 0
  *
  * Control commands (the `signpost` CLI over the control socket) are
- * registered by planes with sp_ctl_register().
+ * registered by planes with sp_ctl_register() (ctl.h).
  */
 #ifndef SP_NODE_H
 #define SP_NODE_H
@@ -105,14 +105,7 @@ struct sp_node {
 
 /* Status pairs (sp_status_add) and reply buffers (struct sp_buf): reply.h. */
 
-/*
- * A control command: argv[0] is the command word ("zone", "status", ...).
- * Write the reply to out; return 0 or an error (the CLI exits non-zero and
- * prints out).  Handlers run on the loop thread and must not block.
- */
-typedef int (*sp_ctl_fn)(struct sp_node *node, void *arg, int argc, char **argv,
-			 struct sp_buf *out);
-int sp_ctl_register(struct sp_node *node, const char *word, sp_ctl_fn fn, void *arg) SP_MUST_CHECK;
+/* Control commands (sp_ctl_fn, sp_ctl_register, deferred replies): ctl.h. */
 
 /*
  * Lifecycle, used by signpostd.  sp_node_check() runs every plane's check()

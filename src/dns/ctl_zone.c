@@ -198,7 +198,8 @@ static int zone_show(struct dns_plane_state *p, struct sp_buf *out)
 	return 0;
 }
 
-static int ctl_zone(struct sp_node *node, void *arg, int argc, char **argv, struct sp_buf *out)
+static int ctl_zone(struct sp_ctl_req *req, void *arg, int argc, char **argv,
+		    struct sp_buf *out)
 {
 	struct dns_plane_state *p = arg;
 

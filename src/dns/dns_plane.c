@@ -614,6 +614,7 @@ static void dns_status(void *state, struct sp_status *st)
 	sp_status_add(st, "tcp-open", "%u", ss.tcp_open);
 	sp_status_add(st, "tcp-refused", "%llu", (unsigned long long)ss.tcp_refused);
 	sp_status_add(st, "tcp-evicted", "%llu", (unsigned long long)ss.tcp_evicted);
+	sp_stream_stats_status(&ss.tcp_closes, "tcp", st);
 	sp_status_add(st, "rrl-dropped", "%llu", (unsigned long long)ss.rrl_dropped);
 	sp_status_add(st, "rrl-slipped", "%llu", (unsigned long long)ss.rrl_slipped);
 	sp_status_add(st, "answers-cached", "%llu", (unsigned long long)zs.answers_cached);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/stream.h"
 #include "dns/rrl.h"
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
@@ -52,26 +53,12 @@ struct dns_tcp_listener {
 	struct dns_tcp_listener *next;
 };
 
+/* One client connection: the shared stream helper does framing, bounds and idle. */
 struct dns_tcp_conn {
-	uv_tcp_t tcp;
-	uv_timer_t idle;
+	struct sp_stream st;
 	struct dns_server *srv;
 	struct dns_tcp_conn *prev, *next;
 	struct sockaddr_storage peer;
-	uint8_t *rbuf;		/* grows to the frame being read; most queries fit the first size */
-	size_t rlen, rcap;
-	int handles;		/* open handles; freed at 0 */
-	size_t idle_wq;		/* write queue at the last idle tick, SIZE_MAX: none */
-	unsigned writes;	/* answers queued, not yet written */
-	uint64_t last_active;	/* uv_now() of the last read */
-	bool closing, paused, reading;
-};
-
-struct tcp_write {
-	uv_write_t req;
-	struct dns_tcp_conn *conn;
-	uv_buf_t buf;
-	uint8_t data[];
 };
 
 struct dns_server {
@@ -350,25 +337,17 @@ static int udp_open(struct dns_server *s, const struct sockaddr_storage *ss, con
 
 /* ---- TCP ---- */
 
-static void conn_on_close(uv_handle_t *h)
+static struct dns_tcp_conn *conn_of(struct sp_stream *st)
 {
-	struct dns_tcp_conn *c = h->data;
-	struct dns_server *s = c->srv;
-
-	if (--c->handles > 0)
-		return;
-	free(c->rbuf);
-	free(c);
-	server_handle_closed(s);
+	return container_of(st, struct dns_tcp_conn, st);
 }
 
-static void conn_close(struct dns_tcp_conn *c)
+/* First phase of teardown: unlinked at once, so a slot is free for the next accept. */
+static void conn_on_close(struct sp_stream *st, enum sp_stream_why why)
 {
+	struct dns_tcp_conn *c = conn_of(st);
 	struct dns_server *s = c->srv;
 
-	if (c->closing)
-		return;
-	c->closing = true;
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -376,169 +355,65 @@ static void conn_close(struct dns_tcp_conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	s->st.tcp_open--;
-	uv_close((uv_handle_t *)&c->idle, conn_on_close);
-	uv_close((uv_handle_t *)&c->tcp, conn_on_close);
+	if (why == SP_STREAM_IDLE || why == SP_STREAM_STALLED)
+		s->st.tcp_idle_closed++;
 }
 
-static void conn_process(struct dns_tcp_conn *c);
-static void conn_on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
-
-static void conn_on_write(uv_write_t *req, int status)
+static void conn_on_closed(struct sp_stream *st)
 {
-	struct tcp_write *w = container_of(req, struct tcp_write, req);
-	struct dns_tcp_conn *c = w->conn;
+	struct dns_tcp_conn *c = conn_of(st);
+	struct dns_server *s = c->srv;
 
-	free(w);
-	c->writes--;
-	if (c->closing)
-		return;
-	if (status < 0) {
-		conn_close(c);
-		return;
-	}
-	if (c->paused && c->writes < TCP_READ_PAUSE_WRITES / 2 &&
-	    uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) < TCP_READ_PAUSE_BYTES / 2) {
-		c->paused = false;
-		conn_process(c);
-	}
+	free(c);
+	server_handle_closed(s);
+}
+
+static void conn_close(struct dns_tcp_conn *c)
+{
+	sp_stream_close(&c->st, SP_STREAM_LOCAL);
 }
 
 static int conn_send(struct dns_tcp_conn *c, const uint8_t *msg, size_t len)
 {
-	if (c->closing || len > DNS_MSG_MAX)
+	if (!sp_stream_is_open(&c->st) || len > DNS_MSG_MAX)
 		return SP_ELIMIT;
-	struct tcp_write *w = malloc(sizeof(*w) + 2 + len);
-	if (w == NULL)
-		return -ENOMEM;
-	w->conn = c;
-	w->data[0] = (uint8_t)(len >> 8);
-	w->data[1] = (uint8_t)len;
-	memcpy(w->data + 2, msg, len);
-	w->buf = uv_buf_init((char *)w->data, (unsigned)(len + 2));
-	int err = uv_write(&w->req, (uv_stream_t *)&c->tcp, &w->buf, 1, conn_on_write);
-	if (err < 0) {
-		free(w);
-		return sp_from_uv(err);
-	}
-	c->writes++;
-	return 0;
+	uint8_t head[2] = { (uint8_t)(len >> 8), (uint8_t)len };
+	uv_buf_t b[2] = { uv_buf_init((char *)head, 2), uv_buf_init((char *)msg, (unsigned)len) };
+	return sp_stream_writev(&c->st, b, 2);
 }
 
 int dns_server_tcp_emit(struct dns_tcp_conn *c, const uint8_t *msg, size_t len)
 {
-	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > TCP_EMIT_MAX_BYTES)
+	if (sp_stream_queued(&c->st) > TCP_EMIT_MAX_BYTES)
 		return SP_ELIMIT;
 	return conn_send(c, msg, len);
 }
 
-static void conn_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+/* One query (2-byte length, then the message): answer it in order. */
+static void conn_on_frame(struct sp_stream *st, const uint8_t *frame, size_t len)
 {
-	struct dns_tcp_conn *c = h->data;
-
-	size_t need = c->rcap;
-
-	/* Unprocessed bytes are always less than one frame: grow to hold that frame. */
-	if (c->rlen >= 2)
-		need = 2 + ((size_t)c->rbuf[0] << 8 | c->rbuf[1]);
-	if (need > c->rcap) {
-		uint8_t *nb = realloc(c->rbuf, need);
-		if (nb == NULL) {
-			*buf = uv_buf_init(NULL, 0);	/* libuv reports UV_ENOBUFS: we close */
-			return;
-		}
-		c->rbuf = nb;
-		c->rcap = need;
-	}
-	*buf = uv_buf_init((char *)c->rbuf + c->rlen, (unsigned)(c->rcap - c->rlen));
-}
-
-/* Answer every complete frame in the buffer, unless the peer reads too slowly. */
-static void conn_process(struct dns_tcp_conn *c)
-{
+	struct dns_tcp_conn *c = conn_of(st);
 	struct dns_server *s = c->srv;
-	size_t off = 0;
+	struct dns_server_req req = {
+		.q = frame + 2,
+		.qlen = len - 2,
+		.peer = (const struct sockaddr *)&c->peer,
+		.tcp = true,
+		.conn = c,
+	};
 
-	while (!c->closing && c->rlen - off >= 2) {
-		size_t flen = (size_t)c->rbuf[off] << 8 | c->rbuf[off + 1];
-		if (c->rlen - off - 2 < flen)
-			break;
-		if (c->writes >= TCP_READ_PAUSE_WRITES ||
-		    uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) >=
-			    TCP_READ_PAUSE_BYTES) {
-			c->paused = true;
-			break;
-		}
-		struct dns_server_req req = {
-			.q = c->rbuf + off + 2,
-			.qlen = flen,
-			.peer = (const struct sockaddr *)&c->peer,
-			.tcp = true,
-			.conn = c,
-		};
-		s->st.tcp_queries++;
-		off += 2 + flen;
-		size_t alen = s->fn(s->arg, &req, s->tcp_out, sizeof(s->tcp_out));
-		if (alen > 0 && alen <= DNS_MSG_MAX && conn_send(c, s->tcp_out, alen) < 0) {
-			conn_close(c);
-			return;
-		}
-	}
-	if (c->closing)
-		return;
-	memmove(c->rbuf, c->rbuf + off, c->rlen - off);
-	c->rlen -= off;
-	if (c->rlen == 0 && c->rcap > TCP_RBUF_INITIAL) {
-		/* A big message (UPDATE) went through: give the memory back. */
-		uint8_t *nb = realloc(c->rbuf, TCP_RBUF_INITIAL);
-		if (nb != NULL) {
-			c->rbuf = nb;
-			c->rcap = TCP_RBUF_INITIAL;
-		}
-	}
-	if (c->paused && c->reading) {
-		(void)uv_read_stop((uv_stream_t *)&c->tcp);
-		c->reading = false;
-	} else if (!c->paused && !c->reading) {
-		if (uv_read_start((uv_stream_t *)&c->tcp, conn_on_alloc, conn_on_read) < 0)
-			conn_close(c);
-		else
-			c->reading = true;
-	}
-}
-
-static void conn_on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
-{
-	struct dns_tcp_conn *c = st->data;
-
-	if (n < 0) {
+	s->st.tcp_queries++;
+	size_t alen = s->fn(s->arg, &req, s->tcp_out, sizeof(s->tcp_out));
+	if (alen > 0 && alen <= DNS_MSG_MAX && conn_send(c, s->tcp_out, alen) < 0)
 		conn_close(c);
-		return;
-	}
-	if (n == 0)
-		return;
-	c->rlen += (size_t)n;
-	c->last_active = uv_now(c->srv->loop);
-	c->idle_wq = SIZE_MAX;
-	(void)uv_timer_again(&c->idle);
-	conn_process(c);
 }
 
-static void conn_on_idle(uv_timer_t *t)
-{
-	struct dns_tcp_conn *c = t->data;
-
-	/*
-	 * A transfer still draining to the peer is not idle, as long as it
-	 * drains: a peer that stopped reading keeps the queue where it was.
-	 */
-	size_t wq = uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
-	if (wq > 0 && wq < c->idle_wq) {
-		c->idle_wq = wq;
-		return;
-	}
-	c->srv->st.tcp_idle_closed++;
-	conn_close(c);
-}
+static const struct sp_stream_ops conn_ops = {
+	.frame = sp_stream_frame_u16,
+	.on_frame = conn_on_frame,
+	.on_close = conn_on_close,
+	.on_closed = conn_on_closed,
+};
 
 static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
@@ -615,7 +490,7 @@ static bool make_room_for(struct dns_server *s, const struct sockaddr_storage *p
 	if (victim == NULL)
 		return false;
 	for (struct dns_tcp_conn *c = s->conns; c != NULL; c = c->next)
-		if (same_host(&c->peer, &victim->peer) && c->last_active < victim->last_active)
+		if (same_host(&c->peer, &victim->peer) && c->st.last_active < victim->st.last_active)
 			victim = c;
 	s->st.tcp_evicted++;
 	conn_close(victim);
@@ -633,28 +508,24 @@ static void tcp_on_connection(uv_stream_t *ls, int status)
 	struct dns_tcp_conn *c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return;
-	c->rbuf = malloc(TCP_RBUF_INITIAL);
-	if (c->rbuf == NULL) {
+	const struct sp_stream_conf conf = {
+		.ops = &conn_ops,
+		.rbuf_initial = TCP_RBUF_INITIAL,
+		.rbuf_max = 2 + DNS_MSG_MAX,
+		.pause_bytes = TCP_READ_PAUSE_BYTES,
+		.pause_writes = TCP_READ_PAUSE_WRITES,
+		.idle_ms = s->tcp_idle_ms,
+		.stats = &s->st.tcp_closes,
+	};
+	if (sp_stream_init(&c->st, s->loop, SP_STREAM_TCP, &conf, c) < 0) {
 		free(c);
 		return;
 	}
-	c->rcap = TCP_RBUF_INITIAL;
 	c->srv = s;
-	c->idle_wq = SIZE_MAX;
-	c->last_active = uv_now(s->loop);
-	if (uv_tcp_init(s->loop, &c->tcp) < 0) {
-		free(c->rbuf);
-		free(c);
-		return;
-	}
-	(void)uv_timer_init(s->loop, &c->idle);
-	c->tcp.data = c;
-	c->idle.data = c;
-	c->handles = 2;
 	s->handles++;
 	int len = sizeof(c->peer);
-	bool ok = uv_accept(ls, (uv_stream_t *)&c->tcp) == 0 &&
-		  uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &len) == 0;
+	bool ok = sp_stream_accept(&c->st, ls) == 0 &&
+		  uv_tcp_getpeername(&c->st.u.tcp, (struct sockaddr *)&c->peer, &len) == 0;
 	/* Full: a pending connection would wake us forever, so it is closed at once. */
 	bool room = ok && (s->st.tcp_open < s->tcp_clients || make_room_for(s, &c->peer));
 	c->next = s->conns;
@@ -668,13 +539,11 @@ static void tcp_on_connection(uv_stream_t *ls, int status)
 		return;
 	}
 	s->st.tcp_accepted++;
-	if (!ok || uv_timer_start(&c->idle, conn_on_idle, s->tcp_idle_ms, s->tcp_idle_ms) < 0 ||
-	    uv_read_start((uv_stream_t *)&c->tcp, conn_on_alloc, conn_on_read) < 0) {
+	if (!ok || sp_stream_start(&c->st) < 0) {
 		conn_close(c);
 		return;
 	}
-	c->reading = true;
-	(void)uv_tcp_nodelay(&c->tcp, 1);
+	(void)uv_tcp_nodelay(&c->st.u.tcp, 1);
 }
 
 static void listener_on_close(uv_handle_t *h)

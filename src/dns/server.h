@@ -21,6 +21,7 @@
 #include <uv.h>
 
 #include "core/error.h"
+#include "core/stream.h"
 
 /* Largest UDP datagram read or written; [dns] udp-payload is at most this. */
 #define DNS_UDP_MAX 4096u
@@ -64,6 +65,7 @@ struct dns_server_stats {
 	uint64_t rrl_dropped, rrl_slipped;
 	uint64_t tcp_evicted;		/* closed to give another host its share of slots */
 	unsigned tcp_open;
+	struct sp_stream_stats tcp_closes;	/* TCP connections closed, by reason */
 };
 
 /*

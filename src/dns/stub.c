@@ -62,40 +62,6 @@ void dns_stub__release(struct dns_stub *stub)
 
 /* ---- replies ---- */
 
-struct tcp_write {
-	uv_write_t req;
-	struct dns_stub_conn *conn;
-	uint8_t data[];
-};
-
-static void conn_close(struct dns_stub_conn *c);
-static void conn_process(struct dns_stub_conn *c, bool resume);
-
-static bool conn_backlogged(struct dns_stub_conn *c, unsigned div)
-{
-	return c->writes >= DNS_STUB_TCP_PAUSE_WRITES / div ||
-	       uv_stream_get_write_queue_size((uv_stream_t *)&c->h) >= DNS_STUB_TCP_PAUSE_BYTES / div;
-}
-
-static void tcp_write_done(uv_write_t *req, int status)
-{
-	struct tcp_write *w = container_of(req, struct tcp_write, req);
-	struct dns_stub_conn *c = w->conn;
-	free(w);
-	c->writes--;
-	if (c->closing)
-		return;
-	if (status < 0) {
-		conn_close(c);
-		return;
-	}
-	/* The client reads again: answer what is buffered and read on. */
-	if (c->paused && !conn_backlogged(c, 2)) {
-		c->paused = false;
-		conn_process(c, true);
-	}
-}
-
 void dns_stub__reply(struct dns_stub *stub, const struct sockaddr *to, struct dns_stub_conn *conn,
 		     const uint8_t *msg, size_t len, size_t udp_max)
 {
@@ -116,22 +82,13 @@ void dns_stub__reply(struct dns_stub *stub, const struct sockaddr *to, struct dn
 		(void)uv_udp_try_send(&stub->udp, &b, 1, to);	/* a full socket drops, as UDP may */
 		return;
 	}
-	if (conn->closing || len > DNS_STUB_MSG_MAX)
+	if (!sp_stream_is_open(&conn->st) || len > DNS_STUB_MSG_MAX)
 		return;
-	struct tcp_write *w = malloc(sizeof(*w) + 2 + len);
-	if (w == NULL)
-		return;
-	w->conn = conn;
-	w->data[0] = (uint8_t)(len >> 8);
-	w->data[1] = (uint8_t)len;
-	memcpy(w->data + 2, msg, len);
-	uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)(len + 2));
-	if (uv_write(&w->req, (uv_stream_t *)&conn->h, &b, 1, tcp_write_done) != 0) {
-		free(w);
-		conn_close(conn);
-		return;
-	}
-	conn->writes++;
+	uint8_t head[2] = { (uint8_t)(len >> 8), (uint8_t)len };
+	uv_buf_t b[2] = { uv_buf_init((char *)head, 2), uv_buf_init((char *)msg, (unsigned)len) };
+	/* A failed write has closed the connection: its client asks again, as after any loss. */
+	if (sp_stream_writev(&conn->st, b, 2) != 0)
+		sp_debug("dns stub: cannot answer a TCP client");
 }
 
 /* ---- UDP listener ---- */
@@ -153,22 +110,17 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
 
 /* ---- TCP clients ---- */
 
-static void conn_closed(uv_handle_t *h)
+static struct dns_stub_conn *conn_of(struct sp_stream *st)
 {
-	struct dns_stub_conn *c = h->data;
-	if (--c->closing > 0)
-		return;
-	struct dns_stub *stub = c->stub;
-	free(c->buf);
-	free(c);
-	dns_stub__release(stub);
+	return container_of(st, struct dns_stub_conn, st);
 }
 
-static void conn_close(struct dns_stub_conn *c)
+/* First phase: unlinked, and its queries answer nobody. */
+static void conn_on_close(struct sp_stream *st, enum sp_stream_why why)
 {
-	if (c->closing)
-		return;
+	struct dns_stub_conn *c = conn_of(st);
 	struct dns_stub *stub = c->stub;
+	(void)why;
 	for (struct dns_stub_conn **pp = &stub->conns; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
@@ -177,95 +129,41 @@ static void conn_close(struct dns_stub_conn *c)
 		}
 	}
 	dns_stub__queries_forget_conn(stub, c);
-	c->closing = 2;
-	uv_close((uv_handle_t *)&c->h, conn_closed);
-	uv_close((uv_handle_t *)&c->idle, conn_closed);
 }
 
-static void conn_idle(uv_timer_t *t);
-
-static void conn_idle_restart(struct dns_stub_conn *c)
+static void conn_on_closed(struct sp_stream *st)
 {
-	if (sp_timer_start(&c->idle, conn_idle, &dns_stub__tcp_idle, 0) != 0)
-		conn_close(c);
+	struct dns_stub_conn *c = conn_of(st);
+	struct dns_stub *stub = c->stub;
+	free(c);
+	dns_stub__release(stub);
 }
 
-/*
- * Idle: nothing read for a period.  Replies still going out keep the
- * connection only while they drain; a client that stopped reading is closed.
- */
-static void conn_idle(uv_timer_t *t)
+static void conn_close(struct dns_stub_conn *c)
 {
-	struct dns_stub_conn *c = container_of(t, struct dns_stub_conn, idle);
-	size_t wq = uv_stream_get_write_queue_size((uv_stream_t *)&c->h);
-	if (wq > 0 && wq < c->idle_wq) {
-		c->idle_wq = wq;
-		conn_idle_restart(c);
-	} else if (wq == 0 && c->pending > 0) {
-		conn_idle_restart(c);	/* answers on their way from the servers */
-	} else {
-		conn_close(c);
-	}
+	sp_stream_close(&c->st, SP_STREAM_LOCAL);
 }
 
-static void conn_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+/* Idle with nothing to send: kept while answers are on their way from the servers. */
+static bool conn_on_idle(struct sp_stream *st)
 {
-	struct dns_stub_conn *c = h->data;
-	/* One length-prefixed message at most: 2 + 65535 bytes. */
-	size_t want = 2 + DNS_STUB_MSG_MAX;
-	if (c->cap < want) {
-		uint8_t *nb = realloc(c->buf, want);
-		if (nb == NULL) {
-			*buf = uv_buf_init(NULL, 0);
-			return;
-		}
-		c->buf = nb;
-		c->cap = want;
-	}
-	*buf = uv_buf_init((char *)c->buf + c->len, (unsigned)(c->cap - c->len));
+	return conn_of(st)->pending > 0;
 }
 
-static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
-
-/* Answer the complete messages buffered, unless the client is too far behind reading. */
-static void conn_process(struct dns_stub_conn *c, bool resume)
+static void conn_on_frame(struct sp_stream *st, const uint8_t *frame, size_t len)
 {
-	size_t off = 0;
-	while (c->len - off >= 2 && !c->closing) {
-		size_t mlen = ((size_t)c->buf[off] << 8) | c->buf[off + 1];
-		if (c->len - off < 2 + mlen)
-			break;
-		if (conn_backlogged(c, 1)) {
-			c->paused = true;
-			break;
-		}
-		off += 2 + mlen;
-		if (mlen >= 12)
-			dns_stub__query(c->stub, c->buf + off - mlen, mlen, NULL, c);
-	}
-	if (c->closing)
-		return;
-	memmove(c->buf, c->buf + off, c->len - off);
-	c->len -= off;
-	if (c->paused)
-		(void)uv_read_stop((uv_stream_t *)&c->h);
-	else if (resume && uv_read_start((uv_stream_t *)&c->h, conn_alloc, conn_read) != 0)
-		conn_close(c);
+	struct dns_stub_conn *c = conn_of(st);
+	if (len - 2 >= 12)
+		dns_stub__query(c->stub, frame + 2, len - 2, NULL, c);
 }
 
-static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
-{
-	struct dns_stub_conn *c = s->data;
-	if (nread < 0) {
-		conn_close(c);
-		return;
-	}
-	c->len += (size_t)nread;
-	c->idle_wq = SIZE_MAX;
-	conn_process(c, false);
-	if (!c->closing)
-		conn_idle_restart(c);
-}
+static const struct sp_stream_ops conn_ops = {
+	.frame = sp_stream_frame_u16,
+	.on_frame = conn_on_frame,
+	.on_idle = conn_on_idle,
+	.on_close = conn_on_close,
+	.on_closed = conn_on_closed,
+};
 
 static void tcp_accept(uv_stream_t *server, int status)
 {
@@ -275,22 +173,26 @@ static void tcp_accept(uv_stream_t *server, int status)
 	struct dns_stub_conn *c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return;
+	const struct sp_stream_conf conf = {
+		.ops = &conn_ops,
+		.rbuf_max = 2 + DNS_STUB_MSG_MAX,	/* one length-prefixed message at most */
+		.pause_bytes = DNS_STUB_TCP_PAUSE_BYTES,
+		.pause_writes = DNS_STUB_TCP_PAUSE_WRITES,
+		.idle_ms = dns_stub__tcp_idle.ms,
+		.stats = &stub->tcp_closes,
+	};
+	if (sp_stream_init(&c->st, stub->loop, SP_STREAM_TCP, &conf, c) != 0) {
+		free(c);
+		return;
+	}
 	c->stub = stub;
-	c->idle_wq = SIZE_MAX;
-	uv_tcp_init(stub->loop, &c->h);
-	uv_timer_init(stub->loop, &c->idle);
-	c->h.data = c;
-	c->idle.data = c;
 	stub->live++;
 	c->next = stub->conns;
 	stub->conns = c;
 	stub->n_conns++;
-	if (uv_accept(server, (uv_stream_t *)&c->h) != 0 || stub->n_conns > DNS_STUB_MAX_TCP ||
-	    uv_read_start((uv_stream_t *)&c->h, conn_alloc, conn_read) != 0) {
+	if (sp_stream_accept(&c->st, server) != 0 || stub->n_conns > DNS_STUB_MAX_TCP ||
+	    sp_stream_start(&c->st) != 0)
 		conn_close(c);
-		return;
-	}
-	conn_idle_restart(c);
 }
 
 /* ---- lifecycle ---- */
@@ -453,4 +355,5 @@ void dns_stub_status(struct dns_stub *stub, struct sp_status *st)
 	sp_status_add(st, "stub-servfail", "%llu", (unsigned long long)stub->n.servfail);
 	sp_status_add(st, "stub-pending", "%zu", stub->n_queries);
 	sp_status_add(st, "stub-tcp-clients", "%zu", stub->n_conns);
+	sp_stream_stats_status(&stub->tcp_closes, "stub-tcp", st);
 }

@@ -17,6 +17,8 @@
 #include <uv.h>
 
 #include "core/config.h"
+#include "core/interval.h"
+#include "core/stream.h"
 #include "core/timer.h"
 #include "dns/stub.h"
 #include "dns/validate.h"
@@ -75,6 +77,7 @@ struct dns_stub {
 	struct dns_stub_conn *conns;
 	size_t n_conns;
 	unsigned live;			/* handles and objects not yet freed */
+	struct sp_stream_stats tcp_closes;	/* client connections closed, by reason */
 	bool stopping;
 	uint8_t rbuf[DNS_STUB_MSG_MAX];	/* UDP receive buffer of the listener */
 	struct {
@@ -82,19 +85,12 @@ struct dns_stub {
 	} n;
 };
 
-/* A client TCP connection. */
+/* A client TCP connection (the shared stream helper frames, bounds and times it). */
 struct dns_stub_conn {
+	struct sp_stream st;
 	struct dns_stub *stub;
 	struct dns_stub_conn *next;
-	uv_tcp_t h;
-	uv_timer_t idle;
-	uint8_t *buf;
-	size_t len, cap;
 	unsigned pending;		/* queries answering on this connection */
-	unsigned closing;		/* handles still to close */
-	unsigned writes;		/* replies queued and not yet written */
-	size_t idle_wq;			/* unsent bytes at the last idle tick, SIZE_MAX: none */
-	bool paused;			/* reading stopped: the client does not read its replies */
 };
 
 /* What a query is waiting for (stub_query.c says more). */

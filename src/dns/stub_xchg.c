@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/stream.h"
 #include "dns/stub_int.h"
 
 #define container_of(p, type, m) ((type *)((char *)(p) - offsetof(type, m)))
@@ -23,23 +24,15 @@ struct dns_stub_xchg {
 	uint8_t *rbuf;			/* the stub's receive buffer (UDP) */
 	bool tcp;
 	union {
-		uv_handle_t h;
 		uv_udp_t udp;
-		uv_tcp_t tcp;
+		struct sp_stream st;	/* TCP: the shared stream helper frames the reply */
 	} u;
 	uv_connect_t connect;
-	uv_write_t write;
-	uint8_t *out;			/* TCP: length-prefixed message */
-	uint8_t *in;			/* TCP: reply being read */
-	size_t in_len;
 };
 
 static void attempt_closed(uv_handle_t *h)
 {
-	struct dns_stub_xchg *a = h->data;
-	free(a->out);
-	free(a->in);
-	free(a);
+	free(h->data);
 }
 
 void dns_stub__xchg_close(struct dns_stub_xchg *a)
@@ -47,7 +40,10 @@ void dns_stub__xchg_close(struct dns_stub_xchg *a)
 	if (a == NULL)
 		return;
 	a->q = NULL;
-	uv_close(&a->u.h, attempt_closed);
+	if (a->tcp)
+		sp_stream_close(&a->u.st, SP_STREAM_LOCAL);
+	else
+		uv_close((uv_handle_t *)&a->u.udp, attempt_closed);
 }
 
 /* Is msg the reply to what we sent: our ID, QR, our question (any case)? */
@@ -121,61 +117,64 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
 	on_reply(a, (const uint8_t *)buf->base, (size_t)nread);
 }
 
-static void tcp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+static struct dns_stub_xchg *xchg_of(struct sp_stream *st)
 {
-	struct dns_stub_xchg *a = h->data;
-	if (a->in == NULL)
-		a->in = malloc(2 + DNS_STUB_MSG_MAX);
-	if (a->in == NULL || a->in_len >= 2 + DNS_STUB_MSG_MAX) {
-		*buf = uv_buf_init(NULL, 0);
-		return;
-	}
-	*buf = uv_buf_init((char *)a->in + a->in_len, (unsigned)(2 + DNS_STUB_MSG_MAX - a->in_len));
+	return container_of(st, struct dns_stub_xchg, u.st);
 }
 
-static void tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+/* The first whole message on the connection is the reply, or the server is no good. */
+static void tcp_frame(struct sp_stream *st, const uint8_t *frame, size_t len)
 {
-	struct dns_stub_xchg *a = s->data;
+	struct dns_stub_xchg *a = xchg_of(st);
 	struct dns_stub_query *q = a->q;
 	if (q == NULL)
 		return;
-	if (nread < 0) {
+	if (!is_our_reply(q, frame + 2, len - 2)) {
 		next_server(q);
 		return;
 	}
-	a->in_len += (size_t)nread;
-	if (a->in_len < 2)
-		return;
-	size_t mlen = ((size_t)a->in[0] << 8) | a->in[1];
-	if (a->in_len < 2 + mlen)
-		return;
-	if (!is_our_reply(q, a->in + 2, mlen)) {
-		next_server(q);
-		return;
-	}
-	deliver(q, a->in + 2, mlen);
+	deliver(q, frame + 2, len - 2);
 }
 
-static void tcp_written(uv_write_t *w, int status)
+/* The server closed, reset or failed a write before answering: try the next one. */
+static void tcp_close(struct sp_stream *st, enum sp_stream_why why)
 {
-	struct dns_stub_xchg *a = w->data;
-	if (a->q != NULL && status < 0)
+	struct dns_stub_xchg *a = xchg_of(st);
+	(void)why;
+	if (a->q != NULL)
 		next_server(a->q);
 }
+
+static void tcp_closed(struct sp_stream *st)
+{
+	free(xchg_of(st));
+}
+
+static const struct sp_stream_ops tcp_ops = {
+	.frame = sp_stream_frame_u16,
+	.on_frame = tcp_frame,
+	.on_close = tcp_close,
+	.on_closed = tcp_closed,
+};
 
 static void tcp_connected(uv_connect_t *c, int status)
 {
 	struct dns_stub_xchg *a = c->data;
-	if (a->q == NULL)
+	struct dns_stub_query *q = a->q;
+	if (q == NULL)
 		return;
 	if (status < 0) {
-		next_server(a->q);
+		next_server(q);
 		return;
 	}
-	uv_buf_t b = uv_buf_init((char *)a->out, (unsigned)(a->q->msg_len + 2));
-	a->write.data = a;
-	if (uv_write(&a->write, (uv_stream_t *)&a->u.tcp, &b, 1, tcp_written) != 0 ||
-	    uv_read_start((uv_stream_t *)&a->u.tcp, tcp_alloc, tcp_read) != 0)
+	uint8_t head[2] = { (uint8_t)(q->msg_len >> 8), (uint8_t)q->msg_len };
+	uv_buf_t b[2] = { uv_buf_init((char *)head, 2),
+			  uv_buf_init((char *)q->msg, (unsigned)q->msg_len) };
+	int rc = sp_stream_writev(&a->u.st, b, 2);
+	if (rc == 0)
+		rc = sp_stream_start(&a->u.st);
+	/* A failed write closed the stream, and its close moved on already. */
+	if (rc != 0 && a->q != NULL)
 		next_server(a->q);
 }
 
@@ -212,7 +211,7 @@ void dns_stub__xchg_start(struct dns_stub_query *q, bool tcp)
 	int rc;
 	if (!tcp) {
 		uv_udp_init(q->stub->loop, &a->u.udp);
-		a->u.h.data = a;
+		a->u.udp.data = a;
 		uv_buf_t b = uv_buf_init((char *)q->msg, (unsigned)q->msg_len);
 		rc = uv_udp_connect(&a->u.udp, (const struct sockaddr *)&srv->sa);
 		if (rc == 0)
@@ -222,17 +221,15 @@ void dns_stub__xchg_start(struct dns_stub_query *q, bool tcp)
 			rc = rc < 0 ? rc : 0;
 		}
 	} else {
-		uv_tcp_init(q->stub->loop, &a->u.tcp);
-		a->u.h.data = a;
-		a->out = malloc(q->msg_len + 2);
-		rc = a->out ? 0 : UV_ENOMEM;
-		if (rc == 0) {
-			a->out[0] = (uint8_t)(q->msg_len >> 8);
-			a->out[1] = (uint8_t)q->msg_len;
-			memcpy(a->out + 2, q->msg, q->msg_len);
+		const struct sp_stream_conf conf = { .ops = &tcp_ops, .rbuf_max = 2 + DNS_STUB_MSG_MAX };
+		rc = sp_stream_init(&a->u.st, q->stub->loop, SP_STREAM_TCP, &conf, a);
+		if (rc != 0) {
+			q->att = NULL;	/* nothing to close: the timer moves on */
+			free(a);
+		} else {
 			a->connect.data = a;
-			rc = uv_tcp_connect(&a->connect, &a->u.tcp, (const struct sockaddr *)&srv->sa,
-					    tcp_connected);
+			rc = uv_tcp_connect(&a->connect, &a->u.st.u.tcp,
+					    (const struct sockaddr *)&srv->sa, tcp_connected);
 		}
 	}
 	if (rc != 0)

@@ -395,8 +395,9 @@ static void tun_commit(void *state, void *pending)
  * reply carries TUN_WGQUICK_KEY_PLACEHOLDER, which `signpost wg-quick --key-file`
  * replaces on the device's side.
  */
-static int wg_quick(struct sp_node *node, void *arg, int argc, char **argv, struct sp_buf *out)
+static int wg_quick(struct sp_ctl_req *req, void *arg, int argc, char **argv, struct sp_buf *out)
 {
+	struct sp_node *node = sp_ctl_req_node(req);
 	struct plane *pl = arg;
 	if (argc < 2 || argc > 4) {
 		sp_buf_printf(out, "usage: wg-quick NAME [DEVICE-PUBLIC-KEY|-] [HOST:PORT]\n");

@@ -2,8 +2,8 @@
  * uapi_server.c - the WireGuard cross-platform API on
  * /var/run/wireguard/IFNAME.sock (libuv pipe server), so that wg(8) shows
  * and configures the device as it does wireguard-go's.  The text protocol is
- * the pure uapi.c; this file owns the sockets, uapi_apply.c applies a
- * parsed set request to the device and builds the get reply.
+ * the pure uapi.c; this file owns the sockets and applies a parsed set
+ * request to the device (a request that does not parse changes nothing).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,19 +14,22 @@
 #include <sodium.h>
 
 #include "core/log.h"
+#include "core/stream.h"
 #include "tunnel/device.h"
 #include "tunnel/uapi.h"
 
 #define UAPI_DIR "/var/run/wireguard"
 #define UAPI_MAX_CONNS 16
+/* A client with replies queued that takes none of them for this long is dropped. */
+#define UAPI_STALL_MS 10000
 
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+/* One wg(8) client; the shared stream helper frames, bounds and wipes its bytes. */
 struct uapi_conn {
-	uv_pipe_t pipe;
+	struct sp_stream st;
 	struct tun_uapi_server *srv;
 	struct uapi_conn *next;
-	char *buf;
-	size_t len, cap;
-	bool closing;
 };
 
 struct tun_uapi_server {
@@ -36,12 +39,8 @@ struct tun_uapi_server {
 	struct uapi_conn *conns;
 	unsigned n_conns;
 	unsigned open_handles;
+	struct sp_stream_stats closes;	/* connections closed, by reason */
 	bool stopping;
-};
-
-struct write_req {
-	uv_write_t req;
-	char *data;
 };
 
 static void server_release(struct tun_uapi_server *srv)
@@ -54,9 +53,14 @@ static void server_release(struct tun_uapi_server *srv)
 		dev->on_closed(dev);
 }
 
-static void on_conn_closed(uv_handle_t *h)
+static struct uapi_conn *conn_of(struct sp_stream *st)
 {
-	struct uapi_conn *c = h->data;
+	return container_of(st, struct uapi_conn, st);
+}
+
+static void on_conn_closed(struct sp_stream *st)
+{
+	struct uapi_conn *c = conn_of(st);
 	struct tun_uapi_server *srv = c->srv;
 	struct uapi_conn **pp = &srv->conns;
 	while (*pp && *pp != c)
@@ -64,46 +68,22 @@ static void on_conn_closed(uv_handle_t *h)
 	if (*pp)
 		*pp = c->next;
 	srv->n_conns--;
-	if (c->buf) {
-		sodium_memzero(c->buf, c->cap);	/* may hold a private key */
-		free(c->buf);
-	}
 	free(c);
 	server_release(srv);
 }
 
 static void conn_close(struct uapi_conn *c)
 {
-	if (c->closing)
-		return;
-	c->closing = true;
-	uv_close((uv_handle_t *)&c->pipe, on_conn_closed);
+	sp_stream_close(&c->st, SP_STREAM_LOCAL);
 }
 
-static void on_written(uv_write_t *req, int status)
-{
-	struct write_req *w = (struct write_req *)req;
-	(void)status;
-	sodium_memzero(w->data, strlen(w->data));	/* get replies carry the private key */
-	free(w->data);
-	free(w);
-}
-
+/* Send data (get replies carry the private key: wiped here, the copy by the helper). */
 static void conn_write(struct uapi_conn *c, char *data, size_t len)
 {
-	struct write_req *w = malloc(sizeof(*w));
-	if (!w) {
-		free(data);
+	if (sp_stream_write(&c->st, data, len) != 0)
 		conn_close(c);
-		return;
-	}
-	w->data = data;
-	uv_buf_t b = uv_buf_init(data, (unsigned)len);
-	if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_written) != 0) {
-		free(data);
-		free(w);
-		conn_close(c);
-	}
+	sodium_memzero(data, len);
+	free(data);
 }
 
 static void write_errno(struct uapi_conn *c, int err)
@@ -122,7 +102,7 @@ static void write_errno(struct uapi_conn *c, int err)
 	conn_write(c, out, (size_t)n);
 }
 
-/* ---- get and set: the text is uapi_apply.c's ---- */
+/* ---- get and set: uapi_apply.c, over the device and the node's key custody ---- */
 
 static void do_get(struct uapi_conn *c)
 {
@@ -135,65 +115,53 @@ static void do_get(struct uapi_conn *c)
 		write_errno(c, rc);
 }
 
-static void do_set(struct uapi_conn *c, size_t n)
+static void do_set(struct uapi_conn *c, const uint8_t *text, size_t n)
 {
-	write_errno(c, tun__uapi_set(c->srv->dev, c->buf, n));
+	write_errno(c, tun__uapi_set(c->srv->dev, (const char *)text, n));
 }
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+static int uapi_frame(struct sp_stream *st, const uint8_t *buf, size_t len)
 {
-	struct uapi_conn *c = h->data;
-	(void)suggested;
-	if (c->cap - c->len < 4096 && c->cap < TUN_UAPI_MAX_REQUEST + 4096) {
-		size_t ncap = c->cap ? c->cap * 2 : 8192;
-		char *nb = malloc(ncap);
-		if (nb) {
-			if (c->buf) {
-				memcpy(nb, c->buf, c->len);
-				sodium_memzero(c->buf, c->cap);
-				free(c->buf);
-			}
-			c->buf = nb;
-			c->cap = ncap;
-		}
-	}
-	*b = uv_buf_init(c->buf ? c->buf + c->len : NULL, (unsigned)(c->buf ? c->cap - c->len : 0));
+	enum tun_uapi_op op;
+	(void)st;
+	return tun_uapi_frame((const char *)buf, len, &op);
 }
 
-static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
+static void on_frame(struct sp_stream *st, const uint8_t *frame, size_t len)
 {
-	struct uapi_conn *c = st->data;
-	(void)b;
-	if (nread < 0) {
-		conn_close(c);
-		return;
-	}
-	c->len += (size_t)nread;
-	/* Bounded: each round consumes one whole request. */
-	while (!c->closing && c->len > 0) {
-		enum tun_uapi_op op;
-		int n = tun_uapi_frame(c->buf, c->len, &op);
-		if (n == 0) {
-			if (c->len >= c->cap)
-				conn_close(c);
-			return;
-		}
-		if (n < 0) {
-			if (n != -EPROTO)
-				write_errno(c, n);
-			uv_read_stop(st);
-			conn_close(c);
-			return;
-		}
-		if (op == TUN_UAPI_GET)
-			do_get(c);
-		else
-			do_set(c, (size_t)n);
-		sodium_memzero(c->buf, (size_t)n);
-		memmove(c->buf, c->buf + n, c->len - (size_t)n);
-		c->len -= (size_t)n;
-	}
+	enum tun_uapi_op op;
+	struct uapi_conn *c = conn_of(st);
+	if (tun_uapi_frame((const char *)frame, len, &op) <= 0)
+		return;		/* cannot happen: the same bytes framed a moment ago */
+	if (op == TUN_UAPI_GET)
+		do_get(c);
+	else
+		do_set(c, frame, len);
 }
+
+/* A request that does not frame gets its errno, except an unknown operation (wireguard-go). */
+static void on_bad(struct sp_stream *st, int err, const uint8_t *buf, size_t len)
+{
+	(void)buf;
+	(void)len;
+	if (err != -EPROTO)
+		write_errno(conn_of(st), err == SP_ELIMIT ? -E2BIG : err);
+}
+
+/* wg(8) may keep its connection; only one that does not read its replies is closed. */
+static bool on_idle(struct sp_stream *st)
+{
+	(void)st;
+	return true;
+}
+
+static const struct sp_stream_ops uapi_stream_ops = {
+	.frame = uapi_frame,
+	.on_frame = on_frame,
+	.on_bad = on_bad,
+	.on_idle = on_idle,
+	.on_closed = on_conn_closed,
+};
 
 static void on_connection(uv_stream_t *listener, int status)
 {
@@ -203,15 +171,26 @@ static void on_connection(uv_stream_t *listener, int status)
 	struct uapi_conn *c = calloc(1, sizeof(*c));
 	if (!c)
 		return;
+	const struct sp_stream_conf conf = {
+		.ops = &uapi_stream_ops,
+		.rbuf_initial = 8192,
+		/* tun_uapi_frame refuses a request past TUN_UAPI_MAX_REQUEST (E2BIG) first. */
+		.rbuf_max = TUN_UAPI_MAX_REQUEST + 4096,
+		.idle_ms = UAPI_STALL_MS,
+		.secret = true,		/* set requests and get replies carry private keys */
+		.stats = &srv->closes,
+	};
+	if (sp_stream_init(&c->st, listener->loop, SP_STREAM_PIPE, &conf, c) != 0) {
+		free(c);
+		return;
+	}
 	c->srv = srv;
-	uv_pipe_init(listener->loop, &c->pipe, 0);
-	c->pipe.data = c;
 	c->next = srv->conns;
 	srv->conns = c;
 	srv->n_conns++;
 	srv->open_handles++;
-	if (uv_accept(listener, (uv_stream_t *)&c->pipe) != 0 || srv->n_conns > UAPI_MAX_CONNS ||
-	    uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) != 0)
+	if (sp_stream_accept(&c->st, listener) != 0 || srv->n_conns > UAPI_MAX_CONNS ||
+	    sp_stream_start(&c->st) != 0)
 		conn_close(c);
 }
 

@@ -46,7 +46,7 @@ static int fake_check(const struct sp_config *cfg)
 
 /* "big": a reply far larger than a socket buffer, of a pattern the client checks. */
 #define BIG_REPLY (1u << 20)
-static int fake_big(struct sp_node *node, void *arg, int argc, char **argv, struct sp_buf *out)
+static int fake_big(struct sp_ctl_req *req, void *arg, int argc, char **argv, struct sp_buf *out)
 {
 	for (unsigned i = 0; i < BIG_REPLY / 16; i++)
 		sp_buf_printf(out, "%015u\n", i);

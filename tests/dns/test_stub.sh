@@ -26,7 +26,7 @@ need dig python3 nsd ldns-keygen ldns-signzone ldns-key2ds
 ADDR=$(rnd127)
 BASE=$(rndport)
 PA=$BASE; PF=$((BASE + 1)); PU=$((BASE + 2)); PS=$((BASE + 3)); PX=$((BASE + 4)); PW=$((BASE + 5))
-PD=$((BASE + 6)); PE=$((BASE + 7)); PN=$((BASE + 8))
+PD=$((BASE + 6)); PE=$((BASE + 7)); PN=$((BASE + 8)); PT=$((BASE + 9))
 
 wait_answer() { # wait_answer PORT NAME TYPE: poll until the server at ADDR:PORT answers
 	for _ in $(seq 1 100); do
@@ -330,6 +330,70 @@ out=$(sq +tcp nas.friend.example. AAAA)
 echo "$out" | grep -q 'fd00:f::2' || fail "TCP query: $out"
 echo "$out" | grep -q ' ad[ ;]' || fail "TCP answer without AD: $out"
 pass "TCP clients"
+
+# An upstream that truncates every UDP answer and answers over TCP (relaying
+# to the other.example. signpost): the stub must ask again over TCP.
+cat > "$T/trunc.py" <<'PYEOF'
+import select, socket, sys
+addr, listen, upstream = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((addr, listen))
+t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+t.bind((addr, listen))
+t.listen(4)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(2)
+def recv_all(c, n):
+    b = b""
+    while len(b) < n:
+        d = c.recv(n - len(b))
+        if not d:
+            raise EOFError
+        b += d
+    return b
+while True:
+    r, _, _ = select.select([s, t], [], [], 30)
+    if s in r:
+        q, client = s.recvfrom(65535)
+        end = 12
+        while end < len(q) and q[end] != 0:
+            end += 1 + q[end]
+        end += 5
+        s.sendto(q[:2] + bytes([0x82 | (q[2] & 1), 0]) + q[4:6] + bytes(6) + q[12:end], client)
+    if t in r:
+        c, _ = t.accept()
+        c.settimeout(2)
+        try:
+            n = recv_all(c, 2)
+            q = recv_all(c, n[0] << 8 | n[1])
+            u.sendto(q, (addr, upstream))
+            a, _ = u.recvfrom(65535)
+            c.sendall(bytes([len(a) >> 8, len(a) & 255]) + a)
+            print("tcp answer", flush=True)
+        except (OSError, EOFError):
+            pass
+        c.close()
+PYEOF
+python3 "$T/trunc.py" $ADDR $PT $PU > "$T/trunc.log" 2>&1 &
+PIDS+=($!)
+set_upstream() { # set_upstream PORT: switch the stub's upstream by SIGHUP, wait for the reload
+	local n
+	n=$(grep -c 'dns stub: reloaded' "$T/device.log")
+	sed -i "s/^upstream = .*/upstream = $ADDR:$1/" "$D/device.conf"
+	kill -HUP $DEV
+	for _ in $(seq 1 50); do
+		[ "$(grep -c 'dns stub: reloaded' "$T/device.log")" -gt "$n" ] && return 0
+		sleep 0.1
+	done
+	fail "the stub did not reload for upstream port $1"
+}
+set_upstream $PT
+out=$(sq +tcp www.other.example. A)
+echo "$out" | grep -q '192.0.2.80' || fail "answer over TCP from a truncating upstream: $out"
+grep -q 'tcp answer' "$T/trunc.log" || fail "the stub did not ask the truncating upstream over TCP"
+set_upstream $PE
+pass "a truncated upstream answer is asked again over TCP"
 
 # A TCP client that pipelines queries and never reads its replies: the stub
 # must stop reading it (bounded memory) and close it once its replies stop

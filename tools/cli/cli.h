@@ -65,7 +65,8 @@ int cli_config_load(const struct cli_cmd *cmd, const struct cli_ctx *ctx, struct
 
 /*
  * Send argv to the daemon named by ctx's configuration (its control-socket)
- * and print the reply: to stdout when the daemon reports success, else to
+ * and print the reply: chunks of a streamed reply to stdout as they come,
+ * the rest to stdout when the daemon reports success, else to
  * stderr.  Returns an exit code.
  */
 int cli_ctl_forward(const struct cli_cmd *cmd, const struct cli_ctx *ctx, int argc,

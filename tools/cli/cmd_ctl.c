@@ -1,7 +1,7 @@
 /*
  * cmd_ctl.c - commands that the running daemon implements: the CLI forwards
- * argv over the control socket and prints the reply (`zone`; `wg-quick` in
- * cmd_wgquick.c builds on it).
+ * argv over the control socket and prints the reply as it streams in
+ * (`zone`; `status` and `wg-quick` build on it).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -16,20 +16,35 @@
 /* Zone changes sign records: allow the daemon a moment under load. */
 #define CTL_TIMEOUT_MS 30000
 
+/* The control socket named by ctx's configuration; *cfg owns the string. */
+static int ctl_path(const struct cli_cmd *cmd, const struct cli_ctx *ctx, struct sp_config **cfg,
+		    const char **path)
+{
+	int ret = cli_config_load(cmd, ctx, cfg);
+	if (ret == CLI_OK)
+		*path = sp_cfg_str(sp_config_get(*cfg, "node"), "control-socket");
+	return ret;
+}
+
+static int ctl_unreachable(const struct cli_cmd *cmd, const char *path, int rc)
+{
+	return cli_fail(cmd, "cannot reach signpostd at %s: %s%s", path, sp_strerror(rc),
+			(rc == -ENOENT || rc == -ECONNREFUSED)
+				? " (is signpostd running with this configuration?)" : "");
+}
+
 int cli_ctl_call(const struct cli_cmd *cmd, const struct cli_ctx *ctx, int argc,
 		 char *const *argv, int timeout_ms, int *status, char **reply)
 {
 	struct sp_config *cfg;
-	int ret = cli_config_load(cmd, ctx, &cfg);
+	const char *path;
+	int ret = ctl_path(cmd, ctx, &cfg, &path);
 	if (ret != CLI_OK)
 		return ret;
-	const char *path = sp_cfg_str(sp_config_get(cfg, "node"), "control-socket");
 	*reply = NULL;
 	int rc = sp_ctl_call(path, argc, argv, timeout_ms, status, reply);
 	if (rc)
-		ret = cli_fail(cmd, "cannot reach signpostd at %s: %s%s", path, sp_strerror(rc),
-			       (rc == -ENOENT || rc == -ECONNREFUSED)
-				       ? " (is signpostd running with this configuration?)" : "");
+		ret = ctl_unreachable(cmd, path, rc);
 	sp_config_free(cfg);
 	return ret;
 }
@@ -51,15 +66,41 @@ int cli_ctl_print(const struct cli_cmd *cmd, int status, const char *reply)
 	return status == 0 ? CLI_OK : CLI_ERR;
 }
 
+/* Printing a reply as it streams in: chunks at once to stdout, the end as cli_ctl_print. */
+struct ctl_printer {
+	const struct cli_cmd *cmd;
+	int ret;
+};
+
+static int print_record(void *arg, const char *text, size_t len, bool end, int status)
+{
+	struct ctl_printer *p = arg;
+	if (end) {
+		p->ret = cli_ctl_print(p->cmd, status, text);
+		return 0;
+	}
+	if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0)
+		return -EIO;
+	return 0;
+}
+
 int cli_ctl_forward(const struct cli_cmd *cmd, const struct cli_ctx *ctx, int argc,
 		    char *const *argv, int timeout_ms)
 {
-	int status = 0;
-	char *reply = NULL;
-	int ret = cli_ctl_call(cmd, ctx, argc, argv, timeout_ms, &status, &reply);
-	if (ret == CLI_OK)
-		ret = cli_ctl_print(cmd, status, reply);
-	free(reply);
+	struct sp_config *cfg;
+	const char *path;
+	int ret = ctl_path(cmd, ctx, &cfg, &path);
+	if (ret != CLI_OK)
+		return ret;
+	struct ctl_printer p = { cmd, CLI_OK };
+	int rc = sp_ctl_call_stream(path, argc, argv, timeout_ms, print_record, &p);
+	if (rc == -EIO)
+		ret = cli_fail(cmd, "cannot write to stdout");
+	else if (rc)
+		ret = ctl_unreachable(cmd, path, rc);
+	else
+		ret = p.ret;
+	sp_config_free(cfg);
 	return ret;
 }
 
