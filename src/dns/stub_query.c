@@ -25,6 +25,7 @@
 #include <sodium.h>
 
 #include "core/log.h"
+#include "dns/msgscan.h"
 #include "dns/stub_int.h"
 
 /* RFC 8914 4.23: no authoritative server (or upstream) could be reached. */
@@ -248,7 +249,8 @@ static void got_answer(struct dns_stub_query *q, const uint8_t *msg, size_t len)
 {
 	struct dns_stub_zone *z = q->zone;
 	ldns_pkt *p = NULL;
-	if (ldns_wire2pkt(&p, msg, len) != LDNS_STATUS_OK) {
+	/* The one reader's rule first: ldns would follow forward pointers. */
+	if (!dns__msg_check(msg, len) || ldns_wire2pkt(&p, msg, len) != LDNS_STATUS_OK) {
 		servfail(q);
 		return;
 	}
@@ -433,7 +435,7 @@ void dns_stub__query(struct dns_stub *stub, const uint8_t *msg, size_t len,
 		reply_error(stub, msg, from, conn, LDNS_RCODE_NOTIMPL);
 		return;
 	}
-	if (ldns_wire2pkt(&p, msg, len) != LDNS_STATUS_OK ||
+	if (!dns__msg_check(msg, len) || ldns_wire2pkt(&p, msg, len) != LDNS_STATUS_OK ||
 	    ldns_rr_list_rr_count(ldns_pkt_question(p)) != 1) {
 		ldns_pkt_free(p);
 		reply_error(stub, msg, from, conn, LDNS_RCODE_FORMERR);
