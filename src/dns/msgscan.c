@@ -1,113 +1,105 @@
-/* msgscan.c - bounds-checked walking of wire-format DNS messages. */
+/* msgscan.c - whole-message walks on the one wire reader. */
 #include "dns/msgscan.h"
 
-#include <ctype.h>
 #include <string.h>
 
 #define DNS_TYPE_TSIG_SCAN 250
-#define DNS_MAX_POINTERS 64	/* a name longer than 255 bytes cannot need more */
 
-int dns__name_read(const uint8_t *msg, size_t len, size_t *off, uint8_t *out, size_t *out_len)
+/*
+ * Where the names sit in the RDATA of the types that have them (RFC 3597 4
+ * lists the compressible ones; ldns decompresses every name field it knows,
+ * so the others are here too).  Layout: 'N' a name, 'S' a character-string,
+ * a digit that many fixed bytes.
+ */
+static const struct {
+	uint16_t type;
+	const char *layout;
+} rdata_names[] = {
+	{ 2, "N" }, { 3, "N" }, { 4, "N" }, { 5, "N" },		/* NS MD MF CNAME */
+	{ 6, "NN" }, { 7, "N" }, { 8, "N" }, { 9, "N" },	/* SOA MB MG MR */
+	{ 12, "N" }, { 14, "NN" }, { 15, "2N" }, { 17, "NN" },	/* PTR MINFO MX RP */
+	{ 18, "2N" }, { 21, "2N" }, { 24, "99N" }, { 26, "2NN" },	/* AFSDB RT SIG PX */
+	{ 30, "N" }, { 33, "6N" }, { 35, "4SSSN" }, { 36, "2N" },	/* NXT SRV NAPTR KX */
+	{ 39, "N" }, { 46, "99N" }, { 47, "N" }, { 58, "NN" },	/* DNAME RRSIG NSEC TALINK */
+	{ 64, "2N" }, { 65, "2N" }, { 107, "2N" },		/* SVCB HTTPS LP */
+	{ 249, "N" }, { 250, "N" },				/* TKEY TSIG */
+};
+
+/* Read the names in rr's RDATA (errors stick in w). */
+static void check_rdata_names(struct dns_wire *w, const struct dns_rr_hdr *rr)
 {
-	size_t p = *off, o = 0, after = 0;
-	unsigned jumps = 0;
-
-	for (;;) {
-		if (p >= len)
-			return SP_EMALFORMED;
-		uint8_t l = msg[p];
-		if ((l & 0xc0) == 0xc0) {
-			if (p + 1 >= len || ++jumps > DNS_MAX_POINTERS)
-				return SP_EMALFORMED;
-			if (after == 0)
-				after = p + 2;
-			p = (size_t)(l & 0x3f) << 8 | msg[p + 1];
-			continue;
-		}
-		if (l & 0xc0)
-			return SP_EMALFORMED;
-		if (p + 1 + l > len || o + 1 + l > 255)
-			return SP_EMALFORMED;
-		out[o++] = l;
-		for (size_t i = 0; i < l; i++)
-			out[o++] = (uint8_t)tolower(msg[p + 1 + i]);
-		p += 1 + (size_t)l;
-		if (l == 0)
-			break;
+	const char *layout = NULL;
+	/* Empty RDATA is legal for any type in UPDATE (RFC 2136 2.5.2) and prerequisites. */
+	if (rr->rdlen == 0)
+		return;
+	for (size_t i = 0; i < sizeof(rdata_names) / sizeof(rdata_names[0]); i++)
+		if (rdata_names[i].type == rr->type)
+			layout = rdata_names[i].layout;
+	if (layout == NULL)
+		return;
+	struct dns_wire r;
+	dns_wire_init_msg(&r, w->base, rr->rdata + rr->rdlen, rr->rdata);
+	for (const char *c = layout; *c && !r.err; c++) {
+		if (*c == 'N')
+			(void)dns_wire_name(&r, NULL, false, NULL);
+		else if (*c == 'S')
+			dns_wire_skip(&r, dns_wire_u8(&r));
+		else
+			dns_wire_skip(&r, (size_t)(*c - '0'));
 	}
-	*off = after ? after : p;
-	*out_len = o;
-	return 0;
-}
-
-int dns__name_skip(const uint8_t *msg, size_t len, size_t *off)
-{
-	size_t p = *off;
-	unsigned labels = 0;
-
-	while (p < len && labels++ < 128) {
-		uint8_t l = msg[p];
-		if ((l & 0xc0) == 0xc0) {
-			if (p + 2 > len)
-				return SP_EMALFORMED;
-			*off = p + 2;
-			return 0;
-		}
-		if (l & 0xc0)
-			return SP_EMALFORMED;
-		p += 1 + (size_t)l;
-		if (l == 0) {
-			if (p > len)
-				return SP_EMALFORMED;
-			*off = p;
-			return 0;
-		}
-	}
-	return SP_EMALFORMED;
+	if (r.err)
+		w->err = r.err;
 }
 
 int dns__msg_scan(const uint8_t *msg, size_t len, struct dns__scan *sc)
 {
-	memset(sc, 0, sizeof(*sc));
-	if (len < DNS_HDR_LEN)
-		return SP_EMALFORMED;
-	sc->qdcount = dns__get16(msg + 4);
-	sc->ancount = dns__get16(msg + 6);
-	sc->nscount = dns__get16(msg + 8);
-	sc->arcount = dns__get16(msg + 10);
+	struct dns_wire w;
+	struct dns_hdr h;
+	struct dns_rr_hdr rr;
 
-	size_t off = DNS_HDR_LEN;
-	for (unsigned i = 0; i < sc->qdcount; i++) {
-		if (dns__name_skip(msg, len, &off) != 0 || off + 4 > len)
-			return SP_EMALFORMED;
-		off += 4;
-	}
-	sc->question_end = off;
+	memset(sc, 0, sizeof(*sc));
+	dns_wire_init(&w, msg, len);
+	dns_wire_header(&w, &h);
+	if (w.err)
+		return SP_EMALFORMED;
+	sc->qdcount = h.qdcount;
+	sc->ancount = h.ancount;
+	sc->nscount = h.nscount;
+	sc->arcount = h.arcount;
+
+	for (unsigned i = 0; i < sc->qdcount && !w.err; i++)
+		(void)dns_wire_question(&w, NULL, NULL, NULL, NULL);
+	if (w.err)
+		return SP_EMALFORMED;
+	sc->question_end = w.pos;
 	unsigned nrr = (unsigned)sc->ancount + sc->nscount + sc->arcount;
 	for (unsigned i = 0; i < nrr; i++) {
-		size_t start = off;
-		if (dns__name_skip(msg, len, &off) != 0 || off + 10 > len)
+		if (dns_wire_rr(&w, &rr, NULL) != 0)
 			return SP_EMALFORMED;
-		uint16_t type = dns__get16(msg + off);
-		uint16_t rdlen = dns__get16(msg + off + 8);
-		if (off + 10 + rdlen > len)
+		check_rdata_names(&w, &rr);
+		if (w.err)
 			return SP_EMALFORMED;
-		if (type == DNS_TYPE_TSIG_SCAN)
+		if (rr.type == DNS_TYPE_TSIG_SCAN)
 			sc->n_tsig++;
-		sc->last_rr = start;
-		sc->last_type = type;
-		sc->last_rdata = off + 10;
-		sc->last_rdlen = rdlen;
-		off += 10 + (size_t)rdlen;
+		sc->last_rr = rr.off;
+		sc->last_type = rr.type;
+		sc->last_rdata = rr.rdata;
+		sc->last_rdlen = rr.rdlen;
 	}
-	sc->end = off;
+	sc->end = w.pos;
 	return 0;
+}
+
+bool dns__msg_check(const uint8_t *msg, size_t len)
+{
+	struct dns__scan sc;
+	return dns__msg_scan(msg, len, &sc) == 0;
 }
 
 int dns__reply_start(const uint8_t *req, size_t qend, uint16_t qdcount, uint8_t rcode,
 		     uint8_t *out, size_t cap, size_t *len)
 {
-	if (qend < DNS_HDR_LEN || qend > cap)
+	if (qend < DNS_HEADER_LEN || qend > cap)
 		return SP_ETRUNC;
 	memcpy(out, req, qend);
 	out[2] = (uint8_t)(0x80 | (req[2] & 0x79) | 0x04);	/* QR, opcode, AA, RD */

@@ -1,6 +1,7 @@
 /*
- * msgscan.h - bounds-checked walking of a wire-format DNS message, for the
- * TSIG, UPDATE, transfer and NOTIFY code (not the query hot path).
+ * msgscan.h - whole-message walks on the one wire reader (dns/wire.h), for
+ * TSIG, UPDATE, transfers, NOTIFY replies and the check that runs before a
+ * message is handed to ldns (the stub and the validator).
  */
 #ifndef DNS_MSGSCAN_H
 #define DNS_MSGSCAN_H
@@ -9,29 +10,15 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "dns/wire.h"
 
-#define DNS_HDR_LEN 12
-
+/* Byte helpers for messages we build or that a walk already checked. */
 static inline uint16_t dns__get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static inline uint32_t dns__get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 static inline void dns__put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
 static inline void dns__put32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
 }
-
-/*
- * Read the name at *off of msg[0..len), following compression pointers
- * (bounded), into out (uncompressed, lower case, at most 255 bytes) and
- * set *off past the name as it sits at *off.  0 or SP_EMALFORMED.
- */
-int dns__name_read(const uint8_t *msg, size_t len, size_t *off, uint8_t *out, size_t *out_len);
-
-/* Skip the name at *off without expanding it.  0 or SP_EMALFORMED. */
-int dns__name_skip(const uint8_t *msg, size_t len, size_t *off);
 
 /* Where the parts of a message are. */
 struct dns__scan {
@@ -45,12 +32,21 @@ struct dns__scan {
 	size_t end;		/* offset after the last RR */
 };
 
-/* Walk every section.  0 or SP_EMALFORMED (trailing bytes are allowed). */
-int dns__msg_scan(const uint8_t *msg, size_t len, struct dns__scan *sc);
+/*
+ * Walk every section with dns_wire_question() and dns_wire_rr(), and read
+ * the names inside the RDATA of the types that carry names ldns would
+ * decompress (NS, CNAME, SOA, MX, SRV, RRSIG, NSEC, ...), so that a message
+ * this accepts holds no name the one reader refuses.  0 or SP_EMALFORMED
+ * (trailing bytes are allowed).
+ */
+int dns__msg_scan(const uint8_t *msg, size_t len, struct dns__scan *sc) SP_MUST_CHECK;
+
+/* dns__msg_scan() for a yes/no answer: may msg be handed to ldns_wire2pkt()? */
+bool dns__msg_check(const uint8_t *msg, size_t len);
 
 /*
  * Start an answer to req: its header and question section req[0..qend)
- * (qend = DNS_HDR_LEN with qdcount 0 for no question), QR and AA set, RD
+ * (qend = DNS_HEADER_LEN with qdcount 0 for no question), QR and AA set, RD
  * kept, rcode set, other counts 0.  0 or SP_ETRUNC.
  */
 int dns__reply_start(const uint8_t *req, size_t qend, uint16_t qdcount, uint8_t rcode,

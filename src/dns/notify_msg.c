@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dns/msgscan.h"
+#include "dns/wire.h"
 
 int dns_notify_create(uint8_t *buf, size_t cap, size_t *len, uint16_t id,
 		      const uint8_t *zone, size_t zone_len, const uint8_t *soa_rr,
@@ -14,14 +15,14 @@ int dns_notify_create(uint8_t *buf, size_t cap, size_t *len, uint16_t id,
 		      struct dns_tsig_state *st)
 {
 	memset(st, 0, sizeof(*st));
-	if (zone_len == 0 || zone_len > 255 || DNS_HDR_LEN + zone_len + 4 + soa_rr_len > cap)
+	if (zone_len == 0 || zone_len > 255 || DNS_HEADER_LEN + zone_len + 4 + soa_rr_len > cap)
 		return SP_ETRUNC;
-	memset(buf, 0, DNS_HDR_LEN);
+	memset(buf, 0, DNS_HEADER_LEN);
 	dns__put16(buf, id);
 	buf[2] = (uint8_t)(DNS_OPCODE_NOTIFY << 3 | 0x04);	/* opcode NOTIFY, AA */
 	dns__put16(buf + 4, 1);
 	dns__put16(buf + 6, soa_rr != NULL && soa_rr_len > 0 ? 1 : 0);
-	size_t n = DNS_HDR_LEN;
+	size_t n = DNS_HEADER_LEN;
 	memcpy(buf + n, zone, zone_len);
 	n += zone_len;
 	dns__put16(buf + n, 6);		/* SOA */
@@ -47,9 +48,11 @@ int dns_notify_consume_reply(const uint8_t *msg, size_t len, uint16_t id,
 	if (dns__get16(msg) != id || !(msg[2] & 0x80) || ((msg[2] >> 3) & 0x0f) != DNS_OPCODE_NOTIFY)
 		return SP_EPROTO;
 	if (sc.qdcount == 1) {
-		uint8_t name[256];
-		size_t nl, off = DNS_HDR_LEN;
-		if (dns__name_read(msg, len, &off, name, &nl) != 0)
+		uint8_t name[DNS_NAME_MAXLEN];
+		struct dns_wire w;
+		dns_wire_init_msg(&w, msg, len, DNS_HEADER_LEN);
+		size_t nl = dns_wire_question(&w, name, NULL, NULL, NULL);
+		if (w.err)
 			return SP_EMALFORMED;
 		if (nl != zone_len || memcmp(name, zone, nl) != 0)
 			return SP_EPROTO;

@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/stream.h"
 #include "dns/rrl.h"
+#include "dns/wire.h"
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
@@ -100,28 +101,10 @@ static void server_handle_closed(struct dns_server *s)
 
 /* ---- UDP ---- */
 
-/* Length of header plus the first question of msg, or 0 if it does not parse. */
-static size_t question_end(const uint8_t *msg, size_t len)
-{
-	size_t off = 12;
-
-	if (len < 12 || (msg[4] << 8 | msg[5]) == 0)
-		return len >= 12 ? 12 : 0;
-	/* Questions are never compressed in our answers; refuse pointers. */
-	for (unsigned labels = 0; labels < 128; labels++) {
-		if (off >= len || (msg[off] & 0xc0) != 0)
-			return 0;
-		if (msg[off] == 0)
-			return off + 5 <= len ? off + 5 : 0;
-		off += 1u + msg[off];
-	}
-	return 0;
-}
-
 /* Cut an answer down to header and question with TC set (RRL slip). */
 static size_t slip_answer(uint8_t *msg, size_t len)
 {
-	size_t end = question_end(msg, len);
+	size_t end = dns_wire_question_end(msg, len);
 
 	if (end == 0)
 		return 0;

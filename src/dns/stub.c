@@ -19,6 +19,7 @@
 
 #include "core/log.h"
 #include "dns/stub_int.h"
+#include "dns/wire.h"
 
 struct sp_interval dns_stub__query_timeout = {
 	"dns.stub-query-timeout", 1500,
@@ -36,20 +37,10 @@ const size_t dns_stub_n_intervals = sizeof(dns_stub_intervals) / sizeof(dns_stub
 
 size_t dns_stub__question_end(const uint8_t *msg, size_t len)
 {
-	size_t off = 12;
-	if (len < 12 || ((msg[4] << 8) | msg[5]) != 1)
+	/* The one question walker; the stub only ever has messages with one question. */
+	if (len < DNS_HEADER_LEN || ((msg[4] << 8) | msg[5]) != 1)
 		return 0;
-	for (unsigned labels = 0; labels < 128; labels++) {
-		if (off >= len)
-			return 0;
-		uint8_t l = msg[off];
-		if (l == 0)
-			return off + 5 <= len ? off + 5 : 0;
-		if (l > 63)
-			return 0;	/* no compression in questions we accept */
-		off += 1u + l;
-	}
-	return 0;
+	return dns_wire_question_end(msg, len);
 }
 
 void dns_stub__release(struct dns_stub *stub)

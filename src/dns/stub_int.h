@@ -157,5 +157,11 @@ void dns_stub__query_unreachable(struct dns_stub_query *q, const char *why);
 
 /* Offset just past the question of msg (one question), or 0 if malformed. */
 size_t dns_stub__question_end(const uint8_t *msg, size_t len);
+/*
+ * Parse a message from the network (a client's query, a server's answer)
+ * into *p, which the caller frees: the one wire reader's walk first, then
+ * ldns.  0, or SP_EMALFORMED with *p NULL.
+ */
+int dns_stub__parse(const uint8_t *msg, size_t len, ldns_pkt **p) SP_MUST_CHECK;
 
 #endif

@@ -25,6 +25,7 @@
 #include <sodium.h>
 
 #include "core/log.h"
+#include "dns/msgscan.h"
 #include "dns/stub_int.h"
 
 /* RFC 8914 4.23: no authoritative server (or upstream) could be reached. */
@@ -244,11 +245,23 @@ static void got_keys(struct dns_stub_query *q, const uint8_t *msg, size_t len)
 	step_begin(q);
 }
 
+int dns_stub__parse(const uint8_t *msg, size_t len, ldns_pkt **p)
+{
+	*p = NULL;
+	/* The one reader's rule first: ldns alone would follow forward pointers. */
+	if (!dns__msg_check(msg, len) || ldns_wire2pkt(p, msg, len) != LDNS_STATUS_OK) {
+		ldns_pkt_free(*p);
+		*p = NULL;
+		return SP_EMALFORMED;
+	}
+	return 0;
+}
+
 static void got_answer(struct dns_stub_query *q, const uint8_t *msg, size_t len)
 {
 	struct dns_stub_zone *z = q->zone;
 	ldns_pkt *p = NULL;
-	if (ldns_wire2pkt(&p, msg, len) != LDNS_STATUS_OK) {
+	if (dns_stub__parse(msg, len, &p) != 0) {
 		servfail(q);
 		return;
 	}
@@ -433,8 +446,7 @@ void dns_stub__query(struct dns_stub *stub, const uint8_t *msg, size_t len,
 		reply_error(stub, msg, from, conn, LDNS_RCODE_NOTIMPL);
 		return;
 	}
-	if (ldns_wire2pkt(&p, msg, len) != LDNS_STATUS_OK ||
-	    ldns_rr_list_rr_count(ldns_pkt_question(p)) != 1) {
+	if (dns_stub__parse(msg, len, &p) != 0 || ldns_rr_list_rr_count(ldns_pkt_question(p)) != 1) {
 		ldns_pkt_free(p);
 		reply_error(stub, msg, from, conn, LDNS_RCODE_FORMERR);
 		return;

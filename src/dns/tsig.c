@@ -96,13 +96,13 @@ static int hmac_end(EVP_MAC_CTX *ctx, uint8_t out[DNS_TSIG_MAC_LEN])
 static int hmac_put_msg(EVP_MAC_CTX *ctx, const uint8_t *msg, size_t len, uint16_t id,
 			uint16_t arcount)
 {
-	uint8_t hdr[DNS_HDR_LEN];
-	memcpy(hdr, msg, DNS_HDR_LEN);
+	uint8_t hdr[DNS_HEADER_LEN];
+	memcpy(hdr, msg, DNS_HEADER_LEN);
 	dns__put16(hdr, id);
 	dns__put16(hdr + 10, arcount);
 	int err = hmac_put(ctx, hdr, sizeof(hdr));
 	if (err == 0)
-		err = hmac_put(ctx, msg + DNS_HDR_LEN, len - DNS_HDR_LEN);
+		err = hmac_put(ctx, msg + DNS_HEADER_LEN, len - DNS_HEADER_LEN);
 	return err;
 }
 
@@ -210,30 +210,30 @@ static int tsig_parse(const uint8_t *msg, size_t len, struct dns__scan *sc, stru
 	/* RFC 8945 5.2: exactly one TSIG, the last RR of the additional section. */
 	if (sc->n_tsig > 1 || sc->last_type != DNS_TYPE_TSIG || sc->arcount == 0)
 		return SP_EMALFORMED;
-	size_t off = sc->last_rr;
-	if (dns__name_read(msg, len, &off, t->key_name, &t->key_name_len) != 0)
+	/* Owner (the key name), then the RDATA: a reader bounded by the RDATA's end. */
+	struct dns_wire w;
+	struct dns_rr_hdr rr;
+	dns_wire_init_msg(&w, msg, len, sc->last_rr);
+	if (dns_wire_rr(&w, &rr, t->key_name) != 0)
 		return SP_EMALFORMED;
-	/* type(2) class(2) ttl(4) rdlen(2) */
-	if (dns__get16(msg + off + 2) != DNS_CLASS_ANY || dns__get32(msg + off + 4) != 0)
+	dns_name_lower(t->key_name);
+	t->key_name_len = rr.owner_len;
+	if (rr.klass != DNS_CLASS_ANY || rr.ttl != 0)
 		return SP_EMALFORMED;
-	size_t p = sc->last_rdata, end = sc->last_rdata + sc->last_rdlen;
-	if (dns__name_read(msg, end, &p, t->alg_name, &t->alg_name_len) != 0)
-		return SP_EMALFORMED;
-	if (p + 10 > end)
-		return SP_EMALFORMED;
-	t->time_signed = (uint64_t)dns__get16(msg + p) << 32 | dns__get32(msg + p + 2);
-	t->fudge = dns__get16(msg + p + 6);
-	t->mac_len = dns__get16(msg + p + 8);
-	p += 10;
-	if (p + t->mac_len + 6 > end)
-		return SP_EMALFORMED;
-	t->mac = msg + p;
-	p += t->mac_len;
-	t->orig_id = dns__get16(msg + p);
-	t->error = dns__get16(msg + p + 2);
-	t->other_len = dns__get16(msg + p + 4);
-	p += 6;
-	if (p + t->other_len != end)
+	dns_wire_init_msg(&w, msg, rr.rdata + rr.rdlen, rr.rdata);
+	t->alg_name_len = dns_wire_name(&w, t->alg_name, true, NULL);
+	uint16_t hi = dns_wire_u16(&w);
+	t->time_signed = (uint64_t)hi << 32 | dns_wire_u32(&w);
+	t->fudge = dns_wire_u16(&w);
+	t->mac_len = dns_wire_u16(&w);
+	t->mac = msg + w.pos;
+	dns_wire_skip(&w, t->mac_len);
+	t->orig_id = dns_wire_u16(&w);
+	t->error = dns_wire_u16(&w);
+	t->other_len = dns_wire_u16(&w);
+	size_t p = w.pos;
+	dns_wire_skip(&w, t->other_len);
+	if (w.err || dns_wire_left(&w) != 0)
 		return SP_EMALFORMED;
 	t->other = msg + p;
 	*found = true;
@@ -343,7 +343,7 @@ static int tsig_append(uint8_t *msg, size_t *len, size_t cap, const struct tsig_
 {
 	size_t rdlen = t->alg_name_len + 10 + t->mac_len + 6 + t->other_len;
 	size_t need = t->key_name_len + 10 + rdlen;
-	if (*len < DNS_HDR_LEN || *len + need > cap || rdlen > 0xffff)
+	if (*len < DNS_HEADER_LEN || *len + need > cap || rdlen > 0xffff)
 		return SP_ETRUNC;
 	uint16_t ar = dns__get16(msg + 10);
 	if (ar == 0xffff)
@@ -381,7 +381,7 @@ int dns_tsig_sign(uint8_t *msg, size_t *len, size_t cap, struct dns_tsig_state *
 {
 	if (!st->present)
 		return 0;
-	if (*len < DNS_HDR_LEN)
+	if (*len < DNS_HEADER_LEN)
 		return SP_ETRUNC;
 
 	struct tsig_rr t;
@@ -423,7 +423,7 @@ int dns_tsig_sign_request(uint8_t *msg, size_t *len, size_t cap, const struct dn
 			  uint64_t now, struct dns_tsig_state *st)
 {
 	memset(st, 0, sizeof(*st));
-	if (*len < DNS_HDR_LEN)
+	if (*len < DNS_HEADER_LEN)
 		return SP_ETRUNC;
 	struct tsig_rr t;
 	uint8_t mac[DNS_TSIG_MAC_LEN];

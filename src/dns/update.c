@@ -267,11 +267,11 @@ int dns_update_handle(struct dns_zone *z, const uint8_t *req, size_t len,
 	*out_len = 0;
 	*changed = false;
 	/* Too short, or an answer: drop, never answer an answer. */
-	if (len < DNS_HDR_LEN || (req[2] & 0x80))
+	if (len < DNS_HEADER_LEN || (req[2] & 0x80))
 		return SP_EMALFORMED;
 	dns_acl_addr_str(from, who, sizeof(who));
 	if (dns__msg_scan(req, len, &sc) != 0) {
-		if (dns__reply_start(req, DNS_HDR_LEN, 0, RC_FORMERR, out, cap, out_len) != 0)
+		if (dns__reply_start(req, DNS_HEADER_LEN, 0, RC_FORMERR, out, cap, out_len) != 0)
 			return SP_ETRUNC;
 		return SP_EMALFORMED;
 	}
@@ -308,7 +308,7 @@ int dns_update_handle(struct dns_zone *z, const uint8_t *req, size_t len,
 	}
 
 	uint16_t qd = sc.qdcount == 1 ? 1 : 0;
-	int err = dns__reply_start(req, qd ? sc.question_end : DNS_HDR_LEN, qd, (uint8_t)rc, out,
+	int err = dns__reply_start(req, qd ? sc.question_end : DNS_HEADER_LEN, qd, (uint8_t)rc, out,
 				   cap, out_len);
 	if (err == 0)
 		err = dns_tsig_sign(out, out_len, cap, &st, now_wall);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dns/msgscan.h"
 #include "dns/validate.h"
 #include "dns/validate_int.h"
 
@@ -502,7 +503,8 @@ int dns_validate_dnskey(const struct dns_validate_anchor *ta, const uint8_t *pkt
 	ldns_pkt *p = NULL;
 	*keys = NULL;
 	verdict_init(v);
-	if (ldns_wire2pkt(&p, pkt, len) != LDNS_STATUS_OK) {
+	/* The one reader's rule first: ldns would follow forward pointers. */
+	if (!dns__msg_check(pkt, len) || ldns_wire2pkt(&p, pkt, len) != LDNS_STATUS_OK) {
 		dns_validate__bogus(v, DNS_V_EDE_BOGUS, "DNSKEY answer does not parse");
 		return 0;
 	}
@@ -516,7 +518,8 @@ int dns_validate_answer(const struct dns_validate_keys *keys, const uint8_t *pkt
 {
 	ldns_pkt *p = NULL;
 	verdict_init(v);
-	if (ldns_wire2pkt(&p, pkt, len) != LDNS_STATUS_OK) {
+	/* The one reader's rule first: ldns would follow forward pointers. */
+	if (!dns__msg_check(pkt, len) || ldns_wire2pkt(&p, pkt, len) != LDNS_STATUS_OK) {
 		dns_validate__bogus(v, DNS_V_EDE_BOGUS, "answer does not parse");
 		return 0;
 	}

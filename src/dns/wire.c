@@ -3,71 +3,6 @@
 
 #include <string.h>
 
-void dns_wire_init(struct dns_wire *w, const uint8_t *buf, size_t len)
-{
-	w->base = buf;
-	w->len = buf ? len : 0;
-	w->pos = 0;
-	w->err = 0;
-}
-
-static bool wire_need(struct dns_wire *w, size_t n)
-{
-	if (w->err)
-		return false;
-	if (w->len - w->pos < n) {
-		w->err = SP_EMALFORMED;
-		return false;
-	}
-	return true;
-}
-
-uint8_t dns_wire_u8(struct dns_wire *w)
-{
-	if (!wire_need(w, 1))
-		return 0;
-	return w->base[w->pos++];
-}
-
-uint16_t dns_wire_u16(struct dns_wire *w)
-{
-	if (!wire_need(w, 2))
-		return 0;
-	uint16_t v = (uint16_t)(w->base[w->pos] << 8 | w->base[w->pos + 1]);
-	w->pos += 2;
-	return v;
-}
-
-uint32_t dns_wire_u32(struct dns_wire *w)
-{
-	if (!wire_need(w, 4))
-		return 0;
-	const uint8_t *p = w->base + w->pos;
-	w->pos += 4;
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-void dns_wire_bytes(struct dns_wire *w, uint8_t *out, size_t n)
-{
-	if (!wire_need(w, n)) {
-		memset(out, 0, n);
-		return;
-	}
-	memcpy(out, w->base + w->pos, n);
-	w->pos += n;
-}
-
-void dns_wire_skip(struct dns_wire *w, size_t n)
-{
-	if (wire_need(w, n))
-		w->pos += n;
-}
-
-size_t dns_wire_left(const struct dns_wire *w)
-{
-	return w->err ? 0 : w->len - w->pos;
-}
-
 static uint8_t lower8(uint8_t c)
 {
 	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
@@ -78,21 +13,23 @@ size_t dns_wire_name(struct dns_wire *w, uint8_t out[DNS_NAME_MAXLEN], bool lowe
 {
 	if (w->err)
 		return 0;
-	size_t p = w->pos, n = 0, end = 0;
+	const uint8_t *base = w->base;
+	size_t len = w->len, p = w->pos, n = 0, end = 0;
 	unsigned hops = 0, nl = 0;
-	/* The lowest offset we may still jump to: pointers must go strictly backwards. */
+	/* The lowest offset not yet allowed as a target: each hop must go below it. */
 	size_t limit = w->pos;
 	for (;;) {
-		if (p >= w->len)
+		if (p >= len)
 			goto bad;
-		uint8_t c = w->base[p];
+		uint8_t c = base[p];
 		if ((c & 0xc0) == 0xc0) {
-			if (p + 1 >= w->len || ++hops > DNS_MAX_PTR_HOPS)
+			if (p + 1 >= len || ++hops > DNS_MAX_PTR_HOPS)
 				goto bad;
-			size_t target = (size_t)(c & 0x3f) << 8 | w->base[p + 1];
+			size_t target = (size_t)(c & 0x3f) << 8 | base[p + 1];
 			if (end == 0)
 				end = p + 2;
-			if (target >= limit)
+			/* Strictly backwards, and never into the header (it holds no names). */
+			if (target >= limit || target < w->floor)
 				goto bad;
 			limit = target;
 			p = target;
@@ -100,15 +37,26 @@ size_t dns_wire_name(struct dns_wire *w, uint8_t out[DNS_NAME_MAXLEN], bool lowe
 		}
 		if (c & 0xc0)
 			goto bad;	/* 0x40/0x80: extended label types are obsolete */
-		if (n + 1 + c > DNS_NAME_MAXLEN || p + 1 + c > w->len)
+		if (n + 1 + c > DNS_NAME_MAXLEN || p + 1 + c > len)
 			goto bad;
-		out[n++] = c;
-		if (c == 0)
+		if (c == 0) {
+			if (out)
+				out[n] = 0;
+			n++;
 			break;
-		for (size_t i = 0; i < c; i++)
-			out[n + i] = lower ? lower8(w->base[p + 1 + i]) : w->base[p + 1 + i];
-		n += c;
-		p += 1 + c;
+		}
+		if (out) {
+			const uint8_t *src = base + p + 1;
+			uint8_t *dst = out + n + 1;
+			out[n] = c;
+			if (lower)
+				for (unsigned i = 0; i < c; i++)
+					dst[i] = lower8(src[i]);
+			else
+				memcpy(dst, src, c);
+		}
+		n += 1u + c;
+		p += 1u + c;
 		nl++;
 	}
 	w->pos = end ? end : p + 1;
@@ -118,6 +66,20 @@ size_t dns_wire_name(struct dns_wire *w, uint8_t out[DNS_NAME_MAXLEN], bool lowe
 bad:
 	w->err = SP_EMALFORMED;
 	return 0;
+}
+
+size_t dns_wire_question_end(const uint8_t *msg, size_t len)
+{
+	struct dns_wire w;
+	struct dns_hdr h;
+	dns_wire_init(&w, msg, len);
+	dns_wire_header(&w, &h);
+	if (w.err)
+		return 0;
+	if (h.qdcount == 0)
+		return DNS_HEADER_LEN;
+	(void)dns_wire_question(&w, NULL, NULL, NULL, NULL);
+	return w.err ? 0 : w.pos;
 }
 
 void dns_wbuf_init(struct dns_wbuf *b, uint8_t *buf, size_t cap)

@@ -25,7 +25,7 @@ enum { RC_FORMERR = 1, RC_SERVFAIL = 2, RC_NOTIMP = 4, RC_REFUSED = 5, RC_NOTAUT
 
 struct xfr_query {
 	struct dns__scan sc;
-	uint8_t qname[256];
+	uint8_t qname[DNS_NAME_MAXLEN];
 	size_t qname_len;
 	uint16_t qtype, qclass;
 };
@@ -34,32 +34,23 @@ static int parse_query(const uint8_t *q, size_t qlen, struct xfr_query *xq)
 {
 	if (dns__msg_scan(q, qlen, &xq->sc) != 0 || xq->sc.qdcount != 1)
 		return SP_EMALFORMED;
-	size_t off = DNS_HDR_LEN;
-	if (dns__name_read(q, qlen, &off, xq->qname, &xq->qname_len) != 0 || off + 4 > qlen)
-		return SP_EMALFORMED;
-	xq->qtype = dns__get16(q + off);
-	xq->qclass = dns__get16(q + off + 2);
-	return 0;
+	struct dns_wire w;
+	dns_wire_init_msg(&w, q, qlen, DNS_HEADER_LEN);
+	xq->qname_len = dns_wire_question(&w, xq->qname, NULL, &xq->qtype, &xq->qclass);
+	return w.err ? SP_EMALFORMED : 0;
 }
 
 bool dns_xfr_is_xfr(const uint8_t *q, size_t qlen)
 {
-	if (qlen < DNS_HDR_LEN || dns__get16(q + 4) != 1)
+	struct dns_wire w;
+	struct dns_hdr h;
+	uint16_t t;
+	dns_wire_init(&w, q, qlen);
+	dns_wire_header(&w, &h);
+	if (w.err || h.qdcount != 1)
 		return false;
-	size_t off = DNS_HDR_LEN;
-	if (dns__name_skip(q, qlen, &off) != 0 || off + 4 > qlen)
-		return false;
-	uint16_t t = dns__get16(q + off);
-	return t == DNS_TYPE_AXFR || t == DNS_TYPE_IXFR;
-}
-
-/* Length of an uncompressed wire name, root byte included. */
-static size_t name_len(const uint8_t *n)
-{
-	size_t l = 0;
-	while (n[l] != 0 && l < 255)
-		l += 1 + (size_t)n[l];
-	return l + 1;
+	(void)dns_wire_question(&w, NULL, NULL, &t, NULL);
+	return !w.err && (t == DNS_TYPE_AXFR || t == DNS_TYPE_IXFR);
 }
 
 /* Serial arithmetic (RFC 1982): is a newer than b? */
@@ -87,7 +78,7 @@ static int packer_start(struct packer *pk)
 	/* The question goes in the first message only (RFC 5936 2.2.1 allows that). */
 	bool first = pk->n_msgs == 0;
 	pk->ancount = 0;
-	return dns__reply_start(pk->q, first ? pk->xq->sc.question_end : DNS_HDR_LEN,
+	return dns__reply_start(pk->q, first ? pk->xq->sc.question_end : DNS_HEADER_LEN,
 				first ? 1 : 0, 0, pk->msg, sizeof(pk->msg), &pk->len);
 }
 
@@ -145,7 +136,7 @@ static int refuse(const uint8_t *q, const struct xfr_query *xq, uint8_t rcode,
 	uint8_t out[1024];
 	size_t len;
 	bool with_q = xq->sc.question_end <= sizeof(out) - XFR_TSIG_RESERVE;
-	int err = dns__reply_start(q, with_q ? xq->sc.question_end : DNS_HDR_LEN, with_q ? 1 : 0,
+	int err = dns__reply_start(q, with_q ? xq->sc.question_end : DNS_HEADER_LEN, with_q ? 1 : 0,
 				   rcode, out, sizeof(out), &len);
 	if (err == 0)
 		err = dns_tsig_sign(out, &len, sizeof(out), st, now);
@@ -195,12 +186,12 @@ int dns_xfr_answer(struct dns_zone *z, const uint8_t *q, size_t qlen,
 	char who[80];
 
 	memset(&st, 0, sizeof(st));
-	if (qlen < DNS_HDR_LEN || (q[2] & 0x80))
+	if (qlen < DNS_HEADER_LEN || (q[2] & 0x80))
 		return SP_EMALFORMED;
 	dns_acl_addr_str(from, who, sizeof(who));
 	if (parse_query(q, qlen, &xq) != 0) {
 		memset(&xq, 0, sizeof(xq));
-		xq.sc.question_end = DNS_HDR_LEN;
+		xq.sc.question_end = DNS_HEADER_LEN;
 		(void)refuse(q, &xq, RC_FORMERR, &st, now_wall, emit, ctx);
 		return SP_EMALFORMED;
 	}
@@ -225,7 +216,7 @@ int dns_xfr_answer(struct dns_zone *z, const uint8_t *q, size_t qlen,
 		(void)refuse(q, &xq, RC_REFUSED, &st, now_wall, emit, ctx);
 		return SP_EAUTH;
 	}
-	if (xq.qclass != 1 || xq.qname_len != name_len(dns_zone_origin_wire(z)) ||
+	if (xq.qclass != 1 || xq.qname_len != dns_name_len(dns_zone_origin_wire(z)) ||
 	    memcmp(xq.qname, dns_zone_origin_wire(z), xq.qname_len) != 0) {
 		(void)refuse(q, &xq, RC_NOTAUTH, &st, now_wall, emit, ctx);
 		return SP_ENOTFOUND;
