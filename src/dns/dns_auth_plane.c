@@ -55,6 +55,11 @@ static struct sp_interval dns_zone_sync_iv = {
 
 /* Authoritative planes serving in this process: 0 means check() runs offline (--check). */
 static unsigned auth_serving;
+/*
+ * Zone files loaded and signed by this process, kept or not (status
+ * "zone-loads"): a reload that keeps the zone must not move it.
+ */
+static uint64_t zone_loads;
 
 /* ---- configuration ---- */
 
@@ -131,6 +136,7 @@ static int zone_open(const struct sp_config *cfg, struct dns_zone **out)
 	err = keys_load(cfg, &ks);
 	if (err < 0)
 		return err;
+	zone_loads++;
 	err = dns_zone_new(&z, origin, &ks);
 	if (err < 0) {
 		dns_keyset_deinit(&ks);
@@ -483,7 +489,6 @@ static int signpost_start(struct dns_auth *p)
 		err = zone_open(cfg, &p->zone);
 	if (err < 0)
 		return err;
-	p->zone_loads++;
 	zone_attach(p, p->zone, &pc);
 	(void)uv_timer_init(p->node->loop, &p->maintain);
 	(void)uv_timer_init(p->node->loop, &p->sync);
@@ -699,7 +704,6 @@ static void commit_zone(struct dns_auth *p, struct dns_pending *pd)
 	from_free(&p->from);
 	p->from = pd->from;
 	memset(&pd->from, 0, sizeof(pd->from));
-	p->zone_loads++;
 	p->dirty = false;
 	zone_attach(p, p->zone, &pd->pc);
 	sp_info("dns: zone reloaded, serial %u -> %u", old_serial, dns_zone_serial(p->zone));
@@ -777,7 +781,7 @@ static void dns_auth_status(void *state, struct sp_status *st)
 	sp_status_add(st, "denial-limited", "%llu", (unsigned long long)zs.denial_limited);
 	sp_status_add(st, "updates", "%llu", (unsigned long long)p->updates);
 	sp_status_add(st, "transfers", "%llu", (unsigned long long)p->xfrs);
-	sp_status_add(st, "zone-loads", "%llu", (unsigned long long)p->zone_loads);
+	sp_status_add(st, "zone-loads", "%llu", (unsigned long long)zone_loads);
 }
 
 /* ---- the plane ---- */

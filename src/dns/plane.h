@@ -46,7 +46,6 @@ struct dns_auth {
 	bool dirty;			/* changes not yet written back */
 	unsigned closing;		/* async closes still to run before the free */
 	uint64_t updates, xfrs;
-	uint64_t zone_loads;		/* zone files loaded and signed (start, changed reloads) */
 };
 
 /* Write the zone's unsigned content to path atomically.  0 or an error (logged). */
