@@ -11,13 +11,10 @@
  * after the first unwritten one (and at stop); plus the NOTIFY retry, which
  * notify.c describes.
  *
- * Reload: check() reads the configuration only (addresses, [secondary],
- * the TSIG key, the zone keys' modes and format, that the zone file is a
- * readable file): it never loads or signs the zone on the loop.  prepare()
- * builds a new signed zone only when the zone file's path, a key file's path
- * or a key changed; otherwise commit() keeps the running zone, its journal
- * and its signatures.  Offline (`signpostd --check`, no plane serving) check()
- * also loads the zone once, since nothing else would read it before a start.
+ * Reload: check() (auth_conf.c) reads the configuration only and never
+ * loads or signs the zone on the loop.  prepare() builds a new signed zone
+ * only when the zone file's path, a key file's path or a key changed;
+ * otherwise commit() keeps the running zone, its journal and signatures.
  */
 #include "dns/dns.h"
 #include "dns/dns_schema.h"
@@ -25,9 +22,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "core/log.h"
 #include "dns/answer.h"
@@ -41,8 +36,6 @@
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
-#define LISTEN_MAX 16
-
 static struct sp_interval dns_maintain_iv = {
 	"dns.maintain", 60u * 60u * 1000u,
 	"signatures are refreshed a week before they expire, so an hourly check is ample",
@@ -52,222 +45,6 @@ static struct sp_interval dns_zone_sync_iv = {
 	"dns.zone-sync", 1000u,
 	"a burst of changes (a device enrolling, an UPDATE script) is written back to the file once",
 };
-
-/* Authoritative planes serving in this process: 0 means check() runs offline (--check). */
-static unsigned auth_serving;
-/*
- * Zone files loaded and signed by this process, kept or not (status
- * "zone-loads"): a reload that keeps the zone must not move it.
- */
-static uint64_t zone_loads;
-
-/* ---- configuration ---- */
-
-struct plane_conf {
-	union sp_endpoint addrs[LISTEN_MAX];
-	struct dns_server_conf srv;
-	uint16_t udp_payload;
-	uint32_t denial_rate;
-};
-
-static bool role_is_signpost(const struct sp_config *cfg)
-{
-	const char *role = sp_cfg_str(sp_config_get(cfg, "node"), "role");
-	return role == NULL || strcmp(role, "device") != 0;
-}
-
-static int conf_read(const struct sp_config *cfg, struct plane_conf *pc)
-{
-	const struct sp_config_section *d = sp_config_get(cfg, "dns");
-	size_t n = 0;
-	/* Parsed once when the file was read (config.h); bare addresses, port 0. */
-	const union sp_endpoint *eps = sp_cfg_endpoints(d, "listen", &n);
-
-	memset(pc, 0, sizeof(*pc));
-	if (n == 0) {
-		sp_config_error(cfg, d, "listen", "no address");
-		return SP_ECONFIG;
-	}
-	if (n > LISTEN_MAX) {
-		sp_config_error(cfg, d, "listen", "more than %d addresses", LISTEN_MAX);
-		return SP_ECONFIG;
-	}
-	memcpy(pc->addrs, eps, n * sizeof(*eps));
-	pc->srv.addrs = pc->addrs;
-	pc->srv.n_addrs = n;
-	pc->srv.port = (uint16_t)sp_cfg_int(d, "port");
-	pc->srv.tcp_clients = (unsigned)sp_cfg_int(d, "tcp-clients");
-	pc->srv.tcp_idle_ms = (uint64_t)sp_cfg_int(d, "tcp-idle-timeout") * 1000u;
-	pc->srv.rrl_rate = (uint32_t)sp_cfg_int(d, "rrl-rate");
-	pc->srv.rrl_slip = (uint32_t)sp_cfg_int(d, "rrl-slip");
-	pc->udp_payload = (uint16_t)sp_cfg_int(d, "udp-payload");
-	pc->denial_rate = (uint32_t)sp_cfg_int(d, "denial-sign-rate");
-	return 0;
-}
-
-/* The zone keys of cfg into ks (mode 0600 and format checked, logged).  Cheap: two small files. */
-static int keys_load(const struct sp_config *cfg, struct dns_keyset *ks)
-{
-	const struct sp_config_section *d = sp_config_get(cfg, "dns");
-	const char *origin = sp_cfg_str(sp_config_get(cfg, "node"), "zone");
-	ldns_rdf *o = NULL;
-
-	memset(ks, 0, sizeof(*ks));
-	if (ldns_str2rdf_dname(&o, origin) != LDNS_STATUS_OK) {
-		sp_err("dns: bad zone name %s", origin);
-		return SP_ECONFIG;
-	}
-	int err = dns_keyset_load(ks, o, sp_cfg_str(d, "ksk-file"), sp_cfg_str(d, "zsk-file"));
-	ldns_rdf_deep_free(o);
-	if (err < 0)
-		dns_keyset_deinit(ks);
-	return err;
-}
-
-/* Keys and zone file into a new signed zone: the expensive step.  Logs what is wrong. */
-static int zone_open(const struct sp_config *cfg, struct dns_zone **out)
-{
-	const struct sp_config_section *d = sp_config_get(cfg, "dns");
-	const char *origin = sp_cfg_str(sp_config_get(cfg, "node"), "zone");
-	struct dns_keyset ks;
-	struct dns_zone *z = NULL;
-	int err;
-
-	err = keys_load(cfg, &ks);
-	if (err < 0)
-		return err;
-	zone_loads++;
-	err = dns_zone_new(&z, origin, &ks);
-	if (err < 0) {
-		dns_keyset_deinit(&ks);
-		return err;
-	}
-	err = dns_zone_load_file(z, sp_cfg_str(d, "zone-file"), time(NULL));
-	if (err < 0) {
-		sp_err("dns: cannot load zone file %s: %s", sp_cfg_str(d, "zone-file"),
-		       sp_strerror(err));
-		dns_zone_free(z);
-		return err;
-	}
-	*out = z;
-	return 0;
-}
-
-static void from_free(struct dns_zone_origin_conf *f)
-{
-	free(f->zone_file);
-	free(f->ksk_file);
-	free(f->zsk_file);
-	memset(f, 0, sizeof(*f));
-}
-
-/* Remember which files cfg's zone comes from. */
-static int from_set(struct dns_zone_origin_conf *f, const struct sp_config *cfg)
-{
-	const struct sp_config_section *d = sp_config_get(cfg, "dns");
-
-	memset(f, 0, sizeof(*f));
-	f->zone_file = strdup(sp_cfg_str(d, "zone-file"));
-	f->ksk_file = strdup(sp_cfg_str(d, "ksk-file"));
-	f->zsk_file = strdup(sp_cfg_str(d, "zsk-file"));
-	if (f->zone_file == NULL || f->ksk_file == NULL || f->zsk_file == NULL) {
-		from_free(f);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static bool from_same(const struct dns_zone_origin_conf *f, const struct sp_config *cfg)
-{
-	const struct sp_config_section *d = sp_config_get(cfg, "dns");
-
-	return strcmp(f->zone_file, sp_cfg_str(d, "zone-file")) == 0 &&
-	       strcmp(f->ksk_file, sp_cfg_str(d, "ksk-file")) == 0 &&
-	       strcmp(f->zsk_file, sp_cfg_str(d, "zsk-file")) == 0;
-}
-
-/* Does the running zone sign with exactly the keys of ks? */
-static bool keys_same(const struct dns_zone *z, const struct dns_keyset *ks)
-{
-	const struct dns_keyset *cur = dns_zone_keys(z);
-
-	if (cur->n != ks->n)
-		return false;
-	for (unsigned i = 0; i < ks->n; i++)
-		if (ldns_rr_compare(cur->key[i].dnskey, ks->key[i].dnskey) != 0)
-			return false;
-	return true;
-}
-
-/* The TSIG key, if the file exists: no file means UPDATE is refused. */
-static int tsig_open(const struct sp_config *cfg, struct dns_tsig_key *key, bool *have)
-{
-	const char *path = sp_cfg_str(sp_config_get(cfg, "dns"), "tsig-key-file");
-	int err = dns_tsig_key_load(path, key);
-
-	*have = err == 0;
-	if (err == -ENOENT) {
-		sp_notice("dns: no TSIG key at %s: UPDATE is refused, transfers go by address",
-			  path);
-		return 0;
-	}
-	if (err < 0)
-		sp_err("dns: cannot load TSIG key %s: %s", path, sp_strerror(err));
-	return err;
-}
-
-/* The zone file is there to be read (its content is read by start or a changed reload). */
-static int zone_file_check(const struct sp_config *cfg)
-{
-	const struct sp_config_section *d = sp_config_get(cfg, "dns");
-	const char *path = sp_cfg_str(d, "zone-file");
-	struct stat st;
-
-	if (stat(path, &st) != 0 || access(path, R_OK) != 0) {
-		sp_config_error(cfg, d, "zone-file", "cannot read %s: %s", path, strerror(errno));
-		return SP_ECONFIG;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		sp_config_error(cfg, d, "zone-file", "%s is not a file", path);
-		return SP_ECONFIG;
-	}
-	return 0;
-}
-
-static int dns_auth_check(const struct sp_config *cfg)
-{
-	struct plane_conf pc;
-	struct dns_tsig_key key;
-	struct dns_keyset ks;
-	struct dns_acl acl;
-	bool have = false;
-	int err;
-
-	if (!sp_cfg_bool(sp_config_get(cfg, "dns"), "enabled") || !role_is_signpost(cfg))
-		return 0;
-	err = conf_read(cfg, &pc);
-	if (err < 0)
-		return err;
-	if (dns_acl_init(&acl, cfg) < 0)
-		return SP_ECONFIG;
-	dns_acl_deinit(&acl);
-	err = tsig_open(cfg, &key, &have);
-	dns_tsig_key_wipe(&key);
-	if (err < 0)
-		return err;
-	err = keys_load(cfg, &ks);
-	dns_keyset_deinit(&ks);
-	if (err < 0)
-		return err;
-	err = zone_file_check(cfg);
-	if (err < 0 || auth_serving > 0)
-		return err;
-	/* Offline (--check): a trial load, so that a zone file that does not parse or sign shows now. */
-	struct dns_zone *z = NULL;
-	err = zone_open(cfg, &z);
-	dns_zone_free(z);
-	return err;
-}
 
 /* ---- serving ---- */
 
@@ -400,7 +177,7 @@ static void plane_on_maintain(uv_timer_t *t)
 static void plane_free(struct dns_auth *p)
 {
 	dns_zone_free(p->zone);
-	from_free(&p->from);
+	dns__zone_from_free(&p->from);
 	dns_acl_deinit(&p->acl);
 	dns_tsig_key_wipe(&p->tsig);
 	free(p->replay);
@@ -437,7 +214,7 @@ static void dns_auth_stop(void *state)
 	if (p->svc_provided) {
 		sp_service_withdraw(p->node, SP_SVC_ZONE, &p->svc);
 		p->svc_provided = false;
-		auth_serving--;
+		dns__auth_serving--;
 	}
 	/* One extra count held here, so nothing frees p before the last close is asked. */
 	p->closing++;
@@ -458,7 +235,7 @@ static void dns_auth_stop(void *state)
 }
 
 /* A loaded zone gets the answer-path settings and the listener. */
-static void zone_attach(struct dns_auth *p, struct dns_zone *z, const struct plane_conf *pc)
+static void zone_attach(struct dns_auth *p, struct dns_zone *z, const struct dns_auth_conf *pc)
 {
 	dns_zone_set_udp_payload(z, pc->udp_payload);
 	dns_zone_set_denial_rate(z, pc->denial_rate);
@@ -468,12 +245,12 @@ static void zone_attach(struct dns_auth *p, struct dns_zone *z, const struct pla
 static int signpost_start(struct dns_auth *p)
 {
 	const struct sp_config *cfg = p->node->cfg;
-	struct plane_conf pc;
+	struct dns_auth_conf pc;
 	int err;
 
-	err = conf_read(cfg, &pc);
+	err = dns__auth_conf_read(cfg, &pc);
 	if (err == 0)
-		err = tsig_open(cfg, &p->tsig, &p->have_tsig);
+		err = dns__auth_tsig_open(cfg, &p->tsig, &p->have_tsig);
 	if (err == 0) {
 		/* Signed UPDATEs already applied are refused if they come again. */
 		p->replay = calloc(1, sizeof(*p->replay));
@@ -484,9 +261,9 @@ static int signpost_start(struct dns_auth *p)
 	if (err == 0)
 		err = dns_acl_init(&p->acl, cfg);
 	if (err == 0)
-		err = from_set(&p->from, cfg);
+		err = dns__zone_from_set(&p->from, cfg);
 	if (err == 0)
-		err = zone_open(cfg, &p->zone);
+		err = dns__auth_zone_open(cfg, &p->zone);
 	if (err < 0)
 		return err;
 	zone_attach(p, p->zone, &pc);
@@ -513,7 +290,7 @@ static int signpost_start(struct dns_auth *p)
 		dns__zone_svc_init(p);
 		err = sp_service_provide(p->node, SP_SVC_ZONE, &p->svc);
 		p->svc_provided = err == 0;
-		auth_serving += p->svc_provided;
+		dns__auth_serving += p->svc_provided;
 	}
 	if (err < 0)
 		return err;
@@ -534,7 +311,7 @@ static int dns_auth_start(struct sp_node *node, void **state)
 		return -ENOMEM;
 	p->node = node;
 	p->enabled = sp_cfg_bool(sp_config_get(node->cfg, "dns"), "enabled");
-	p->in_role = role_is_signpost(node->cfg);
+	p->in_role = dns__auth_in_role(node->cfg);
 	if (!p->enabled || !p->in_role) {
 		*state = p;
 		return 0;
@@ -545,7 +322,7 @@ static int dns_auth_start(struct sp_node *node, void **state)
 		if (p->zone != NULL) {
 			dns_auth_stop(p);
 		} else {
-			from_free(&p->from);
+			dns__zone_from_free(&p->from);
 			dns_acl_deinit(&p->acl);
 			dns_tsig_key_wipe(&p->tsig);
 			free(p->replay);
@@ -560,7 +337,7 @@ static int dns_auth_start(struct sp_node *node, void **state)
 
 /* What a reload of a signpost's DNS plane switches to at commit. */
 struct dns_pending {
-	struct plane_conf pc;		/* limits, payload, denial rate */
+	struct dns_auth_conf pc;		/* limits, payload, denial rate */
 	struct dns_acl acl;
 	struct dns_tsig_key key;	/* secret: wiped at commit or abort */
 	bool have_tsig;
@@ -576,13 +353,13 @@ static void pending_free(struct dns_pending *pd)
 	dns_acl_deinit(&pd->acl);
 	dns_tsig_key_wipe(&pd->key);
 	dns_zone_free(pd->zone);
-	from_free(&pd->from);
+	dns__zone_from_free(&pd->from);
 	free(pd->sync_file);
 	free(pd);
 }
 
 /* Same listen addresses (in order) and port? */
-static bool listen_same(const struct plane_conf *a, const struct plane_conf *b)
+static bool listen_same(const struct dns_auth_conf *a, const struct dns_auth_conf *b)
 {
 	if (a->srv.port != b->srv.port || a->srv.n_addrs != b->srv.n_addrs)
 		return false;
@@ -599,11 +376,11 @@ static bool listen_same(const struct plane_conf *a, const struct plane_conf *b)
 static int prepare_zone(struct dns_auth *p, const struct sp_config *cfg, struct dns_pending *pd)
 {
 	struct dns_keyset ks;
-	int err = keys_load(cfg, &ks);
+	int err = dns__auth_keys_load(cfg, &ks);
 
 	if (err < 0)
 		return err;
-	bool same = from_same(&p->from, cfg) && keys_same(p->zone, &ks);
+	bool same = dns__zone_from_same(&p->from, cfg) && dns__auth_keys_same(p->zone, &ks);
 	dns_keyset_deinit(&ks);
 	if (same)
 		return 0;
@@ -613,9 +390,9 @@ static int prepare_zone(struct dns_auth *p, const struct sp_config *cfg, struct 
 	    dns__zone_write(p->zone, p->zone_file) == 0)
 		p->dirty = false;
 	sp_notice("dns: zone file or keys changed: loading %s", path);
-	err = zone_open(cfg, &pd->zone);
+	err = dns__auth_zone_open(cfg, &pd->zone);
 	if (err == 0)
-		err = from_set(&pd->from, cfg);
+		err = dns__zone_from_set(&pd->from, cfg);
 	return err;
 }
 
@@ -644,13 +421,13 @@ static int dns_auth_prepare(void *state, const struct sp_config *cfg, void **pen
 	pd = calloc(1, sizeof(*pd));
 	if (pd == NULL)
 		return -ENOMEM;
-	struct plane_conf *old = malloc(sizeof(*old));
+	struct dns_auth_conf *old = malloc(sizeof(*old));
 	if (old == NULL) {
 		free(pd);
 		return -ENOMEM;
 	}
-	err = conf_read(cfg, &pd->pc);
-	if (err == 0 && conf_read(p->node->cfg, old) == 0 && !listen_same(old, &pd->pc)) {
+	err = dns__auth_conf_read(cfg, &pd->pc);
+	if (err == 0 && dns__auth_conf_read(p->node->cfg, old) == 0 && !listen_same(old, &pd->pc)) {
 		bool port = old->srv.port != pd->pc.srv.port;
 		sp_config_error(cfg, d, port ? "port" : "listen",
 				"cannot change on reload; restart signpostd");
@@ -665,7 +442,7 @@ static int dns_auth_prepare(void *state, const struct sp_config *cfg, void **pen
 		free(pd);
 		return SP_ECONFIG;
 	}
-	if (tsig_open(cfg, &pd->key, &pd->have_tsig) < 0 ||
+	if (dns__auth_tsig_open(cfg, &pd->key, &pd->have_tsig) < 0 ||
 	    dns_notify_new(p->node->loop, &pd->acl, pd->have_tsig ? &pd->key : NULL,
 			   &pd->notify) < 0) {
 		pd->notify = NULL;
@@ -701,7 +478,7 @@ static void commit_zone(struct dns_auth *p, struct dns_pending *pd)
 	dns_zone_free(p->zone);
 	p->zone = pd->zone;
 	pd->zone = NULL;
-	from_free(&p->from);
+	dns__zone_from_free(&p->from);
 	p->from = pd->from;
 	memset(&pd->from, 0, sizeof(pd->from));
 	p->dirty = false;
@@ -781,7 +558,7 @@ static void dns_auth_status(void *state, struct sp_status *st)
 	sp_status_add(st, "denial-limited", "%llu", (unsigned long long)zs.denial_limited);
 	sp_status_add(st, "updates", "%llu", (unsigned long long)p->updates);
 	sp_status_add(st, "transfers", "%llu", (unsigned long long)p->xfrs);
-	sp_status_add(st, "zone-loads", "%llu", (unsigned long long)zone_loads);
+	sp_status_add(st, "zone-loads", "%llu", (unsigned long long)dns__zone_loads);
 }
 
 /* ---- the plane ---- */
@@ -790,7 +567,7 @@ static void dns_auth_status(void *state, struct sp_status *st)
 static struct sp_interval *dns_auth_intervals[DNS_AUTH_INTERVALS_MAX];
 
 struct sp_plane dns_auth_plane = {
-	.name = "dns", .sections = dns_auth_schema, .check = dns_auth_check,
+	.name = "dns", .sections = dns_auth_schema, .check = dns__auth_check,
 	.start = dns_auth_start, .prepare = dns_auth_prepare, .commit = dns_auth_commit,
 	.abort = dns_auth_abort, .stop = dns_auth_stop, .status = dns_auth_status,
 	.intervals = dns_auth_intervals,

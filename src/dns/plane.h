@@ -10,6 +10,8 @@
 
 #include "core/node.h"
 #include "dns/acl.h"
+#include "dns/dnskey.h"
+#include "dns/server.h"
 #include "dns/tsig.h"
 #include "dns/zone_svc.h"
 
@@ -64,5 +66,42 @@ int dns__auth_apply(struct dns_auth *p, const struct dns_changeset *cs, uint32_t
 
 /* Fill p->svc (zone_svc.c); provided by the plane once the zone serves. */
 void dns__zone_svc_init(struct dns_auth *p);
+
+/* ---- configuration (auth_conf.c) ---- */
+
+#define DNS_AUTH_LISTEN_MAX 16
+
+/* What [dns] asks of the server, the answers and the denial budget. */
+struct dns_auth_conf {
+	union sp_endpoint addrs[DNS_AUTH_LISTEN_MAX];
+	struct dns_server_conf srv;
+	uint16_t udp_payload;
+	uint32_t denial_rate;
+};
+
+/* Authoritative planes serving in this process (0: check() runs offline). */
+extern unsigned dns__auth_serving;
+/* Zone files loaded and signed by this process, kept or thrown away (status "zone-loads"). */
+extern uint64_t dns__zone_loads;
+
+/* role = signpost? */
+bool dns__auth_in_role(const struct sp_config *cfg);
+/* [dns] listen and limits into *pc (which points into itself).  0 or SP_ECONFIG (logged). */
+int dns__auth_conf_read(const struct sp_config *cfg, struct dns_auth_conf *pc) SP_MUST_CHECK;
+/* The zone keys of cfg into ks (mode and format checked, logged); cheap. */
+int dns__auth_keys_load(const struct sp_config *cfg, struct dns_keyset *ks) SP_MUST_CHECK;
+/* Keys and zone file into a new signed zone: the expensive step (counted). */
+int dns__auth_zone_open(const struct sp_config *cfg, struct dns_zone **out) SP_MUST_CHECK;
+/* Does the zone sign with exactly the keys of ks? */
+bool dns__auth_keys_same(const struct dns_zone *z, const struct dns_keyset *ks);
+/* The TSIG key, if its file exists (*have false otherwise: UPDATE refused). */
+int dns__auth_tsig_open(const struct sp_config *cfg, struct dns_tsig_key *key, bool *have)
+	SP_MUST_CHECK;
+/* Remember, compare and forget which files cfg's zone comes from. */
+int dns__zone_from_set(struct dns_zone_origin_conf *f, const struct sp_config *cfg) SP_MUST_CHECK;
+bool dns__zone_from_same(const struct dns_zone_origin_conf *f, const struct sp_config *cfg);
+void dns__zone_from_free(struct dns_zone_origin_conf *f);
+/* struct sp_plane.check of the authoritative plane. */
+int dns__auth_check(const struct sp_config *cfg);
 
 #endif
