@@ -1,6 +1,7 @@
 /*
- * plane.h - the authoritative DNS plane's state, shared by dns_auth_plane.c,
- * zone_svc.c, ctl_zone.c and zone_sync.c (internal to src/dns).
+ * plane.h - the authoritative DNS plane's state and configuration, shared by
+ * dns_auth_plane.c, auth_conf.c, zone_svc.c, ctl_zone.c and zone_sync.c
+ * (internal to src/dns).
  */
 #ifndef DNS_PLANE_H
 #define DNS_PLANE_H
