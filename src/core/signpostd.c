@@ -17,7 +17,7 @@
 #include "tunnel/tunnel.h"
 
 /* The planes in start order; they stop in reverse. */
-static const struct sp_plane *const planes[] = { &dns_plane, &tun_plane };
+static const struct sp_plane *const planes[] = { &dns_auth_plane, &dns_stub_plane, &tun_plane };
 #define N_PLANES (sizeof(planes) / sizeof(planes[0]))
 
 static void usage(FILE *f)

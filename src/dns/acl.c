@@ -9,51 +9,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int parse_addr(const char *text, uint16_t port, struct sockaddr_storage *out)
-{
-	memset(out, 0, sizeof(*out));
-	struct sockaddr_in *in4 = (struct sockaddr_in *)out;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
-	if (inet_pton(AF_INET, text, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons(port);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, text, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(port);
-		return 0;
-	}
-	return SP_ECONFIG;
-}
-
 /* The NOTIFY source addresses: the first specific v4 and v6 of [dns] listen. */
 static void notify_sources(struct dns_acl *acl, const struct sp_config *cfg)
 {
-	const char *list = sp_cfg_str(sp_config_get(cfg, "dns"), "listen");
-	char item[64];
-	while (list != NULL && *list) {
-		size_t l = strcspn(list, ",");
-		const char *p = list;
-		list += l + (list[l] == ',');
-		while (l > 0 && (*p == ' ' || *p == '\t'))
-			p++, l--;
-		while (l > 0 && (p[l - 1] == ' ' || p[l - 1] == '\t'))
-			l--;
-		if (l == 0 || l >= sizeof(item))
-			continue;
-		memcpy(item, p, l);
-		item[l] = '\0';
-		struct sockaddr_storage sa;
-		if (parse_addr(item, 0, &sa) != 0)
-			continue;
-		if (sa.ss_family == AF_INET && !acl->has_src4 &&
-		    ((struct sockaddr_in *)&sa)->sin_addr.s_addr != htonl(INADDR_ANY)) {
-			acl->src4 = sa;
+	size_t n = 0;
+	/* Parsed once when the file was read (config.h), with port 0. */
+	const union sp_endpoint *eps = sp_cfg_endpoints(sp_config_get(cfg, "dns"), "listen", &n);
+
+	for (size_t i = 0; i < n; i++) {
+		const union sp_endpoint *ep = &eps[i];
+		if (ep->sa.sa_family == AF_INET && !acl->has_src4 &&
+		    ep->in4.sin_addr.s_addr != htonl(INADDR_ANY)) {
+			memcpy(&acl->src4, &ep->in4, sizeof(ep->in4));
 			acl->has_src4 = true;
-		} else if (sa.ss_family == AF_INET6 && !acl->has_src6 &&
-			   !IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&sa)->sin6_addr)) {
-			acl->src6 = sa;
+		} else if (ep->sa.sa_family == AF_INET6 && !acl->has_src6 &&
+			   !IN6_IS_ADDR_UNSPECIFIED(&ep->in6.sin6_addr)) {
+			memcpy(&acl->src6, &ep->in6, sizeof(ep->in6));
 			acl->has_src6 = true;
 		}
 	}
@@ -75,13 +46,15 @@ int dns_acl_init(struct dns_acl *acl, const struct sp_config *cfg)
 	s = NULL;
 	while ((s = sp_config_next(cfg, "secondary", s)) != NULL) {
 		struct dns_acl_entry *e = &acl->v[acl->n];
-		const char *addr = sp_cfg_str(s, "address");
-		if (addr == NULL ||
-		    parse_addr(addr, (uint16_t)sp_cfg_int(s, "port"), &e->addr) != 0) {
+		const union sp_endpoint *addr = sp_cfg_endpoint(s, "address");
+		if (addr == NULL || sp_endpoint_len(addr) == 0) {
 			sp_config_error(cfg, s, "address", "not an IP address");
 			dns_acl_deinit(acl);
 			return SP_ECONFIG;
 		}
+		union sp_endpoint ep = *addr;
+		sp_endpoint_set_port(&ep, (uint16_t)sp_cfg_int(s, "port"));
+		memcpy(&e->addr, &ep, sp_endpoint_len(&ep));
 		e->notify = sp_cfg_bool(s, "notify");
 		acl->n++;
 	}

@@ -56,10 +56,11 @@ static int owner_parse(const struct dns_zone *z, const char *text, ldns_rdf **ou
 	return 0;
 }
 
-static int zone_apply(struct dns_plane_state *p, struct dns_changeset *cs, struct sp_buf *out)
+static int zone_apply(struct dns_auth *p, struct dns_changeset *cs, struct sp_buf *out)
 {
 	uint32_t before = dns_zone_serial(p->zone), serial = before;
-	int err = dns_zone_apply(p->zone, cs, time(NULL), &serial);
+	/* The zone service's path too (zone_svc.h): one way to change the zone. */
+	int err = dns__auth_apply(p, cs, &serial);
 
 	dns_changeset_free(cs);
 	if (err < 0) {
@@ -73,7 +74,7 @@ static int zone_apply(struct dns_plane_state *p, struct dns_changeset *cs, struc
 	return 0;
 }
 
-static int zone_add(struct dns_plane_state *p, int argc, char **argv, struct sp_buf *out)
+static int zone_add(struct dns_auth *p, int argc, char **argv, struct sp_buf *out)
 {
 	struct dns_changeset *cs;
 	ldns_rdf *owner = NULL;
@@ -145,7 +146,7 @@ static int zone_add(struct dns_plane_state *p, int argc, char **argv, struct sp_
 	return zone_apply(p, cs, out);
 }
 
-static int zone_del(struct dns_plane_state *p, int argc, char **argv, struct sp_buf *out)
+static int zone_del(struct dns_auth *p, int argc, char **argv, struct sp_buf *out)
 {
 	struct dns_changeset *cs;
 	ldns_rdf *owner = NULL;
@@ -186,7 +187,7 @@ static int zone_del(struct dns_plane_state *p, int argc, char **argv, struct sp_
 	return zone_apply(p, cs, out);
 }
 
-static int zone_show(struct dns_plane_state *p, struct sp_buf *out)
+static int zone_show(struct dns_auth *p, struct sp_buf *out)
 {
 	char *text = dns_zone_to_text(p->zone);
 
@@ -201,7 +202,7 @@ static int zone_show(struct dns_plane_state *p, struct sp_buf *out)
 static int ctl_zone(struct sp_ctl_req *req, void *arg, int argc, char **argv,
 		    struct sp_buf *out)
 {
-	struct dns_plane_state *p = arg;
+	struct dns_auth *p = arg;
 
 	if (p->zone == NULL) {
 		sp_buf_printf(out, "this node serves no zone\n");
@@ -217,7 +218,7 @@ static int ctl_zone(struct sp_ctl_req *req, void *arg, int argc, char **argv,
 	return SP_EMALFORMED;
 }
 
-int dns__ctl_zone_register(struct dns_plane_state *p)
+int dns__ctl_zone_register(struct dns_auth *p)
 {
 	return sp_ctl_register(p->node, "zone", ctl_zone, p);
 }

@@ -1,10 +1,13 @@
 /*
- * dns.h - the DNS plane as seen by the node.
+ * dns.h - the DNS planes as seen by the node.
  *
- * role = signpost: the authoritative server of [node] zone (server.h) with
- * online signing (zone.h), UPDATE, transfers and NOTIFY, and the control
- * command "zone" (add, del, show).  role = device: the local validating stub
- * resolver (stub.h).  [dns] enabled = no starts nothing.
+ * dns_auth_plane (role = signpost): the authoritative server of [node] zone
+ * (server.h) with online signing (zone.h), UPDATE, transfers and NOTIFY,
+ * the control command "zone" (add, del, show), and the zone as a service
+ * (zone_svc.h, SP_SVC_ZONE) with SP_EV_ZONE_CHANGED on every new serial.
+ * dns_stub_plane (role = device): the local validating stub resolver
+ * (stub.h).  Each does nothing outside its role; [dns] enabled = no starts
+ * neither.  They share the pure message layer and nothing of each other's.
  */
 #ifndef DNS_H
 #define DNS_H
@@ -12,9 +15,11 @@
 #include "core/node.h"
 
 /*
- * The plane's operations for signpostd.  Not const: its interval list is
- * gathered at program start from the planes' parts (server, NOTIFY, stub).
+ * The planes' operations for signpostd, in this order (auth first: the
+ * reference lists its [dns] options first).  Not const: the interval lists
+ * are gathered at program start from the planes' parts.
  */
-extern struct sp_plane dns_plane;
+extern struct sp_plane dns_auth_plane;
+extern struct sp_plane dns_stub_plane;
 
 #endif

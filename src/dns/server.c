@@ -254,21 +254,6 @@ static void udp_on_close(uv_handle_t *h)
 	server_handle_closed(s);
 }
 
-static int addr_parse(const char *text, uint16_t port, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (strchr(text, ':') != NULL) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		return inet_pton(AF_INET6, text, &s6->sin6_addr) == 1 ? 0 : SP_ECONFIG;
-	}
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	s4->sin_family = AF_INET;
-	s4->sin_port = htons(port);
-	return inet_pton(AF_INET, text, &s4->sin_addr) == 1 ? 0 : SP_ECONFIG;
-}
-
 static bool addr_is_wildcard(const struct sockaddr_storage *ss)
 {
 	if (ss->ss_family == AF_INET)
@@ -593,12 +578,18 @@ int dns_server_start(uv_loop_t *loop, const struct dns_server_conf *conf, dns_se
 	s->handles = 1;
 	for (size_t i = 0; i < conf->n_addrs; i++) {
 		struct sockaddr_storage ss;
-		err = addr_parse(conf->addrs[i], conf->port, &ss);
-		if (err < 0) {
-			sp_err("dns: bad listen address %s", conf->addrs[i]);
+		union sp_endpoint ep = conf->addrs[i];
+		char text[SP_ENDPOINT_STRLEN];
+		sp_endpoint_set_port(&ep, conf->port);
+		memset(&ss, 0, sizeof(ss));
+		if (sp_endpoint_len(&ep) == 0) {
+			sp_err("dns: listen address %zu is not an address", i);
+			err = SP_ECONFIG;
 			break;
 		}
-		err = udp_open(s, &ss, conf->addrs[i]);
+		memcpy(&ss, &ep, sp_endpoint_len(&ep));
+		sp_endpoint_format_addr(&ep, text);
+		err = udp_open(s, &ss, text);
 		if (err < 0)
 			break;
 		if (conf->port == 0) {
@@ -609,7 +600,7 @@ int dns_server_start(uv_loop_t *loop, const struct dns_server_conf *conf, dns_se
 			else
 				((struct sockaddr_in *)&ss)->sin_port = port;
 		}
-		err = tcp_open(s, &ss, conf->addrs[i]);
+		err = tcp_open(s, &ss, text);
 		if (err < 0)
 			break;
 	}

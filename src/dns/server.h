@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <uv.h>
 
+#include "core/endpoint.h"
 #include "core/error.h"
 #include "core/stream.h"
 
@@ -50,7 +51,7 @@ typedef size_t (*dns_server_fn)(void *arg, const struct dns_server_req *req, uin
 				size_t cap);
 
 struct dns_server_conf {
-	const char *const *addrs;	/* IPv4 or IPv6 literals */
+	const union sp_endpoint *addrs;	/* parsed once by the configuration; their port is ignored */
 	size_t n_addrs;
 	uint16_t port;
 	unsigned tcp_clients;		/* most TCP connections at once */

@@ -9,7 +9,7 @@
  * (default: the nameservers of /etc/resolv.conf) and the reply relayed
  * without AD.  SERVFAILs carry an RFC 8914 Extended DNS Error saying why.
  *
- * The DNS plane (dns_plane.c) calls these for role = device.
+ * The stub plane (dns_stub_plane.c) calls these for role = device.
  */
 #ifndef DNS_STUB_H
 #define DNS_STUB_H

@@ -17,6 +17,7 @@
 
 #define RESOLV_CONF "/etc/resolv.conf"
 
+/* A nameserver of /etc/resolv.conf (not configuration: it may carry an IPv6 "%iface" scope). */
 static int addr_from(const char *host, uint16_t port, struct dns_stub_server *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -34,36 +35,25 @@ static int addr_from(const char *host, uint16_t port, struct dns_stub_server *ou
 	return 0;
 }
 
-/* "a:p, [v6]:p" into servers; SP_ECONFIG (logged) on a bad item. */
-static int endpoints_parse(const struct sp_config *cfg, const struct sp_config_section *s,
-			   const char *opt, struct dns_stub_server *out, size_t *n)
+/* An endpoint option (parsed once when the file was read, config.h) into servers. */
+static int endpoints_get(const struct sp_config *cfg, const struct sp_config_section *s,
+			 const char *opt, struct dns_stub_server *out, size_t *n)
 {
-	const char *text = sp_cfg_str(s, opt);
-	char *copy = text ? strdup(text) : NULL, *save = NULL;
-	int rc = 0;
+	size_t k = 0;
+	const union sp_endpoint *eps = sp_cfg_endpoints(s, opt, &k);
+
 	*n = 0;
-	if (text == NULL)
-		return 0;
-	if (copy == NULL)
-		return -ENOMEM;
-	for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
-		char host[INET6_ADDRSTRLEN + 8];
-		uint16_t port;
-		if (*n == DNS_STUB_MAX_SERVERS) {
-			sp_config_error(cfg, s, opt, "more than %d addresses", DNS_STUB_MAX_SERVERS);
-			rc = SP_ECONFIG;
-			break;
-		}
-		if (sp_endpoint_split(t, host, sizeof(host), &port) != 0 ||
-		    addr_from(host, port, &out[*n]) != 0) {
-			sp_config_error(cfg, s, opt, "'%s' is not an address:port", t);
-			rc = SP_ECONFIG;
-			break;
-		}
-		(*n)++;
+	if (k > DNS_STUB_MAX_SERVERS) {
+		sp_config_error(cfg, s, opt, "more than %d addresses", DNS_STUB_MAX_SERVERS);
+		return SP_ECONFIG;
 	}
-	free(copy);
-	return rc;
+	for (size_t i = 0; i < k; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		out[i].len = sp_endpoint_len(&eps[i]);
+		memcpy(&out[i].sa, &eps[i], out[i].len);
+	}
+	*n = k;
+	return 0;
 }
 
 static bool same_addr(const struct dns_stub_server *a, const struct sockaddr_storage *b,
@@ -143,7 +133,7 @@ static int zone_add(const struct sp_config *cfg, struct dns_stub_conf *c,
 		goto fail;
 	}
 	ldns_dname2canonical(z->name);
-	rc = endpoints_parse(cfg, s, servers_opt, z->servers, &z->n_servers);
+	rc = endpoints_get(cfg, s, servers_opt, z->servers, &z->n_servers);
 	if (rc != 0)
 		goto fail;
 	const char *ta = anchor_opt ? sp_cfg_str(s, anchor_opt) : NULL;
@@ -180,16 +170,18 @@ int dns_stub__conf_read(const struct sp_config *cfg, struct dns_stub_conf *c)
 	const struct sp_config_section *dns = sp_config_get(cfg, "dns");
 	const struct sp_config_section *node = sp_config_get(cfg, "node");
 	const struct sp_config_section *sp = sp_config_get(cfg, "signpost");
-	struct dns_stub_server l;
+	const union sp_endpoint *l = sp_cfg_endpoint(dns, "stub-listen");
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	if (addr_from(sp_cfg_str(dns, "stub-listen"), (uint16_t)sp_cfg_int(dns, "stub-port"), &l) != 0) {
+	if (l == NULL || sp_endpoint_len(l) == 0) {
 		sp_config_error(cfg, dns, "stub-listen", "not an address");
 		return SP_ECONFIG;
 	}
-	c->listen = l.sa;
-	c->listen_len = l.len;
+	union sp_endpoint ep = *l;
+	sp_endpoint_set_port(&ep, (uint16_t)sp_cfg_int(dns, "stub-port"));
+	c->listen_len = sp_endpoint_len(&ep);
+	memcpy(&c->listen, &ep, c->listen_len);
 
 	if (sp_cfg_str(sp, "dns") != NULL) {
 		rc = zone_add(cfg, c, sp, sp_cfg_str(node, "zone"), "dns", "trust-anchor");
@@ -207,7 +199,7 @@ int dns_stub__conf_read(const struct sp_config *cfg, struct dns_stub_conf *c)
 			goto fail;
 	}
 	if (sp_cfg_str(dns, "upstream") != NULL) {
-		rc = endpoints_parse(cfg, dns, "upstream", c->upstream, &c->n_upstream);
+		rc = endpoints_get(cfg, dns, "upstream", c->upstream, &c->n_upstream);
 		if (rc != 0)
 			goto fail;
 	} else {

@@ -18,11 +18,12 @@
 #include "tunnel/tun_schema.h"
 
 /* The planes of signpostd, as it composes them. */
-static const struct sp_section_schema *const real_planes[] = { dns_schema, tun_schema };
+static const struct sp_section_schema *const real_planes[] = { dns_auth_schema, dns_stub_schema,
+								    tun_schema };
 
 static void compose_real(void)
 {
-	assert_int_equal(sp_config_schema_compose(real_planes, 2), 0);
+	assert_int_equal(sp_config_schema_compose(real_planes, 3), 0);
 }
 
 /* Capture stderr so that the error text itself can be asserted. */
@@ -222,8 +223,9 @@ static const struct sp_section_schema tp_part_b[] = {
 
 static void test_plane_owned_schema(void **state)
 {
-	const struct sp_section_schema *const frags[] = { dns_schema, tp_part_a, tp_part_b };
-	assert_int_equal(sp_config_schema_compose(frags, 3), 0);
+	const struct sp_section_schema *const frags[] = { dns_auth_schema, dns_stub_schema, tp_part_a,
+						    tp_part_b };
+	assert_int_equal(sp_config_schema_compose(frags, 4), 0);
 	struct sp_config *cfg;
 	char text[512];
 	snprintf(text, sizeof(text), "%s[testplane]\nlevel = 4\nmode = slow\npeer = [2001:db8::7]:99\n",

@@ -145,8 +145,9 @@ static int setup(void **state)
 	sp_key_wipe(&kp);
 	sp_log_init("test", SP_LOG_WARNING, true, false);
 	/* The configuration has a [dns] section: compose the planes' schema as signpostd does. */
-	static const struct sp_section_schema *const frags[] = { dns_schema, tun_schema };
-	return sp_config_schema_compose(frags, 2);
+	static const struct sp_section_schema *const frags[] = { dns_auth_schema, dns_stub_schema,
+								 tun_schema };
+	return sp_config_schema_compose(frags, 3);
 }
 
 static int teardown(void **state)

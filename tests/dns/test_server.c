@@ -65,7 +65,8 @@ static const char *listen_addr = "127.0.0.1";
 
 static void start(struct fixture *f, uint32_t rate, uint32_t slip, unsigned clients, uint64_t idle)
 {
-	const char *addrs[] = { listen_addr };
+	union sp_endpoint addrs[1];
+	assert_int_equal(sp_endpoint_parse(listen_addr, true, 0, &addrs[0]), 0);
 	struct dns_server_conf c = {
 		.addrs = addrs, .n_addrs = 1, .port = 0, .tcp_clients = clients,
 		.tcp_idle_ms = idle, .rrl_rate = rate, .rrl_slip = slip,
@@ -474,7 +475,9 @@ static void test_stop_with_open_connection(void **state)
 
 static void test_bad_address(void **state)
 {
-	static const char *const addrs[] = { "127.0.0.1", "not-an-address" };
+	/* The second is no address at all (family unset): the first socket is closed again. */
+	union sp_endpoint addrs[2] = { 0 };
+	assert_int_equal(sp_endpoint_parse("127.0.0.1", true, 0, &addrs[0]), 0);
 	struct dns_server_conf c = { .addrs = addrs, .n_addrs = 2, .tcp_clients = 1,
 				     .tcp_idle_ms = 1000 };
 	uv_loop_t loop;

@@ -127,8 +127,8 @@ static void test_question_end(void **state)
 int main(void)
 {
 	/* The DNS planes' sections, composed as signpostd does. */
-	static const struct sp_section_schema *const frags[] = { dns_schema };
-	if (sp_config_schema_compose(frags, 1) != 0)
+	static const struct sp_section_schema *const frags[] = { dns_auth_schema, dns_stub_schema };
+	if (sp_config_schema_compose(frags, 2) != 0)
 		return 1;
 	sp_log_init("test", SP_LOG_ERR, true, false);
 	const struct CMUnitTest tests[] = {

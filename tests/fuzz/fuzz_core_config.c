@@ -16,8 +16,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* Errors are the expected outcome: keep the output quiet. */
 		sp_log_init("fuzz", 0, false, false);
 		/* The schema signpostd composes: core's and the planes'. */
-		static const struct sp_section_schema *const frags[] = { dns_schema, tun_schema };
-		if (sp_config_schema_compose(frags, 2) != 0)
+		static const struct sp_section_schema *const frags[] = { dns_auth_schema, dns_stub_schema,
+									 tun_schema };
+		if (sp_config_schema_compose(frags, 3) != 0)
 			return 0;
 		once = 1;
 	}

@@ -157,8 +157,8 @@ int main(int argc, char **argv)
 	sp_log_init("signpost", SP_LOG_WARNING, true, false);
 	sp_log_set_plain(true);
 	/* The same sections signpostd composes from its planes (see signpostd.c). */
-	static const struct sp_section_schema *const schema[] = { dns_schema, tun_schema };
-	if (sp_config_schema_compose(schema, 2) != 0)
+	static const struct sp_section_schema *const schema[] = { dns_auth_schema, dns_stub_schema, tun_schema };
+	if (sp_config_schema_compose(schema, 3) != 0)
 		return 1;
 
 	int c;

@@ -1,7 +1,9 @@
 /*
- * dns_schema.c - the DNS planes' sections of signpost.conf: [dns] (shared by
- * the authoritative server and the stub), [secondary], [friend] and
- * [signpost].  Composed into the one schema by core (config.h).
+ * auth_schema.c - the authoritative server's sections of signpost.conf:
+ * its options of [dns] (with `enabled`, which the stub plane reads too)
+ * and [secondary].  The stub's options of [dns] follow these in the same
+ * section (stub_schema.c); core composes both into the one schema
+ * (config.h), so the order here is the order of the reference.
  */
 #include <stddef.h>
 
@@ -10,7 +12,7 @@
 
 static const char *const algorithms[] = { "ed25519", "ecdsap256sha256", NULL };
 
-static const struct sp_opt dns_opts[] = {
+static const struct sp_opt auth_dns_opts[] = {
 	{ "enabled", SP_T_BOOL, "yes", 0, 0, NULL, false,
 	  "serve the zone (signpost) or run the stub resolver (device)" },
 	{ "listen", SP_T_IPLIST, "127.0.0.1", 0, 0, NULL, false,
@@ -37,11 +39,6 @@ static const struct sp_opt dns_opts[] = {
 	  "seconds before an idle TCP connection is closed" },
 	{ "denial-sign-rate", SP_T_INT, "2000", 1, 1000000, NULL, false,
 	  "fresh signatures per second for negative answers; excess gets SERVFAIL" },
-	{ "stub-listen", SP_T_IP, "127.0.0.1", 0, 0, NULL, false,
-	  "address of the device's local stub resolver" },
-	{ "stub-port", SP_T_INT, "53", 1, 65535, NULL, false, "port of the local stub resolver" },
-	{ "upstream", SP_T_ENDPOINTS, NULL, 0, 0, NULL, false,
-	  "resolvers for names outside our zones (default: nameservers of /etc/resolv.conf)" },
 	{ NULL, 0, NULL, 0, 0, NULL, false, NULL },
 };
 
@@ -53,29 +50,9 @@ static const struct sp_opt secondary_opts[] = {
 	{ NULL, 0, NULL, 0, 0, NULL, false, NULL },
 };
 
-static const struct sp_opt friend_opts[] = {
-	{ "zone", SP_T_DNAME, NULL, 0, 0, NULL, true, "the friend's zone" },
-	{ "signpost", SP_T_ENDPOINTS, NULL, 0, 0, NULL, true,
-	  "address:port of the friend's signpost (its DNS server)" },
-	{ "trust-anchor", SP_T_TEXT, NULL, 0, 0, NULL, true,
-	  "DS or DNSKEY record of the friend's zone, as printed by `signpost ds`" },
-	{ NULL, 0, NULL, 0, 0, NULL, false, NULL },
-};
-
-static const struct sp_opt stub_signpost_opts[] = {
-	{ "address", SP_T_ENDPOINT, NULL, 0, 0, NULL, false,
-	  "the user's signpost (tunnel endpoint) as seen by this device" },
-	{ "dns", SP_T_ENDPOINT, NULL, 0, 0, NULL, false, "the signpost's DNS server" },
-	{ "public-key", SP_T_KEY, NULL, 0, 0, NULL, false, "the signpost's node public key" },
-	{ "trust-anchor", SP_T_TEXT, NULL, 0, 0, NULL, false,
-	  "DS or DNSKEY record of the own zone, as printed by `signpost ds`; the stub validates with it" },
-	{ NULL, 0, NULL, 0, 0, NULL, false, NULL },
-};
-
-const struct sp_section_schema dns_schema[] = {
-	{ "dns", false, "The DNS plane: authoritative server, or stub resolver on devices.", dns_opts },
+const struct sp_section_schema dns_auth_schema[] = {
+	{ "dns", false, "The DNS plane: authoritative server, or stub resolver on devices.",
+	  auth_dns_opts },
 	{ "secondary", true, "A secondary name server that may transfer the zone.", secondary_opts },
-	{ "friend", true, "A friend's zone that the stub resolver validates.", friend_opts },
-	{ "signpost", false, "The user's signpost, as seen from a device.", stub_signpost_opts },
 	{ NULL, false, NULL, NULL },
 };

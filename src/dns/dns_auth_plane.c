@@ -1,17 +1,24 @@
 /*
- * dns_plane.c - the DNS plane: wires the zone engine, the server, UPDATE,
- * transfers and NOTIFY together for a signpost, or runs the stub on a device.
+ * dns_auth_plane.c - the authoritative DNS plane (role = signpost): wires the
+ * zone engine, the server, UPDATE, transfers and NOTIFY together, provides
+ * the zone as a service (zone_svc.h) and emits SP_EV_ZONE_CHANGED.  On a
+ * device its start() does nothing and status says so; the stub is another
+ * plane (dns_stub_plane.c).  Both share the pure message layer.
  *
  * Timers: "dns.maintain" re-signs RRsets whose signatures near expiry (see
  * sign.h: SIG_REFRESH leaves a week, so an hourly look is plenty);
  * "dns.zone-sync" writes run-time changes back to the zone file a second
- * after the first unwritten one (and at stop); plus the NOTIFY retry and the
- * stub's timers, which their own files describe.
+ * after the first unwritten one (and at stop); plus the NOTIFY retry, which
+ * notify.c describes.
+ *
+ * Reload: check() (auth_conf.c) reads the configuration only and never
+ * loads or signs the zone on the loop.  prepare() builds a new signed zone
+ * only when the zone file's path, a key file's path or a key changed;
+ * otherwise commit() keeps the running zone, its journal and signatures.
  */
 #include "dns/dns.h"
 #include "dns/dns_schema.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,14 +30,11 @@
 #include "dns/plane.h"
 #include "dns/query.h"
 #include "dns/server.h"
-#include "dns/stub.h"
 #include "dns/update.h"
 #include "dns/xfr.h"
 #include "dns/zone.h"
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
-
-#define LISTEN_MAX 16
 
 static struct sp_interval dns_maintain_iv = {
 	"dns.maintain", 60u * 60u * 1000u,
@@ -41,148 +45,6 @@ static struct sp_interval dns_zone_sync_iv = {
 	"dns.zone-sync", 1000u,
 	"a burst of changes (a device enrolling, an UPDATE script) is written back to the file once",
 };
-
-/* ---- configuration ---- */
-
-struct plane_conf {
-	char listen_text[1024];
-	const char *addrs[LISTEN_MAX];
-	struct dns_server_conf srv;
-	uint16_t udp_payload;
-	uint32_t denial_rate;
-};
-
-static bool role_is_device(const struct sp_config *cfg)
-{
-	const char *role = sp_cfg_str(sp_config_get(cfg, "node"), "role");
-	return role != NULL && strcmp(role, "device") == 0;
-}
-
-static int conf_read(const struct sp_config *cfg, struct plane_conf *pc)
-{
-	const struct sp_config_section *d = sp_config_get(cfg, "dns");
-	const char *listen = sp_cfg_str(d, "listen");
-	char *save = NULL;
-
-	memset(pc, 0, sizeof(*pc));
-	if (listen == NULL || strlen(listen) >= sizeof(pc->listen_text)) {
-		sp_config_error(cfg, d, "listen", "missing or too long");
-		return SP_ECONFIG;
-	}
-	strcpy(pc->listen_text, listen);
-	for (char *t = strtok_r(pc->listen_text, ", \t", &save); t != NULL;
-	     t = strtok_r(NULL, ", \t", &save)) {
-		if (pc->srv.n_addrs == LISTEN_MAX) {
-			sp_config_error(cfg, d, "listen", "more than %d addresses", LISTEN_MAX);
-			return SP_ECONFIG;
-		}
-		pc->addrs[pc->srv.n_addrs++] = t;
-	}
-	if (pc->srv.n_addrs == 0) {
-		sp_config_error(cfg, d, "listen", "no address");
-		return SP_ECONFIG;
-	}
-	pc->srv.addrs = pc->addrs;
-	pc->srv.port = (uint16_t)sp_cfg_int(d, "port");
-	pc->srv.tcp_clients = (unsigned)sp_cfg_int(d, "tcp-clients");
-	pc->srv.tcp_idle_ms = (uint64_t)sp_cfg_int(d, "tcp-idle-timeout") * 1000u;
-	pc->srv.rrl_rate = (uint32_t)sp_cfg_int(d, "rrl-rate");
-	pc->srv.rrl_slip = (uint32_t)sp_cfg_int(d, "rrl-slip");
-	pc->udp_payload = (uint16_t)sp_cfg_int(d, "udp-payload");
-	pc->denial_rate = (uint32_t)sp_cfg_int(d, "denial-sign-rate");
-	return 0;
-}
-
-/* Keys and zone file into a new signed zone.  Logs what is wrong. */
-static int zone_open(const struct sp_config *cfg, struct dns_zone **out)
-{
-	const struct sp_config_section *d = sp_config_get(cfg, "dns");
-	const char *origin = sp_cfg_str(sp_config_get(cfg, "node"), "zone");
-	struct dns_keyset ks;
-	struct dns_zone *z = NULL;
-	ldns_rdf *o = NULL;
-	int err;
-
-	memset(&ks, 0, sizeof(ks));
-	if (ldns_str2rdf_dname(&o, origin) != LDNS_STATUS_OK) {
-		sp_err("dns: bad zone name %s", origin);
-		return SP_ECONFIG;
-	}
-	err = dns_keyset_load(&ks, o, sp_cfg_str(d, "ksk-file"), sp_cfg_str(d, "zsk-file"));
-	ldns_rdf_deep_free(o);
-	if (err < 0) {
-		dns_keyset_deinit(&ks);
-		return err;
-	}
-	err = dns_zone_new(&z, origin, &ks);
-	if (err < 0) {
-		dns_keyset_deinit(&ks);
-		return err;
-	}
-	err = dns_zone_load_file(z, sp_cfg_str(d, "zone-file"), time(NULL));
-	if (err < 0) {
-		sp_err("dns: cannot load zone file %s: %s", sp_cfg_str(d, "zone-file"),
-		       sp_strerror(err));
-		dns_zone_free(z);
-		return err;
-	}
-	*out = z;
-	return 0;
-}
-
-/* The TSIG key, if the file exists: no file means UPDATE is refused. */
-static int tsig_open(const struct sp_config *cfg, struct dns_tsig_key *key, bool *have)
-{
-	const char *path = sp_cfg_str(sp_config_get(cfg, "dns"), "tsig-key-file");
-	int err = dns_tsig_key_load(path, key);
-
-	*have = err == 0;
-	if (err == -ENOENT) {
-		sp_notice("dns: no TSIG key at %s: UPDATE is refused, transfers go by address",
-			  path);
-		return 0;
-	}
-	if (err < 0)
-		sp_err("dns: cannot load TSIG key %s: %s", path, sp_strerror(err));
-	return err;
-}
-
-static int dns_check(const struct sp_config *cfg)
-{
-	struct plane_conf pc;
-	struct dns_zone *z = NULL;
-	struct dns_tsig_key key;
-	struct dns_acl acl;
-	bool have = false;
-	int err;
-
-	if (!sp_cfg_bool(sp_config_get(cfg, "dns"), "enabled"))
-		return 0;
-	if (role_is_device(cfg))
-		return dns_stub_check(cfg);
-	err = conf_read(cfg, &pc);
-	if (err < 0)
-		return err;
-	for (size_t i = 0; i < pc.srv.n_addrs; i++) {
-		struct in6_addr a;
-		if (inet_pton(strchr(pc.addrs[i], ':') ? AF_INET6 : AF_INET, pc.addrs[i], &a) != 1) {
-			sp_config_error(cfg, sp_config_get(cfg, "dns"), "listen",
-					"%s is not an address", pc.addrs[i]);
-			return SP_ECONFIG;
-		}
-	}
-	if (dns_acl_init(&acl, cfg) < 0)
-		return SP_ECONFIG;
-	dns_acl_deinit(&acl);
-	err = tsig_open(cfg, &key, &have);
-	dns_tsig_key_wipe(&key);
-	if (err < 0)
-		return err;
-	/* A trial load: the keys are usable and the zone file parses and signs. */
-	err = zone_open(cfg, &z);
-	dns_zone_free(z);
-	return err;
-}
 
 /* ---- serving ---- */
 
@@ -218,7 +80,7 @@ static uint64_t wall_ms(void)
 
 static size_t plane_on_query(void *arg, const struct dns_server_req *req, uint8_t *out, size_t cap)
 {
-	struct dns_plane_state *p = arg;
+	struct dns_auth *p = arg;
 	struct dns_query q;
 	size_t len = 0;
 	uint64_t now_ms = wall_ms();
@@ -255,27 +117,23 @@ static size_t plane_on_query(void *arg, const struct dns_server_req *req, uint8_
 
 static void plane_on_sync(uv_timer_t *t)
 {
-	struct dns_plane_state *p = container_of(t, struct dns_plane_state, sync);
+	struct dns_auth *p = container_of(t, struct dns_auth, sync);
 
 	/* On failure (logged) the change stays dirty: the next one or the stop retries. */
 	if (p->dirty && dns__zone_write(p->zone, p->zone_file) == 0)
 		p->dirty = false;
 }
 
-/* The zone's serial moved: tell the secondaries. */
-static void plane_on_zone_change(void *arg, uint32_t old_serial, uint32_t new_serial)
+/* The zone has a new serial: tell the secondaries and the other planes. */
+static void plane_announce(struct dns_auth *p, uint32_t new_serial)
 {
-	struct dns_plane_state *p = arg;
 	ldns_rr_list *soa = NULL;
 	uint8_t *wire = NULL;
 	size_t wlen = 0;
+	struct sp_event ev = { .type = SP_EV_ZONE_CHANGED };
 
-	sp_info("dns: zone serial %u -> %u", old_serial, new_serial);
-	if (p->zone_file != NULL) {
-		p->dirty = true;
-		if (!uv_is_active((uv_handle_t *)&p->sync))
-			(void)sp_timer_start(&p->sync, plane_on_sync, &dns_zone_sync_iv, 0);
-	}
+	ev.u.zone.serial = new_serial;
+	sp_event_emit(p->node, &ev);
 	if (p->notify == NULL)
 		return;
 	if (dns_zone_lookup(p->zone, dns_zone_origin(p->zone), LDNS_RR_TYPE_SOA, &soa) < 0)
@@ -291,9 +149,23 @@ static void plane_on_zone_change(void *arg, uint32_t old_serial, uint32_t new_se
 	ldns_rr_list_deep_free(soa);
 }
 
+/* The zone's serial moved (UPDATE, `signpost zone`, the zone service, re-signing). */
+static void plane_on_zone_change(void *arg, uint32_t old_serial, uint32_t new_serial)
+{
+	struct dns_auth *p = arg;
+
+	sp_info("dns: zone serial %u -> %u", old_serial, new_serial);
+	if (p->zone_file != NULL) {
+		p->dirty = true;
+		if (!uv_is_active((uv_handle_t *)&p->sync))
+			(void)sp_timer_start(&p->sync, plane_on_sync, &dns_zone_sync_iv, 0);
+	}
+	plane_announce(p, new_serial);
+}
+
 static void plane_on_maintain(uv_timer_t *t)
 {
-	struct dns_plane_state *p = container_of(t, struct dns_plane_state, maintain);
+	struct dns_auth *p = container_of(t, struct dns_auth, maintain);
 	int n = dns_zone_maintain(p->zone, time(NULL));
 
 	if (n < 0)
@@ -302,9 +174,10 @@ static void plane_on_maintain(uv_timer_t *t)
 		sp_info("dns: re-signed %d RRsets", n);
 }
 
-static void plane_free(struct dns_plane_state *p)
+static void plane_free(struct dns_auth *p)
 {
 	dns_zone_free(p->zone);
+	dns__zone_from_free(&p->from);
 	dns_acl_deinit(&p->acl);
 	dns_tsig_key_wipe(&p->tsig);
 	free(p->replay);
@@ -312,7 +185,7 @@ static void plane_free(struct dns_plane_state *p)
 	free(p);
 }
 
-static void plane_part_closed(struct dns_plane_state *p)
+static void plane_part_closed(struct dns_auth *p)
 {
 	if (--p->closing == 0)
 		plane_free(p);
@@ -328,16 +201,20 @@ static void plane_on_timer_closed(uv_handle_t *h)
 	plane_part_closed(h->data);
 }
 
-static void dns_stop(void *state)
+static void dns_auth_stop(void *state)
 {
-	struct dns_plane_state *p = state;
+	struct dns_auth *p = state;
 
 	if (p == NULL)
 		return;
-	if (p->device || !p->enabled) {
-		dns_stub_stop(p->stub);
+	if (!p->in_role || !p->enabled) {
 		free(p);
 		return;
+	}
+	if (p->svc_provided) {
+		sp_service_withdraw(p->node, SP_SVC_ZONE, &p->svc);
+		p->svc_provided = false;
+		dns__auth_serving--;
 	}
 	/* One extra count held here, so nothing frees p before the last close is asked. */
 	p->closing++;
@@ -357,15 +234,23 @@ static void dns_stop(void *state)
 	plane_part_closed(p);
 }
 
-static int signpost_start(struct dns_plane_state *p)
+/* A loaded zone gets the answer-path settings and the listener. */
+static void zone_attach(struct dns_auth *p, struct dns_zone *z, const struct dns_auth_conf *pc)
+{
+	dns_zone_set_udp_payload(z, pc->udp_payload);
+	dns_zone_set_denial_rate(z, pc->denial_rate);
+	dns_zone_set_listener(z, plane_on_zone_change, p);
+}
+
+static int signpost_start(struct dns_auth *p)
 {
 	const struct sp_config *cfg = p->node->cfg;
-	struct plane_conf pc;
+	struct dns_auth_conf pc;
 	int err;
 
-	err = conf_read(cfg, &pc);
+	err = dns__auth_conf_read(cfg, &pc);
 	if (err == 0)
-		err = tsig_open(cfg, &p->tsig, &p->have_tsig);
+		err = dns__auth_tsig_open(cfg, &p->tsig, &p->have_tsig);
 	if (err == 0) {
 		/* Signed UPDATEs already applied are refused if they come again. */
 		p->replay = calloc(1, sizeof(*p->replay));
@@ -376,12 +261,12 @@ static int signpost_start(struct dns_plane_state *p)
 	if (err == 0)
 		err = dns_acl_init(&p->acl, cfg);
 	if (err == 0)
-		err = zone_open(cfg, &p->zone);
+		err = dns__zone_from_set(&p->from, cfg);
+	if (err == 0)
+		err = dns__auth_zone_open(cfg, &p->zone);
 	if (err < 0)
 		return err;
-	dns_zone_set_udp_payload(p->zone, pc.udp_payload);
-	dns_zone_set_denial_rate(p->zone, pc.denial_rate);
-	dns_zone_set_listener(p->zone, plane_on_zone_change, p);
+	zone_attach(p, p->zone, &pc);
 	(void)uv_timer_init(p->node->loop, &p->maintain);
 	(void)uv_timer_init(p->node->loop, &p->sync);
 	p->maintain.data = p;
@@ -401,6 +286,12 @@ static int signpost_start(struct dns_plane_state *p)
 		err = dns_server_start(p->node->loop, &pc.srv, plane_on_query,
 				       plane_on_server_closed, p, &p->server);
 	}
+	if (err == 0) {
+		dns__zone_svc_init(p);
+		err = sp_service_provide(p->node, SP_SVC_ZONE, &p->svc);
+		p->svc_provided = err == 0;
+		dns__auth_serving += p->svc_provided;
+	}
 	if (err < 0)
 		return err;
 	struct dns_zone_stats zs;
@@ -411,26 +302,17 @@ static int signpost_start(struct dns_plane_state *p)
 	return 0;
 }
 
-static int dns_start(struct sp_node *node, void **state)
+static int dns_auth_start(struct sp_node *node, void **state)
 {
-	struct dns_plane_state *p = calloc(1, sizeof(*p));
+	struct dns_auth *p = calloc(1, sizeof(*p));
 	int err;
 
 	if (p == NULL)
 		return -ENOMEM;
 	p->node = node;
 	p->enabled = sp_cfg_bool(sp_config_get(node->cfg, "dns"), "enabled");
-	p->device = role_is_device(node->cfg);
-	if (!p->enabled) {
-		*state = p;
-		return 0;
-	}
-	if (p->device) {
-		err = dns_stub_start(node, &p->stub);
-		if (err < 0) {
-			free(p);
-			return err;
-		}
+	p->in_role = dns__auth_in_role(node->cfg);
+	if (!p->enabled || !p->in_role) {
 		*state = p;
 		return 0;
 	}
@@ -438,8 +320,9 @@ static int dns_start(struct sp_node *node, void **state)
 	if (err < 0) {
 		/* The timer was initialised only if the zone loaded: close what exists. */
 		if (p->zone != NULL) {
-			dns_stop(p);
+			dns_auth_stop(p);
 		} else {
+			dns__zone_from_free(&p->from);
 			dns_acl_deinit(&p->acl);
 			dns_tsig_key_wipe(&p->tsig);
 			free(p->replay);
@@ -454,39 +337,80 @@ static int dns_start(struct sp_node *node, void **state)
 
 /* What a reload of a signpost's DNS plane switches to at commit. */
 struct dns_pending {
-	void *stub;			/* role = device: the stub's pending configuration */
-	struct plane_conf pc;		/* role = signpost: limits, payload, denial rate */
+	struct dns_auth_conf pc;		/* limits, payload, denial rate */
 	struct dns_acl acl;
 	struct dns_tsig_key key;	/* secret: wiped at commit or abort */
 	bool have_tsig;
 	struct dns_notify *notify;
+	struct dns_zone *zone;		/* a new zone, only if its files or keys changed */
+	struct dns_zone_origin_conf from;
+	char *sync_file;		/* zone-sync target, or NULL for zone-sync = no */
 };
 
+static void pending_free(struct dns_pending *pd)
+{
+	dns_notify_close(pd->notify);
+	dns_acl_deinit(&pd->acl);
+	dns_tsig_key_wipe(&pd->key);
+	dns_zone_free(pd->zone);
+	dns__zone_from_free(&pd->from);
+	free(pd->sync_file);
+	free(pd);
+}
+
 /* Same listen addresses (in order) and port? */
-static bool listen_same(const struct plane_conf *a, const struct plane_conf *b)
+static bool listen_same(const struct dns_auth_conf *a, const struct dns_auth_conf *b)
 {
 	if (a->srv.port != b->srv.port || a->srv.n_addrs != b->srv.n_addrs)
 		return false;
 	for (size_t i = 0; i < a->srv.n_addrs; i++)
-		if (strcmp(a->addrs[i], b->addrs[i]) != 0)
+		if (!sp_endpoint_equal(&a->addrs[i], &b->addrs[i]))
 			return false;
 	return true;
 }
 
 /*
- * Reload, phase one: build the new ACL, TSIG key and NOTIFY sockets without
- * touching what runs.  The listen sockets are not re-bound on reload: a new
- * [dns] listen, port or enabled is refused (file:line) and needs a restart.
+ * The zone part of prepare: keep the running zone unless its files or keys
+ * changed; then load and sign the new one here, once (check() did not).
  */
-static int dns_prepare(void *state, const struct sp_config *cfg, void **pending)
+static int prepare_zone(struct dns_auth *p, const struct sp_config *cfg, struct dns_pending *pd)
 {
-	struct dns_plane_state *p = state;
+	struct dns_keyset ks;
+	int err = dns__auth_keys_load(cfg, &ks);
+
+	if (err < 0)
+		return err;
+	bool same = dns__zone_from_same(&p->from, cfg) && dns__auth_keys_same(p->zone, &ks);
+	dns_keyset_deinit(&ks);
+	if (same)
+		return 0;
+	/* Reading the file the running zone writes back to: write what is pending first. */
+	const char *path = sp_cfg_str(sp_config_get(cfg, "dns"), "zone-file");
+	if (p->dirty && p->zone_file != NULL && strcmp(p->zone_file, path) == 0 &&
+	    dns__zone_write(p->zone, p->zone_file) == 0)
+		p->dirty = false;
+	sp_notice("dns: zone file or keys changed: loading %s", path);
+	err = dns__auth_zone_open(cfg, &pd->zone);
+	if (err == 0)
+		err = dns__zone_from_set(&pd->from, cfg);
+	return err;
+}
+
+/*
+ * Reload, phase one: build the new ACL, TSIG key and NOTIFY sockets (and a
+ * new zone only if its files or keys changed) without touching what runs.
+ * The listen sockets are not re-bound on reload: a new [dns] listen, port or
+ * enabled is refused (file:line) and needs a restart.
+ */
+static int dns_auth_prepare(void *state, const struct sp_config *cfg, void **pending)
+{
+	struct dns_auth *p = state;
 	const struct sp_config_section *d = sp_config_get(cfg, "dns");
 	struct dns_pending *pd;
 	int err;
 
 	*pending = NULL;
-	if (p == NULL)
+	if (p == NULL || !p->in_role)
 		return 0;
 	if (sp_cfg_bool(d, "enabled") != p->enabled) {
 		sp_config_error(cfg, d, "enabled", "cannot change on reload; restart signpostd");
@@ -497,22 +421,13 @@ static int dns_prepare(void *state, const struct sp_config *cfg, void **pending)
 	pd = calloc(1, sizeof(*pd));
 	if (pd == NULL)
 		return -ENOMEM;
-	if (p->device) {
-		err = dns_stub_prepare(p->stub, cfg, &pd->stub);
-		if (err < 0) {
-			free(pd);
-			return err;
-		}
-		*pending = pd;
-		return 0;
-	}
-	struct plane_conf *old = malloc(sizeof(*old));
+	struct dns_auth_conf *old = malloc(sizeof(*old));
 	if (old == NULL) {
 		free(pd);
 		return -ENOMEM;
 	}
-	err = conf_read(cfg, &pd->pc);
-	if (err == 0 && conf_read(p->node->cfg, old) == 0 && !listen_same(old, &pd->pc)) {
+	err = dns__auth_conf_read(cfg, &pd->pc);
+	if (err == 0 && dns__auth_conf_read(p->node->cfg, old) == 0 && !listen_same(old, &pd->pc)) {
 		bool port = old->srv.port != pd->pc.srv.port;
 		sp_config_error(cfg, d, port ? "port" : "listen",
 				"cannot change on reload; restart signpostd");
@@ -527,77 +442,97 @@ static int dns_prepare(void *state, const struct sp_config *cfg, void **pending)
 		free(pd);
 		return SP_ECONFIG;
 	}
-	if (tsig_open(cfg, &pd->key, &pd->have_tsig) < 0 ||
+	if (dns__auth_tsig_open(cfg, &pd->key, &pd->have_tsig) < 0 ||
 	    dns_notify_new(p->node->loop, &pd->acl, pd->have_tsig ? &pd->key : NULL,
 			   &pd->notify) < 0) {
-		dns_acl_deinit(&pd->acl);
-		dns_tsig_key_wipe(&pd->key);
-		free(pd);
+		pd->notify = NULL;
+		pending_free(pd);
 		return SP_ECONFIG;
+	}
+	if (sp_cfg_bool(d, "zone-sync") &&
+	    (pd->sync_file = strdup(sp_cfg_str(d, "zone-file"))) == NULL) {
+		pending_free(pd);
+		return -ENOMEM;
+	}
+	err = prepare_zone(p, cfg, pd);
+	if (err < 0) {
+		pending_free(pd);
+		return err == -ENOMEM ? err : SP_ECONFIG;
 	}
 	*pending = pd;
 	return 0;
 }
 
-/* Reload, phase two: switch to what dns_prepare() built.  Cannot fail. */
-static void dns_commit(void *state, void *pending)
+/* Commit's zone part: switch to the new zone, if prepare built one. */
+static void commit_zone(struct dns_auth *p, struct dns_pending *pd)
 {
-	struct dns_plane_state *p = state;
+	/* Run-time changes of the old zone reach its file before it goes. */
+	if (p->dirty && p->zone_file != NULL && dns__zone_write(p->zone, p->zone_file) == 0)
+		p->dirty = false;
+	free(p->zone_file);
+	p->zone_file = pd->sync_file;
+	pd->sync_file = NULL;
+	if (pd->zone == NULL)
+		return;
+	uint32_t old_serial = dns_zone_serial(p->zone);
+	dns_zone_free(p->zone);
+	p->zone = pd->zone;
+	pd->zone = NULL;
+	dns__zone_from_free(&p->from);
+	p->from = pd->from;
+	memset(&pd->from, 0, sizeof(pd->from));
+	p->dirty = false;
+	zone_attach(p, p->zone, &pd->pc);
+	sp_info("dns: zone reloaded, serial %u -> %u", old_serial, dns_zone_serial(p->zone));
+	plane_announce(p, dns_zone_serial(p->zone));
+}
+
+/* Reload, phase two: switch to what dns_auth_prepare() built.  Cannot fail. */
+static void dns_auth_commit(void *state, void *pending)
+{
+	struct dns_auth *p = state;
 	struct dns_pending *pd = pending;
 
 	if (p == NULL || pd == NULL)
 		return;
-	if (p->device) {
-		dns_stub_commit(p->stub, pd->stub);
-		free(pd);
-		return;
-	}
 	dns_server_set_limits(p->server, &pd->pc.srv);
-	dns_zone_set_udp_payload(p->zone, pd->pc.udp_payload);
-	dns_zone_set_denial_rate(p->zone, pd->pc.denial_rate);
 	dns_notify_close(p->notify);
 	p->notify = pd->notify;
+	pd->notify = NULL;
 	dns_acl_deinit(&p->acl);
 	p->acl = pd->acl;
+	memset(&pd->acl, 0, sizeof(pd->acl));
 	/* The replay memory stays: a request seen before the reload is still a replay. */
 	dns_tsig_key_wipe(&p->tsig);
 	p->tsig = pd->key;
 	p->tsig.replay = p->replay;
 	p->have_tsig = pd->have_tsig;
-	dns_tsig_key_wipe(&pd->key);
-	free(pd);
+	commit_zone(p, pd);
+	dns_zone_set_udp_payload(p->zone, pd->pc.udp_payload);
+	dns_zone_set_denial_rate(p->zone, pd->pc.denial_rate);
+	pending_free(pd);
 }
 
-/* Reload refused by another plane: drop what dns_prepare() built. */
-static void dns_abort(void *state, void *pending)
+/* Reload refused by another plane: drop what dns_auth_prepare() built. */
+static void dns_auth_abort(void *state, void *pending)
 {
-	struct dns_plane_state *p = state;
 	struct dns_pending *pd = pending;
 
-	if (p == NULL || pd == NULL)
+	if (state == NULL || pd == NULL)
 		return;
-	if (p->device) {
-		dns_stub_abort(p->stub, pd->stub);
-		free(pd);
-		return;
-	}
-	dns_notify_close(pd->notify);
-	dns_acl_deinit(&pd->acl);
-	dns_tsig_key_wipe(&pd->key);
-	free(pd);
+	pending_free(pd);
 }
 
-static void dns_status(void *state, struct sp_status *st)
+static void dns_auth_status(void *state, struct sp_status *st)
 {
-	struct dns_plane_state *p = state;
+	struct dns_auth *p = state;
 
-	if (p == NULL || !p->enabled) {
-		sp_status_add(st, "state", "off");
+	if (p != NULL && !p->in_role) {
+		sp_status_add(st, "state", "not in this role");
 		return;
 	}
-	if (p->device) {
-		sp_status_add(st, "state", "stub");
-		dns_stub_status(p->stub, st);
+	if (p == NULL || !p->enabled) {
+		sp_status_add(st, "state", "off");
 		return;
 	}
 	struct dns_zone_stats zs;
@@ -624,33 +559,33 @@ static void dns_status(void *state, struct sp_status *st)
 	sp_status_add(st, "denial-limited", "%llu", (unsigned long long)zs.denial_limited);
 	sp_status_add(st, "updates", "%llu", (unsigned long long)p->updates);
 	sp_status_add(st, "transfers", "%llu", (unsigned long long)p->xfrs);
+	sp_status_add(st, "zone-loads", "%llu", (unsigned long long)dns__zone_loads);
 }
 
 /* ---- the plane ---- */
 
-#define DNS_INTERVALS_MAX 16
-static struct sp_interval *dns_intervals[DNS_INTERVALS_MAX];
+#define DNS_AUTH_INTERVALS_MAX 8
+static struct sp_interval *dns_auth_intervals[DNS_AUTH_INTERVALS_MAX];
 
-struct sp_plane dns_plane = {
-	.name = "dns", .sections = dns_schema, .check = dns_check, .start = dns_start, .prepare = dns_prepare,
-	.commit = dns_commit, .abort = dns_abort,
-	.stop = dns_stop, .status = dns_status, .intervals = dns_intervals,
+struct sp_plane dns_auth_plane = {
+	.name = "dns", .sections = dns_auth_schema, .check = dns__auth_check,
+	.start = dns_auth_start, .prepare = dns_auth_prepare, .commit = dns_auth_commit,
+	.abort = dns_auth_abort, .stop = dns_auth_stop, .status = dns_auth_status,
+	.intervals = dns_auth_intervals,
 };
 
 /*
- * The intervals of the plane's parts live in their own files and their
- * counts are not compile-time constants here, so the list is gathered
- * before main() runs (signpostd registers it first thing).
+ * NOTIFY's interval lives in notify.c and its count is not a compile-time
+ * constant here, so the list is gathered before main() runs (signpostd
+ * registers it first thing).
  */
-__attribute__((constructor)) static void dns_intervals_gather(void)
+__attribute__((constructor)) static void dns_auth_intervals_gather(void)
 {
 	size_t n = 0;
 
-	dns_intervals[n++] = &dns_maintain_iv;
-	dns_intervals[n++] = &dns_zone_sync_iv;
-	for (size_t i = 0; i < dns_notify_n_intervals && n < DNS_INTERVALS_MAX; i++)
-		dns_intervals[n++] = dns_notify_intervals[i];
-	for (size_t i = 0; i < dns_stub_n_intervals && n < DNS_INTERVALS_MAX; i++)
-		dns_intervals[n++] = dns_stub_intervals[i];
-	dns_plane.n_intervals = n;
+	dns_auth_intervals[n++] = &dns_maintain_iv;
+	dns_auth_intervals[n++] = &dns_zone_sync_iv;
+	for (size_t i = 0; i < dns_notify_n_intervals && n < DNS_AUTH_INTERVALS_MAX; i++)
+		dns_auth_intervals[n++] = dns_notify_intervals[i];
+	dns_auth_plane.n_intervals = n;
 }
