@@ -33,6 +33,19 @@ static void conf_fix(struct sp_rl_conf *c)
 		c->v6_bits = 128;
 }
 
+/* The mask of the first `bits` bits of a 16-byte address, as two loaded words. */
+static void mask_of(unsigned bits, uint64_t m[2])
+{
+	uint8_t k[16] = { 0 };
+
+	for (unsigned i = 0; i < 16 && bits > 0; i++) {
+		unsigned take = bits < 8 ? bits : 8;
+		k[i] = (uint8_t)(0xff00u >> take);
+		bits -= take;
+	}
+	memcpy(m, k, 16);
+}
+
 int sp_rl_init(struct sp_rl *rl, size_t slots, const struct sp_rl_conf *conf)
 {
 	size_t n = 64;
@@ -47,6 +60,10 @@ int sp_rl_init(struct sp_rl *rl, size_t slots, const struct sp_rl_conf *conf)
 	rl->c = *conf;
 	conf_fix(&rl->c);
 	rl->full_ns = full_ns_of(&rl->c);
+	uint64_t m4[2];
+	mask_of(rl->c.v4_bits, m4);
+	rl->mask4 = (uint32_t)m4[0];	/* the first 4 bytes, as loaded on this host */
+	mask_of(rl->c.v6_bits, rl->mask6);
 	randombytes_buf(rl->hkey, sizeof(rl->hkey));
 	return 0;
 }
@@ -68,29 +85,20 @@ void sp_rl_set_rate(struct sp_rl *rl, uint32_t rate, uint32_t burst)
 	rl->full_ns = full_ns_of(&rl->c);
 }
 
-/* The first `bits` bits of n bytes at a, zero-padded into key[2]. */
-static void mask_into(uint64_t key[2], const uint8_t *a, size_t n, unsigned bits)
-{
-	uint8_t k[16] = { 0 };
-	size_t whole = bits / 8;
-
-	memcpy(k, a, whole < n ? whole : n);
-	if (bits % 8 != 0 && whole < n)
-		k[whole] = (uint8_t)(a[whole] & (0xff00u >> (bits % 8)));
-	memcpy(key, k, 16);
-}
-
 /* sa's family (4 or 6) and masked prefix; 0 if sa is not IP. */
 static uint8_t prefix_of(const struct sp_rl *rl, const struct sockaddr *sa, uint64_t key[2])
 {
 	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
-		mask_into(key, (const uint8_t *)&s4->sin_addr, 4, rl->c.v4_bits);
+		uint32_t a;
+		memcpy(&a, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		key[0] = a & rl->mask4;
+		key[1] = 0;
 		return 4;
 	}
 	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-		mask_into(key, (const uint8_t *)&s6->sin6_addr, 16, rl->c.v6_bits);
+		memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+		key[0] &= rl->mask6[0];
+		key[1] &= rl->mask6[1];
 		return 6;
 	}
 	return 0;
@@ -153,11 +161,15 @@ enum sp_rl_verdict sp_rl_take(struct sp_rl *rl, const struct sockaddr *sa, uint6
 		*entry = NULL;
 	if (rl->e == NULL || (fam = prefix_of(rl, sa, key)) == 0)
 		return SP_RL_NOT_IP;
-	/* The family is hashed too: 192.0.2.0/24 and c000:200::/24 are different sources. */
-	uint8_t in[17];
-	memcpy(in, key, 16);
-	in[16] = fam;
-	crypto_shorthash((unsigned char *)&h, in, sizeof(in), rl->hkey);
+	/*
+	 * Hash as few bytes as the table keys on (one SipHash block for IPv4 and
+	 * IPv6 up to /64).  The family is folded in, so that 192.0.2.0/24 and
+	 * c000:200::/24 land apart; whatever collides only shares a set, since
+	 * entries compare family and key in full.
+	 */
+	uint64_t in[2] = { key[0] ^ ((uint64_t)fam << 56), key[1] };
+	crypto_shorthash((unsigned char *)&h, (const unsigned char *)in,
+			 rl->c.v6_bits > 64 ? 16 : 8, rl->hkey);
 	set = &rl->e[(h * SP_RL_WAYS) & (rl->n - 1)];
 	for (unsigned w = 0; w < SP_RL_WAYS; w++) {
 		struct sp_rl_entry *x = &set[w];

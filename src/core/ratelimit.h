@@ -58,6 +58,8 @@ struct sp_rl {
 	size_t n;		/* entries, a power of two, a multiple of SP_RL_WAYS */
 	struct sp_rl_conf c;
 	uint64_t full_ns;	/* an empty bucket is full again after this */
+	uint32_t mask4;		/* the IPv4 prefix mask, as the address is loaded */
+	uint64_t mask6[2];	/* the IPv6 prefix mask, likewise */
 	uint8_t hkey[16];	/* SipHash key, random per table, wiped at deinit */
 	size_t used;		/* entries ever taken (at most n) */
 	uint64_t n_evicted;	/* busy entries replaced by a newcomer (evict policy) */

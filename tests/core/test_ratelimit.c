@@ -94,6 +94,20 @@ static void test_prefix_lengths(void **state)
 	sp_rl_deinit(&rl);
 }
 
+static void test_full_ipv6_addresses(void **state)
+{
+	struct sp_rl rl;
+	/* Past /64 the second half of the address is keyed (and hashed) too. */
+	const struct sp_rl_conf c = { .rate = 1, .burst = 1, .v4_bits = 32, .v6_bits = 128 };
+	assert_int_equal(sp_rl_init(&rl, 64, &c), 0);
+	struct sockaddr_in6 a = v6("2001:db8::1"), b = v6("2001:db8::2"), a2 = v6("2001:db8::1");
+	assert_int_equal(passes(&rl, SA(a), 3, SEC), 1);
+	assert_int_equal(passes(&rl, SA(b), 3, SEC), 1);
+	assert_int_equal(passes(&rl, SA(a2), 3, SEC), 0);
+	assert_int_equal(rl.used, 2);
+	sp_rl_deinit(&rl);
+}
+
 static void test_limited_counter(void **state)
 {
 	struct sp_rl rl;
@@ -209,6 +223,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_burst_and_exact_refill),
 		cmocka_unit_test(test_prefix_lengths),
+		cmocka_unit_test(test_full_ipv6_addresses),
 		cmocka_unit_test(test_limited_counter),
 		cmocka_unit_test(test_refuse_when_full),
 		cmocka_unit_test(test_evict_when_full),

@@ -28,8 +28,12 @@
 # may fall short of RATE: the answers actually received are what divide.
 # BASE_BUILD=DIR also runs the signpostd of that build (same zone, its own
 # port) beside the first, for before/after figures from the same run.
-# Usage: [ROUNDS=n] [RATES="r1 r2 .."] [BASE_BUILD=dir] tools/bench/dns.sh [BUILD_DIR [SECONDS]]
-#        (defaults: build, 10; about (5 + 3 * number of rates) * SECONDS * ROUNDS seconds)
+# CALLGRIND=1 then counts signpostd's own instructions per cached answer
+# (valgrind --tool=callgrind, userland only, at 2,000 qps for SECONDS): a
+# figure that does not move with the machine's load, unlike CPU time.
+# Usage: [ROUNDS=n] [RATES="r1 r2 .."] [BASE_BUILD=dir] [CALLGRIND=1] tools/bench/dns.sh [BUILD_DIR [SECONDS]]
+#        (defaults: build, 10; about (5 + 3 * number of rates) * SECONDS * ROUNDS seconds,
+#        (7 + 4 * rates) * SECONDS * ROUNDS with BASE_BUILD)
 set -u
 B=$(cd "${1:-build}" && pwd) || exit 1
 SECS=${2:-10}
@@ -77,10 +81,10 @@ ADDR=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
 PORT=$((RANDOM % 12000 + 20000))   # below the ephemeral range (32768-)
 P_SP=$PORT P_NSD=$((PORT + 1)) P_KNOT=$((PORT + 2)) P_KOS=$((PORT + 3)) P_BASE=$((PORT + 4))
 
-# wait_answer PORT: poll (20 s deadline) until the server there answers the zone's SOA.
+# wait_answer PORT [DEADLINE]: poll (20 s deadline) until the server there answers the zone's SOA.
 wait_answer() {
-	local end=$((SECONDS + 20)) i
-	for ((i = 0; i < 400 && SECONDS < end; i++)); do
+	local end=$((SECONDS + ${2:-20})) i
+	for ((i = 0; i < 20 * ${2:-20} && SECONDS < end; i++)); do
 		dig @$ADDR -p "$1" +time=1 +tries=1 +norec $ZONE SOA 2>/dev/null |
 			grep -q 'status: NOERROR' && return 0
 		sleep 0.05
@@ -285,7 +289,7 @@ check_cached $P_KOS "knot onlinesign"
 check_fresh $P_KOS "knot onlinesign"
 
 # --- ROUNDS rounds, one workload at a time; the best rate of each counts ---
-SP_CACHED=0 NSD_CACHED=0 KNOT_CACHED=0 SP_FRESH=0 KOS_FRESH=0 BASE_CACHED=0
+SP_CACHED=0 NSD_CACHED=0 KNOT_CACHED=0 SP_FRESH=0 KOS_FRESH=0 BASE_CACHED=0 BASE_FRESH=0
 for r in $RATES; do
 	printf -v "US_SP_$r" n/a; printf -v "US_KNOT_$r" n/a
 	printf -v "US_NSD_$r" n/a; printf -v "US_BASE_$r" n/a
@@ -298,6 +302,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	perf "nsd cached (pre-signed)" $P_NSD "$T/cached.txt"; best NSD_CACHED
 	perf "knot cached (pre-signed)" $P_KNOT "$T/cached.txt"; best KNOT_CACHED
 	perf "signpostd fresh" $P_SP "$T/fresh$r.txt"; best SP_FRESH
+	[ -n "$BASE" ] && { perf "base signpostd fresh" $P_BASE "$T/fresh$r.txt"; best BASE_FRESH; }
 	perf "knot onlinesign fresh" $P_KOS "$T/fresh$r.txt"; best KOS_FRESH
 	for q in $RATES; do
 		at "signpostd" $P_SP "$q" "$SPD"; low "US_SP_$q"
@@ -318,7 +323,9 @@ printf '  signpostd %s   nsd %s   knot %s' "$SP_CACHED" "$NSD_CACHED" "$KNOT_CAC
 [ -n "$BASE" ] && printf '   base signpostd %s' "$BASE_CACHED"
 echo
 echo "best of $ROUNDS rounds, fresh signatures (random missing names: a signed denial each), queries per second:"
-printf '  signpostd %s   knot-onlinesign %s\n' "$SP_FRESH" "$KOS_FRESH"
+printf '  signpostd %s   knot-onlinesign %s' "$SP_FRESH" "$KOS_FRESH"
+[ -n "$BASE" ] && printf '   base signpostd %s' "$BASE_FRESH"
+echo
 echo "ratios: cached signpostd/nsd $(ratio "$SP_CACHED" "$NSD_CACHED")," \
 	"signpostd/knot $(ratio "$SP_CACHED" "$KNOT_CACHED");" \
 	"fresh signpostd/knot-onlinesign $(ratio "$SP_FRESH" "$KOS_FRESH")"
@@ -332,3 +339,35 @@ for q in $RATES; do
 	[ -n "$BASE" ] && printf ' %14s %14s' "${!ba}" "$(ratio "${!ba}" "${!kn}")"
 	echo
 done
+
+# --- CALLGRIND=1: instructions per cached answer, for each signpostd build ---
+# cg_run TAG BUILD PORT: a copy of the zone on PORT under callgrind, warmed
+# (every name answered once), then counted over SECONDS at 2,000 qps.
+cg_run() {
+	local d="$T/cg-$1" pid n ir
+	cp -r "$T/sp" "$d"
+	sed -i "s/^port = $P_SP\$/port = $3/" "$d/signpost.conf"
+	"${PIN_SRV[@]}" valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$d/cg.out" \
+		"$2/signpostd" -c "$d/signpost.conf" > "$d/cg.log" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	wait_answer "$3" 180 || die "signpostd under callgrind does not answer on port $3"
+	dnsperf -s $ADDR -p "$3" -d "$T/cached.txt" -D -l 2 -T 1 -c 8 -q 50 -Q 2000 > /dev/null 2>&1
+	callgrind_control -i on "$pid" > /dev/null || die "callgrind_control -i on"
+	"${PIN_PERF[@]}" dnsperf -s $ADDR -p "$3" -d "$T/cached.txt" -D -l "$SECS" -T 1 -c 8 -q 200 \
+		-t 5 -Q 2000 > "$d/perf.txt" 2>&1 || die "dnsperf against signpostd under callgrind"
+	callgrind_control -i off "$pid" > /dev/null || die "callgrind_control -i off"
+	kill -INT "$pid"
+	wait "$pid" 2>/dev/null
+	n=$(awk '/Queries completed/ { print $3 }' "$d/perf.txt")
+	ir=$(awk '/Collected :/ { print $4 }' "$d/cg.log")
+	printf '  %-16s %9s answers %12s instructions  %6s per answer\n' "$1" "${n:-0}" "${ir:-0}" \
+		"$(awk -v i="${ir:-0}" -v n="${n:-0}" 'BEGIN { if (n > 0) printf "%d", i / n; else print "n/a" }')"
+}
+if [ "${CALLGRIND:-0}" = 1 ]; then
+	command -v valgrind >/dev/null && command -v callgrind_control >/dev/null ||
+		die "valgrind (callgrind) is not installed"
+	echo "signpostd instructions per cached answer (callgrind, userland, 2000 qps for $SECS s):"
+	cg_run signpostd "$B" $((PORT + 5))
+	[ -n "$BASE" ] && cg_run base-signpostd "$BASE" $((PORT + 6))
+fi
