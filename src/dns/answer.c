@@ -262,63 +262,35 @@ int dns_answer_error(const struct dns_query *q, uint8_t rcode, uint16_t udp_payl
 
 /* ---- denial (compact, RFC 9824) ------------------------------------------ */
 
-/*
- * Write the compact-denial NSEC at the qname and its RRSIG(s).  sig_cache
- * (node-owned, may be NULL) keeps the signatures of a NODATA at an existing
- * name.  Returns false if the signing budget is exhausted.
- */
-struct dns__deny_share {
-	uint8_t prefix[8];	/* family, then the /24 or /56 */
-	bool used;
-	struct dns_bucket b;
-};
+#define NS_PER_MS 1000000ull
 
-/* The source's prefix as 8 bytes; false if there is no usable source. */
-static bool peer_prefix(const struct sockaddr *peer, uint8_t out[8])
+/* The denial budget: per second, a bucket of one second; shares keyed by /24 and /56. */
+static struct sp_rl_conf deny_conf(uint32_t per_second)
 {
-	memset(out, 0, 8);
-	if (peer == NULL)
-		return false;
-	if (peer->sa_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)peer;
-		out[0] = 4;
-		memcpy(out + 1, &s4->sin_addr, 3);
-		return true;
-	}
-	if (peer->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)peer;
-		out[0] = 6;
-		memcpy(out + 1, &s6->sin6_addr, 7);
-		return true;
-	}
-	return false;
+	return (struct sp_rl_conf){ .rate = per_second ? per_second : 1,
+				    .burst = per_second ? per_second : 1,
+				    .v4_bits = 24, .v6_bits = 56 };
 }
 
 /* Take a token from the source prefix's share of the denial budget. */
 static bool deny_share_take(struct dns_zone *z, const struct sockaddr *peer, uint64_t now_ms)
 {
-	uint8_t pfx[8], h[crypto_shorthash_BYTES];
-
-	if (!peer_prefix(peer, pfx))
+	if (peer == NULL)
 		return true;
-	if (z->shares == NULL) {
-		z->shares = calloc(DNS_ANSWER_DENY_SHARES, sizeof(*z->shares));
-		if (z->shares == NULL)
+	if (z->shares.e == NULL) {
+		struct sp_rl_conf c = deny_conf(z->denial_rate / DNS_ANSWER_DENY_SHARE_DIV);
+		if (sp_rl_init(&z->shares, DNS_ANSWER_DENY_SHARES, &c) < 0)
 			return true;	/* the global bucket still applies */
 	}
-	crypto_shorthash(h, pfx, sizeof(pfx), z->acache_key);
-	uint64_t v;
-	memcpy(&v, h, sizeof(v));
-	struct dns__deny_share *sh = &z->shares[v % DNS_ANSWER_DENY_SHARES];
-	if (!sh->used || memcmp(sh->prefix, pfx, sizeof(pfx)) != 0) {
-		uint32_t rate = z->denial_rate / DNS_ANSWER_DENY_SHARE_DIV;
-		memcpy(sh->prefix, pfx, sizeof(pfx));
-		sh->used = true;
-		dns_bucket_init(&sh->b, rate ? rate : 1, now_ms);
-	}
-	return dns_bucket_take(&sh->b, now_ms);
+	/* A newcomer evicts the least recently seen prefix of its set; not IP: no share. */
+	return sp_rl_take(&z->shares, peer, now_ms * NS_PER_MS, NULL) != SP_RL_LIMITED;
 }
 
+/*
+ * Write the compact-denial NSEC at the qname and its RRSIG(s).  sig_cache
+ * (node-owned, may be NULL) keeps the signatures of a NODATA at an existing
+ * name.  Returns false if the signing budget is exhausted.
+ */
 static bool put_denial(struct dns_zone *z, struct resp *r, const uint16_t *types, size_t nt,
 		       struct dns__node *node, time_t now, uint64_t now_ms,
 		       const struct sockaddr *peer, uint16_t *count)
@@ -341,12 +313,14 @@ static bool put_denial(struct dns_zone *z, struct resp *r, const uint16_t *types
 	bool cached = node && node->ndeny > 0 &&
 		      (int64_t)node->deny_expire - (int64_t)now > SIG_REFRESH;
 	if (!cached) {
+		struct sp_rl_conf budget = deny_conf(z->denial_rate);
 		if (!z->bucket_ready) {
-			dns_bucket_init(&z->bucket, z->denial_rate, now_ms);
+			sp_rl_bucket_init(&z->bucket, &budget, now_ms * NS_PER_MS);
 			z->bucket_ready = true;
 		}
 		/* The source's share first: a flood from one prefix stops there. */
-		if (!deny_share_take(z, peer, now_ms) || !dns_bucket_take(&z->bucket, now_ms))
+		if (!deny_share_take(z, peer, now_ms) ||
+		    !sp_rl_bucket_take(&z->bucket, &budget, now_ms * NS_PER_MS))
 			return false;
 		/* A refresh replaces the signatures made a week ago: free them first. */
 		for (unsigned i = 0; node && i < node->ndeny; i++) {
@@ -535,6 +509,20 @@ static int emit(const struct dns_zone *z, const struct dns_query *q, const uint8
 	return 0;
 }
 
+/*
+ * dns_zone_contains() for a parsed question, on the hot path: the parser
+ * lowercased the qname and measured it, and the origin is canonical, so a
+ * walk to the suffix of the origin's length and one memcmp decide.
+ */
+static bool qname_in_zone(const struct dns_zone *z, const struct dns_query *q)
+{
+	size_t olen = ldns_rdf_size(z->origin), p = 0;
+
+	while (q->qname_len - p > olen && q->qname[p] != 0)
+		p += 1u + q->qname[p];
+	return q->qname_len - p == olen && memcmp(q->qname + p, z->origin_wire, olen) == 0;
+}
+
 static bool qtype_is_meta(uint16_t t)
 {
 	return t == TYPE_OPT || (t >= 128 && t <= 254) || t == 0;
@@ -553,7 +541,7 @@ int dns_answer(struct dns_zone *z, const struct dns_query *q, uint8_t *out, size
 			rc = DNS_RC_FORMERR;
 		else if (q->qclass != LDNS_RR_CLASS_IN)
 			rc = DNS_RC_REFUSED;
-		else if (!dns_zone_contains(z, q->qname) || z->v == NULL)
+		else if (z->v == NULL || !qname_in_zone(z, q))
 			rc = DNS_RC_REFUSED;
 		else if (qtype_is_meta(q->qtype))
 			rc = DNS_RC_NOTIMP;	/* AXFR/IXFR are routed before; others are meta */

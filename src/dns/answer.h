@@ -47,7 +47,7 @@ struct dns_answer_ctx {
 
 /* A source prefix may use 1/this of the denial signing rate (at least 1/s). */
 #define DNS_ANSWER_DENY_SHARE_DIV 4
-/* Prefixes tracked at once (a keyed hash table; a newcomer takes over its slot). */
+/* Prefixes tracked at once (core/ratelimit.h; a newcomer evicts the least recently seen of its set). */
 #define DNS_ANSWER_DENY_SHARES 1024
 
 /*

@@ -50,25 +50,3 @@ size_t dns_denial_nsec_rdata(const uint8_t *name, const uint16_t *types, size_t 
 		return 0;
 	return pos + bl;
 }
-
-void dns_bucket_init(struct dns_bucket *b, uint32_t per_second, uint64_t now_ms)
-{
-	b->rate = per_second ? per_second : 1;
-	b->tokens = b->rate;
-	b->last_ms = now_ms;
-}
-
-bool dns_bucket_take(struct dns_bucket *b, uint64_t now_ms)
-{
-	/* A clock stepping backwards refills nothing; it never drains the bucket either. */
-	if (now_ms > b->last_ms) {
-		b->tokens += (double)(now_ms - b->last_ms) * b->rate / 1000.0;
-		if (b->tokens > b->rate)
-			b->tokens = b->rate;
-	}
-	b->last_ms = now_ms;
-	if (b->tokens < 1.0)
-		return false;
-	b->tokens -= 1.0;
-	return true;
-}

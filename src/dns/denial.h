@@ -42,14 +42,4 @@ size_t dns_nsec_bitmap(const uint16_t *types, size_t n, uint8_t *out, size_t cap
 size_t dns_denial_nsec_rdata(const uint8_t *name, const uint16_t *types, size_t n,
 			     uint8_t *out, size_t cap);
 
-/* Token bucket for query-time denial signing (pure: caller passes now in ms). */
-struct dns_bucket {
-	double tokens;
-	double rate;		/* tokens per second; burst = rate */
-	uint64_t last_ms;
-};
-void dns_bucket_init(struct dns_bucket *b, uint32_t per_second, uint64_t now_ms);
-/* Take one token; false if empty. */
-bool dns_bucket_take(struct dns_bucket *b, uint64_t now_ms);
-
 #endif

@@ -1,10 +1,10 @@
 /*
  * rrl.h - response rate limiting for the authoritative server.
  *
- * A token bucket per source prefix (IPv4 /24, IPv6 /56), in a table of
- * fixed size chosen at init: a flood of spoofed sources can evict buckets
- * but never make the table grow.  Slots are found by a keyed hash (SipHash
- * with a random key), so an attacker cannot aim collisions at a victim.
+ * A token bucket per source prefix (IPv4 /24, IPv6 /56) holding one second
+ * of responses, in core's keyed per-prefix limiter (core/ratelimit.h: fixed
+ * size chosen at init, keyed hash, the least recently seen prefix of a set
+ * evicted).  This module adds RRL's own policy: off at rate 0, and slip.
  *
  * Pure: no clock, no loop.  The caller passes `now` in milliseconds from any
  * monotonic clock.  Only UDP answers are limited; TCP proves the source.
@@ -17,9 +17,13 @@
 #include <sys/socket.h>
 
 #include "core/error.h"
+#include "core/ratelimit.h"
 
-/* Default number of buckets: 16 K prefixes, 512 KB of state. */
+/* Default number of buckets: 16 K prefixes. */
 #define DNS_RRL_BUCKETS 16384u
+/* The prefixes limited together: one site's /24 or /56. */
+#define DNS_RRL_V4_BITS 24
+#define DNS_RRL_V6_BITS 56
 
 enum dns_rrl_verdict {
 	DNS_RRL_PASS = 0,	/* send the answer */
@@ -27,19 +31,10 @@ enum dns_rrl_verdict {
 	DNS_RRL_SLIP,		/* send a truncated answer (TC=1) so a real client retries on TCP */
 };
 
-struct dns_rrl_bucket {
-	uint8_t prefix[8];	/* family tag, then the prefix bytes; all zero: unused */
-	uint64_t last_ms;	/* time of the last refill */
-	uint64_t tokens;	/* in thousandths of a response */
-	uint32_t limited;	/* responses limited since the bucket was last full */
-};
-
 struct dns_rrl {
-	struct dns_rrl_bucket *b;
-	size_t n;		/* power of two */
+	struct sp_rl t;		/* the buckets: core's keyed per-prefix limiter, evicting */
 	uint32_t rate;		/* responses per second per prefix; 0: off */
 	uint32_t slip;		/* every slip-th limited response is slipped; 0: never */
-	uint8_t hkey[16];	/* SipHash key, random per table */
 	uint64_t n_dropped, n_slipped;
 };
 

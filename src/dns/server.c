@@ -77,6 +77,8 @@ struct dns_server {
 	int handles;		/* every open handle, for the final free */
 	bool stopping;
 	/* UDP batch buffers: one thread, so one set per server. */
+	const struct dns_udp *rx_socket;	/* the socket msgs is set up for; NULL: none */
+	unsigned rx_dirty;	/* headers the last recvmmsg wrote back */
 	struct mmsghdr msgs[DNS_UDP_BATCH], out_msgs[DNS_UDP_BATCH];
 	struct iovec iov[DNS_UDP_BATCH], out_iov[DNS_UDP_BATCH];
 	struct sockaddr_storage from[DNS_UDP_BATCH];
@@ -214,6 +216,26 @@ static void udp_round_answer(struct dns_server *s, struct dns_udp *u, unsigned n
 	}
 }
 
+/* Receive headers for every slot of the batch, for socket u. */
+static void udp_rx_prepare(struct dns_server *s, struct dns_udp *u)
+{
+	for (unsigned i = 0; i < DNS_UDP_BATCH; i++) {
+		s->iov[i].iov_base = s->in[i];
+		s->iov[i].iov_len = DNS_UDP_MAX;
+		memset(&s->msgs[i].msg_hdr, 0, sizeof(s->msgs[i].msg_hdr));
+		s->msgs[i].msg_hdr.msg_name = &s->from[i];
+		s->msgs[i].msg_hdr.msg_namelen = sizeof(s->from[i]);
+		s->msgs[i].msg_hdr.msg_iov = &s->iov[i];
+		s->msgs[i].msg_hdr.msg_iovlen = 1;
+		if (u->pktinfo) {
+			s->msgs[i].msg_hdr.msg_control = s->cmsg_in[i];
+			s->msgs[i].msg_hdr.msg_controllen = UDP_CMSG_SPACE;
+		}
+	}
+	s->rx_socket = u;
+	s->rx_dirty = 0;
+}
+
 static void udp_on_readable(uv_poll_t *h, int status, int events)
 {
 	struct dns_udp *u = container_of(h, struct dns_udp, poll);
@@ -222,20 +244,22 @@ static void udp_on_readable(uv_poll_t *h, int status, int events)
 	if (status < 0 || s->stopping)
 		return;
 	for (int round = 0; round < UDP_ROUNDS; round++) {
-		for (unsigned i = 0; i < DNS_UDP_BATCH; i++) {
-			s->iov[i].iov_base = s->in[i];
-			s->iov[i].iov_len = DNS_UDP_MAX;
-			memset(&s->msgs[i].msg_hdr, 0, sizeof(s->msgs[i].msg_hdr));
-			s->msgs[i].msg_hdr.msg_name = &s->from[i];
-			s->msgs[i].msg_hdr.msg_namelen = sizeof(s->from[i]);
-			s->msgs[i].msg_hdr.msg_iov = &s->iov[i];
-			s->msgs[i].msg_hdr.msg_iovlen = 1;
-			if (u->pktinfo) {
-				s->msgs[i].msg_hdr.msg_control = s->cmsg_in[i];
-				s->msgs[i].msg_hdr.msg_controllen = UDP_CMSG_SPACE;
+		/*
+		 * The kernel writes back only the name and control lengths and the
+		 * flags, and only of the datagrams it returned: reset those, not
+		 * the whole batch (most wakeups at moderate rates carry 1-4).
+		 */
+		if (s->rx_socket != u) {
+			udp_rx_prepare(s, u);
+		} else {
+			for (unsigned i = 0; i < s->rx_dirty; i++) {
+				s->msgs[i].msg_hdr.msg_namelen = sizeof(s->from[i]);
+				s->msgs[i].msg_hdr.msg_controllen = u->pktinfo ? UDP_CMSG_SPACE : 0;
+				s->msgs[i].msg_hdr.msg_flags = 0;
 			}
 		}
 		int n = recvmmsg(u->fd, s->msgs, DNS_UDP_BATCH, MSG_DONTWAIT, NULL);
+		s->rx_dirty = n > 0 ? (unsigned)n : 0;
 		if (n <= 0)
 			return;
 		udp_round_answer(s, u, (unsigned)n);
@@ -249,6 +273,8 @@ static void udp_on_close(uv_handle_t *h)
 	struct dns_udp *u = container_of((uv_poll_t *)h, struct dns_udp, poll);
 	struct dns_server *s = u->srv;
 
+	if (s->rx_socket == u)
+		s->rx_socket = NULL;	/* a new socket at this address is set up anew */
 	close(u->fd);
 	free(u);
 	server_handle_closed(s);

@@ -42,7 +42,7 @@ void dns_zone_free(struct dns_zone *z)
 		return;
 	dns__acache_flush(z);
 	free(z->acache);
-	free(z->shares);
+	sp_rl_deinit(&z->shares);
 	free(z->scratch);
 	dns__journal_clear(z);
 	dns__version_free(z->v);
@@ -79,8 +79,7 @@ void dns_zone_set_denial_rate(struct dns_zone *z, uint32_t per_second)
 {
 	z->denial_rate = per_second ? per_second : 1;
 	z->bucket_ready = false;
-	free(z->shares);	/* the shares follow the new rate */
-	z->shares = NULL;
+	sp_rl_deinit(&z->shares);	/* the shares follow the new rate */
 }
 
 void dns_zone_set_journal_limit(struct dns_zone *z, size_t max_rrs)

@@ -5,6 +5,7 @@
 #ifndef DNS_ZONE_IMPL_H
 #define DNS_ZONE_IMPL_H
 
+#include "core/ratelimit.h"
 #include "dns/denial.h"
 #include "dns/sign.h"
 #include "dns/wire.h"
@@ -88,10 +89,10 @@ struct dns_zone {
 	void *listener_arg;
 	uint16_t udp_payload;
 	uint32_t denial_rate;
-	struct dns_bucket bucket;
+	struct sp_rl_bucket bucket;	/* the zone's denial signing budget (answer.c) */
 	bool bucket_ready;
 	/* Per source prefix share of the denial budget (answer.c), lazily allocated. */
-	struct dns__deny_share *shares;
+	struct sp_rl shares;
 	struct dns_zone_stats st;
 };
 

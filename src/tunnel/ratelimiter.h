@@ -3,12 +3,12 @@
  * clock, no sockets; `now` is ns monotonic passed in).
  *
  * As WireGuard's ratelimiter.c: a token bucket per source, refilled at
- * TUN_RL_PER_SECOND with a burst of TUN_RL_BURST, keyed by a keyed hash
- * (SipHash, random key per table) of the source: the IPv4 address (/32) or
- * the IPv6 /64 (one host usually owns a whole /64).  The table has a fixed
- * number of slots allocated once; an entry idle for a second is free again.
- * A source that finds no free slot in its probe window is refused, so a
- * host with many addresses cannot grow the table or evict busy entries.
+ * TUN_RL_PER_SECOND with a burst of TUN_RL_BURST, per IPv4 address (/32) or
+ * IPv6 /64 (one host usually owns a whole /64), in core's keyed per-prefix
+ * limiter (core/ratelimit.h: fixed table, keyed hash).  An entry whose bucket
+ * has refilled is free again.  A source that finds no free entry in its set
+ * is refused, so a host with many addresses cannot grow the table or evict
+ * busy entries.
  */
 #ifndef TUN_RATELIMITER_H
 #define TUN_RATELIMITER_H
@@ -19,25 +19,16 @@
 #include <sys/socket.h>
 
 #include "core/error.h"
+#include "core/ratelimit.h"
 
 /* Handshake messages per second per source, and the burst (WireGuard's values). */
 #define TUN_RL_PER_SECOND 20
 #define TUN_RL_BURST 5
 /* Table slots (a power of two): the most sources tracked at once. */
 #define TUN_RL_SLOTS 4096
-/* Slots probed from a source's hash before it is refused. */
-#define TUN_RL_PROBES 16
-
-struct tun_rl_entry {
-	uint64_t last;		/* ns of the last packet; 0: free */
-	uint64_t tokens;	/* ns worth of credit, at most burst * cost */
-	uint8_t key[17];	/* family byte, then 4 (IPv4) or 8 (IPv6 /64) address bytes */
-};
 
 struct tun_ratelimiter {
-	uint8_t hash_key[16];		/* SipHash key, random */
-	struct tun_rl_entry *slots;	/* TUN_RL_SLOTS */
-	size_t used;			/* slots ever taken (at most TUN_RL_SLOTS) */
+	struct sp_rl t;		/* core's limiter, refusing when a set is busy */
 };
 
 /* Allocate the table and a random hash key.  0 or -ENOMEM. */

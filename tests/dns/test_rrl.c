@@ -128,7 +128,7 @@ static void test_table_is_bounded(void **state)
 {
 	struct dns_rrl r;
 	assert_int_equal(dns_rrl_init(&r, 10, 1, 2), 0);
-	assert_int_equal(r.n, 64);
+	assert_int_equal(r.t.n, 64);
 	/* A spoofed flood from 100 000 prefixes evicts buckets but never grows the table. */
 	for (uint32_t i = 0; i < 100000; i++) {
 		struct sockaddr_in s;
@@ -137,7 +137,7 @@ static void test_table_is_bounded(void **state)
 		s.sin_addr.s_addr = htonl(0x0a000000u + (i << 8));
 		(void)dns_rrl_check(&r, SA(s), i);
 	}
-	assert_int_equal(r.n, 64);
+	assert_int_equal(r.t.n, 64);
 	/* A source that keeps asking is still limited in the churn. */
 	struct sockaddr_in a = v4("203.0.113.5");
 	int passed = 0;

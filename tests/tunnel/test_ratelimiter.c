@@ -103,7 +103,7 @@ static void test_table_bounded(void **state)
 		struct sockaddr_in s = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x0a000000u + i) };
 		ok += tun_ratelimiter_allow(&rl, (struct sockaddr *)&s, t);
 	}
-	assert_true(rl.used <= TUN_RL_SLOTS);
+	assert_true(rl.t.used <= TUN_RL_SLOTS);
 	assert_true(ok <= TUN_RL_SLOTS);
 	assert_true(ok >= TUN_RL_SLOTS / 2);	/* the table fills well before refusing */
 	/* a source tracked at t still has its bucket (not evicted by the flood of new ones) */
@@ -112,7 +112,7 @@ static void test_table_bounded(void **state)
 	/* a second later every entry is idle: new sources get slots again */
 	struct sockaddr_in late = v4("198.51.100.7", 1);
 	assert_int_equal(allowed(&rl, &late, 10, t + SEC), TUN_RL_BURST);
-	assert_true(rl.used <= TUN_RL_SLOTS);
+	assert_true(rl.t.used <= TUN_RL_SLOTS);
 	tun_ratelimiter_deinit(&rl);
 }
 
