@@ -259,7 +259,7 @@ static void udp_on_readable(uv_poll_t *h, int status, int events)
 			}
 		}
 		int n = recvmmsg(u->fd, s->msgs, DNS_UDP_BATCH, MSG_DONTWAIT, NULL);
-		s->rx_dirty = n > 0 ? (unsigned)n : 0;
+		s->rx_dirty = n > 0 ? (unsigned)n : 1;	/* a failed call may still have written the first */
 		if (n <= 0)
 			return;
 		udp_round_answer(s, u, (unsigned)n);
