@@ -2,8 +2,8 @@
  * config_schema.c - core's own section of signpost.conf ([node]), and the
  * composition of every plane's sections into the one schema.
  *
- * Each plane declares its sections in its own file (dns/dns_schema.c,
- * tunnel/tun_schema.c, ...); composed, the table is the single source of
+ * Each plane declares its sections in its own file (dns/auth_schema.c,
+ * dns/stub_schema.c, tunnel/tun_schema.c); composed, the table is the single source of
  * truth: parsing, defaults, --check and the README's configuration
  * reference (`signpostd --config-reference`) all come from it.  Keep help
  * texts to one sentence.
