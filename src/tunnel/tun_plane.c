@@ -593,6 +593,11 @@ static void tun_status(void *state, struct sp_status *st)
 	sp_status_add(st, "cookie-replies-sent", "%llu", (unsigned long long)d->stats.cookies_sent);
 	sp_status_add(st, "cookie-replies-received", "%llu",
 		      (unsigned long long)d->stats.cookies_received);
+	/* "demuxed", as before the transport: datagrams on the port that are not WireGuard. */
+	const struct sp_classify_stats *ks = &sp_transport_stats(pl->transport)->kinds;
+	sp_status_add(st, "demuxed", "%llu",
+		      (unsigned long long)(ks->received[SP_KIND_STUN] + ks->received[SP_KIND_CONTROL] +
+					   ks->received[SP_KIND_UNKNOWN]));
 	sp_status_add(st, "tx-dropped", "%llu", (unsigned long long)d->stats.tx_dropped);
 	sp_transport_status(pl->transport, st);
 	unsigned i = 0;

@@ -109,6 +109,7 @@ PY
 tl_wait 5 tl_status_ge sp rx-stun $((stun0 + 1)) || tl_fail "STUN not counted"
 tl_wait 5 tl_status_ge sp rx-bad-length $((bad0 + 1)) || tl_fail "147-byte initiation not dropped and counted"
 tl_status_ge sp rx-unhandled $((unh0 + 1)) || tl_fail "STUN without a handler not counted"
+tl_status_ge sp demuxed 1 || tl_fail "the tunnel's demuxed line does not count the STUN datagram"
 tl_log "classifier: STUN counted (unhandled), wrong-length initiation dropped and counted"
 
 # ---- port change through the UAPI: the socket moves, the change is counted, the tunnel works
