@@ -1,12 +1,11 @@
 /*
- * device.c - the tunnel device: TUN fd, the node's UDP socket, index table,
- * load detection.  Loop code: everything runs on the uv loop thread.
+ * device.c - the tunnel device: TUN fd, its place on the node's transport,
+ * index table, load detection.  Loop code: everything runs on the uv loop thread.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/if_tun.h>
@@ -23,8 +22,6 @@
 #include "tunnel/hash.h"
 #include "tunnel/tundev.h"
 
-/* Socket buffers large enough for a few batches at line rate. */
-#define TUN_SOCKBUF (4 << 20)
 /*
  * Packets the kernel queues for us on the TUN device.  The default (500)
  * overflows while the loop is busy with a receive batch and TCP then backs
@@ -184,58 +181,6 @@ static void on_tun_poll(uv_poll_t *h, int status, int events)
 	tun__tun_readable(dev);
 }
 
-static void on_udp_poll(uv_poll_t *h, int status, int events)
-{
-	struct tun_device *dev = h->data;
-	if (status < 0 || !(events & UV_READABLE))
-		return;
-	tun__udp_readable(dev);
-}
-
-static int udp_open(uint16_t port, int *fd_out, int *family_out, uint16_t *port_out)
-{
-	int fam = AF_INET6;
-	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		fam = AF_INET;
-		fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -errno;
-	}
-	int one = 1, zero = 0, big = TUN_SOCKBUF;
-	if (fam == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	/* Force (root) or ask for large buffers; a smaller one only costs speed. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) != 0)
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)) != 0)
-		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
-	/* Take coalesced datagrams (UDP GRO): one trip through the stack for many. */
-	(void)setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
-	union tun_uapi_endpoint a;
-	memset(&a, 0, sizeof(a));
-	socklen_t alen;
-	if (fam == AF_INET6) {
-		a.in6.sin6_family = AF_INET6;
-		a.in6.sin6_port = htons(port);
-		a.in6.sin6_addr = in6addr_any;
-		alen = sizeof(a.in6);
-	} else {
-		a.in4.sin_family = AF_INET;
-		a.in4.sin_port = htons(port);
-		alen = sizeof(a.in4);
-	}
-	if (bind(fd, &a.sa, alen) != 0 || getsockname(fd, &a.sa, &alen) != 0) {
-		int e = -errno;
-		close(fd);
-		return e;
-	}
-	*fd_out = fd;
-	*family_out = fam;
-	*port_out = ntohs(fam == AF_INET6 ? a.in6.sin6_port : a.in4.sin_port);
-	return 0;
-}
-
 static void on_handle_closed(uv_handle_t *h)
 {
 	struct tun_device *dev = h->data;
@@ -243,61 +188,11 @@ static void on_handle_closed(uv_handle_t *h)
 		dev->on_closed(dev);
 }
 
-static void free_handle(uv_handle_t *h)
-{
-	struct tun_device *dev = h->data;
-	free(h);
-	if (--dev->open_handles == 0 && dev->on_closed)
-		dev->on_closed(dev);
-}
-
-/* Watch dev->udp_fd with a fresh poll handle. */
-static int udp_poll_start(struct tun_device *dev)
-{
-	uv_poll_t *p = malloc(sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	int rc = uv_poll_init(dev->loop, p, dev->udp_fd);
-	if (rc) {
-		free(p);
-		return sp_from_uv(rc);
-	}
-	p->data = dev;
-	dev->open_handles++;
-	dev->udp_poll = p;
-	return sp_from_uv(uv_poll_start(p, UV_READABLE, on_udp_poll));
-}
-
-static void udp_poll_close(struct tun_device *dev)
-{
-	if (!dev->udp_poll)
-		return;
-	uv_poll_stop(dev->udp_poll);
-	uv_close((uv_handle_t *)dev->udp_poll, free_handle);
-	dev->udp_poll = NULL;
-}
-
 int tun_device_set_listen_port(struct tun_device *dev, uint16_t port)
 {
-	if (port != 0 && port == dev->listen_port)
-		return 0;
-	int fd, fam;
-	uint16_t got;
-	int rc = udp_open(port, &fd, &fam, &got);
-	if (rc)
-		return rc;
-	udp_poll_close(dev);
-	close(dev->udp_fd);
-	dev->udp_fd = fd;
-	dev->udp_family = fam;
-	dev->listen_port = got;
-	return udp_poll_start(dev);
-}
-
-void tun_device_set_hook(struct tun_device *dev, tun_demux_hook hook, void *arg)
-{
-	dev->hook = hook;
-	dev->hook_arg = arg;
+	int rc = sp_transport_set_port(dev->transport, port);
+	dev->listen_port = sp_transport_port(dev->transport);
+	return rc;
 }
 
 /* The handshake's static Diffie-Hellman, answered by key custody. */
@@ -307,12 +202,14 @@ static int keys_dh(void *ctx, const uint8_t pub[TUN_KEY_LEN], uint8_t out[TUN_KE
 }
 
 int tun_device_init(struct tun_device *dev, uv_loop_t *loop, struct sp_keys *keys,
-		    const char *ifname, size_t mtu, uint16_t listen_port)
+		    const char *ifname, size_t mtu, struct sp_transport *transport)
 {
 	memset(dev, 0, sizeof(*dev));
 	dev->loop = loop;
-	dev->tun_fd = dev->udp_fd = -1;
+	dev->tun_fd = -1;
 	dev->mtu = mtu;
+	dev->transport = transport;
+	dev->listen_port = sp_transport_port(transport);
 	tun_aip_init(&dev->aip);
 	int rc = tun_crypto_init();
 	if (rc)
@@ -332,10 +229,8 @@ int tun_device_init(struct tun_device *dev, uv_loop_t *loop, struct sp_keys *key
 	/* room for the header, the padded packet and the tag */
 	dev->buf_size = TUN_MSG_DATA_HEADER_LEN + mtu + TUN_MESSAGE_PADDING_MULTIPLE +
 			TUN_AUTHTAG_LEN + 64;
-	dev->rx_buf_size = TUN_RX_BUF;
-	dev->rx_bufs = malloc(dev->rx_buf_size * TUN_BATCH);
 	dev->tx_bufs = malloc(dev->buf_size * TUN_BATCH);
-	if (!dev->index || !dev->rx_bufs || !dev->tx_bufs)
+	if (!dev->index || !dev->tx_bufs)
 		goto out_mem;
 	dev->gro_buf = malloc(65536);
 	dev->tso_buf = malloc(TUN_TSO_MAX);
@@ -351,39 +246,34 @@ int tun_device_init(struct tun_device *dev, uv_loop_t *loop, struct sp_keys *key
 	if (rc)
 		goto out_tun;
 	set_txqueuelen(dev->ifname, TUN_TXQUEUELEN);
-	rc = udp_open(listen_port, &dev->udp_fd, &dev->udp_family, &dev->listen_port);
+	rc = sp_transport_register(transport, SP_KIND_WIREGUARD, tun__recv, tun__recv_batch_end, dev);
 	if (rc) {
-		sp_err("tunnel: cannot bind UDP port %u: %s", listen_port, sp_strerror(rc));
+		sp_err("tunnel: the transport has a WireGuard handler already");
 		goto out_tun;
 	}
 	/* Register with the loop last: nothing above needs asynchronous undo. */
 	rc = sp_from_uv(uv_poll_init(loop, &dev->tun_poll, dev->tun_fd));
 	if (rc)
-		goto out_udp;
+		goto out_registered;
 	dev->tun_poll.data = dev;
 	dev->open_handles++;
 	dev->tun_poll_on = true;
-	(void)uv_poll_start(&dev->tun_poll, UV_READABLE, on_tun_poll);
-	rc = udp_poll_start(dev);
-	if (rc)
-		sp_err("tunnel: cannot watch the UDP socket: %s", sp_strerror(rc));
-	return rc; /* on error the caller runs tun_device_close() */
+	/* on error the caller runs tun_device_close() */
+	return sp_from_uv(uv_poll_start(&dev->tun_poll, UV_READABLE, on_tun_poll));
 
-out_udp:
-	close(dev->udp_fd);
-	dev->udp_fd = -1;
+out_registered:
+	sp_transport_unregister(transport, SP_KIND_WIREGUARD, dev);
 out_tun:
 	close(dev->tun_fd);
 	dev->tun_fd = -1;
 out_mem:
 	free(dev->index);
-	free(dev->rx_bufs);
 	free(dev->tx_bufs);
 	free(dev->gro_buf);
 	free(dev->tso_buf);
 	dev->gro_buf = dev->tso_buf = NULL;
 	dev->index = NULL;
-	dev->rx_bufs = dev->tx_bufs = NULL;
+	dev->tx_bufs = NULL;
 	tun_ratelimiter_deinit(&dev->rl);
 	tun_cookie_checker_deinit(&dev->checker);
 out_static:
@@ -396,12 +286,11 @@ static void device_free_state(struct tun_device *dev)
 	tun_aip_deinit(&dev->aip);
 	free(dev->index);
 	dev->index = NULL;
-	free(dev->rx_bufs);
 	free(dev->tx_bufs);
 	free(dev->gro_buf);
 	free(dev->tso_buf);
 	dev->gro_buf = dev->tso_buf = NULL;
-	dev->rx_bufs = dev->tx_bufs = NULL;
+	dev->tx_bufs = NULL;
 	tun_ratelimiter_deinit(&dev->rl);
 	tun_cookie_checker_deinit(&dev->checker);
 	tun_noise_static_deinit(&dev->st);
@@ -412,6 +301,7 @@ void tun_device_close(struct tun_device *dev)
 	if (dev->closing)
 		return;
 	dev->closing = true;
+	sp_transport_unregister(dev->transport, SP_KIND_WIREGUARD, dev);
 	tun_uapi_server_stop(dev);
 	while (dev->peers)
 		tun_peer_remove(dev->peers);
@@ -422,13 +312,10 @@ void tun_device_close(struct tun_device *dev)
 		uv_close((uv_handle_t *)&dev->tun_poll, on_handle_closed);
 		dev->tun_poll_on = false;
 	}
-	udp_poll_close(dev);
-	/* uv_poll does not own the fds: closing them deletes the interface. */
+	/* uv_poll does not own the fd: closing it deletes the interface. */
 	if (dev->tun_fd >= 0)
 		close(dev->tun_fd);
-	if (dev->udp_fd >= 0)
-		close(dev->udp_fd);
-	dev->tun_fd = dev->udp_fd = -1;
+	dev->tun_fd = -1;
 	device_free_state(dev);
 	if (--dev->open_handles == 0 && dev->on_closed)
 		dev->on_closed(dev);

@@ -2,13 +2,13 @@
  * device.h - the tunnel device: the loop side of the WireGuard data plane.
  *
  * One struct tun_device per node: the TUN fd (uv_poll; IFF_VNET_HDR with TSO
- * reads and coalesced GSO writes, gro.c), the node's ONE UDP socket (uv_poll
- * on a raw dual-stack fd, recvmmsg/sendmmsg batches, UDP GSO and GRO), the
- * peers, the table of local indices (handshake or keypair), the cookie
- * checker and the load detector, the UAPI socket server.  Everything runs on
- * the loop thread.  Datagrams that are not WireGuard messages (STUN, signpost
- * control) go to a hook that later planes set; by default they are counted
- * and dropped.
+ * reads and coalesced GSO writes, gro.c), the peers and their paths
+ * (path.h), the table of local indices (handshake or keypair), the cookie
+ * checker and the load detector, the UAPI socket server.  The device owns no
+ * socket: it is the WireGuard handler of the node's transport
+ * (core/transport.h), which hands it WireGuard datagrams in batches (with
+ * the local address each arrived on) and sends its batches as GSO trains.
+ * Everything runs on the loop thread.
  */
 #ifndef TUN_DEVICE_H
 #define TUN_DEVICE_H
@@ -20,10 +20,12 @@
 #include <uv.h>
 
 #include "core/interval.h"
+#include "core/transport.h"
 #include "core/keystore.h"
 #include "tunnel/allowedips.h"
 #include "tunnel/cookie.h"
 #include "tunnel/noise.h"
+#include "tunnel/path.h"
 #include "tunnel/peer.h"
 #include "tunnel/ratelimiter.h"
 
@@ -33,20 +35,12 @@
 #define TUN_INDEX_SLOTS 8192
 /* Datagrams or TUN packets handled per batch. */
 #define TUN_BATCH 64
-/* Receive buffer per datagram slot: UDP GRO (UDP_GRO) hands over up to 64 KiB at once. */
-#define TUN_RX_BUF 65536
 /*
  * Handshake messages per second above which the device counts as under load
  * and answers initiations without a valid mac2 with cookie replies
  * (WireGuard uses a queue depth; a rate is what a single loop thread sees).
  */
 #define TUN_LOAD_HANDSHAKES_PER_SEC 100
-
-/* A datagram that is not WireGuard: STUN (magic cookie) or a signpost control message. */
-typedef void (*tun_demux_hook)(void *arg, const uint8_t *buf, size_t len,
-			       const struct sockaddr *src, socklen_t src_len);
-
-enum tun_demux_kind { TUN_DEMUX_STUN = 1, TUN_DEMUX_CONTROL = 2 };
 
 struct tun_index_entry {
 	uint32_t index;			/* 0: empty slot */
@@ -67,7 +61,6 @@ struct tun_stats {
 	uint64_t hs_ratelimited;	/* handshake messages over a source's rate under load */
 	uint64_t cookies_sent;		/* cookie replies sent under load */
 	uint64_t cookies_received;
-	uint64_t demuxed;		/* non-WireGuard datagrams handed to the hook */
 	uint64_t tx_dropped;		/* packets with no peer, or dropped on send */
 };
 
@@ -86,31 +79,26 @@ struct tun_device {
 	uv_poll_t tun_poll;
 	bool tun_poll_on;
 	size_t mtu;
-	/* UDP */
-	int udp_fd;
-	int udp_family;			/* AF_INET6 (dual stack) or AF_INET */
-	uint16_t listen_port;		/* actual */
-	uv_poll_t *udp_poll;		/* heap: replaced when the port changes */
+	/* UDP: the node's transport (not owned), and where the device's events go */
+	struct sp_transport *transport;
+	struct sp_node *node;		/* NULL: no events (tests) */
+	uint16_t listen_port;		/* the transport's port as of the last set (UAPI get) */
 	bool vnet_hdr;			/* TUN opened with IFF_VNET_HDR (gro.c) */
-	bool udp_gso_off;		/* the kernel refused UDP_SEGMENT once: send plainly */
-	size_t rx_buf_size;		/* 64 KiB: a UDP GRO read holds many datagrams */
 	uint8_t *tso_buf;		/* TUN_TSO_MAX: one read, maybe a TCP super-packet */
 	/* receive coalescing (gro.c): the packet being built, up to 64 KiB */
 	uint8_t *gro_buf;
 	size_t gro_len, gro_segs, gro_iphl, gro_hl, gro_mss;
 	uint32_t gro_next_seq;
 	bool gro_last_short, gro_psh;
-	/* batch buffers, TUN_BATCH of buf_size each, for each direction */
+	/* send batch buffers, TUN_BATCH of buf_size each (the transport has the receive ones) */
 	size_t buf_size;
-	uint8_t *rx_bufs, *tx_bufs;
+	uint8_t *tx_bufs;
 	/* load detection */
 	uint64_t load_window_start;	/* ns */
 	unsigned load_count, load_prev;
 	uint64_t under_load_until;	/* ns */
 	struct tun_ratelimiter rl;	/* per-source handshake rate, applied under load */
 	struct tun_stats stats;
-	tun_demux_hook hook;
-	void *hook_arg;
 	/* UAPI server (uapi_server.c) */
 	struct tun_uapi_server *uapi;
 	struct tun_peers *svc;		/* peers.h: the peer service (events); may be NULL */
@@ -132,23 +120,22 @@ uint64_t tun_now(void);
 /*
  * Set the device up: identity from key custody (keys, kept by pointer: the
  * handshake asks it for every static DH; the device never holds the private
- * key), TUN interface
- * `ifname` with `mtu` (opened, not yet configured with addresses), UDP socket
- * on listen_port (0: pick).  Returns 0 or an error; on error everything is
- * undone synchronously (nothing was registered with the loop).
+ * key), TUN interface `ifname` with `mtu` (opened, not yet configured with
+ * addresses), and the device registered as the WireGuard handler of
+ * transport (the caller's, which must outlive the device).  Returns 0 or an
+ * error; on error the caller runs tun_device_close() if dev->open_handles,
+ * else frees dev.
  */
 int tun_device_init(struct tun_device *dev, uv_loop_t *loop, struct sp_keys *keys,
-		    const char *ifname, size_t mtu, uint16_t listen_port) SP_MUST_CHECK;
-/* Begin asynchronous teardown; dev->on_closed(dev) runs when every handle closed. */
+		    const char *ifname, size_t mtu, struct sp_transport *transport) SP_MUST_CHECK;
+/*
+ * Begin asynchronous teardown (the device leaves the transport at once);
+ * dev->on_closed(dev) runs when every handle closed.
+ */
 void tun_device_close(struct tun_device *dev);
 
-/* Rebind the UDP socket to another port (0: pick). */
+/* Rebind the transport to another port (0: pick); it emits SP_EV_PORT_CHANGED. */
 int tun_device_set_listen_port(struct tun_device *dev, uint16_t port) SP_MUST_CHECK;
-/* Set the hook for non-WireGuard datagrams (NULL: count and drop). */
-void tun_device_set_hook(struct tun_device *dev, tun_demux_hook hook, void *arg);
-/* Send a raw datagram on the node's socket (for the hook's users, e.g. STUN). */
-int tun_device_send_raw(struct tun_device *dev, const uint8_t *buf, size_t len,
-			const struct sockaddr *dst) SP_MUST_CHECK;
 
 /* Index table: allocate a fresh random local index for peer (kp NULL: handshake). */
 uint32_t tun__index_add(struct tun_device *dev, struct tun_peer *peer,
@@ -163,13 +150,24 @@ struct tun_index_entry *tun__index_find(struct tun_device *dev, uint32_t index);
 /* Is the device under load (answer initiations with cookies)?  Counts one handshake message. */
 bool tun__under_load(struct tun_device *dev, uint64_t now);
 
-/* send.c: send one prepared datagram to an endpoint; returns 0 or -errno. */
-int tun__send_to(struct tun_device *dev, const uint8_t *buf, size_t len,
-		 const union tun_uapi_endpoint *ep);
+/* Where a received datagram came from. */
+struct tun_rx {
+	const union sp_endpoint *src;	/* the sender (the relay, for relayed datagrams) */
+	const struct sp_local *local;	/* our address it arrived on */
+	struct tun_path *via;		/* NULL: directly from the network */
+};
+
+/* send.c: a reply to the datagram rx describes, along the way it came; 0 or -errno. */
+int tun__send_reply(struct tun_device *dev, const struct tun_rx *rx, const uint8_t *buf,
+		    size_t len);
 /* send.c: the TUN fd is readable: read, encrypt and send a batch. */
 void tun__tun_readable(struct tun_device *dev);
-/* receive.c: the UDP socket is readable: receive and handle a batch. */
-void tun__udp_readable(struct tun_device *dev);
+/* receive.c: the transport's WireGuard handler and its end of batch (TUN flush). */
+void tun__recv(void *dev, struct sp_dgram *d);
+void tun__recv_batch_end(void *dev);
+/* receive.c: handle one WireGuard datagram (classified, exact length) from rx. */
+void tun__rx_datagram(struct tun_device *dev, const struct tun_rx *rx, uint8_t *buf, size_t len,
+		      uint64_t now);
 /* Does our keypair need a rekey or is it unusable?  (intervals, not only protocol constants) */
 bool tun__kp_usable(const struct tun_noise_keypair *kp, uint64_t now);
 bool tun__kp_should_rekey_send(const struct tun_noise_keypair *kp, uint64_t now);

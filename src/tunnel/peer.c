@@ -107,6 +107,7 @@ void tun_peer_remove(struct tun_peer *peer)
 	tun_noise_handshake_deinit(&peer->hs);
 	tun_cookie_maker_deinit(&peer->cookie);
 	tun_peer_purge_staged(peer);
+	peer->path = NULL;	/* a relay path is its owner's */
 	tun_timers_close(peer, on_peer_handle_closed);
 }
 
@@ -170,24 +171,13 @@ void tun_peer_received_with_keypair(struct tun_peer *peer, struct tun_noise_keyp
 
 void tun_peer_set_endpoint(struct tun_peer *peer, const struct sockaddr *sa)
 {
-	union tun_uapi_endpoint ep;
-	memset(&ep, 0, sizeof(ep));
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-			/* dual-stack socket: keep IPv4 peers as IPv4 */
-			ep.in4.sin_family = AF_INET;
-			ep.in4.sin_port = s6->sin6_port;
-			memcpy(&ep.in4.sin_addr, &s6->sin6_addr.s6_addr[12], 4);
-		} else {
-			ep.in6 = *s6;
-		}
-	} else if (sa->sa_family == AF_INET) {
-		ep.in4 = *(const struct sockaddr_in *)sa;
-	} else {
+	union sp_endpoint ep;
+	socklen_t len = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						  : sizeof(struct sockaddr_in);
+	/* dual-stack sources come v4-mapped: sp_endpoint keeps IPv4 peers as IPv4 */
+	if (sp_endpoint_from_sa(&ep, sa, len) != 0)
 		return;
-	}
-	peer->endpoint = ep;
+	tun_peer_set_direct(peer, &ep, NULL);
 }
 
 void tun_peer_stage(struct tun_peer *peer, const uint8_t *pkt, size_t len)

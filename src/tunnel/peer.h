@@ -2,8 +2,8 @@
  * peer.h - one WireGuard peer of the tunnel device (loop code).
  *
  * A peer holds its handshake, up to three keypairs (WireGuard's current,
- * previous and next), its endpoint (which follows the latest authenticated
- * packet: roaming), its timers (timers.c) and a small bounded queue of
+ * previous and next), its paths (path.h: the direct one follows the latest
+ * authenticated packet, roaming; another plane may prefer a relay), its timers (timers.c) and a small bounded queue of
  * packets staged while no session exists.  Peers live on the device's list
  * and are freed in two phases: tun_peer_remove() unlinks and closes the
  * timers; the memory goes when the last close callback ran.
@@ -19,6 +19,7 @@
 #include "core/service.h"
 #include "tunnel/cookie.h"
 #include "tunnel/noise.h"
+#include "tunnel/path.h"
 #include "tunnel/uapi.h"
 
 struct tun_device;
@@ -36,7 +37,8 @@ struct tun_peer {
 	struct tun_cookie_maker cookie;
 	struct tun_noise_keypair slots[3];	/* storage for the three below */
 	struct tun_noise_keypair *current, *previous, *next;
-	union tun_uapi_endpoint endpoint;	/* sa_family 0: unknown */
+	struct tun_path direct;			/* dst.sa.sa_family 0: no address known */
+	struct tun_path *path;			/* preferred (another plane's); NULL: direct */
 	uint16_t keepalive;			/* persistent keepalive, seconds; 0 off */
 	uint64_t rx_bytes, tx_bytes;
 	struct timespec last_handshake;		/* wall clock; 0 = never */
@@ -72,7 +74,7 @@ void tun_peer_zero_keys(struct tun_peer *peer);
 int tun_peer_begin_session(struct tun_peer *peer, uint64_t now) SP_MUST_CHECK;
 /* A data message arrived on kp: make a confirmed `next` keypair current. */
 void tun_peer_received_with_keypair(struct tun_peer *peer, struct tun_noise_keypair *kp);
-/* Set the endpoint (roaming, UAPI, config). */
+/* Set the direct path's address, with no known source (UAPI, config; roaming: path.h). */
 void tun_peer_set_endpoint(struct tun_peer *peer, const struct sockaddr *sa);
 
 /* Queue a plaintext IP packet until a session exists (oldest dropped when full). */

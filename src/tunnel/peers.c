@@ -112,7 +112,7 @@ int tun_peers_set(struct tun_peers *ps, enum sp_owner owner, const struct tun_pe
 		bool was_off = p->keepalive == 0;
 		p->keepalive = spec->keepalive;
 		/* wireguard-go sends one at once when persistent keepalive is switched on */
-		if (was_off && p->keepalive && p->endpoint.sa.sa_family)
+		if (was_off && p->keepalive && p->direct.dst.sa.sa_family)
 			tun_send_keepalive(p);
 	}
 	if (out)

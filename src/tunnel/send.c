@@ -1,6 +1,7 @@
 /*
  * send.c - the send path: TUN packets to encrypted datagrams (in place, in
- * batches with sendmmsg), handshake initiations and keepalives.  Loop code.
+ * batches the transport sends with sendmmsg and GSO), handshake initiations
+ * and keepalives, each along the peer's preferred path (path.h).  Loop code.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -17,55 +18,21 @@
 #include "core/log.h"
 #include "tunnel/device.h"
 
-/* Address of an endpoint in the socket's family (IPv4 is v4-mapped on a dual-stack socket). */
-static socklen_t sockaddr_for(const struct tun_device *dev, const union tun_uapi_endpoint *ep,
-			      struct sockaddr_in6 *out)
+int tun__send_reply(struct tun_device *dev, const struct tun_rx *rx, const uint8_t *buf,
+		    size_t len)
 {
-	memset(out, 0, sizeof(*out));
-	if (ep->sa.sa_family == AF_INET6) {
-		if (dev->udp_family != AF_INET6)
-			return 0;
-		*out = ep->in6;
-		return sizeof(*out);
-	}
-	if (ep->sa.sa_family != AF_INET)
-		return 0;
-	if (dev->udp_family == AF_INET) {
-		memcpy(out, &ep->in4, sizeof(ep->in4));
-		return sizeof(ep->in4);
-	}
-	out->sin6_family = AF_INET6;
-	out->sin6_port = ep->in4.sin_port;
-	out->sin6_addr.s6_addr[10] = 0xff;
-	out->sin6_addr.s6_addr[11] = 0xff;
-	memcpy(&out->sin6_addr.s6_addr[12], &ep->in4.sin_addr, 4);
-	return sizeof(*out);
+	if (rx->via)
+		return tun_path_send(dev, rx->via, buf, len);
+	/* From the address the request came to: a reply from another one would be dropped. */
+	struct sp_local src = *rx->local;
+	return sp_transport_send(dev->transport, rx->src, &src, buf, len);
 }
 
-int tun__send_to(struct tun_device *dev, const uint8_t *buf, size_t len,
-		 const union tun_uapi_endpoint *ep)
+/* The peer's preferred path, if it can carry anything. */
+static struct tun_path *usable_path(struct tun_peer *peer)
 {
-	struct sockaddr_in6 sa;
-	socklen_t sl = sockaddr_for(dev, ep, &sa);
-	if (sl == 0 || dev->udp_fd < 0)
-		return -EDESTADDRREQ;
-	if (sendto(dev->udp_fd, buf, len, 0, (struct sockaddr *)&sa, sl) < 0)
-		return -errno;
-	return 0;
-}
-
-int tun_device_send_raw(struct tun_device *dev, const uint8_t *buf, size_t len,
-			const struct sockaddr *dst)
-{
-	union tun_uapi_endpoint ep;
-	memset(&ep, 0, sizeof(ep));
-	if (dst->sa_family == AF_INET)
-		ep.in4 = *(const struct sockaddr_in *)dst;
-	else if (dst->sa_family == AF_INET6)
-		ep.in6 = *(const struct sockaddr_in6 *)dst;
-	else
-		return -EAFNOSUPPORT;
-	return tun__send_to(dev, buf, len, &ep);
+	struct tun_path *p = tun_peer_path(peer);
+	return tun_path_usable(p) ? p : NULL;
 }
 
 void tun_send_initiation(struct tun_peer *peer, bool is_retry)
@@ -82,7 +49,8 @@ void tun_send_initiation(struct tun_peer *peer, bool is_retry)
 		peer->handshake_attempts = 0;
 	if (!is_retry && peer->last_initiation_sent && now - peer->last_initiation_sent < rt)
 		return;
-	if (peer->endpoint.sa.sa_family == 0 || peer->dead)
+	struct tun_path *path = usable_path(peer);
+	if (!path || peer->dead)
 		return;
 	peer->last_initiation_sent = now;
 	struct tun_msg_initiation msg;
@@ -99,7 +67,7 @@ void tun_send_initiation(struct tun_peer *peer, bool is_retry)
 		sodium_memzero(&msg, sizeof(msg));
 		return;
 	}
-	int rc = tun__send_to(dev, (const uint8_t *)&msg, sizeof(msg), &peer->endpoint);
+	int rc = tun_path_send(dev, path, (const uint8_t *)&msg, sizeof(msg));
 	if (rc)
 		sp_debug("tunnel: sending an initiation: %s", sp_strerror(rc));
 	tun_timers_any_authenticated_packet_traversal(peer);
@@ -134,7 +102,8 @@ void tun_send_keepalive(struct tun_peer *peer)
 {
 	uint64_t now = tun_now();
 	struct tun_noise_keypair *kp = peer->current;
-	if (!tun__kp_usable(kp, now) || peer->endpoint.sa.sa_family == 0) {
+	struct tun_path *path = usable_path(peer);
+	if (!tun__kp_usable(kp, now) || !path) {
 		tun_send_initiation(peer, false);
 		return;
 	}
@@ -142,7 +111,7 @@ void tun_send_keepalive(struct tun_peer *peer)
 	size_t out = 0;
 	if (tun_noise_encrypt(kp, buf, sizeof(buf), 0, 0, now, &out) != 0)
 		return;
-	if (tun__send_to(peer->dev, buf, out, &peer->endpoint) == 0)
+	if (tun_path_send(peer->dev, path, buf, out) == 0)
 		sent_on(peer, kp, out, false, now);
 }
 
@@ -152,104 +121,36 @@ void tun_peer_send_staged(struct tun_peer *peer)
 	size_t cap = peer->dev->buf_size;
 	while (peer->staged_count > 0) {
 		struct tun_noise_keypair *kp = peer->current;
-		if (!tun__kp_usable(kp, now) || peer->endpoint.sa.sa_family == 0)
+		struct tun_path *path = usable_path(peer);
+		if (!tun__kp_usable(kp, now) || !path)
 			return;
 		uint8_t *slot = peer->staged + (size_t)peer->staged_head * cap;
 		size_t len = seal(peer, kp, slot, peer->staged_len[peer->staged_head], now);
 		peer->staged_head = (peer->staged_head + 1) % TUN_STAGED_MAX;
 		peer->staged_count--;
-		if (len && tun__send_to(peer->dev, slot, len, &peer->endpoint) == 0)
+		if (len && tun_path_send(peer->dev, path, slot, len) == 0)
 			sent_on(peer, kp, len, true, now);
 	}
 }
 
-/* A batch of datagrams on their way to sendmmsg. */
+/* A batch of datagrams on their way to the transport (sendmmsg, GSO trains). */
 struct txb {
-	struct mmsghdr msgs[TUN_BATCH];
-	struct iovec iov[TUN_BATCH];
-	struct sockaddr_in6 names[TUN_BATCH];
+	struct sp_tx tx[TUN_BATCH];
 	struct tun_peer *who[TUN_BATCH];
 	struct tun_noise_keypair *kps[TUN_BATCH];
 	unsigned n;
 	uint64_t now;
 };
 
-/* sendmmsg a run of prepared messages; returns how many were sent. */
-static unsigned send_msgs(struct tun_device *dev, struct mmsghdr *m, unsigned n)
-{
-	unsigned done = 0;
-	while (done < n) {
-		int s = sendmmsg(dev->udp_fd, m + done, n - done, 0);
-		if (s <= 0)
-			break;
-		done += (unsigned)s;
-	}
-	return done;
-}
-
-/*
- * Send the batch.  Runs of datagrams to one endpoint with one length (the
- * last may be shorter) go as one UDP GSO message (UDP_SEGMENT): one trip
- * through the kernel's stack for the whole run.  If the kernel refuses GSO,
- * the device falls back to one message per datagram for good.
- */
+/* Send the batch; what the kernel did not take is dropped, as WireGuard does. */
 static void txb_flush(struct tun_device *dev, struct txb *b)
 {
 	if (b->n == 0)
 		return;
-	struct mmsghdr gm[TUN_BATCH];
-	unsigned first[TUN_BATCH + 1];
-	union {
-		char buf[CMSG_SPACE(sizeof(uint16_t))];
-		struct cmsghdr align;
-	} ctl[TUN_BATCH];
-	unsigned ng = 0, i = 0;
-	while (i < b->n) {
-		unsigned j = i + 1;
-		size_t seg = b->iov[i].iov_len, total = seg;
-		if (!dev->udp_gso_off) {
-			while (j < b->n && b->msgs[j].msg_hdr.msg_namelen == b->msgs[i].msg_hdr.msg_namelen &&
-			       memcmp(&b->names[j], &b->names[i], b->msgs[i].msg_hdr.msg_namelen) == 0 &&
-			       b->iov[j].iov_len <= seg && total + b->iov[j].iov_len <= 65000) {
-				total += b->iov[j].iov_len;
-				j++;
-				if (b->iov[j - 1].iov_len < seg)
-					break;	/* a shorter one ends the run */
-			}
-		}
-		gm[ng].msg_hdr = b->msgs[i].msg_hdr;
-		gm[ng].msg_hdr.msg_iov = &b->iov[i];
-		gm[ng].msg_hdr.msg_iovlen = j - i;
-		gm[ng].msg_len = 0;
-		if (j - i > 1) {
-			gm[ng].msg_hdr.msg_control = ctl[ng].buf;
-			gm[ng].msg_hdr.msg_controllen = sizeof(ctl[ng].buf);
-			struct cmsghdr *c = CMSG_FIRSTHDR(&gm[ng].msg_hdr);
-			c->cmsg_level = SOL_UDP;
-			c->cmsg_type = UDP_SEGMENT;
-			c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-			uint16_t g = (uint16_t)seg;
-			memcpy(CMSG_DATA(c), &g, sizeof(g));
-		}
-		first[ng++] = i;
-		i = j;
-	}
-	first[ng] = b->n;
-	unsigned sent = send_msgs(dev, gm, ng);
-	if (sent < ng && ng < b->n && (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT)) {
-		/* no UDP GSO here (e.g. an old kernel): plain messages from now on */
-		dev->udp_gso_off = true;
-		unsigned rest = send_msgs(dev, b->msgs + first[sent], b->n - first[sent]);
-		for (unsigned k = 0; k < first[sent] + rest; k++)
-			sent_on(b->who[k], b->kps[k], b->iov[k].iov_len, true, b->now);
-		dev->stats.tx_dropped += b->n - first[sent] - rest;
-		b->n = 0;
-		return;
-	}
-	/* The socket buffer is full or the route is gone: drop the rest, as WireGuard does. */
-	dev->stats.tx_dropped += b->n - first[sent];
-	for (unsigned k = 0; k < first[sent]; k++)
-		sent_on(b->who[k], b->kps[k], b->iov[k].iov_len, true, b->now);
+	unsigned sent = sp_transport_send_batch(dev->transport, b->tx, b->n);
+	dev->stats.tx_dropped += b->n - sent;
+	for (unsigned k = 0; k < sent; k++)
+		sent_on(b->who[k], b->kps[k], b->tx[k].len, true, b->now);
 	b->n = 0;
 }
 
@@ -272,7 +173,8 @@ static void txb_commit(struct tun_device *dev, struct txb *b, size_t plen)
 		return;
 	}
 	struct tun_noise_keypair *kp = peer->current;
-	if (!tun__kp_usable(kp, b->now) || peer->endpoint.sa.sa_family == 0) {
+	struct tun_path *path = usable_path(peer);
+	if (!tun__kp_usable(kp, b->now) || !path) {
 		tun_peer_stage(peer, pkt, plen);
 		tun_send_initiation(peer, false);
 		return;
@@ -282,12 +184,16 @@ static void txb_commit(struct tun_device *dev, struct txb *b, size_t plen)
 		dev->stats.tx_dropped++;
 		return;
 	}
+	if (path->kind != TUN_PATH_DIRECT) {
+		/* A relay takes datagrams one by one; the slot is free again at once. */
+		if (tun_path_send(dev, path, buf, len) == 0)
+			sent_on(peer, kp, len, true, b->now);
+		else
+			dev->stats.tx_dropped++;
+		return;
+	}
 	unsigned n = b->n;
-	socklen_t sl = sockaddr_for(dev, &peer->endpoint, &b->names[n]);
-	b->iov[n] = (struct iovec){ .iov_base = buf, .iov_len = len };
-	b->msgs[n].msg_hdr = (struct msghdr){ .msg_name = &b->names[n], .msg_namelen = sl,
-					      .msg_iov = &b->iov[n], .msg_iovlen = 1 };
-	b->msgs[n].msg_len = 0;
+	b->tx[n] = (struct sp_tx){ .buf = buf, .len = len, .dst = &path->dst, .src = &path->src };
 	b->who[n] = peer;
 	b->kps[n] = kp;
 	b->n++;

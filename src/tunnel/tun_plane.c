@@ -30,6 +30,7 @@ struct route {
 struct plane {
 	struct sp_node *node;
 	struct tun_device *dev;		/* NULL when disabled */
+	struct sp_transport *transport;	/* the node's UDP socket (SP_SVC_TRANSPORT), with dev */
 	struct tun_peers peers;		/* SP_SVC_PEERS, while dev runs */
 	bool enabled;
 	uint8_t overlay[16];
@@ -44,7 +45,7 @@ struct plane {
 struct peer_spec {
 	uint8_t pk[32], psk[32];
 	bool has_psk, has_ep;
-	union tun_uapi_endpoint ep;
+	union sp_endpoint ep;
 	uint16_t keepalive;
 	unsigned line;
 	size_t aip_first, aip_count;	/* slice of pending.routes */
@@ -136,7 +137,7 @@ static int tun_check(const struct sp_config *cfg)
 	for (const struct sp_config_section *p = sp_config_next(cfg, "peer", NULL); p;
 	     p = sp_config_next(cfg, "peer", p)) {
 		const char *ep = sp_cfg_str(p, "endpoint");
-		union tun_uapi_endpoint e;
+		union sp_endpoint e;
 		if (ep && tun_uapi_parse_endpoint(ep, strlen(ep), &e) != 0) {
 			sp_config_error(cfg, p, "endpoint", "not a numeric address:port");
 			bad = 1;
@@ -463,6 +464,8 @@ static int start_failed(struct plane *pl, void **state, int rc)
 	tun_peers_deinit(&pl->peers);
 	if (pl->dev)
 		tun_device_close(pl->dev);	/* frees itself when its handles closed */
+	sp_service_withdraw(pl->node, SP_SVC_TRANSPORT, pl->transport);
+	sp_transport_close(pl->transport);
 	free(pl->routes);
 	free(pl);
 	*state = NULL;
@@ -484,12 +487,20 @@ static int tun_start(struct sp_node *node, void **state)
 		int rc = tun_overlay_addr(zone, sp_keys_ed_public(node->keys), pl->overlay);
 		if (rc)
 			return start_failed(pl, state, rc);
+		/* The node's UDP port is the tunnel's listen-port: the transport starts with it. */
+		rc = sp_transport_new(node->loop, node, (uint16_t)sp_cfg_int(t, "listen-port"),
+				      &pl->transport);
+		if (rc == 0)
+			rc = sp_service_provide(node, SP_SVC_TRANSPORT, pl->transport);
+		if (rc)
+			return start_failed(pl, state, rc);
 		struct tun_device *dev = calloc(1, sizeof(*dev));
 		if (!dev)
 			return start_failed(pl, state, -ENOMEM);
 		/* The handshake asks key custody for every static DH: no key held here. */
 		rc = tun_device_init(dev, node->loop, node->keys, sp_cfg_str(t, "interface"),
-				     (size_t)sp_cfg_int(t, "mtu"), (uint16_t)sp_cfg_int(t, "listen-port"));
+				     (size_t)sp_cfg_int(t, "mtu"), pl->transport);
+		dev->node = node;
 		dev->on_closed = on_dev_closed;
 		if (rc) {
 			if (dev->open_handles)
@@ -541,6 +552,8 @@ static void tun_stop(void *state)
 	tun_peers_deinit(&pl->peers);		/* withdrawn before the peers go */
 	if (pl->dev)
 		tun_device_close(pl->dev);	/* frees itself when its handles closed */
+	sp_service_withdraw(pl->node, SP_SVC_TRANSPORT, pl->transport);
+	sp_transport_close(pl->transport);
 	free(pl->routes);
 	free(pl);
 }
@@ -581,14 +594,20 @@ static void tun_status(void *state, struct sp_status *st)
 	sp_status_add(st, "cookie-replies-sent", "%llu", (unsigned long long)d->stats.cookies_sent);
 	sp_status_add(st, "cookie-replies-received", "%llu",
 		      (unsigned long long)d->stats.cookies_received);
-	sp_status_add(st, "demuxed", "%llu", (unsigned long long)d->stats.demuxed);
+	/* "demuxed", as before the transport: datagrams on the port that are not WireGuard. */
+	const struct sp_classify_stats *ks = &sp_transport_stats(pl->transport)->kinds;
+	sp_status_add(st, "demuxed", "%llu",
+		      (unsigned long long)(ks->received[SP_KIND_STUN] + ks->received[SP_KIND_CONTROL] +
+					   ks->received[SP_KIND_UNKNOWN]));
 	sp_status_add(st, "tx-dropped", "%llu", (unsigned long long)d->stats.tx_dropped);
+	sp_transport_status(pl->transport, st);
 	unsigned i = 0;
 	for (struct tun_peer *p = d->peers; p && i < 16; p = p->next_peer, i++) {
 		char k[48], ep[64] = "(none)";
 		sp_key_to_b64(p->public_key, b64);
 		snprintf(k, sizeof(k), "peer%u", i);
-		if (p->endpoint.sa.sa_family && tun_uapi_format_endpoint(&p->endpoint, ep, sizeof(ep)) < 0)
+		if (p->direct.dst.sa.sa_family &&
+		    tun_uapi_format_endpoint(&p->direct.dst, ep, sizeof(ep)) < 0)
 			strcpy(ep, "?");
 		sp_status_add(st, k, "%s endpoint %s latest-handshake %lld rx %llu tx %llu", b64, ep,
 			      (long long)p->last_handshake.tv_sec, (unsigned long long)p->rx_bytes,

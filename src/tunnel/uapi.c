@@ -130,7 +130,7 @@ static int cstr(char *dst, size_t cap, const char *s, size_t len)
 	return 0;
 }
 
-int tun_uapi_parse_endpoint(const char *text, size_t len, union tun_uapi_endpoint *out)
+int tun_uapi_parse_endpoint(const char *text, size_t len, union sp_endpoint *out)
 {
 	char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 1];
 	const char *colon;
@@ -178,7 +178,7 @@ bad:
 	return -EINVAL;
 }
 
-int tun_uapi_format_endpoint(const union tun_uapi_endpoint *ep, char *buf, size_t cap)
+int tun_uapi_format_endpoint(const union sp_endpoint *ep, char *buf, size_t cap)
 {
 	char host[INET6_ADDRSTRLEN];
 	int n;

@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "core/endpoint.h"
 #include "core/error.h"
 
 #define TUN_UAPI_KEY_LEN 32
@@ -78,18 +79,13 @@ struct tun_uapi_aip {
 	bool remove;		/* "allowed_ip=-PREFIX" (newer wg): remove it instead */
 };
 
-/* An IPv4 or IPv6 UDP endpoint; sa.sa_family == 0 when there is none. */
-union tun_uapi_endpoint {
-	struct sockaddr sa;
-	struct sockaddr_in in4;
-	struct sockaddr_in6 in6;
-};
+/* Endpoints are the node's one endpoint type (sa.sa_family == 0 when there is none). */
 
 /* One public_key section of a set request. */
 struct tun_uapi_peer {
 	uint8_t public_key[TUN_UAPI_KEY_LEN];
 	uint8_t preshared_key[TUN_UAPI_KEY_LEN];	/* secret */
-	union tun_uapi_endpoint endpoint;
+	union sp_endpoint endpoint;
 	uint32_t flags;
 	uint16_t keepalive;			/* seconds */
 	uint32_t aip_first, aip_count;		/* slice of tun_uapi_set.aips */
@@ -135,7 +131,7 @@ struct tun_uapi_snap_aip {
 struct tun_uapi_snap_peer {
 	uint8_t public_key[TUN_UAPI_KEY_LEN];
 	uint8_t preshared_key[TUN_UAPI_KEY_LEN];	/* all zero when none */
-	union tun_uapi_endpoint endpoint;		/* family 0: not printed */
+	union sp_endpoint endpoint;		/* family 0: not printed */
 	int64_t last_handshake_sec;			/* 0/0 when never */
 	int64_t last_handshake_nsec;
 	uint64_t tx_bytes, rx_bytes;
@@ -180,9 +176,9 @@ int tun_uapi_key_from_hex(const char *hex, size_t len, uint8_t key[TUN_UAPI_KEY_
  * the brackets (a number, or an interface name as getnameinfo writes it for
  * link-local addresses).  0 or -EINVAL.
  */
-int tun_uapi_parse_endpoint(const char *text, size_t len, union tun_uapi_endpoint *out) SP_MUST_CHECK;
+int tun_uapi_parse_endpoint(const char *text, size_t len, union sp_endpoint *out) SP_MUST_CHECK;
 
 /* Format an endpoint the same way (numeric scope); returns the length or SP_ETRUNC. */
-int tun_uapi_format_endpoint(const union tun_uapi_endpoint *ep, char *buf, size_t cap);
+int tun_uapi_format_endpoint(const union sp_endpoint *ep, char *buf, size_t cap);
 
 #endif

@@ -80,7 +80,7 @@ int tun__uapi_get(struct tun_device *dev, char **out, size_t *len)
 		struct tun_uapi_snap_peer *s = &peers[i];
 		memcpy(s->public_key, p->public_key, TUN_KEY_LEN);
 		memcpy(s->preshared_key, p->hs.preshared_key, TUN_KEY_LEN);
-		s->endpoint = p->endpoint;
+		s->endpoint = p->direct.dst;
 		s->last_handshake_sec = p->last_handshake.tv_sec;
 		s->last_handshake_nsec = p->last_handshake.tv_nsec;
 		s->tx_bytes = p->tx_bytes;

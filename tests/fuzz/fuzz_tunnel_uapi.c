@@ -82,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(with_head);
 	}
 
-	union tun_uapi_endpoint ep;
+	union sp_endpoint ep;
 	char out[128];
 	if (tun_uapi_parse_endpoint(text, size, &ep) == 0 &&
 	    tun_uapi_format_endpoint(&ep, out, sizeof(out)) < 0)

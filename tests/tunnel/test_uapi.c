@@ -332,13 +332,13 @@ static void test_errno_and_endpoints(void **state)
 	assert_string_equal(buf, "errno=-22\n\n");
 	assert_int_equal(tun_uapi_write_errno(0, buf, 8), SP_ETRUNC);
 
-	union tun_uapi_endpoint ep;
+	union sp_endpoint ep;
 	const char *good[] = { "1.2.3.4:0", "255.255.255.255:65535", "[::]:1",
 			       "[2001:db8::ffff:1.2.3.4]:80", "[fe80::1%2]:51820" };
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		assert_int_equal(tun_uapi_parse_endpoint(good[i], strlen(good[i]), &ep), 0);
 		assert_true(tun_uapi_format_endpoint(&ep, buf, sizeof(buf)) > 0);
-		union tun_uapi_endpoint back;
+		union sp_endpoint back;
 		assert_int_equal(tun_uapi_parse_endpoint(buf, strlen(buf), &back), 0);
 		assert_memory_equal(&ep, &back, sizeof(ep));
 	}

@@ -1,0 +1,89 @@
+/* path.c - a tunnel peer's direct and relay paths; see path.h.  Loop code. */
+#include <errno.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/service.h"
+#include "tunnel/device.h"
+#include "tunnel/path.h"
+
+void tun_path_init_relay(struct tun_path *path, const union sp_endpoint *relay,
+			 tun_path_send_fn send, void *arg)
+{
+	memset(path, 0, sizeof(*path));
+	path->kind = TUN_PATH_RELAY;
+	if (relay)
+		path->dst = *relay;
+	path->send = send;
+	path->arg = arg;
+}
+
+bool tun_path_usable(const struct tun_path *path)
+{
+	return path->kind == TUN_PATH_RELAY ? path->send != NULL : path->dst.sa.sa_family != 0;
+}
+
+int tun_path_send(struct tun_device *dev, struct tun_path *path, const uint8_t *buf, size_t len)
+{
+	if (path->kind == TUN_PATH_RELAY)
+		return path->send ? path->send(path->arg, path, buf, len) : -EDESTADDRREQ;
+	if (path->dst.sa.sa_family == 0)
+		return -EDESTADDRREQ;
+	return sp_transport_send(dev->transport, &path->dst, &path->src, buf, len);
+}
+
+void tun_path_input(struct tun_device *dev, struct tun_path *path, uint8_t *buf, size_t len,
+		    uint64_t now)
+{
+	static const struct sp_local none;
+	struct tun_rx rx = { .src = &path->dst, .local = &none, .via = path };
+	tun__rx_datagram(dev, &rx, buf, len, now);
+	tun__rx_flush(dev);
+}
+
+struct tun_path *tun_peer_path(struct tun_peer *peer)
+{
+	return peer->path ? peer->path : &peer->direct;
+}
+
+/* Tell the other planes where the peer's datagrams go now. */
+static void path_changed(struct tun_peer *peer)
+{
+	struct tun_device *dev = peer->dev;
+	if (!dev->node)
+		return;
+	const struct tun_path *p = tun_peer_path(peer);
+	struct sp_event ev = { .type = SP_EV_PATH_CHANGED };
+	memcpy(ev.u.peer.public_key, peer->public_key, sizeof(ev.u.peer.public_key));
+	ev.u.peer.path = p->dst;
+	ev.u.peer.relayed = p->kind == TUN_PATH_RELAY;
+	sp_event_emit(dev->node, &ev);
+}
+
+void tun_peer_set_path(struct tun_peer *peer, struct tun_path *path)
+{
+	if (path == &peer->direct)
+		path = NULL;
+	if (peer->path == path)
+		return;
+	peer->path = path;
+	path_changed(peer);
+}
+
+void tun_peer_set_direct(struct tun_peer *peer, const union sp_endpoint *dst,
+			 const struct sp_local *src)
+{
+	struct tun_path *d = &peer->direct;
+	/* Roaming calls this for every authenticated datagram: change only what changed. */
+	if (src) {
+		if (d->src.ifindex != src->ifindex || !sp_endpoint_equal(&d->src.addr, &src->addr))
+			d->src = *src;
+	} else {
+		memset(&d->src, 0, sizeof(d->src));
+	}
+	if (sp_endpoint_equal(&d->dst, dst))
+		return;
+	d->kind = TUN_PATH_DIRECT;
+	d->dst = *dst;
+	path_changed(peer);
+}

@@ -1,0 +1,88 @@
+/*
+ * path.h - the ways a tunnel peer's datagrams can take (loop code).
+ *
+ * A peer sends through a path, never to a bare address:
+ *   - its DIRECT path: the peer's address and the sticky local source, the
+ *     address of ours its latest authenticated datagram arrived on (roaming
+ *     updates both, as WireGuard updates its endpoint);
+ *   - RELAY paths, made by another plane (later: through a signpost): the
+ *     plane gives a send function, and hands the datagrams that come back
+ *     through the relay to tun_path_input().
+ * Which path is PREFERRED (carries data and new handshakes) is decided by
+ * another plane with tun_peer_set_path(); by default it is the direct path.
+ * A reply to a handshake message (response, cookie reply) goes back along
+ * the path the message came on.  SP_EV_PATH_CHANGED is emitted when the
+ * preferred path changes, or the direct path's address does.  Nothing of
+ * the WireGuard protocol changes: a relay carries the same datagrams.
+ *
+ * The path lives in the tunnel, not core: it is a tunnel peer's notion (it
+ * feeds the WireGuard receive path and is chosen per peer); the transport
+ * underneath knows only addresses.
+ */
+#ifndef TUN_PATH_H
+#define TUN_PATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/endpoint.h"
+#include "core/error.h"
+#include "core/transport.h"
+
+struct tun_device;
+struct tun_peer;
+struct tun_path;
+
+enum tun_path_kind {
+	TUN_PATH_DIRECT = 0,
+	TUN_PATH_RELAY,
+};
+
+/* A relay path's send: one WireGuard datagram to the peer; 0 or a negative error. */
+typedef int (*tun_path_send_fn)(void *arg, struct tun_path *path, const uint8_t *buf,
+				size_t len);
+
+struct tun_path {
+	enum tun_path_kind kind;
+	union sp_endpoint dst;		/* direct: the peer; relay: the relay (for status, events) */
+	struct sp_local src;		/* direct: sticky source (family 0: the kernel picks) */
+	tun_path_send_fn send;		/* relay only */
+	void *arg;			/* relay only: the owner's */
+};
+
+/* A relay path through relay (a signpost) with the owner's send function. */
+void tun_path_init_relay(struct tun_path *path, const union sp_endpoint *relay,
+			 tun_path_send_fn send, void *arg);
+
+/* Does the path have somewhere to send (a direct path with an address, or a relay)? */
+bool tun_path_usable(const struct tun_path *path);
+
+/* Send one datagram along path: the transport for a direct path, the owner's fn for a relay. */
+int tun_path_send(struct tun_device *dev, struct tun_path *path, const uint8_t *buf, size_t len)
+	SP_MUST_CHECK;
+
+/*
+ * A WireGuard datagram that arrived through the relay path `path`: handled
+ * as if it came from the network (buf is decrypted in place), except that
+ * roaming does not move the direct path to it.  now: tun_now().
+ */
+void tun_path_input(struct tun_device *dev, struct tun_path *path, uint8_t *buf, size_t len,
+		    uint64_t now);
+
+/* The path the peer's data takes: the preferred one, or the direct one. */
+struct tun_path *tun_peer_path(struct tun_peer *peer);
+/*
+ * Prefer path (NULL: the direct path) for the peer's data and handshakes.
+ * The path stays owned by the caller, who sets NULL again before freeing
+ * it (and before the peer is removed, tun_peer_remove forgets it too).
+ */
+void tun_peer_set_path(struct tun_peer *peer, struct tun_path *path);
+/*
+ * Set the direct path to dst (roaming, UAPI, configuration).  src is the
+ * local address it came to (NULL: none known, the kernel picks).
+ */
+void tun_peer_set_direct(struct tun_peer *peer, const union sp_endpoint *dst,
+			 const struct sp_local *src);
+
+#endif
