@@ -322,12 +322,7 @@ static int dns_auth_start(struct sp_node *node, void **state)
 		if (p->zone != NULL) {
 			dns_auth_stop(p);
 		} else {
-			dns__zone_from_free(&p->from);
-			dns_acl_deinit(&p->acl);
-			dns_tsig_key_wipe(&p->tsig);
-			free(p->replay);
-			free(p->zone_file);
-			free(p);
+			plane_free(p);	/* p->zone is NULL: nothing else was made */
 		}
 		return err;
 	}
