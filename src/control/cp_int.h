@@ -1,0 +1,101 @@
+/*
+ * cp_int.h - the control plane's internals, shared by its loop files
+ * (cp_plane.c: socket, keys, replay, dispatch; cp_signpost.c: the signpost
+ * role; cp_device.c: the device role; cp_ctl.c: the signpost's commands).
+ *
+ * Every control datagram is a box (cp_msg.h) sealed to the receiver's node
+ * key by the sender's: the plane keeps one precomputed box key per remote
+ * node it talks to (a bounded cache, wiped on eviction), refuses replays
+ * (cp_replay.h) and rate-limits senders it has no box key for yet, since
+ * only those cost a Diffie-Hellman.
+ */
+#ifndef CP_INT_H
+#define CP_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "control/cp_msg.h"
+#include "control/cp_replay.h"
+#include "core/endpoint.h"
+#include "core/node.h"
+#include "core/ratelimit.h"
+#include "core/transport.h"
+
+struct cp_signpost;
+struct cp_device;
+
+#define CP_KEYS_MAX 256		/* remote nodes with a cached box key */
+#define CP_REPLAY_SENDERS 4096	/* senders remembered by the replay table */
+
+/* One remote node's precomputed box key. */
+struct cp_key {
+	uint8_t ed[32];
+	uint8_t box[32];	/* secret */
+	uint64_t used_ns;	/* 0: free slot */
+};
+
+struct cp_stats {
+	uint64_t rx, rx_bad, rx_auth, rx_replay, rx_limited, rx_unexpected;
+	uint64_t tx, tx_errors;
+	uint64_t relayed, relayed_bytes, relay_refused;
+};
+
+struct cp_plane {
+	struct sp_node *node;
+	bool enabled, is_signpost;
+	struct sp_transport *transport;
+	bool own_transport;		/* made here: no tunnel plane provides one */
+	char zone[256];			/* canonical, final dot */
+	char name[64];			/* this node's label */
+	uint8_t ed[32];			/* our identity */
+	struct cp_key *keys;		/* CP_KEYS_MAX, sodium_malloc */
+	struct cp_replay *replay;
+	struct sp_rl newcomers;		/* senders without a cached box key, per prefix */
+	uint64_t counter;		/* last counter sent */
+	struct cp_stats st;
+	struct cp_signpost *sp;		/* role signpost */
+	struct cp_device *dev;		/* role device */
+};
+
+/* The reply limit for a sender we do not know: no larger than what it sent. */
+#define CP_NO_LIMIT SIZE_MAX
+
+/*
+ * Seal m to the node `to` (Ed25519) and send it to dst, padded to min_len
+ * and refused (SP_ELIMIT) when larger than max_len.  m->counter is set here.
+ */
+int cp__send(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint *dst,
+	     struct cp_msg *m, size_t min_len, size_t max_len) SP_MUST_CHECK;
+/* The X25519 form of an Ed25519 public key (SP_ECRYPTO for a bad one). */
+int cp__ed_to_x(const uint8_t ed[32], uint8_t x[32]) SP_MUST_CHECK;
+/* FQDN of label in zone (or of the zone itself for an empty label). */
+void cp__fqdn(char out[256], const char *label, const char *zone);
+/* Split an FQDN into its first label and the rest (the zone); false if not two parts. */
+bool cp__split(const char *fqdn, char label[64], char zone[256]);
+/* Wall clock, microseconds. */
+uint64_t cp__now_us(void);
+
+/* What a datagram came with, for the role handlers. */
+struct cp_in {
+	const uint8_t *sender;		/* Ed25519 */
+	const union sp_endpoint *src;
+	size_t len;			/* bytes on the wire: the reply limit for strangers */
+	uint64_t now;			/* ns (uv_hrtime) */
+};
+
+/* cp_signpost.c */
+int cp__signpost_start(struct cp_plane *cp) SP_MUST_CHECK;
+void cp__signpost_stop(struct cp_plane *cp);
+void cp__signpost_input(struct cp_plane *cp, const struct cp_in *in, struct cp_msg *m);
+void cp__signpost_status(struct cp_plane *cp, struct sp_status *st);
+/* cp_ctl.c: the signpost's control-socket words */
+int cp__ctl_register(struct cp_plane *cp) SP_MUST_CHECK;
+
+/* cp_device.c */
+int cp__device_start(struct cp_plane *cp) SP_MUST_CHECK;
+void cp__device_stop(struct cp_plane *cp);
+void cp__device_input(struct cp_plane *cp, const struct cp_in *in, struct cp_msg *m);
+void cp__device_status(struct cp_plane *cp, struct sp_status *st);
+
+#endif

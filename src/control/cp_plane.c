@@ -1,0 +1,350 @@
+/*
+ * cp_plane.c - the control plane (loop code): control datagrams on the
+ * node's one UDP socket, their box keys, replay refusal and dispatch to the
+ * role (cp_signpost.c or cp_device.c).
+ *
+ * The receive path, in order, for every datagram the classifier sorts here:
+ *   size and header (cp_msg_peek) -> a sender with no cached box key passes
+ *   the per-prefix newcomer limit (its box key costs a Diffie-Hellman) ->
+ *   open (MAC, strict body) -> replay table -> PING answered here, anything
+ *   else to the role.
+ * Nothing is answered before the box opened, so a forged or replayed
+ * datagram gets no reply at all.
+ */
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "control/cp_int.h"
+#include "control/cp_schema.h"
+#include "core/log.h"
+#include "core/status.h"
+
+extern struct sp_interval cp_iv_register, cp_iv_retry, cp_iv_addr_check;
+static struct sp_interval *const cp_intervals[] = { &cp_iv_register, &cp_iv_retry,
+						    &cp_iv_addr_check };
+
+uint64_t cp__now_us(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+}
+
+int cp__ed_to_x(const uint8_t ed[32], uint8_t x[32])
+{
+	return crypto_sign_ed25519_pk_to_curve25519(x, ed) == 0 ? 0 : SP_ECRYPTO;
+}
+
+void cp__fqdn(char out[256], const char *label, const char *zone)
+{
+	if (label == NULL || label[0] == '\0')
+		snprintf(out, 256, "%s", zone);
+	else
+		snprintf(out, 256, "%s.%s", label, zone);
+}
+
+bool cp__split(const char *fqdn, char label[64], char zone[256])
+{
+	const char *dot = strchr(fqdn, '.');
+	if (dot == NULL || dot == fqdn || (size_t)(dot - fqdn) > 63 || dot[1] == '\0')
+		return false;
+	memcpy(label, fqdn, (size_t)(dot - fqdn));
+	label[dot - fqdn] = '\0';
+	snprintf(zone, 256, "%s", dot + 1);
+	size_t n = strlen(zone);
+	if (zone[n - 1] != '.' && n < 255) {
+		zone[n] = '.';
+		zone[n + 1] = '\0';
+	}
+	for (char *c = label; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	for (char *c = zone; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	return true;
+}
+
+/*
+ * The box key for a remote node: cached, or made now through key custody
+ * (the node's private key never leaves it).  The least recently used entry
+ * makes room and is wiped.
+ */
+static int box_key(struct cp_plane *cp, const uint8_t ed[32], uint64_t now,
+		   const uint8_t **key)
+{
+	struct cp_key *victim = &cp->keys[0];
+	for (size_t i = 0; i < CP_KEYS_MAX; i++) {
+		struct cp_key *k = &cp->keys[i];
+		if (k->used_ns != 0 && sodium_memcmp(k->ed, ed, 32) == 0) {
+			k->used_ns = now;
+			*key = k->box;
+			return 0;
+		}
+		if (k->used_ns < victim->used_ns)
+			victim = k;
+	}
+	uint8_t x[32], dh[32];
+	int rc = cp__ed_to_x(ed, x);
+	if (rc == 0)
+		rc = sp_keys_dh(cp->node->keys, x, dh);
+	if (rc)
+		return rc;
+	sodium_memzero(victim, sizeof(*victim));
+	cp_box_key(dh, victim->box);
+	sodium_memzero(dh, sizeof(dh));
+	memcpy(victim->ed, ed, 32);
+	victim->used_ns = now ? now : 1;
+	*key = victim->box;
+	return 0;
+}
+
+static bool key_cached(const struct cp_plane *cp, const uint8_t ed[32])
+{
+	for (size_t i = 0; i < CP_KEYS_MAX; i++)
+		if (cp->keys[i].used_ns != 0 && sodium_memcmp(cp->keys[i].ed, ed, 32) == 0)
+			return true;
+	return false;
+}
+
+int cp__send(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint *dst,
+	     struct cp_msg *m, size_t min_len, size_t max_len)
+{
+	uint8_t buf[CP_MSG_MAX];
+	const uint8_t *key;
+	size_t n = 0;
+	uint64_t now_us = cp__now_us();
+	m->counter = now_us > cp->counter ? now_us : cp->counter + 1;
+	cp->counter = m->counter;
+	int rc = box_key(cp, to, uv_hrtime(), &key);
+	if (rc == 0)
+		rc = cp_msg_seal(key, cp->ed, m, min_len, buf, sizeof(buf), &n);
+	if (rc == 0 && n > max_len)
+		rc = SP_ELIMIT;	/* never more to a stranger than it sent */
+	if (rc == 0)
+		rc = sp_transport_send(cp->transport, dst, NULL, buf, n);
+	if (rc) {
+		cp->st.tx_errors++;
+		return rc;
+	}
+	cp->st.tx++;
+	return 0;
+}
+
+/* PING is answered by every node: a PONG with the address it came from (path probing). */
+static void answer_ping(struct cp_plane *cp, const struct cp_in *in, const struct cp_msg *m)
+{
+	struct cp_msg r = { .type = CP_PONG };
+	r.u.pong.tx_id = m->u.ping.tx_id;
+	r.u.pong.observed = *in->src;
+	if (cp__send(cp, in->sender, in->src, &r, 0, in->len) != 0)
+		sp_log_rl(SP_LOG_DEBUG, "control: no pong to %s", "a prober");
+}
+
+static void on_dgram(void *arg, struct sp_dgram *d)
+{
+	struct cp_plane *cp = arg;
+	uint8_t sender[32];
+	enum cp_type type;
+	cp->st.rx++;
+	if (d->len > CP_MSG_MAX || cp_msg_peek(d->buf, d->len, sender, &type) != 0) {
+		cp->st.rx_bad++;
+		return;
+	}
+	if (!key_cached(cp, sender) &&
+	    sp_rl_take(&cp->newcomers, &d->src->sa, d->now, NULL) != SP_RL_PASS) {
+		cp->st.rx_limited++;
+		return;
+	}
+	const uint8_t *key;
+	struct cp_msg m;
+	if (box_key(cp, sender, d->now, &key) != 0 || cp_msg_open(key, d->buf, d->len, &m) != 0) {
+		cp->st.rx_auth++;
+		return;
+	}
+	if (cp_replay_check(cp->replay, sender, m.counter, cp__now_us()) != 0) {
+		cp->st.rx_replay++;
+		char who[SP_ENDPOINT_STRLEN];
+		sp_endpoint_format(d->src, who, sizeof(who));
+		sp_log_rl(SP_LOG_NOTICE, "control: replayed or stale message from %s refused", who);
+		return;
+	}
+	struct cp_in in = { sender, d->src, d->len, d->now };
+	if (m.type == CP_PING) {
+		answer_ping(cp, &in, &m);
+		return;
+	}
+	if (cp->sp)
+		cp__signpost_input(cp, &in, &m);
+	else if (cp->dev)
+		cp__device_input(cp, &in, &m);
+}
+
+static bool role_is_signpost(const struct sp_config *cfg)
+{
+	const char *role = sp_cfg_str(sp_config_get(cfg, "node"), "role");
+	return role != NULL && strcmp(role, "signpost") == 0;
+}
+
+static int cp_check(const struct sp_config *cfg)
+{
+	const struct sp_config_section *c = sp_config_get(cfg, "control");
+	if (!sp_cfg_bool(c, "enabled") || role_is_signpost(cfg))
+		return 0;
+	size_t n = 0;
+	sp_cfg_endpoints(c, "signpost", &n);
+	if (n == 0 || sp_cfg_str(c, "signpost-key") == NULL)
+		return 0; /* a device without a signpost: control stays off (logged at start) */
+	if (sp_cfg_endpoint(c, "signpost")->in4.sin_port == 0) {
+		sp_config_error(cfg, c, "signpost", "needs a port (ADDR:PORT)");
+		return SP_ECONFIG;
+	}
+	return 0;
+}
+
+static void cp_free(struct cp_plane *cp)
+{
+	if (cp->keys) {
+		sodium_memzero(cp->keys, CP_KEYS_MAX * sizeof(*cp->keys));
+		sodium_free(cp->keys);
+	}
+	cp_replay_free(cp->replay);
+	sp_rl_deinit(&cp->newcomers);
+	free(cp);
+}
+
+static int start_failed(struct cp_plane *cp, int rc)
+{
+	if (cp->transport) {
+		sp_transport_unregister(cp->transport, SP_KIND_CONTROL, cp);
+		if (cp->own_transport) {
+			sp_service_withdraw(cp->node, SP_SVC_TRANSPORT, cp->transport);
+			sp_transport_close(cp->transport);
+		}
+	}
+	sp_err("control: cannot start: %s", sp_strerror(rc));
+	cp_free(cp);
+	return rc;
+}
+
+static int cp_start(struct sp_node *node, void **state)
+{
+	*state = NULL;
+	const struct sp_config_section *c = sp_config_get(node->cfg, "control");
+	const struct sp_config_section *n = sp_config_get(node->cfg, "node");
+	struct cp_plane *cp = calloc(1, sizeof(*cp));
+	if (!cp)
+		return -ENOMEM;
+	cp->node = node;
+	cp->enabled = sp_cfg_bool(c, "enabled");
+	cp->is_signpost = role_is_signpost(node->cfg);
+	*state = cp;
+	if (!cp->enabled)
+		return 0;
+	if (!cp->is_signpost && (sp_cfg_endpoint(c, "signpost") == NULL ||
+				 sp_cfg_str(c, "signpost-key") == NULL)) {
+		sp_notice("control: off: no [control] signpost and signpost-key");
+		cp->enabled = false;
+		return 0;
+	}
+	snprintf(cp->zone, sizeof(cp->zone), "%s", sp_cfg_str(n, "zone"));
+	const char *name = sp_cfg_str(n, "name");
+	snprintf(cp->name, sizeof(cp->name), "%s", name ? name : "");
+	memcpy(cp->ed, sp_keys_ed_public(node->keys), 32);
+	static const struct sp_rl_conf rl_conf = {
+		.rate = 20, .burst = 40, .v4_bits = 32, .v6_bits = 64,
+	};
+	int rc = sp_rl_init(&cp->newcomers, 1024, &rl_conf);
+	if (rc)
+		return start_failed(cp, rc);
+	cp->keys = sodium_malloc(CP_KEYS_MAX * sizeof(*cp->keys));
+	if (!cp->keys)
+		return start_failed(cp, -ENOMEM);
+	sodium_memzero(cp->keys, CP_KEYS_MAX * sizeof(*cp->keys));
+	rc = cp_replay_new(CP_REPLAY_SENDERS, &cp->replay);
+	if (rc)
+		return start_failed(cp, rc);
+	/* The tunnel (started before us) owns the socket; a signpost without TUN makes its own. */
+	cp->transport = sp_transport_get(node);
+	if (cp->transport == NULL) {
+		rc = sp_transport_new(node->loop, node, (uint16_t)sp_cfg_int(c, "listen-port"),
+				      &cp->transport);
+		if (rc == 0) {
+			cp->own_transport = true;
+			rc = sp_service_provide(node, SP_SVC_TRANSPORT, cp->transport);
+		}
+		if (rc)
+			return start_failed(cp, rc);
+	}
+	rc = sp_transport_register(cp->transport, SP_KIND_CONTROL, on_dgram, NULL, cp);
+	if (rc)
+		return start_failed(cp, rc);
+	rc = cp->is_signpost ? cp__signpost_start(cp) : cp__device_start(cp);
+	if (rc)
+		return start_failed(cp, rc);
+	sp_notice("control: %s role, UDP port %u%s", cp->is_signpost ? "signpost" : "device",
+		  sp_transport_port(cp->transport), cp->own_transport ? " (own socket)" : "");
+	return 0;
+}
+
+static void cp_stop(void *state)
+{
+	struct cp_plane *cp = state;
+	if (!cp)
+		return;
+	if (cp->sp)
+		cp__signpost_stop(cp);
+	if (cp->dev)
+		cp__device_stop(cp);
+	if (cp->transport) {
+		sp_transport_unregister(cp->transport, SP_KIND_CONTROL, cp);
+		if (cp->own_transport) {
+			sp_service_withdraw(cp->node, SP_SVC_TRANSPORT, cp->transport);
+			sp_transport_close(cp->transport);
+		}
+	}
+	if (cp->enabled)
+		cp_free(cp);
+	else
+		free(cp);
+}
+
+static void cp_status(void *state, struct sp_status *st)
+{
+	struct cp_plane *cp = state;
+	if (!cp || !cp->enabled) {
+		sp_status_add(st, "state", "off");
+		return;
+	}
+	sp_status_add(st, "state", "up");
+	sp_status_add(st, "udp-port", "%u", sp_transport_port(cp->transport));
+	if (cp->own_transport)
+		sp_transport_status(cp->transport, st);
+	sp_status_add(st, "rx", "%llu", (unsigned long long)cp->st.rx);
+	sp_status_add(st, "rx-malformed", "%llu", (unsigned long long)cp->st.rx_bad);
+	sp_status_add(st, "rx-unauthenticated", "%llu", (unsigned long long)cp->st.rx_auth);
+	sp_status_add(st, "rx-replayed", "%llu", (unsigned long long)cp->st.rx_replay);
+	sp_status_add(st, "rx-rate-limited", "%llu", (unsigned long long)cp->st.rx_limited);
+	sp_status_add(st, "rx-unexpected", "%llu", (unsigned long long)cp->st.rx_unexpected);
+	sp_status_add(st, "tx", "%llu", (unsigned long long)cp->st.tx);
+	sp_status_add(st, "tx-errors", "%llu", (unsigned long long)cp->st.tx_errors);
+	if (cp->sp)
+		cp__signpost_status(cp, st);
+	if (cp->dev)
+		cp__device_status(cp, st);
+}
+
+const struct sp_plane cp_plane = {
+	.name = "control",
+	.sections = cp_schema,
+	.check = cp_check,
+	.start = cp_start,
+	.stop = cp_stop,
+	.status = cp_status,
+	.intervals = cp_intervals,
+	.n_intervals = sizeof(cp_intervals) / sizeof(cp_intervals[0]),
+};
