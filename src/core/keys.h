@@ -3,7 +3,8 @@
  *
  * A node's identity is an Ed25519 key pair (libsodium).  Its X25519 form,
  * from libsodium's birational map, is the node's WireGuard static key: one
- * key is published (in the zone, as DNSKEY flags 0) and one is kept.
+ * key is published (in the zone, as a KEY record of flags 512 at the node's
+ * name: dns/hostkey.h) and one is kept.
  *
  * On disk a private key is the base64 of the 32-byte Ed25519 seed, one line,
  * in a file of mode 0600 (as `wg genkey` prints a key).  Loading refuses a

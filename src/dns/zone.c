@@ -270,6 +270,44 @@ int dns_zone_lookup(const struct dns_zone *z, const ldns_rdf *owner, ldns_rr_typ
 	return 0;
 }
 
+int dns_zone_each_type(const struct dns_zone *z, ldns_rr_type type, ldns_rr_list **out)
+{
+	if (out)
+		*out = NULL;
+	if (z->v == NULL || type == LDNS_RR_TYPE_ANY)
+		return SP_ENOTFOUND;
+	ldns_rr_list *l = out ? ldns_rr_list_new() : NULL;
+	if (out && l == NULL)
+		return -ENOMEM;
+	bool found = false;
+	/* Nodes are in canonical order and each node's sets sorted by type: one pass. */
+	for (size_t i = 0; i < z->v->nnodes; i++) {
+		const struct dns__node *n = &z->v->nodes[i];
+		for (unsigned k = 0; k < n->nsets; k++) {
+			if (n->sets[k].type != type)
+				continue;
+			found = true;
+			if (l == NULL)
+				return 0;
+			for (size_t j = 0; j < ldns_rr_list_rr_count(n->sets[k].rrs); j++) {
+				ldns_rr *c = ldns_rr_clone(ldns_rr_list_rr(n->sets[k].rrs, j));
+				if (c == NULL || !ldns_rr_list_push_rr(l, c)) {
+					ldns_rr_free(c);
+					ldns_rr_list_deep_free(l);
+					return -ENOMEM;
+				}
+			}
+		}
+	}
+	if (!found) {
+		ldns_rr_list_free(l);
+		return SP_ENOTFOUND;
+	}
+	if (out)
+		*out = l;
+	return 0;
+}
+
 bool dns_zone_name_exists(const struct dns_zone *z, const ldns_rdf *owner)
 {
 	return dns_zone_lookup(z, owner, LDNS_RR_TYPE_ANY, NULL) == 0;

@@ -131,6 +131,14 @@ int dns_zone_maintain(struct dns_zone *z, time_t now) SP_MUST_CHECK;
  */
 int dns_zone_lookup(const struct dns_zone *z, const ldns_rdf *owner, ldns_rr_type type,
 		    ldns_rr_list **out) SP_MUST_CHECK;
+/*
+ * Every unsigned RR of type (not ANY) anywhere in the zone, apex included, in
+ * canonical order of their owners, as a deep copy in *out (caller frees;
+ * out may be NULL to test existence).  0, or SP_ENOTFOUND when there is
+ * none; -ENOMEM.  E.g. the signpost lists its devices by their KEY records.
+ */
+int dns_zone_each_type(const struct dns_zone *z, ldns_rr_type type, ldns_rr_list **out)
+	SP_MUST_CHECK;
 /* Does any RR exist at owner (exactly there, not counting names below)? */
 bool dns_zone_name_exists(const struct dns_zone *z, const ldns_rdf *owner);
 

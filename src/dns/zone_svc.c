@@ -32,6 +32,11 @@ int dns_zone_svc_lookup(const struct dns_zone_svc *zs, const ldns_rdf *owner, ld
 	return zs->ops->lookup(zs->ctx, owner, type, out);
 }
 
+int dns_zone_svc_each_type(const struct dns_zone_svc *zs, ldns_rr_type type, ldns_rr_list **out)
+{
+	return zs->ops->each_type(zs->ctx, type, out);
+}
+
 int dns_zone_svc_apply(const struct dns_zone_svc *zs, const struct dns_changeset *cs,
 		       uint32_t *serial)
 {
@@ -95,13 +100,19 @@ static int auth_lookup(void *ctx, const ldns_rdf *owner, ldns_rr_type type, ldns
 	return dns_zone_lookup(((struct dns_auth *)ctx)->zone, owner, type, out);
 }
 
+static int auth_each_type(void *ctx, ldns_rr_type type, ldns_rr_list **out)
+{
+	return dns_zone_each_type(((struct dns_auth *)ctx)->zone, type, out);
+}
+
 static int auth_apply(void *ctx, const struct dns_changeset *cs, uint32_t *serial)
 {
 	return dns__auth_apply(ctx, cs, serial);
 }
 
 static const struct dns_zone_svc_ops auth_svc_ops = {
-	.serial = auth_serial, .origin = auth_origin, .lookup = auth_lookup, .apply = auth_apply,
+	.serial = auth_serial, .origin = auth_origin, .lookup = auth_lookup,
+	.each_type = auth_each_type, .apply = auth_apply,
 };
 
 void dns__zone_svc_init(struct dns_auth *p)

@@ -28,6 +28,7 @@ struct dns_zone_svc_ops {
 	uint32_t (*serial)(void *ctx);
 	const ldns_rdf *(*origin)(void *ctx);
 	int (*lookup)(void *ctx, const ldns_rdf *owner, ldns_rr_type type, ldns_rr_list **out);
+	int (*each_type)(void *ctx, ldns_rr_type type, ldns_rr_list **out);
 	int (*apply)(void *ctx, const struct dns_changeset *cs, uint32_t *serial);
 };
 
@@ -51,6 +52,16 @@ const ldns_rdf *dns_zone_svc_origin(const struct dns_zone_svc *zs);
  */
 int dns_zone_svc_lookup(const struct dns_zone_svc *zs, const ldns_rdf *owner, ldns_rr_type type,
 			ldns_rr_list **out) SP_MUST_CHECK;
+
+/*
+ * Every unsigned record of type (not ANY) anywhere in the zone, apex
+ * included, in canonical order of the owners, as a deep copy in *out
+ * (caller frees; out may be NULL to test existence).  0, SP_ENOTFOUND when
+ * there is none, -ENOMEM.  The signpost lists its devices this way: one
+ * KEY record (flags 512, protocol 3, algorithm 15) per device name.
+ */
+int dns_zone_svc_each_type(const struct dns_zone_svc *zs, ldns_rr_type type, ldns_rr_list **out)
+	SP_MUST_CHECK;
 
 /*
  * Apply a changeset all or nothing (zone.h: dns_zone_apply's rules and

@@ -15,7 +15,7 @@
  * The canonical zone name is the presentation form in ASCII lower case with
  * exactly one trailing dot ("alice.example."); "Alice.Example" and
  * "alice.example." name the same prefix.  Anyone holding a signed AAAA and
- * the device's DNSKEY can recompute the address and check that they belong
+ * the device's KEY record can recompute the address and check that they belong
  * together (tun_overlay_check).  Pure functions: no state, no I/O.
  */
 #ifndef TUN_OVERLAY_H

@@ -86,6 +86,12 @@ check "zone has SOA" grep -q "^alice.example.[[:space:]].*SOA[[:space:]]*ns.alic
 check "zone has NS" grep -q "^alice.example.[[:space:]].*NS[[:space:]]*ns.alice.example." "$T/zone.txt"
 check "zone has the A record" grep -q "^ns.alice.example.[[:space:]].*A[[:space:]]*127.0.0.1" "$T/zone.txt"
 check "zone has no DNSKEY" bash -c "! grep -q DNSKEY '$T/zone.txt'"
+SNK=$("$SP" pubkey <"$S/node.key")
+check "zone has the signpost's KEY (host key, its node key)" \
+	[ "$(awk -v k="$SNK" '$1 == "ns.alice.example." && $3 == "IN" && $4 == "KEY" && $5 == 512 &&
+		$6 == 3 && $7 == 15 && $8 == k && NF == 8 {n++} END {print n}' "$T/zone.txt")" = 1 ]
+check "zone has the _signpost._udp SRV with the tunnel port" \
+	grep -qE "^_signpost._udp.alice.example.[[:space:]].*SRV[[:space:]]+0 0 51999 ns.alice.example.\$" "$T/zone.txt"
 check "ksk.key is a BIND ED25519 private key" grep -q "^Algorithm: 15" "$S/ksk.key"
 check "config names the zone" grep -q "^zone = alice.example.$" "$S/signpost.conf"
 check "config has the DNS port" grep -q "^port = 5399$" "$S/signpost.conf"
@@ -218,6 +224,15 @@ check "ECDSA KSK is algorithm 13" [ "$(norm <"$T/dnskey13.rr" | awk '{print $5, 
 check "ldns-key2ds agrees for ECDSA" [ "$(ldns-key2ds -n -2 "$T/dnskey13.rr" | norm)" = "$("$SP" -c "$E/signpost.conf" ds | norm)" ]
 check "IPv6 address gives AAAA for the named server" bash -c \
 	"ldns-read-zone '$E/zone.db' | grep -q '^dns1.bob.example.[[:space:]].*AAAA[[:space:]]*::1'"
+check "--name names the signpost's KEY and the SRV target, default port 51820" bash -c \
+	"ldns-read-zone '$E/zone.db' | grep -qE '^dns1.bob.example.[[:space:]].*KEY[[:space:]]+512 3 15 ' &&
+	 ldns-read-zone '$E/zone.db' | grep -qE '^_signpost._udp.bob.example.[[:space:]].*SRV[[:space:]]+0 0 51820 dns1.bob.example.\$'"
+
+# --port 0 (the daemon picks the port): no SRV can name it, the zone still reads
+rc_is 0 "init signpost --port 0" "$SP" init signpost --zone carl.example. --dir "$T/sp0" \
+	--address 127.0.0.1 --port 0
+check "--port 0 writes no _signpost._udp SRV" bash -c \
+	"ldns-read-zone '$T/sp0/zone.db' >'$T/zone0.txt' && grep -q KEY '$T/zone0.txt' && ! grep -q SRV '$T/zone0.txt'"
 
 # bad input: usage errors
 rc_is 2 "init signpost without options" "$SP" init signpost
@@ -237,7 +252,8 @@ check "device node.key is 0600" [ "$(mode_of "$D/node.key")" = 600 ]
 DPK=$("$SP" pubkey <"$D/node.key"); DWG=$("$SP" pubkey --wireguard <"$D/node.key")
 check "device prints its Ed25519 key" grep -q "$DPK" "$T/dev.out"
 check "device prints its WireGuard key" grep -q "$DWG" "$T/dev.out"
-check "device prints the zone add line" grep -qF "zone add laptop.alice.example. DNSKEY \"0 3 15 $DPK\"" "$T/dev.out"
+check "device prints the zone add line" grep -qF "zone add laptop.alice.example. KEY \"512 3 15 $DPK\"" "$T/dev.out"
+check "device prints no DNSKEY line (device keys are KEY records)" bash -c "! grep -q DNSKEY '$T/dev.out'"
 check "device.conf names the signpost" grep -q "^public-key = $SPK$" "$D/device.conf"
 check "device.conf has role device" grep -q "^role = device$" "$D/device.conf"
 # The tunnel [peer]: the signpost's X25519 key (as `signpost pubkey --wireguard` of its
@@ -374,8 +390,8 @@ if [ -x "$SPD" ]; then
 	ADD=$(grep "zone add" "$T/dave.out" | sed "s|^ *signpost -c SIGNPOST-DIR/|\"\$SP\" -c $L/|")
 	rc_is 0 "the printed zone add line enrolls the device" eval "$ADD"
 	LPK=$("$SP" pubkey <"$T/dave-laptop/node.key")
-	check "the device DNSKEY is served" bash -c "dig +short +norec @127.0.0.1 -p $DNS_PORT \
-		laptop.dave.example. DNSKEY | grep -qF '0 3 15 $LPK'"
+	check "the device KEY is served" bash -c "dig +short +norec @127.0.0.1 -p $DNS_PORT \
+		laptop.dave.example. KEY | grep -qF '512 3 15 $LPK'"
 	printf 'server 127.0.0.1 %s\nzone dave.example.\nupdate add www.dave.example. 300 IN A 192.0.2.80\nsend\n' \
 		"$DNS_PORT" >"$T/update.txt"
 	check "nsupdate -k tsig.key updates the zone" bash -c "nsupdate -k '$L/tsig.key' <'$T/update.txt'"

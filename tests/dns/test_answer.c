@@ -50,6 +50,31 @@ static void test_positive_signed(void **state)
 	assert_int_equal(t_verify_section(ldns_pkt_answer(p), keys), 1);
 	ldns_pkt_free(p);
 
+	/*
+	 * A device's key as a KEY record (flags 512, a host key): ordinary data,
+	 * signed once, by the ZSK (not the KSK, which signs only the apex keys).
+	 */
+	struct dns_changeset *cs = dns_changeset_new();
+	ldns_rr *krr = NULL;
+	assert_int_equal(ldns_rr_new_frm_str(&krr, "nas.example.test. 300 IN KEY 512 3 15 "
+					     "l02Woi0iS8Aa25FQkUd9RMzZHJpBoRQwAQEX1SxZJA4=", 0, NULL,
+					     NULL), LDNS_STATUS_OK);
+	assert_int_equal(dns_changeset_add(cs, krr), 0);
+	assert_int_equal(dns_zone_apply(z, cs, now, NULL), 0);
+	dns_changeset_free(cs);
+	p = t_ask(z, "nas.example.test.", LDNS_RR_TYPE_KEY, 1232, true, false, t_now_ms(), NULL);
+	assert_int_equal(ldns_pkt_ancount(p), 2);
+	assert_non_null(find_rr(ldns_pkt_answer(p), LDNS_RR_TYPE_KEY));
+	assert_int_equal(t_verify_section(ldns_pkt_answer(p), keys), 1);
+	ldns_rr *ksig = find_rr(ldns_pkt_answer(p), LDNS_RR_TYPE_RRSIG);
+	assert_non_null(ksig);
+	uint16_t zsk_tag = 0;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(keys); i++)
+		if (ldns_rdf2native_int16(ldns_rr_rdf(ldns_rr_list_rr(keys, i), 0)) == 256)
+			zsk_tag = ldns_calc_keytag(ldns_rr_list_rr(keys, i));
+	assert_int_equal(ldns_rdf2native_int16(ldns_rr_rrsig_keytag(ksig)), zsk_tag);
+	ldns_pkt_free(p);
+
 	/* CNAME for another type. */
 	p = t_ask(z, "www.example.test.", LDNS_RR_TYPE_AAAA, 1232, true, false, t_now_ms(), NULL);
 	assert_non_null(find_rr(ldns_pkt_answer(p), LDNS_RR_TYPE_CNAME));

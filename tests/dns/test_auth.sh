@@ -2,7 +2,9 @@
 # test_auth.sh - the authoritative signpost against real tools (issue 3):
 # dig (AA, NXDOMAIN, NODATA, REFUSED, FORMERR, NOTIMP, TC and TCP fallback),
 # `signpost zone add` signed at once with a higher serial, delv validating
-# positive and negative answers, unbound (stub zone, DS anchor) setting AD,
+# positive and negative answers (a device's KEY record, the signpost's own KEY,
+# address and _signpost._udp SRV from `signpost init signpost`), unbound
+# (stub zone, DS anchor) setting AD,
 # a tampering proxy turning answers into SERVFAIL, RRL after SIGHUP, and a
 # clean exit 0 on SIGTERM.  Loopback only: a random 127.x.y.z address.
 # Usage: test_auth.sh BUILD_DIR
@@ -89,18 +91,21 @@ pass "NOTIMP for an unknown opcode"
 DEVPK=$(head -c 32 /dev/urandom | base64)
 "$B/signpost" -c "$CONF" zone add laptop.$ZONE AAAA fd00:1234:5678::1 > "$T/zone.log" 2>&1 ||
 	fail "zone add AAAA: $(cat "$T/zone.log")"
-"$B/signpost" -c "$CONF" zone add laptop.$ZONE DNSKEY "0 3 15 $DEVPK" >> "$T/zone.log" 2>&1 ||
-	fail "zone add DNSKEY: $(cat "$T/zone.log")"
+"$B/signpost" -c "$CONF" zone add laptop.$ZONE KEY "512 3 15 $DEVPK" >> "$T/zone.log" 2>&1 ||
+	fail "zone add KEY: $(cat "$T/zone.log")"
 out=$(q +dnssec laptop.$ZONE AAAA)
 echo "$out" | grep -qE "^laptop\.$ZONE.*AAAA.*fd00:1234:5678::1" || fail "added AAAA: $out"
 echo "$out" | grep -qE "^laptop\.$ZONE.*RRSIG.*AAAA 15 " || fail "added AAAA unsigned: $out"
-out=$(q +dnssec laptop.$ZONE DNSKEY)
-echo "$out" | grep -qE "RRSIG.*DNSKEY 15 " || fail "device DNSKEY unsigned: $out"
+out=$(q +dnssec laptop.$ZONE KEY)
+echo "$out" | grep -qF "512 3 15 $DEVPK" || fail "device KEY: $out"
+echo "$out" | grep -qE "RRSIG.*KEY 15 " || fail "device KEY unsigned: $out"
+out=$(q laptop.$ZONE DNSKEY)
+echo "$out" | grep -q 'ANSWER: 0,' || fail "a DNSKEY below the apex: $out"
 SERIAL2=$(q +short $ZONE SOA | awk '{print $3}')
 [ "$SERIAL2" -gt "$SERIAL1" ] 2>/dev/null || fail "serial $SERIAL1 -> $SERIAL2 did not grow"
 "$B/signpost" -c "$CONF" zone show > "$T/show.txt" 2>&1 || fail "zone show"
 grep -q 'laptop' "$T/show.txt" || fail "zone show lacks laptop: $(cat "$T/show.txt")"
-pass "zone add: AAAA and DNSKEY signed at once, serial $SERIAL1 -> $SERIAL2"
+pass "zone add: AAAA and KEY signed at once, serial $SERIAL1 -> $SERIAL2"
 
 # --- TC bit and TCP fallback for a big answer ---
 TXT=$(printf 'x%.0s' $(seq 1 200))
@@ -124,13 +129,33 @@ if ! "$B/signpost" -c "$CONF" dnskey --bind > "$T/anchor.conf" 2> "$T/anchor.log
 fi
 grep -q 'static-key 257' "$T/anchor.conf" || fail "anchor: $(cat "$T/anchor.conf")"
 dv() { delv @$ADDR -p $PORT -a "$T/anchor.conf" +root=$ZONE +vtrace "$@" 2>&1; }
-# A device's DNSKEY (flags 0) is checked through unbound below: BIND's verifier insists that
-# DNSKEY RRsets be signed by their owner, which a zone-signed key below the apex never is.
-for qq in "laptop.$ZONE AAAA" "$ZONE DNSKEY"; do
+# Device keys are KEY records (flags 512: host keys), ordinary data signed by the ZSK, which
+# BIND validates like an AAAA (a DNSKEY RRset below the apex it never would: it must be signed
+# by a key of its own set).  The signpost's own KEY, address and SRV come from `init signpost`.
+SPK=$("$B/signpost" pubkey < "$D/node.key") || fail "signpost pubkey"
+for qq in "laptop.$ZONE AAAA" "$ZONE DNSKEY" "laptop.$ZONE KEY" "ns.$ZONE KEY" "ns.$ZONE A" \
+	  "_signpost._udp.$ZONE SRV"; do
 	out=$(dv $qq)
 	echo "$out" | grep -q '; fully validated' || fail "delv $qq: $out"
+	echo "$out" | grep -qE 'insecure|unsigned answer|bogus|validation failed' && fail "delv $qq: $out"
 	pass "delv: $qq fully validated"
 done
+# ... and the validated records say what they should.
+has_rr() { # has_rr OWNER TYPE RDATA < delv output: that record, whatever its TTL
+	sed 's/;.*//' | tr -s ' \t' ' ' | sed 's/ $//' |
+		awk -v o="$1" -v t="$2" -v r="$3" '{ d = $0; sub(/^[^ ]+ [0-9]+ IN [^ ]+ /, "", d) }
+			$1 == o && $3 == "IN" && $4 == t && d == r { n++ } END { exit !n }'
+}
+dv laptop.$ZONE KEY | has_rr laptop.$ZONE KEY "512 3 15 $DEVPK" || fail "delv: device KEY data: $(dv laptop.$ZONE KEY)"
+dv ns.$ZONE KEY | has_rr ns.$ZONE KEY "512 3 15 $SPK" ||
+	fail "delv: the signpost's KEY is not its node key $SPK: $(dv ns.$ZONE KEY)"
+dv _signpost._udp.$ZONE SRV | has_rr _signpost._udp.$ZONE SRV "0 0 51820 ns.$ZONE" ||
+	fail "delv: SRV data: $(dv _signpost._udp.$ZONE SRV)"
+dv ns.$ZONE A | has_rr ns.$ZONE A "$ADDR" || fail "delv: the signpost's address: $(dv ns.$ZONE A)"
+pass "delv: device KEY, signpost KEY (= its node key), its A and the SRV to it (port 51820)"
+out=$(dv nosuch.$ZONE KEY)
+echo "$out" | grep -qE '; (negative response, )?fully validated' || fail "delv missing KEY: $out"
+pass "delv: a name without a KEY validated as missing"
 out=$(dv nosuch.$ZONE AAAA)
 echo "$out" | grep -qE '; (negative response, )?fully validated' || fail "delv missing name: $out"
 echo "$out" | grep -qE 'insecure|unsigned answer|bogus|validation failed' && fail "delv missing name: $out"
@@ -176,7 +201,8 @@ UCONF
 }
 start_unbound unbound $UB1 $ADDR $PORT
 u() { dig @$ADDR -p $UB1 +time=3 +tries=1 +dnssec "$@"; }
-for qq in "laptop.$ZONE AAAA" "laptop.$ZONE DNSKEY" "nosuch.$ZONE AAAA" "laptop.$ZONE TXT"; do
+for qq in "laptop.$ZONE AAAA" "laptop.$ZONE KEY" "ns.$ZONE KEY" "_signpost._udp.$ZONE SRV" \
+	  "nosuch.$ZONE AAAA" "laptop.$ZONE TXT"; do
 	out=$(u $qq)
 	echo "$out" | grep -qE 'flags: qr[a-z ]* ad' || fail "unbound $qq without AD: $out"
 	pass "unbound: $qq has AD"
@@ -188,12 +214,12 @@ PIDS+=($!)
 for _ in $(seq 1 100); do [ -f "$T/proxy.ready" ] && break; sleep 0.1; done
 [ -f "$T/proxy.ready" ] || fail "tamper proxy did not start"
 start_unbound tampered $UB2 $ADDR $PROXY
-out=$(dig @$ADDR -p $UB2 +time=5 +tries=1 +dnssec laptop.$ZONE DNSKEY)
-echo "$out" | grep -qE 'flags: qr[a-z ]* ad' || fail "through the proxy, untouched DNSKEY lacks AD: $out"
+out=$(dig @$ADDR -p $UB2 +time=5 +tries=1 +dnssec laptop.$ZONE KEY)
+echo "$out" | grep -qE 'flags: qr[a-z ]* ad' || fail "through the proxy, untouched KEY lacks AD: $out"
 out=$(dig @$ADDR -p $UB2 +time=5 +tries=1 +dnssec laptop.$ZONE AAAA)
 echo "$out" | grep -q 'status: SERVFAIL' || fail "tampered AAAA not SERVFAIL: $out"
 grep -q tampered "$T/proxy.log" || fail "the proxy tampered nothing"
-pass "tampered AAAA is SERVFAIL (untampered DNSKEY through the same proxy has AD)"
+pass "tampered AAAA is SERVFAIL (untampered KEY through the same proxy has AD)"
 
 # --- zone del, and refusals of the control command ---
 S_BEFORE=$(q +short $ZONE SOA | awk '{print $3}')

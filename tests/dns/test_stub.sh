@@ -54,9 +54,9 @@ start_signpost wrong wrong.example. $PW
 	> "$T/zone-a.log" 2>&1 || fail "zone add in a.example."
 "$B/signpost" -c "$T/friend/signpost.conf" zone add nas.friend.example. AAAA fd00:f::2 \
 	> "$T/zone-f.log" 2>&1 || fail "zone add in friend.example."
-"$B/signpost" -c "$T/friend/signpost.conf" zone add nas.friend.example. DNSKEY \
-	"0 3 15 l02Woi0iS8Aa25FQkUd9RMzZHJpBoRQwAQEX1SxZJA4=" >> "$T/zone-f.log" 2>&1 ||
-	fail "zone add DNSKEY in friend.example."
+"$B/signpost" -c "$T/friend/signpost.conf" zone add nas.friend.example. KEY \
+	"512 3 15 l02Woi0iS8Aa25FQkUd9RMzZHJpBoRQwAQEX1SxZJA4=" >> "$T/zone-f.log" 2>&1 ||
+	fail "zone add KEY in friend.example."
 "$B/signpost" -c "$T/friend/signpost.conf" zone add nas2.friend.example. AAAA fd00:f::3 \
 	>> "$T/zone-f.log" 2>&1 || fail "zone add nas2 in friend.example."
 "$B/signpost" -c "$T/wrong/signpost.conf" zone add nas.wrong.example. AAAA fd00:e::1 \
@@ -227,10 +227,19 @@ echo "$out" | grep -q 'fd00:f::2' || fail "friend AAAA address: $out"
 echo "$out" | grep -q 'RRSIG' || fail "friend AAAA with DO but no RRSIG: $out"
 pass "friend name AAAA validated: AD set"
 
-out=$(sq nas.friend.example. DNSKEY)
-echo "$out" | grep -q ' ad[ ;]' || fail "friend device DNSKEY without AD: $out"
+out=$(sq nas.friend.example. KEY)
+echo "$out" | grep -q ' ad[ ;]' || fail "friend device KEY without AD: $out"
+echo "$out" | grep -q 'KEY.*512 3 15 l02Woi0iS8Aa25FQkUd9RMzZHJpBoRQwAQEX1SxZJA4=' || fail "friend device KEY data: $out"
 echo "$out" | grep -q 'RRSIG' && fail "RRSIG sent to a client without DO: $out"
-pass "friend device DNSKEY validated; no DNSSEC records without DO"
+pass "friend device KEY validated; no DNSSEC records without DO"
+
+# The friend's signpost, found and authenticated from the zone alone: its KEY and SRV.
+for qq in "ns.friend.example. KEY" "_signpost._udp.friend.example. SRV"; do
+	out=$(sq +dnssec $qq)
+	echo "$out" | grep -q ' ad[ ;]' || fail "friend $qq without AD: $out"
+	echo "$out" | grep -qE "IN[[:space:]]+${qq##* }[[:space:]]" || fail "friend $qq: no record: $out"
+done
+pass "the friend's signpost KEY and _signpost._udp SRV validated"
 
 out=$(sq laptop.a.example. AAAA)
 echo "$out" | grep -q 'fd00:aaaa::1' || fail "own AAAA: $out"

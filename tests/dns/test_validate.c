@@ -15,7 +15,9 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
+#include "dns/hostkey.h"
 #include "dns/validate.h"
 
 #define ZONE "a.example."
@@ -293,6 +295,60 @@ static void test_answer_good(void **state)
 	assert_int_equal(v.ttl, 60);
 	dns_validate_keys_free(ks);
 	zone_free(&z);
+}
+
+/*
+ * A device's key as a KEY record (flags 512, a host key) at its name: zone
+ * data signed by the ZSK, validated like an AAAA; a flipped key byte or a
+ * stranger's signature is bogus.
+ */
+static void test_answer_host_key(void **state)
+{
+	struct zone z, evil;
+	zone_init(&z);
+	zone_init(&evil);
+	struct dns_validate_keys *ks = keys_of(&z);
+	struct dns_validate_verdict v;
+	static const char key[] = "laptop.a.example. 300 IN KEY 512 3 15 "
+				  "l02Woi0iS8Aa25FQkUd9RMzZHJpBoRQwAQEX1SxZJA4=";
+	ldns_pkt *p = response("laptop.a.example.", LDNS_RR_TYPE_KEY, LDNS_RCODE_NOERROR);
+	add_signed(p, LDNS_SECTION_ANSWER, z.zsk_list, key);
+	size_t len;
+	uint8_t *w = wire(p, &len);
+	assert_int_equal(dns_validate_answer(ks, w, len, now, &v), 0);
+	assert_int_equal(v.sec, DNS_V_SECURE);
+	assert_int_equal(v.ttl, 300);
+
+	/* The key read from the validated answer is the one published. */
+	ldns_pkt *back = NULL;
+	assert_int_equal(ldns_wire2pkt(&back, w, len), LDNS_STATUS_OK);
+	ldns_rdf *owner = ldns_dname_new_frm_str("laptop.a.example.");
+	uint8_t pk[32], want[32];
+	size_t got = 0;
+	assert_int_equal(sodium_base642bin(want, sizeof(want),
+					   "l02Woi0iS8Aa25FQkUd9RMzZHJpBoRQwAQEX1SxZJA4=", 44, NULL, &got,
+					   NULL, sodium_base64_VARIANT_ORIGINAL), 0);
+	assert_int_equal(dns_hostkey_find(ldns_pkt_answer(back), owner, pk), 0);
+	assert_memory_equal(pk, want, 32);
+	ldns_rdf_deep_free(owner);
+	ldns_pkt_free(back);
+
+	/* One bit of the key flipped on the wire. */
+	uint8_t *at = memmem(w, len, want, sizeof(want));
+	assert_non_null(at);
+	at[31] ^= 0x01;
+	assert_int_equal(dns_validate_answer(ks, w, len, now, &v), 0);
+	assert_int_equal(v.sec, DNS_V_BOGUS);
+	assert_int_equal(v.ede, DNS_V_EDE_BOGUS);
+	free(w);
+
+	/* A KEY signed by someone else's zone key. */
+	p = response("laptop.a.example.", LDNS_RR_TYPE_KEY, LDNS_RCODE_NOERROR);
+	add_signed(p, LDNS_SECTION_ANSWER, evil.zsk_list, key);
+	assert_int_equal(check(ks, p, &v), DNS_V_BOGUS);
+	dns_validate_keys_free(ks);
+	zone_free(&z);
+	zone_free(&evil);
 }
 
 /* Flip one byte of the AAAA's RDATA on the wire. */
@@ -646,6 +702,7 @@ int main(void)
 		cmocka_unit_test(test_dnskey_wrong_key),
 		cmocka_unit_test(test_dnskey_expired),
 		cmocka_unit_test(test_answer_good),
+		cmocka_unit_test(test_answer_host_key),
 		cmocka_unit_test(test_answer_flipped_byte),
 		cmocka_unit_test(test_answer_wrong_key),
 		cmocka_unit_test(test_answer_sig_failure_budget),

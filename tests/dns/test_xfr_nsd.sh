@@ -105,6 +105,7 @@ pass "NSD transferred the zone (serial $S0)"
 	echo "zone $ZONE"
 	echo "update add nas.$ZONE 300 AAAA fd00::42"
 	echo "update add nas.$ZONE 300 TXT \"a device\""
+	echo "update add nas.$ZONE 300 KEY 512 3 15 l02Woi0iS8Aa25FQkUd9RMzZHJpBoRQwAQEX1SxZJA4="
 	echo "send"
 } > "$T/nsupdate.in"
 timeout 20 nsupdate -t 5 -k "$D/tsig.key" "$T/nsupdate.in" > "$T/nsupdate.log" 2>&1 ||
@@ -143,12 +144,18 @@ out=$(dv nas.$ZONE AAAA)
 echo "$out" | grep -q 'fully validated' || fail "delv AAAA via NSD: $out"
 out=$(dv $ZONE DNSKEY)
 echo "$out" | grep -q 'fully validated' || fail "delv DNSKEY via NSD: $out"
+# A device's KEY (host key), the signpost's own KEY and its _signpost._udp SRV.
+for qq in "nas.$ZONE KEY" "phone.$ZONE KEY" "ns.$ZONE KEY" "_signpost._udp.$ZONE SRV"; do
+	out=$(dv $qq)
+	echo "$out" | grep -q '; fully validated' || fail "delv $qq via NSD: $out"
+	echo "$out" | grep -qE "IN[[:space:]]+${qq##* }[[:space:]]" || fail "delv $qq via NSD: no record: $out"
+done
 out=$(dv nosuchname.$ZONE AAAA)
 echo "$out" | grep -q 'fully validated' || fail "delv NXDOMAIN via NSD: $out"
 echo "$out" | grep -qi 'negative\|NXDOMAIN' || fail "delv NXDOMAIN via NSD not negative: $out"
 out=$(dv nas.$ZONE MX)
 echo "$out" | grep -q 'fully validated' || fail "delv NODATA via NSD: $out"
-pass "NSD's answers validate: AAAA, DNSKEY, NXDOMAIN, NODATA"
+pass "NSD's answers validate: AAAA, DNSKEY, device and signpost KEY, SRV, NXDOMAIN, NODATA"
 
 # --- the AXFR itself is a complete, valid zone ---
 dig -b $SEC -k "$D/tsig.key" @$ADDR -p $PORT +onesoa +nocmd +nostats +nocomments $ZONE AXFR \
@@ -157,6 +164,10 @@ grep -q 'Transfer failed' "$T/axfr.zone" && fail "dig AXFR: $(cat "$T/axfr.zone"
 # dig prints the TSIG RR of the answer too: it is not zone data.
 grep -v '^;' "$T/axfr.zone" | awk '$4 != "TSIG"' > "$T/axfr.clean"
 [ "$(grep -c 'IN[[:space:]]SOA' "$T/axfr.clean")" = 1 ] || fail "AXFR: expected one SOA with +onesoa"
+for t in KEY SRV; do
+	grep -qE "IN[[:space:]]+RRSIG[[:space:]]+$t[[:space:]]+15 " "$T/axfr.clean" || fail "AXFR: no signed $t RRset"
+done
+[ "$(awk '$4 == "DNSKEY" && $1 != "'$ZONE'"' "$T/axfr.clean" | wc -l)" = 0 ] || fail "AXFR: a DNSKEY below the apex"
 ldns-verify-zone "$T/axfr.clean" > "$T/verify.log" 2>&1 ||
 	fail "ldns-verify-zone: $(cat "$T/verify.log"; cat -n "$T/axfr.clean" | tail -n 30)"
 pass "ldns-verify-zone passes on dig AXFR ($(grep -c . "$T/axfr.clean") RRs)"

@@ -140,7 +140,7 @@ const struct cli_cmd cli_cmd_zone = {
 		"\n"
 		"  add NAME [TTL] TYPE RDATA\n"
 		"                       add a record, e.g. to enroll a device:\n"
-		"                       zone add laptop.alice.example. DNSKEY \"0 3 15 KEY\"\n"
+		"                       zone add laptop.alice.example. KEY \"512 3 15 KEY\"\n"
 		"  del NAME [TYPE]      delete the records of NAME (only TYPE if given)\n"
 		"  show                 print the zone\n"
 		"\n"

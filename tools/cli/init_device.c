@@ -13,6 +13,7 @@
 #include "core/endpoint.h"
 #include "core/keys.h"
 #include "core/log.h"
+#include "dns/hostkey.h"
 #include "init.h"
 #include "tunnel/overlay.h"
 
@@ -188,7 +189,7 @@ static void print_next_steps(const void *arg, const char *dir)
 	uint8_t addr[16];
 	sp_key_to_b64(in->node.ed_pk, b64);
 	sp_key_to_b64(in->node.x_pk, wg);
-	/* The overlay address is bound to the key: anyone can recompute it from the DNSKEY. */
+	/* The overlay address is bound to the key: anyone can recompute it from the KEY record. */
 	if (tun_overlay_addr(in->zone, in->node.ed_pk, addr) == 0)
 		inet_ntop(AF_INET6, addr, overlay, sizeof(overlay));
 	printf("Created device %s.%s in %s:\n"
@@ -201,10 +202,10 @@ static void print_next_steps(const void *arg, const char *dir)
 	       "\n"
 	       "Next steps:\n"
 	       "1. Enroll the device: on the signpost of %s, run\n"
-	       "     signpost -c SIGNPOST-DIR/signpost.conf zone add %s.%s DNSKEY \"0 3 15 %s\"\n"
+	       "     signpost -c SIGNPOST-DIR/signpost.conf zone add %s.%s KEY \"%d %d %d %s\"\n"
 	       "     signpost -c SIGNPOST-DIR/signpost.conf zone add %s.%s AAAA %s\n"
-	       "   (a DNSKEY of flags 0: the device's key, not a zone key; the AAAA is its\n"
-	       "   overlay address, derived from the zone and that key).\n"
+	       "   (a KEY record of flags 512: the device's host key, not a zone key; the\n"
+	       "   AAAA is its overlay address, derived from the zone and that key).\n"
 	       "2. Let it into the signpost's tunnel: append these lines to\n"
 	       "   SIGNPOST-DIR/signpost.conf, then send signpostd a SIGHUP (it re-reads them):\n"
 	       "     [peer]\n"
@@ -214,7 +215,8 @@ static void print_next_steps(const void *arg, const char *dir)
 	       "3. Check and start the device (its tunnel: [tunnel] enabled = yes, as root):\n"
 	       "     signpostd --check -c %s/device.conf\n"
 	       "     signpostd -c %s/device.conf\n",
-	       in->name, in->zone, dir, b64, wg, overlay, in->zone, in->name, in->zone, b64,
+	       in->name, in->zone, dir, b64, wg, overlay, in->zone, in->name, in->zone,
+	       DNS_HOSTKEY_FLAGS, DNS_HOSTKEY_PROTOCOL, DNS_HOSTKEY_ALG, b64,
 	       in->name, in->zone, overlay, in->name, in->zone, wg, overlay, dir, dir);
 }
 

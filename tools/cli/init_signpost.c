@@ -13,6 +13,7 @@
 
 #include "core/keys.h"
 #include "core/log.h"
+#include "dns/hostkey.h"
 #include "init.h"
 
 /* SOA timers (seconds): secondaries follow NOTIFY, these are fallbacks. */
@@ -93,14 +94,30 @@ static int parse_options(const struct cli_cmd *cmd, int argc, char **argv, struc
 	return CLI_OK;
 }
 
+/*
+ * The zone's apex, the signpost's address, its node key as a KEY record (RFC
+ * 2535/3445: flags 512 = host key, protocol 3, algorithm 15 = Ed25519) at
+ * its own name, and its control endpoint as _signpost._udp SRV: knowing the
+ * zone and its trust anchor is enough to find and authenticate the signpost.
+ * With --port 0 the port is chosen at start, so there is no SRV to write.
+ */
 static char *zone_text(const struct signpost_init *in)
 {
-	char *text = NULL;
-	int n = asprintf(&text,
+	char b64[SP_KEY_B64_LEN], *srv = NULL, *text = NULL;
+	sp_key_to_b64(in->node.ed_pk, b64);
+	int n = in->port != 0
+		? asprintf(&srv, "_signpost._udp\tIN\tSRV\t0 0 %ld %s.%s\n", in->port, in->name,
+			   in->zone)
+		: asprintf(&srv, "; no _signpost._udp SRV: the UDP port is chosen at start (--port 0)\n");
+	if (n < 0)
+		return NULL;
+	n = asprintf(&text,
 		"; Zone %s, written by `signpost init signpost`.\n"
 		"; signpostd loads this file at start and signs the zone online: the DNSKEY\n"
 		"; records come from ksk.key and zsk.key, and devices are added at run time\n"
-		"; (`signpost zone add`), so this file only holds the zone's apex.\n"
+		"; (`signpost zone add`), so this file only holds the zone's apex and the\n"
+		"; signpost itself: its address, its node key (KEY, flags 512: a host key)\n"
+		"; and its UDP endpoint (_signpost._udp SRV).\n"
 		"$ORIGIN %s\n"
 		"$TTL %d\n"
 		"@\tIN\tSOA\t%s.%s hostmaster.%s (\n"
@@ -110,10 +127,14 @@ static char *zone_text(const struct signpost_init *in)
 		"\t\t%d\t; expire\n"
 		"\t\t%d )\t; negative-answer TTL\n"
 		"@\tIN\tNS\t%s.%s\n"
-		"%s\tIN\t%s\t%s\n",
+		"%s\tIN\t%s\t%s\n"
+		"%s\tIN\tKEY\t%d %d %d %s\n"
+		"%s",
 		in->zone, in->zone, ZONE_TTL, in->name, in->zone, in->zone,
 		(long long)time(NULL), SOA_REFRESH, SOA_RETRY, SOA_EXPIRE, SOA_MINIMUM,
-		in->name, in->zone, in->name, in->family == AF_INET ? "A" : "AAAA", in->address);
+		in->name, in->zone, in->name, in->family == AF_INET ? "A" : "AAAA", in->address,
+		in->name, DNS_HOSTKEY_FLAGS, DNS_HOSTKEY_PROTOCOL, DNS_HOSTKEY_ALG, b64, srv);
+	free(srv);
 	return n < 0 ? NULL : text;
 }
 
@@ -305,7 +326,9 @@ const struct cli_cmd cli_cmd_init_signpost = {
 		"  ksk.key, zsk.key  the zone's DNSSEC key-signing and zone-signing keys, BIND\n"
 		"                    private-key files (0600)\n"
 		"  tsig.key          an HMAC-SHA256 TSIG key for `nsupdate -k` (0600)\n"
-		"  zone.db           the zone file: SOA, NS and the name server's address\n"
+		"  zone.db           the zone file: SOA, NS, the signpost's address (A or\n"
+		"                    AAAA) and node key (KEY 512 3 15) at NAME.ZONE, and\n"
+		"                    _signpost._udp.ZONE SRV 0 0 PORT NAME.ZONE.\n"
 		"Refuses to overwrite any existing file.  Prints the DS record to give the\n"
 		"parent zone and the trust anchor for friends.\n"
 		"\n"
@@ -314,7 +337,8 @@ const struct cli_cmd cli_cmd_init_signpost = {
 		"  --dir DIR         folder to create the files in\n"
 		"  --address IP      public address of the signpost: DNS listens on it and the\n"
 		"                    zone's name server points at it\n"
-		"  --port N          UDP port of the tunnel socket (default 51820)\n"
+		"  --port N          UDP port of the tunnel socket (default 51820), published\n"
+		"                    in the _signpost._udp SRV record\n"
 		"  --dns-port N      port of the DNS server (default 53)\n"
 		"  --name LABEL      the signpost's name in the zone (default ns)\n"
 		"  --algorithm ALG   DNSSEC algorithm: ed25519 (15, default) or\n"
