@@ -9,6 +9,7 @@
  *   SP_SVC_TRANSPORT  struct sp_transport   (core/transport.h) the node's UDP socket(s)
  *   SP_SVC_PEERS      struct tun_peers      (tunnel/peers.h)   tunnel peers of other planes
  *   SP_SVC_ZONE       struct dns_zone_svc   (dns/zone_svc.h)   the authoritative zone
+ *   SP_SVC_RESOLVER   struct dns_resolver   (dns/resolver.h)   validated lookups, friend zones
  *
  * Each header has a typed lookup, e.g. sp_keys_get(node).  A service exists
  * from its provider's start() until its stop(); a consumer looks it up when
@@ -38,6 +39,7 @@ enum sp_service_id {
 	SP_SVC_TRANSPORT,
 	SP_SVC_PEERS,
 	SP_SVC_ZONE,
+	SP_SVC_RESOLVER,
 	SP_SVC_MAX
 };
 
@@ -54,6 +56,7 @@ enum sp_event_type {
 	SP_EV_PATH_CHANGED,	/* a peer's preferred or direct path changed (peer, path) */
 	SP_EV_ZONE_CHANGED,	/* the zone got a new serial (zone) */
 	SP_EV_PORT_CHANGED,	/* the transport's UDP port changed (port) */
+	SP_EV_NAME_ANSWERED,	/* the stub answered a validated AAAA of own/friend zone (name) */
 	SP_EV_MAX
 };
 
@@ -82,6 +85,10 @@ struct sp_event {
 		struct {
 			uint16_t old_port, new_port;
 		} port;
+		struct {
+			char fqdn[256];		/* the AAAA's owner, lower case, final dot */
+			uint8_t addr[16];	/* its first address */
+		} name;
 	} u;
 };
 

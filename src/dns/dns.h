@@ -6,8 +6,10 @@
  * the control command "zone" (add, del, show), and the zone as a service
  * (zone_svc.h, SP_SVC_ZONE) with SP_EV_ZONE_CHANGED on every new serial.
  * dns_stub_plane (role = device): the local validating stub resolver
- * (stub.h).  Each does nothing outside its role; [dns] enabled = no starts
- * neither.  They share the pure message layer and nothing of each other's.
+ * (stub.h); in both roles it provides validated lookups and run-time friend
+ * zones to other planes (resolver.h, SP_SVC_RESOLVER), on a signpost with no
+ * listener.  The auth plane does nothing outside its role; [dns] enabled =
+ * no starts neither.  They share the pure message layer and nothing of each other's.
  */
 #ifndef DNS_H
 #define DNS_H

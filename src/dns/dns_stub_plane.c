@@ -1,9 +1,10 @@
 /*
- * dns_stub_plane.c - the device's DNS plane: the local validating stub
- * resolver (stub.h) as a struct sp_plane.  It runs only for role = device
- * with [dns] enabled; on a signpost its start() does nothing and status
- * says "not in this role" (the authoritative server is dns_auth_plane.c).
- * Timers: the stub's, which stub.c describes.
+ * dns_stub_plane.c - the validating resolver as a struct sp_plane: for role
+ * = device the local stub resolver (stub.h) with its listeners; for role =
+ * signpost the same resolver without listeners (the authoritative server,
+ * dns_auth_plane.c, owns the DNS port), for other planes' lookups of friend
+ * zones.  Both provide SP_SVC_RESOLVER (resolver.h).  [dns] enabled = no
+ * starts nothing, in either role.  Timers: the stub's, which stub.c describes.
  */
 #include "dns/dns.h"
 #include "dns/dns_schema.h"
@@ -15,7 +16,8 @@
 #include "dns/stub.h"
 
 struct dns_stub_plane {
-	bool in_role;		/* role = device */
+	bool in_role;		/* role = device or signpost */
+	bool listen;		/* role = device: the stub's listeners too */
 	bool enabled;		/* [dns] enabled (read by both DNS planes) */
 	struct dns_stub *stub;	/* NULL unless in role and enabled */
 };
@@ -26,9 +28,20 @@ static bool role_is_device(const struct sp_config *cfg)
 	return role != NULL && strcmp(role, "device") == 0;
 }
 
+static bool role_is_signpost(const struct sp_config *cfg)
+{
+	const char *role = sp_cfg_str(sp_config_get(cfg, "node"), "role");
+	return role != NULL && strcmp(role, "signpost") == 0;
+}
+
+static bool in_role(const struct sp_config *cfg)
+{
+	return role_is_device(cfg) || role_is_signpost(cfg);
+}
+
 static bool runs(const struct sp_config *cfg)
 {
-	return role_is_device(cfg) && sp_cfg_bool(sp_config_get(cfg, "dns"), "enabled");
+	return in_role(cfg) && sp_cfg_bool(sp_config_get(cfg, "dns"), "enabled");
 }
 
 static int stub_plane_check(const struct sp_config *cfg)
@@ -42,10 +55,11 @@ static int stub_plane_start(struct sp_node *node, void **state)
 
 	if (p == NULL)
 		return -ENOMEM;
-	p->in_role = role_is_device(node->cfg);
+	p->in_role = in_role(node->cfg);
+	p->listen = role_is_device(node->cfg);
 	p->enabled = sp_cfg_bool(sp_config_get(node->cfg, "dns"), "enabled");
 	if (p->in_role && p->enabled) {
-		int err = dns_stub_start(node, &p->stub);
+		int err = dns_stub_start(node, p->listen, &p->stub);
 		if (err < 0) {
 			free(p);
 			return err;
@@ -111,7 +125,7 @@ static void stub_plane_status(void *state, struct sp_status *st)
 		sp_status_add(st, "state", "off");
 		return;
 	}
-	sp_status_add(st, "state", "stub");
+	sp_status_add(st, "state", p->listen ? "stub" : "resolver");
 	dns_stub_status(p->stub, st);
 }
 

@@ -8,7 +8,8 @@
  *
  * Teardown follows the node's two phases: dns_stub_stop() marks the stub
  * stopping and closes every handle; each close callback releases one count
- * of stub->live, and the last one frees the stub.
+ * of stub->live, and the last one frees the stub.  Without listeners (role
+ * signpost: the resolver only) the queries' timers are the only handles.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -48,6 +49,8 @@ void dns_stub__release(struct dns_stub *stub)
 	if (--stub->live > 0 || !stub->stopping)
 		return;
 	dns_stub__conf_clear(&stub->conf);
+	dns_stub__friends_clear(stub);
+	ldns_rdf_deep_free(stub->own_zone);
 	free(stub);
 }
 
@@ -219,7 +222,35 @@ static void describe(const struct sockaddr_storage *sa, char *out, size_t len)
 	}
 }
 
-int dns_stub_start(struct sp_node *node, struct dns_stub **out)
+static void log_zones(const struct dns_stub *stub)
+{
+	for (size_t i = 0; i < stub->conf.n_zones; i++) {
+		char *z = ldns_rdf2str(stub->conf.zones[i]->name);
+		sp_info("dns stub: zone %s %s", z ? z : "?",
+			stub->conf.zones[i]->anchor ? "validated with its trust anchor"
+						    : "relayed unvalidated (no trust-anchor)");
+		free(z);
+	}
+}
+
+/* Role signpost: the resolver service without listeners (the DNS port is the server's). */
+static int resolver_only(struct dns_stub *stub, struct dns_stub **out)
+{
+	int rc = dns_stub__resolver_provide(stub);
+	if (rc != 0) {
+		stub->stopping = true;
+		stub->live = 1;
+		dns_stub__release(stub);
+		return rc;
+	}
+	sp_info("dns stub: resolver only (no listener); %zu friend zone(s) configured",
+		stub->conf.n_zones);
+	log_zones(stub);
+	*out = stub;
+	return 0;
+}
+
+int dns_stub_start(struct sp_node *node, bool listen, struct dns_stub **out)
 {
 	char where[80];
 	int rc;
@@ -237,12 +268,19 @@ int dns_stub_start(struct sp_node *node, struct dns_stub **out)
 		free(stub);
 		return rc;
 	}
+	const char *own = sp_cfg_str(sp_config_get(node->cfg, "node"), "zone");
+	stub->own_zone = own != NULL ? ldns_dname_new_frm_str(own) : NULL;
+	if (stub->own_zone != NULL)
+		ldns_dname2canonical(stub->own_zone);
+	if (!listen)
+		return resolver_only(stub, out);
 	describe(&stub->conf.listen, where, sizeof(where));
 	uv_udp_init(stub->loop, &stub->udp);
 	uv_tcp_init(stub->loop, &stub->tcp);
 	stub->udp.data = stub;
 	stub->tcp.data = stub;
 	stub->live = 2;
+	stub->listening = true;
 	const struct sockaddr *la = (const struct sockaddr *)&stub->conf.listen;
 	/* No SO_REUSEADDR: another local socket must not share (and steal) our port. */
 	rc = uv_udp_bind(&stub->udp, la, 0);
@@ -257,15 +295,14 @@ int dns_stub_start(struct sp_node *node, struct dns_stub **out)
 		dns_stub_stop(stub);
 		return sp_from_uv(rc);
 	}
+	rc = dns_stub__resolver_provide(stub);
+	if (rc != 0) {
+		dns_stub_stop(stub);
+		return rc;
+	}
 	sp_info("dns stub: listening on %s (UDP, TCP); %zu zone(s), %zu upstream(s)", where,
 		stub->conf.n_zones, stub->conf.n_upstream);
-	for (size_t i = 0; i < stub->conf.n_zones; i++) {
-		char *z = ldns_rdf2str(stub->conf.zones[i]->name);
-		sp_info("dns stub: zone %s %s", z ? z : "?",
-			stub->conf.zones[i]->anchor ? "validated with its trust anchor"
-						    : "relayed unvalidated (no trust-anchor)");
-		free(z);
-	}
+	log_zones(stub);
 	*out = stub;
 	return 0;
 }
@@ -281,8 +318,8 @@ int dns_stub_prepare(struct dns_stub *stub, const struct sp_config *cfg, void **
 		free(c);
 		return rc;
 	}
-	if (c->listen_len != stub->conf.listen_len ||
-	    memcmp(&c->listen, &stub->conf.listen, c->listen_len) != 0) {
+	if (stub->listening && (c->listen_len != stub->conf.listen_len ||
+				memcmp(&c->listen, &stub->conf.listen, c->listen_len) != 0)) {
 		const struct sp_config_section *d = sp_config_get(cfg, "dns");
 		sp_config_error(cfg, d, "stub-listen",
 				"stub-listen/stub-port cannot change on reload; restart signpostd");
@@ -322,11 +359,18 @@ void dns_stub_stop(struct dns_stub *stub)
 	if (stub == NULL || stub->stopping)
 		return;
 	stub->stopping = true;
+	/* Withdrawn first: a plane that looks it up from now on finds nothing. */
+	dns_stub__resolver_withdraw(stub);
+	/* The stub's own count for this call, so the last release (here or later) frees it. */
+	stub->live++;
 	dns_stub__queries_abort(stub);
 	while (stub->conns != NULL)
 		conn_close(stub->conns);
-	uv_close((uv_handle_t *)&stub->udp, listener_closed);
-	uv_close((uv_handle_t *)&stub->tcp, listener_closed);
+	if (stub->listening) {
+		uv_close((uv_handle_t *)&stub->udp, listener_closed);
+		uv_close((uv_handle_t *)&stub->tcp, listener_closed);
+	}
+	dns_stub__release(stub);
 }
 
 void dns_stub_status(struct dns_stub *stub, struct sp_status *st)
@@ -335,7 +379,7 @@ void dns_stub_status(struct dns_stub *stub, struct sp_status *st)
 	if (stub == NULL)
 		return;
 	describe(&stub->conf.listen, where, sizeof(where));
-	sp_status_add(st, "stub-listen", "%s", where);
+	sp_status_add(st, "stub-listen", "%s", stub->listening ? where : "none (resolver only)");
 	sp_status_add(st, "stub-zones", "%zu", stub->conf.n_zones);
 	sp_status_add(st, "stub-upstreams", "%zu", stub->conf.n_upstream);
 	sp_status_add(st, "stub-queries", "%llu", (unsigned long long)stub->n.queries);
@@ -347,4 +391,12 @@ void dns_stub_status(struct dns_stub *stub, struct sp_status *st)
 	sp_status_add(st, "stub-pending", "%zu", stub->n_queries);
 	sp_status_add(st, "stub-tcp-clients", "%zu", stub->n_conns);
 	sp_stream_stats_status(&stub->tcp_closes, "stub-tcp", st);
+	sp_status_add(st, "resolver-friends", "%zu", stub->n_friends);
+	sp_status_add(st, "resolver-lookups", "%llu", (unsigned long long)stub->n.lookups);
+	sp_status_add(st, "resolver-lookups-ok", "%llu", (unsigned long long)stub->n.lookups_ok);
+	sp_status_add(st, "resolver-lookups-failed", "%llu",
+		      (unsigned long long)stub->n.lookups_failed);
+	sp_status_add(st, "resolver-pending", "%zu", stub->n_lookups);
+	sp_status_add(st, "stub-names-answered", "%llu",
+		      (unsigned long long)stub->n.names_answered);
 }

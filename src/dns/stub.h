@@ -9,10 +9,14 @@
  * (default: the nameservers of /etc/resolv.conf) and the reply relayed
  * without AD.  SERVFAILs carry an RFC 8914 Extended DNS Error saying why.
  *
- * The stub plane (dns_stub_plane.c) calls these for role = device.
+ * The stub plane (dns_stub_plane.c) calls these for role = device, and
+ * for role = signpost without the listeners: there the stub only answers
+ * other planes' lookups (resolver.h).
  */
 #ifndef DNS_STUB_H
 #define DNS_STUB_H
+
+#include <stdbool.h>
 
 #include "core/config.h"
 #include "core/node.h"
@@ -22,8 +26,12 @@ struct dns_stub;
 /* Check the device-side DNS options (anchors parse, zones match).  No side effects. */
 int dns_stub_check(const struct sp_config *cfg) SP_MUST_CHECK;
 
-/* Bind the listeners and start serving on node->loop; *out owns everything. */
-int dns_stub_start(struct sp_node *node, struct dns_stub **out) SP_MUST_CHECK;
+/*
+ * Start on node->loop and provide SP_SVC_RESOLVER (resolver.h); with listen,
+ * bind the listeners and serve clients too (role device).  Without it (role
+ * signpost) no socket is opened but the queries' own.  *out owns everything.
+ */
+int dns_stub_start(struct sp_node *node, bool listen, struct dns_stub **out) SP_MUST_CHECK;
 
 /*
  * Reload in two phases (struct sp_plane): prepare() reads cfg into *pending

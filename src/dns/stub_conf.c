@@ -116,35 +116,76 @@ struct dns_stub_zone *dns_stub__zone_find(const struct dns_stub_conf *c, const l
 	return best;
 }
 
+int dns_stub__zone_new(const char *zone, const char *anchor_text,
+		       const struct dns_stub_server *servers, size_t n, struct dns_stub_zone **out,
+		       char *err, size_t errlen)
+{
+	struct dns_stub_zone *z;
+	int rc;
+
+	*out = NULL;
+	if (n > DNS_STUB_MAX_SERVERS) {
+		snprintf(err, errlen, "more than %d addresses", DNS_STUB_MAX_SERVERS);
+		return -EINVAL;
+	}
+	z = calloc(1, sizeof(*z));
+	if (z == NULL)
+		return -ENOMEM;
+	z->refs = 1;
+	z->name = zone ? ldns_dname_new_frm_str(zone) : NULL;
+	if (z->name == NULL) {
+		snprintf(err, errlen, "'%s' is not a domain name", zone ? zone : "(null)");
+		rc = -EINVAL;
+		goto fail;
+	}
+	ldns_dname2canonical(z->name);
+	memcpy(z->servers, servers, n * sizeof(*servers));
+	z->n_servers = n;
+	if (anchor_text != NULL) {
+		rc = dns_validate_anchor_parse(zone, anchor_text, &z->anchor, err, errlen);
+		if (rc != 0)
+			goto fail;
+	}
+	*out = z;
+	return 0;
+fail:
+	dns_stub__zone_unref(z);
+	return rc;
+}
+
+struct dns_stub_zone *dns_stub__zone_lookup(const struct dns_stub *stub, const ldns_rdf *name)
+{
+	struct dns_stub_zone *best = dns_stub__zone_find(&stub->conf, name);
+	for (size_t i = 0; i < stub->n_friends; i++) {
+		struct dns_stub_zone *z = stub->friends[i];
+		if (ldns_dname_compare(name, z->name) != 0 && !ldns_dname_is_subdomain(name, z->name))
+			continue;
+		/* A run-time friend hides a [friend] section of the same zone (resolver.h). */
+		if (best == NULL || ldns_dname_label_count(z->name) >= ldns_dname_label_count(best->name))
+			best = z;
+	}
+	return best;
+}
+
 /* Add a zone from section s; anchor_opt may be unset (then no validation). */
 static int zone_add(const struct sp_config *cfg, struct dns_stub_conf *c,
 		    const struct sp_config_section *s, const char *zone, const char *servers_opt,
 		    const char *anchor_opt)
 {
-	struct dns_stub_zone *z = calloc(1, sizeof(*z));
-	int rc = -ENOMEM;
-	if (z == NULL)
-		return -ENOMEM;
-	z->refs = 1;
-	z->name = ldns_dname_new_frm_str(zone);
-	if (z->name == NULL) {
-		sp_config_error(cfg, s, "zone", "'%s' is not a domain name", zone);
-		rc = SP_ECONFIG;
-		goto fail;
-	}
-	ldns_dname2canonical(z->name);
-	rc = endpoints_get(cfg, s, servers_opt, z->servers, &z->n_servers);
+	struct dns_stub_server servers[DNS_STUB_MAX_SERVERS];
+	struct dns_stub_zone *z = NULL;
+	size_t n = 0;
+	char err[200];
+	int rc = endpoints_get(cfg, s, servers_opt, servers, &n);
 	if (rc != 0)
-		goto fail;
+		return rc;
 	const char *ta = anchor_opt ? sp_cfg_str(s, anchor_opt) : NULL;
-	if (ta != NULL) {
-		char err[200];
-		rc = dns_validate_anchor_parse(zone, ta, &z->anchor, err, sizeof(err));
-		if (rc != 0) {
-			sp_config_error(cfg, s, anchor_opt, "%s", err);
-			rc = SP_ECONFIG;
-			goto fail;
-		}
+	rc = dns_stub__zone_new(zone, ta, servers, n, &z, err, sizeof(err));
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc != 0) {
+		sp_config_error(cfg, s, rc == -EINVAL ? "zone" : anchor_opt, "%s", err);
+		return SP_ECONFIG;
 	}
 	for (size_t i = 0; i < c->n_zones; i++) {
 		if (ldns_dname_compare(c->zones[i]->name, z->name) == 0) {
@@ -183,7 +224,15 @@ int dns_stub__conf_read(const struct sp_config *cfg, struct dns_stub_conf *c)
 	c->listen_len = sp_endpoint_len(&ep);
 	memcpy(&c->listen, &ep, c->listen_len);
 
-	if (sp_cfg_str(sp, "dns") != NULL) {
+	/*
+	 * On a signpost the own zone is the authoritative plane's: [signpost]
+	 * (a device's view of its signpost) does not apply, only [friend].
+	 */
+	const char *role = sp_cfg_str(node, "role");
+	bool device = role == NULL || strcmp(role, "signpost") != 0;
+	if (!device) {
+		/* nothing here: the friends below */
+	} else if (sp_cfg_str(sp, "dns") != NULL) {
 		rc = zone_add(cfg, c, sp, sp_cfg_str(node, "zone"), "dns", "trust-anchor");
 		if (rc != 0)
 			goto fail;

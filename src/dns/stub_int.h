@@ -5,7 +5,9 @@
  * stub.c owns the listeners and the clients; stub_query.c runs one client
  * query: forward it, or fetch the zone's keys, ask the zone's signpost and
  * validate (validate.h); stub_xchg.c carries one message to a server and
- * back (UDP, TCP on truncation, timeouts, retries).
+ * back (UDP, TCP on truncation, timeouts, retries).  resolver.c offers the
+ * same queries to other planes (resolver.h): a query with a callback
+ * instead of a client, and the friend zones added at run time.
  */
 #ifndef DNS_STUB_INT_H
 #define DNS_STUB_INT_H
@@ -20,6 +22,7 @@
 #include "core/interval.h"
 #include "core/stream.h"
 #include "core/timer.h"
+#include "dns/resolver.h"
 #include "dns/stub.h"
 #include "dns/validate.h"
 
@@ -66,12 +69,25 @@ struct dns_stub_conf {
 
 struct dns_stub_conn;
 
+/* The service object of SP_SVC_RESOLVER (resolver.h): a view of the stub. */
+struct dns_resolver {
+	struct dns_stub *stub;
+};
+
 struct dns_stub {
 	struct sp_node *node;
 	uv_loop_t *loop;
 	uv_udp_t udp;
 	uv_tcp_t tcp;
 	struct dns_stub_conf conf;
+	bool listening;			/* the listeners are open (role device) */
+	ldns_rdf *own_zone;		/* [node] zone: never a run-time friend */
+	/* Friend zones added at run time (resolver.h); a reload keeps them. */
+	struct dns_stub_zone *friends[DNS_RESOLVER_MAX_FRIENDS];
+	size_t n_friends;
+	struct dns_resolver resolver;	/* SP_SVC_RESOLVER */
+	bool resolver_provided;
+	size_t n_lookups;		/* queries of other planes in flight */
 	struct dns_stub_query *queries;	/* in flight, doubly linked */
 	size_t n_queries;
 	struct dns_stub_conn *conns;
@@ -82,6 +98,7 @@ struct dns_stub {
 	uint8_t rbuf[DNS_STUB_MSG_MAX];	/* UDP receive buffer of the listener */
 	struct {
 		uint64_t queries, forwarded, secure, insecure, bogus, servfail, refused_busy;
+		uint64_t lookups, lookups_ok, lookups_failed, names_answered;
 	} n;
 };
 
@@ -103,7 +120,10 @@ struct dns_stub_query {
 	struct dns_stub *stub;
 	struct dns_stub_query *prev, *next;
 	uv_timer_t timer;
-	/* the client */
+	/* the client: a listener's, or another plane's lookup (cb set, orphan true) */
+	bool lookup;			/* another plane's (counted in stub->n_lookups) */
+	dns_resolver_cb cb;		/* NULL once called or cancelled */
+	void *cb_arg;
 	struct dns_stub_conn *conn;	/* TCP client, or NULL */
 	bool orphan;			/* the client is gone */
 	struct sockaddr_storage client;
@@ -129,13 +149,33 @@ int dns_stub__conf_read(const struct sp_config *cfg, struct dns_stub_conf *out);
 void dns_stub__conf_clear(struct dns_stub_conf *c);
 
 void dns_stub__zone_unref(struct dns_stub_zone *z);
+/*
+ * A new zone (one reference) named zone, asked of servers[0..n), validated
+ * with anchor_text (NULL: relayed unvalidated).  The one parser of [friend]
+ * sections and run-time friends.  0, SP_EMALFORMED (reason in err), -EINVAL
+ * (bad name), -ENOMEM.
+ */
+int dns_stub__zone_new(const char *zone, const char *anchor_text,
+		       const struct dns_stub_server *servers, size_t n, struct dns_stub_zone **out,
+		       char *err, size_t errlen) SP_MUST_CHECK;
 /* The configured zone that holds name (longest match), or NULL. */
 struct dns_stub_zone *dns_stub__zone_find(const struct dns_stub_conf *c, const ldns_rdf *name);
+/* The zone of the stub that holds name: configured or run-time friend, longest match. */
+struct dns_stub_zone *dns_stub__zone_lookup(const struct dns_stub *stub, const ldns_rdf *name);
 
 /* Handle one client query (UDP: conn NULL, from set; TCP: conn set). */
 void dns_stub__query(struct dns_stub *stub, const uint8_t *msg, size_t len,
 		     const struct sockaddr *from, struct dns_stub_conn *conn);
-/* Abandon every query (stop); their memory goes in close callbacks. */
+/*
+ * Start a lookup of another plane (resolver.c checked the zone: it has an
+ * anchor).  The first step starts on a later loop turn, so cb never runs
+ * inside the caller.  0 or -ENOMEM.
+ */
+int dns_stub__lookup(struct dns_stub *stub, struct dns_stub_zone *zone, const ldns_rdf *name,
+		     ldns_rr_type type, dns_resolver_cb cb, void *arg) SP_MUST_CHECK;
+/* Drop the lookups with cb (NULL: any) and arg; their callbacks never run. */
+size_t dns_stub__lookups_cancel(struct dns_stub *stub, dns_resolver_cb cb, void *arg);
+/* Abandon every query (stop); their memory goes in close callbacks, no callback runs. */
 void dns_stub__queries_abort(struct dns_stub *stub);
 /* A connection is going away: its queries answer nobody. */
 void dns_stub__queries_forget_conn(struct dns_stub *stub, struct dns_stub_conn *conn);
@@ -145,6 +185,11 @@ void dns_stub__reply(struct dns_stub *stub, const struct sockaddr *to, struct dn
 		     const uint8_t *msg, size_t len, size_t udp_max);
 /* An object of the stub was freed: maybe the stub itself can go. */
 void dns_stub__release(struct dns_stub *stub);
+
+/* resolver.c: provide SP_SVC_RESOLVER (start), withdraw it and drop the friends (stop). */
+int dns_stub__resolver_provide(struct dns_stub *stub) SP_MUST_CHECK;
+void dns_stub__resolver_withdraw(struct dns_stub *stub);
+void dns_stub__friends_clear(struct dns_stub *stub);
 
 /* Send q->msg to the current server of q's step (stub_xchg.c). */
 void dns_stub__xchg_start(struct dns_stub_query *q, bool tcp);

@@ -15,6 +15,11 @@
  * Each step builds one message (a fresh random ID) and hands it to an
  * exchange (stub_xchg.c), which calls dns_stub__query_got() with the reply
  * or dns_stub__query_unreachable() when no server answered.
+ *
+ * A lookup of another plane (resolver.h) is the same query with a callback
+ * instead of a client: the steps are KEYS and ANSWER, and where a client
+ * would get its reply, the callback gets a status and the validated RRset.
+ * A validated AAAA answered to a client is announced as SP_EV_NAME_ANSWERED.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +30,7 @@
 #include <sodium.h>
 
 #include "core/log.h"
+#include "core/service.h"
 #include "dns/msgscan.h"
 #include "dns/stub_int.h"
 
@@ -61,6 +67,8 @@ static void finish(struct dns_stub_query *q)
 	if (q->next)
 		q->next->prev = q->prev;
 	stub->n_queries--;
+	if (q->lookup)
+		stub->n_lookups--;
 	if (q->conn && q->conn->pending > 0)
 		q->conn->pending--;
 	dns_stub__xchg_close(q->att);
@@ -147,9 +155,34 @@ static void add_ede(ldns_pkt *p, int code, const char *text)
 	ldns_pkt_set_edns_option_list(p, l);
 }
 
-/* SERVFAIL to the client; with EDNS it says why (ede < 0: no EDE). */
-static void servfail_why(struct dns_stub_query *q, int ede, const char *why)
+/* The end of a lookup: the query goes, then its callback runs (it may start others). */
+static void lookup_done(struct dns_stub_query *q, int status, ldns_rr_list *rrset)
 {
+	dns_resolver_cb cb = q->cb;
+	void *arg = q->cb_arg;
+	struct dns_stub *stub = q->stub;
+
+	q->cb = NULL;
+	if (status == 0)
+		stub->n.lookups_ok++;
+	else
+		stub->n.lookups_failed++;
+	finish(q);
+	if (cb != NULL)
+		cb(arg, status, status == 0 ? rrset : NULL);
+	ldns_rr_list_deep_free(rrset);
+}
+
+/*
+ * SERVFAIL to the client; with EDNS it says why (ede < 0: no EDE).  A
+ * lookup gets status instead.
+ */
+static void servfail_why(struct dns_stub_query *q, int status, int ede, const char *why)
+{
+	if (q->lookup) {
+		lookup_done(q, status, NULL);
+		return;
+	}
 	ldns_pkt *p = reply_new(q, LDNS_RCODE_SERVFAIL, false);
 	if (p != NULL && q->edns && ede >= 0)
 		add_ede(p, ede, why);
@@ -158,9 +191,9 @@ static void servfail_why(struct dns_stub_query *q, int ede, const char *why)
 	finish(q);
 }
 
-static void servfail(struct dns_stub_query *q)
+static void servfail(struct dns_stub_query *q, int status)
 {
-	servfail_why(q, DNS_V_EDE_NONE, "");
+	servfail_why(q, status, DNS_V_EDE_NONE, "");
 }
 
 static bool is_dnssec_type(ldns_rr_type t)
@@ -178,6 +211,96 @@ static bool validated_authority(const ldns_rr *rr)
 }
 
 /*
+ * The records of type t that answer name in a validated answer section:
+ * at name, or at the end of the CNAME chain from it (which the validator
+ * kept inside the zone).  A new list of clones (maybe empty), or NULL.
+ */
+static ldns_rr_list *answer_rrset(const ldns_rr_list *an, const ldns_rdf *name, ldns_rr_type t)
+{
+	ldns_rr_list *out = ldns_rr_list_new();
+	size_t n = ldns_rr_list_rr_count(an);
+	const ldns_rdf *at = name;
+	/* Each hop follows one CNAME of the section: at most n hops, no loop. */
+	for (size_t hop = 0; out != NULL && at != NULL && hop <= n; hop++) {
+		const ldns_rdf *next = NULL;
+		for (size_t i = 0; i < n; i++) {
+			ldns_rr *rr = ldns_rr_list_rr(an, i);
+			if (ldns_dname_compare(ldns_rr_owner(rr), at) != 0)
+				continue;
+			if (ldns_rr_get_type(rr) == t) {
+				ldns_rr *c = ldns_rr_clone(rr);
+				if (c == NULL || !ldns_rr_list_push_rr(out, c)) {
+					ldns_rr_free(c);
+					ldns_rr_list_deep_free(out);
+					return NULL;
+				}
+			} else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME && next == NULL) {
+				next = ldns_rr_rdf(rr, 0);
+			}
+		}
+		if (ldns_rr_list_rr_count(out) > 0)
+			break;
+		at = next;
+	}
+	return out;
+}
+
+/*
+ * A client got a validated AAAA of own or friend zone: tell the other
+ * planes (the control plane asks the zone's signpost for a path), with the
+ * record's owner (the device's name, after any CNAME) and first address.
+ */
+static void name_answered(struct dns_stub_query *q, const ldns_pkt *from)
+{
+	ldns_rr_list *l = answer_rrset(ldns_pkt_answer(from), ldns_rr_owner(q->question),
+				       LDNS_RR_TYPE_AAAA);
+	ldns_rr *rr = l != NULL && ldns_rr_list_rr_count(l) > 0 ? ldns_rr_list_rr(l, 0) : NULL;
+	const ldns_rdf *a = rr != NULL ? ldns_rr_rdf(rr, 0) : NULL;
+	if (a != NULL && ldns_rdf_size(a) == 16) {
+		struct sp_event ev = { .type = SP_EV_NAME_ANSWERED };
+		ldns_rdf *owner = ldns_rdf_clone(ldns_rr_owner(rr));
+		char *text = NULL;
+		if (owner != NULL) {
+			ldns_dname2canonical(owner);
+			text = ldns_rdf2str(owner);
+		}
+		if (text != NULL && strlen(text) < sizeof(ev.u.name.fqdn)) {
+			memcpy(ev.u.name.fqdn, text, strlen(text) + 1);
+			memcpy(ev.u.name.addr, ldns_rdf_data(a), 16);
+			q->stub->n.names_answered++;
+			sp_event_emit(q->stub->node, &ev);
+		}
+		free(text);
+		ldns_rdf_deep_free(owner);
+	}
+	ldns_rr_list_deep_free(l);
+}
+
+/* A lookup's answer, validated: the RRset, a validated denial, or why not. */
+static void lookup_answer(struct dns_stub_query *q, const ldns_pkt *from,
+			  const struct dns_validate_verdict *v)
+{
+	if (v == NULL || v->sec != DNS_V_SECURE) {
+		lookup_done(q, SP_EAUTH, NULL);
+		return;
+	}
+	if (v->nxname || ldns_pkt_get_rcode(from) == LDNS_RCODE_NXDOMAIN) {
+		lookup_done(q, SP_ENOTFOUND, NULL);
+		return;
+	}
+	ldns_rr_list *l = answer_rrset(ldns_pkt_answer(from), ldns_rr_owner(q->question),
+				       ldns_rr_get_type(q->question));
+	if (l == NULL) {
+		lookup_done(q, -ENOMEM, NULL);
+		return;
+	}
+	for (size_t i = 0; i < ldns_rr_list_rr_count(l); i++)
+		if (ldns_rr_ttl(ldns_rr_list_rr(l, i)) > v->ttl)
+			ldns_rr_set_ttl(ldns_rr_list_rr(l, i), v->ttl);
+	lookup_done(q, ldns_rr_list_rr_count(l) > 0 ? 0 : SP_ENOTFOUND, l);
+}
+
+/*
  * Relay the signpost's answer: its records, our header; DNSSEC records only
  * for DO.  A secure answer (v) carries only what was validated, with TTLs
  * no longer than the signatures allow, and AD when the client wants it.
@@ -187,6 +310,10 @@ static void answer_client(struct dns_stub_query *q, const ldns_pkt *from,
 {
 	bool secure = v != NULL && v->sec == DNS_V_SECURE;
 	ldns_pkt_rcode rcode = ldns_pkt_get_rcode(from);
+	if (q->lookup) {
+		lookup_answer(q, from, v);
+		return;
+	}
 	/*
 	 * RFC 9824 compact denial answers a missing name NOERROR with an NXNAME
 	 * NSEC; once that proof validated, the client gets NXDOMAIN back.
@@ -197,6 +324,8 @@ static void answer_client(struct dns_stub_query *q, const ldns_pkt *from,
 	static const ldns_pkt_section secs[] = { LDNS_SECTION_ANSWER, LDNS_SECTION_AUTHORITY,
 						 LDNS_SECTION_ADDITIONAL };
 	ldns_rr_type qtype = ldns_rr_get_type(q->question);
+	if (secure && qtype == LDNS_RR_TYPE_AAAA && rcode == LDNS_RCODE_NOERROR)
+		name_answered(q, from);
 	for (size_t s = 0; p != NULL && s < 3; s++) {
 		if (secure && secs[s] == LDNS_SECTION_ADDITIONAL)
 			break;
@@ -225,8 +354,9 @@ static void got_keys(struct dns_stub_query *q, const uint8_t *msg, size_t len)
 	struct dns_stub_zone *z = q->zone;
 	struct dns_validate_keys *keys = NULL;
 	struct dns_validate_verdict v;
-	if (dns_validate_dnskey(z->anchor, msg, len, wall_now(), &keys, &v) != 0) {
-		servfail(q);
+	int rc = dns_validate_dnskey(z->anchor, msg, len, wall_now(), &keys, &v);
+	if (rc != 0) {
+		servfail(q, rc);
 		return;
 	}
 	if (v.sec != DNS_V_SECURE) {
@@ -234,7 +364,7 @@ static void got_keys(struct dns_stub_query *q, const uint8_t *msg, size_t len)
 		sp_log_rl(SP_LOG_WARNING, "dns stub: zone %s: DNSKEY set is bogus: %s", name ? name : "?", v.reason);
 		free(name);
 		q->stub->n.bogus++;
-		servfail_why(q, v.ede, v.reason);
+		servfail_why(q, SP_EBOGUS, v.ede, v.reason);
 		return;
 	}
 	uint32_t ttl = v.ttl < 1 ? 1 : v.ttl > DNS_STUB_KEY_TTL_MAX ? DNS_STUB_KEY_TTL_MAX : v.ttl;
@@ -262,7 +392,14 @@ static void got_answer(struct dns_stub_query *q, const uint8_t *msg, size_t len)
 	struct dns_stub_zone *z = q->zone;
 	ldns_pkt *p = NULL;
 	if (dns_stub__parse(msg, len, &p) != 0) {
-		servfail(q);
+		servfail(q, SP_EMALFORMED);
+		return;
+	}
+	ldns_pkt_rcode rcode = ldns_pkt_get_rcode(p);
+	if (q->lookup && rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) {
+		/* A refusal or failure of the server is not a validation failure. */
+		ldns_pkt_free(p);
+		lookup_done(q, SP_EPROTO, NULL);
 		return;
 	}
 	struct dns_validate_verdict v = { .sec = DNS_V_INSECURE, .ede = DNS_V_EDE_NONE };
@@ -272,10 +409,13 @@ static void got_answer(struct dns_stub_query *q, const uint8_t *msg, size_t len)
 			/* Another query dropped the keys meanwhile. */
 			v.sec = DNS_V_BOGUS;
 			snprintf(v.reason, sizeof(v.reason), "no validated keys");
-		} else if (dns_validate_answer_pkt(z->keys, p, wall_now(), &v) != 0) {
-			ldns_pkt_free(p);
-			servfail(q);
-			return;
+		} else {
+			int rc = dns_validate_answer_pkt(z->keys, p, wall_now(), &v);
+			if (rc != 0) {
+				ldns_pkt_free(p);
+				servfail(q, rc);
+				return;
+			}
 		}
 		if (v.sec == DNS_V_BOGUS && !q->keys_fetched) {
 			/* Maybe the zone rolled its keys since we cached them: once more, fresh. */
@@ -292,7 +432,7 @@ static void got_answer(struct dns_stub_query *q, const uint8_t *msg, size_t len)
 			free(name);
 			ldns_pkt_free(p);
 			q->stub->n.bogus++;
-			servfail_why(q, v.ede, v.reason);
+			servfail_why(q, SP_EBOGUS, v.ede, v.reason);
 			return;
 		}
 		checked = true;
@@ -333,7 +473,7 @@ void dns_stub__query_got(struct dns_stub_query *q, const uint8_t *msg, size_t le
 
 void dns_stub__query_unreachable(struct dns_stub_query *q, const char *why)
 {
-	servfail_why(q, EDE_NO_REACHABLE_AUTHORITY, why);
+	servfail_why(q, -ETIMEDOUT, EDE_NO_REACHABLE_AUTHORITY, why);
 }
 
 /* Build what we send for the current step, then send it. */
@@ -346,7 +486,7 @@ static void step_begin(struct dns_stub_query *q)
 	if (q->step == DNS_STUB_FORWARD) {
 		q->msg = malloc(q->req_len);
 		if (q->msg == NULL) {
-			servfail(q);
+			servfail(q, -ENOMEM);
 			return;
 		}
 		memcpy(q->msg, q->req, q->req_len);
@@ -370,14 +510,14 @@ static void step_begin(struct dns_stub_query *q)
 		}
 		if (p == NULL || ldns_pkt2wire(&q->msg, p, &q->msg_len) != LDNS_STATUS_OK) {
 			ldns_pkt_free(p);
-			servfail(q);
+			servfail(q, -ENOMEM);
 			return;
 		}
 		ldns_pkt_free(p);
 	}
 	q->qend = dns_stub__question_end(q->msg, q->msg_len);
 	if (q->qend == 0) {
-		servfail(q);
+		servfail(q, SP_EMALFORMED);
 		return;
 	}
 	dns_stub__xchg_start(q, false);
@@ -395,6 +535,19 @@ static void reply_error(struct dns_stub *stub, const uint8_t *msg, const struct 
 	r[3] = (uint8_t)(0x80 | rcode);			/* RA */
 	memset(r + 4, 0, 8);
 	dns_stub__reply(stub, from, conn, r, sizeof(r), 512);
+}
+
+/* Count a new query in the stub and give it its timer (finish() undoes both). */
+static void query_link(struct dns_stub *stub, struct dns_stub_query *q)
+{
+	uv_timer_init(stub->loop, &q->timer);
+	q->timer.data = q;
+	stub->live++;
+	q->next = stub->queries;
+	if (q->next)
+		q->next->prev = q;
+	stub->queries = q;
+	stub->n_queries++;
 }
 
 static struct dns_stub_query *query_new(struct dns_stub *stub, const ldns_pkt *p,
@@ -422,14 +575,7 @@ static struct dns_stub_query *query_new(struct dns_stub *stub, const ldns_pkt *p
 	size_t payload = ldns_pkt_edns_udp_size(p);
 	q->udp_max = conn ? DNS_STUB_MSG_MAX : !q->edns || payload < 512 ? 512
 				: payload > 4096 ? 4096 : payload;
-	uv_timer_init(stub->loop, &q->timer);
-	q->timer.data = q;
-	stub->live++;
-	q->next = stub->queries;
-	if (q->next)
-		q->next->prev = q;
-	stub->queries = q;
-	stub->n_queries++;
+	query_link(stub, q);
 	if (conn)
 		conn->pending++;
 	return q;
@@ -465,12 +611,12 @@ void dns_stub__query(struct dns_stub *stub, const uint8_t *msg, size_t len,
 	}
 	const ldns_rr *qr = q->question;
 	struct dns_stub_zone *z = ldns_rr_get_class(qr) == LDNS_RR_CLASS_IN
-		? dns_stub__zone_find(&stub->conf, ldns_rr_owner(qr)) : NULL;
+		? dns_stub__zone_lookup(stub, ldns_rr_owner(qr)) : NULL;
 	if (z == NULL) {
 		q->step = DNS_STUB_FORWARD;
 		q->req = malloc(len);
 		if (q->req == NULL) {
-			servfail(q);
+			servfail(q, -ENOMEM);
 			return;
 		}
 		memcpy(q->req, msg, len);
@@ -483,4 +629,62 @@ void dns_stub__query(struct dns_stub *stub, const uint8_t *msg, size_t len,
 		q->step = z->anchor == NULL || q->cd || fresh ? DNS_STUB_ANSWER : DNS_STUB_KEYS;
 	}
 	step_begin(q);
+}
+
+/* ---- a lookup of another plane ---- */
+
+static void lookup_kick(uv_timer_t *t)
+{
+	step_begin(t->data);
+}
+
+int dns_stub__lookup(struct dns_stub *stub, struct dns_stub_zone *zone, const ldns_rdf *name,
+		     ldns_rr_type type, dns_resolver_cb cb, void *arg)
+{
+	struct dns_stub_query *q = calloc(1, sizeof(*q));
+	ldns_rdf *owner = ldns_rdf_clone(name);
+	ldns_rr *qr = ldns_rr_new();
+	if (q == NULL || owner == NULL || qr == NULL) {
+		free(q);
+		ldns_rdf_deep_free(owner);
+		ldns_rr_free(qr);
+		return -ENOMEM;
+	}
+	ldns_rr_set_owner(qr, owner);
+	ldns_rr_set_type(qr, type);
+	ldns_rr_set_class(qr, LDNS_RR_CLASS_IN);
+	ldns_rr_set_question(qr, true);
+	q->stub = stub;
+	q->question = qr;
+	q->lookup = true;
+	q->orphan = true;	/* no client: nothing is ever sent back on a socket */
+	q->cb = cb;
+	q->cb_arg = arg;
+	q->udp_max = 512;
+	query_link(stub, q);
+	stub->n_lookups++;
+	stub->n.lookups++;
+	zone->refs++;
+	q->zone = zone;
+	bool fresh = zone->keys != NULL && uv_now(stub->loop) < zone->keys_expire_ms;
+	q->step = fresh ? DNS_STUB_ANSWER : DNS_STUB_KEYS;
+	/* On the next turn: a failure of the first step must not call back into the caller. */
+	uv_timer_start(&q->timer, lookup_kick, 0, 0);
+	return 0;
+}
+
+size_t dns_stub__lookups_cancel(struct dns_stub *stub, dns_resolver_cb cb, void *arg)
+{
+	size_t n = 0;
+	struct dns_stub_query *q = stub->queries;
+	while (q != NULL) {
+		struct dns_stub_query *next = q->next;	/* finish() unlinks q, frees it later */
+		if (q->lookup && q->cb != NULL && q->cb_arg == arg && (cb == NULL || q->cb == cb)) {
+			q->cb = NULL;
+			finish(q);
+			n++;
+		}
+		q = next;
+	}
+	return n;
 }
