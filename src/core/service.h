@@ -54,6 +54,7 @@ enum sp_event_type {
 	SP_EV_PATH_CHANGED,	/* a peer's preferred or direct path changed (peer, path) */
 	SP_EV_ZONE_CHANGED,	/* the zone got a new serial (zone) */
 	SP_EV_PORT_CHANGED,	/* the transport's UDP port changed (port) */
+	SP_EV_NO_PEER,		/* a TUN packet to an address no peer holds waits (addr) */
 	SP_EV_MAX
 };
 
@@ -82,6 +83,9 @@ struct sp_event {
 		struct {
 			uint16_t old_port, new_port;
 		} port;
+		struct {
+			uint8_t addr[16];	/* IPv6, or IPv4 v4-mapped */
+		} addr;
 	} u;
 };
 
