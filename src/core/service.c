@@ -87,7 +87,7 @@ const char *sp_event_name(enum sp_event_type type)
 	static const char *const names[SP_EV_MAX] = {
 		[SP_EV_PEER_UP] = "peer-up", [SP_EV_PEER_DOWN] = "peer-down",
 		[SP_EV_PATH_CHANGED] = "path-changed", [SP_EV_ZONE_CHANGED] = "zone-changed",
-		[SP_EV_PORT_CHANGED] = "port-changed",
+		[SP_EV_PORT_CHANGED] = "port-changed", [SP_EV_NO_PEER] = "no-peer",
 		[SP_EV_NAME_ANSWERED] = "name-answered",
 	};
 	return (unsigned)type < SP_EV_MAX ? names[type] : "unknown";

@@ -57,6 +57,7 @@ enum sp_event_type {
 	SP_EV_ZONE_CHANGED,	/* the zone got a new serial (zone) */
 	SP_EV_PORT_CHANGED,	/* the transport's UDP port changed (port) */
 	SP_EV_NAME_ANSWERED,	/* the stub answered a validated AAAA of own/friend zone (name) */
+	SP_EV_NO_PEER,		/* a TUN packet to an address no peer holds waits (addr) */
 	SP_EV_MAX
 };
 
@@ -89,6 +90,9 @@ struct sp_event {
 			char fqdn[256];		/* the AAAA's owner, lower case, final dot */
 			uint8_t addr[16];	/* its first address */
 		} name;
+		struct {
+			uint8_t addr[16];	/* IPv6, or IPv4 v4-mapped */
+		} addr;
 	} u;
 };
 

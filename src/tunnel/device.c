@@ -232,6 +232,9 @@ int tun_device_init(struct tun_device *dev, uv_loop_t *loop, struct sp_keys *key
 	dev->tx_bufs = malloc(dev->buf_size * TUN_BATCH);
 	if (!dev->index || !dev->tx_bufs)
 		goto out_mem;
+	/* packets of up to what the send path reads (send.c pktcap) wait for a peer */
+	tun_pend_init(&dev->pend, dev->buf_size - TUN_MSG_DATA_HEADER_LEN -
+					  TUN_MESSAGE_PADDING_MULTIPLE - TUN_AUTHTAG_LEN);
 	dev->gro_buf = malloc(65536);
 	dev->tso_buf = malloc(TUN_TSO_MAX);
 	rc = dev->gro_buf && dev->tso_buf ? tun_open_vnet(ifname, &dev->tun_fd, dev->ifname) : -ENOMEM;
@@ -283,6 +286,7 @@ out_static:
 
 static void device_free_state(struct tun_device *dev)
 {
+	tun_pend_deinit(&dev->pend);
 	tun_aip_deinit(&dev->aip);
 	free(dev->index);
 	dev->index = NULL;

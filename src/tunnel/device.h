@@ -26,6 +26,7 @@
 #include "tunnel/cookie.h"
 #include "tunnel/noise.h"
 #include "tunnel/path.h"
+#include "tunnel/pending.h"
 #include "tunnel/peer.h"
 #include "tunnel/ratelimiter.h"
 
@@ -61,7 +62,8 @@ struct tun_stats {
 	uint64_t hs_ratelimited;	/* handshake messages over a source's rate under load */
 	uint64_t cookies_sent;		/* cookie replies sent under load */
 	uint64_t cookies_received;
-	uint64_t tx_dropped;		/* packets with no peer, or dropped on send */
+	uint64_t tx_dropped;		/* packets dropped on send, or to an address no peer
+					   can hold (the others wait: pend, "pending-*") */
 };
 
 struct tun_device {
@@ -99,6 +101,8 @@ struct tun_device {
 	uint64_t under_load_until;	/* ns */
 	struct tun_ratelimiter rl;	/* per-source handshake rate, applied under load */
 	struct tun_stats stats;
+	/* packets to no peer, waiting for one (nopeer.c; slots allocated on first use) */
+	struct tun_pend pend;
 	/* UAPI server (uapi_server.c) */
 	struct tun_uapi_server *uapi;
 	struct tun_peers *svc;		/* peers.h: the peer service (events); may be NULL */
@@ -111,7 +115,9 @@ struct tun_device {
 /* Named intervals (timers.c); shortened by tests with SIGNPOST_INTERVALS. */
 extern struct sp_interval tun_iv_rekey_after, tun_iv_reject_after, tun_iv_rekey_attempt,
 	tun_iv_rekey_timeout, tun_iv_keepalive, tun_iv_zero_keys;
-#define TUN_N_INTERVALS 6
+/* nopeer.c: how long a packet waits for a peer, and the SP_EV_NO_PEER pace per destination. */
+extern struct sp_interval tun_iv_pending_expiry, tun_iv_no_peer_event;
+#define TUN_N_INTERVALS 8
 extern struct sp_interval *const tun_intervals[TUN_N_INTERVALS];
 
 /* Monotonic time in ns, as the pure protocol code takes it. */
@@ -175,6 +181,17 @@ bool tun__kp_should_rekey_recv(const struct tun_noise_keypair *kp, uint64_t now)
 
 /* Largest read from the TUN device with offloads (a 64 KiB TCP super-packet). */
 #define TUN_TSO_MAX 65536
+/*
+ * nopeer.c: a packet from the TUN device that no peer's allowed IPs hold:
+ * kept in dev->pend (SP_EV_NO_PEER to the node, paced), or counted in
+ * tx_dropped when its destination can never have a peer (multicast, ...).
+ */
+void tun__no_peer(struct tun_device *dev, const uint8_t *pkt, size_t len, uint64_t now);
+/* nopeer.c: give waiting packets to the peers that now hold their destinations (peers.c). */
+void tun__pending_release(struct tun_device *dev);
+/* nopeer.c: drop the waiting packets that are too old (before status shows the counters). */
+void tun__pending_expire(struct tun_device *dev);
+
 /* gro.c: headers of a TCP super-packet to segment; false if it is not one we cut. */
 bool tun__tso_shape(const uint8_t *pkt, size_t len, size_t *iphl, size_t *hl);
 /* gro.c: build segment i of a super-packet into out; its length, 0 past the end. */

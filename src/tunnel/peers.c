@@ -115,6 +115,8 @@ int tun_peers_set(struct tun_peers *ps, enum sp_owner owner, const struct tun_pe
 		if (was_off && p->keepalive && p->direct.dst.sa.sa_family)
 			tun_send_keepalive(p);
 	}
+	/* Packets that waited for an address this peer now holds go to it (nopeer.c). */
+	tun__pending_release(dev);
 	if (out)
 		*out = p;
 	return err;

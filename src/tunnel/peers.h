@@ -90,7 +90,9 @@ struct tun_peers *tun_peers_get(const struct sp_node *node);
  * Add the peer spec->public_key for owner, or update it (the owner rules
  * above).  A changed peer keeps its handshake and sessions; a new one starts
  * with none.  *out (may be NULL) gets the peer, NULL when UPDATE_ONLY found
- * none.  Returns 0; -EINVAL for our own key or a bad owner; -EBUSY for
+ * none.  Packets from the TUN device that wait for an address the peer now
+ * holds (nopeer.c, any owner's peer) go to it, as if just sent (staged
+ * until its handshake completes).  Returns 0; -EINVAL for our own key or a bad owner; -EBUSY for
  * another owner's peer; SP_ELIMIT past TUN_MAX_PEERS; -ENOMEM.  An
  * allowed-IPs entry that fails is skipped, the others applied, and the first
  * error returned (the other fields are applied anyway).

@@ -169,7 +169,8 @@ static void txb_commit(struct tun_device *dev, struct txb *b, size_t plen)
 	uint8_t *pkt = buf + TUN_MSG_DATA_HEADER_LEN;
 	struct tun_peer *peer = tun_aip_lookup_dst(&dev->aip, pkt, plen);
 	if (!peer) {
-		dev->stats.tx_dropped++;
+		/* maybe a path to it is being made: the packet waits (nopeer.c) */
+		tun__no_peer(dev, pkt, plen, b->now);
 		return;
 	}
 	struct tun_noise_keypair *kp = peer->current;

@@ -16,6 +16,10 @@
  *   t_persistent     persistent keepalive every N seconds (per peer, config or UAPI)
  *                    after any authenticated packet in either direction.
  *
+ * Not peer timers, in the same list: tunnel.pending-expiry and
+ * tunnel.no-peer-event (nopeer.c), checked when the table of packets
+ * waiting for a peer is touched.
+ *
  * Rekey after time (tunnel.rekey-after) and reject after time
  * (tunnel.reject-after) are checked on the send and receive paths
  * (tun__kp_should_rekey_send / _recv, tun__kp_usable), as WireGuard does:
@@ -43,6 +47,7 @@ struct sp_interval tun_iv_zero_keys = { "tunnel.zero-keys", 540000,
 struct sp_interval *const tun_intervals[TUN_N_INTERVALS] = {
 	&tun_iv_rekey_after, &tun_iv_reject_after, &tun_iv_rekey_attempt,
 	&tun_iv_rekey_timeout, &tun_iv_keepalive, &tun_iv_zero_keys,
+	&tun_iv_pending_expiry, &tun_iv_no_peer_event,
 };
 
 static uint64_t ns(const struct sp_interval *iv, uint64_t protocol_max)

@@ -600,6 +600,16 @@ static void tun_status(void *state, struct sp_status *st)
 		      (unsigned long long)(ks->received[SP_KIND_STUN] + ks->received[SP_KIND_CONTROL] +
 					   ks->received[SP_KIND_UNKNOWN]));
 	sp_status_add(st, "tx-dropped", "%llu", (unsigned long long)d->stats.tx_dropped);
+	/* packets that waited for a peer (nopeer.c); ages first, so the counts are current */
+	tun__pending_expire(d);
+	const struct tun_pend_stats *pq = &d->pend.st;
+	sp_status_add(st, "pending-waiting", "%zu packets for %zu destinations",
+		      tun_pend_count(&d->pend), tun_pend_dests(&d->pend));
+	sp_status_add(st, "pending-queued", "%llu", (unsigned long long)pq->queued);
+	sp_status_add(st, "pending-sent", "%llu", (unsigned long long)pq->sent);
+	sp_status_add(st, "pending-dropped", "%llu", (unsigned long long)pq->dropped);
+	sp_status_add(st, "pending-expired", "%llu", (unsigned long long)pq->expired);
+	sp_status_add(st, "no-peer-events", "%llu", (unsigned long long)pq->events);
 	sp_transport_status(pl->transport, st);
 	unsigned i = 0;
 	for (struct tun_peer *p = d->peers; p && i < 16; p = p->next_peer, i++) {
