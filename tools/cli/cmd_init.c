@@ -281,6 +281,15 @@ void init_conf_free(struct init_conf *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* Is --help or -h among the options (before "--")? */
+static bool init_help_wanted(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
+}
+
 static int init_run(const struct cli_cmd *cmd, int argc, char **argv, struct cli_ctx *ctx)
 {
 	if (argc < 2)
@@ -294,9 +303,15 @@ static int init_run(const struct cli_cmd *cmd, int argc, char **argv, struct cli
 	if (strcmp(argv[1], "signpost") == 0)
 		sub = &cli_cmd_init_signpost;
 	else if (strcmp(argv[1], "device") == 0)
-		sub = &cli_cmd_init_device;
+		sub = init_token_wanted(argc - 1, argv + 1) ? &cli_cmd_init_token
+							    : &cli_cmd_init_device;
 	else
 		return cli_usage(cmd, "unknown kind '%s': signpost or device", argv[1]);
+	/* `init device --help` shows the token form first: it is the usual one. */
+	if (sub == &cli_cmd_init_device && init_help_wanted(argc - 1, argv + 1)) {
+		cli_help(&cli_cmd_init_token, stdout);
+		fputc('\n', stdout);
+	}
 	return sub->run(sub, argc - 1, argv + 1, ctx);
 }
 
@@ -305,6 +320,7 @@ const struct cli_cmd cli_cmd_init = {
 	.run = init_run,
 	.summary = "create the keys and configuration of a signpost or a device",
 	.help = "Usage: signpost init signpost --zone ZONE --dir DIR --address IP [OPTIONS]\n"
+		"       signpost init device --token TOKEN --dir DIR\n"
 		"       signpost init device --zone ZONE --name NAME --dir DIR\n"
 		"                            --signpost IP:PORT --signpost-key KEY\n"
 		"\n"
