@@ -12,7 +12,12 @@ SPD="$B/signpostd"
 T=$(mktemp -d /tmp/sp-cli.XXXXXX)
 DAEMON_PID=
 NSD_PID=
+FAKE_PID=
 cleanup() {
+	if [ -n "$FAKE_PID" ]; then
+		kill "$FAKE_PID" 2>/dev/null
+		wait "$FAKE_PID" 2>/dev/null
+	fi
 	if [ -n "$NSD_PID" ]; then
 		kill "$NSD_PID" 2>/dev/null
 		wait "$NSD_PID" 2>/dev/null
@@ -306,8 +311,85 @@ rc_is 0 "the printed init device command works" eval "$CMD"
 check "device.conf holds the DS as trust anchor" grep -qF "trust-anchor = $DS" "$T/dev2/device.conf"
 check "device.conf has the signpost's DNS server" grep -q "^dns = 127.0.0.1:5399$" "$T/dev2/device.conf"
 
+# ---- init device --token ----
+# Tokens made here from the contract's layout (ISSUE8.md, "Tokens"), independently of
+# cp_token.c: spt1- + base64url(version 1, expiry u64, id[16], secret[32], signpost_ed[32],
+# zone, name, n_ep endpoints (family, port, addr[16]), anchor), strings len(1) + bytes.
+# mktoken ZONE NAME EXPIRY_OFFSET_S ENDPOINT... (the anchor is $TOKEN_ANCHOR)
+mktoken() {
+	python3 - "$SPK" "$TOKEN_ANCHOR" "$@" <<'PY'
+import base64, ipaddress, os, struct, sys, time
+key, anchor, zone, name, off = sys.argv[1:6]
+def s(t): b = t.encode(); return bytes([len(b)]) + b
+out = bytes([1]) + struct.pack(">Q", int(time.time()) + int(off)) + os.urandom(48)
+out += base64.b64decode(key) + s(zone) + s(name) + bytes([len(sys.argv[6:])])
+for ep in sys.argv[6:]:
+    host, port = ep.rsplit(":", 1)
+    a = ipaddress.ip_address(host.strip("[]"))
+    out += bytes([a.version]) + struct.pack(">H", int(port)) + a.packed.ljust(16, b"\0")
+out += s(anchor)
+print("spt1-" + base64.urlsafe_b64encode(out).decode().rstrip("="))
+PY
+}
+TOKEN_ANCHOR=$DS
+TOK=$(mktoken alice.example. laptop2 3600 127.0.0.1:51999)
+TD="$T/tokdev"
+rc_is 0 "init device --token" "$SP" init device --token "$TOK" --dir "$TD"
+cp "$T/out" "$T/tok.out"
+check "token device dir is 0700" [ "$(mode_of "$TD")" = 700 ]
+check "token device node.key is 0600" [ "$(mode_of "$TD/node.key")" = 600 ]
+check "token device token is 0600" [ "$(mode_of "$TD/token")" = 600 ]
+check "DIR/token holds the token" [ "$(cat "$TD/token")" = "$TOK" ]
+check "token device node.key holds a private key" is_b64_key "$(cat "$TD/node.key")"
+TC="$TD/device.conf"
+check "token device.conf has role device" [ "$(sect "$TC" node | grep '^role =')" = "role = device" ]
+check "token device.conf has the token's zone" grep -qx "zone = alice.example." "$TC"
+check "token device.conf has the token's name" grep -qx "name = laptop2" "$TC"
+sect "$TC" signpost >"$T/tok.signpost"
+check "token [signpost] dns is the control address, port 53" grep -qx "dns = 127.0.0.1:53" "$T/tok.signpost"
+check "token [signpost] trust-anchor is the token's anchor" grep -qxF "trust-anchor = $DS" "$T/tok.signpost"
+check "token [tunnel] is on" [ "$(sect "$TC" tunnel | grep '^enabled =')" = "enabled = yes" ]
+check "token device.conf has no [peer]: sessions are made on demand" bash -c "! grep -q '^\[peer\]' '$TC'"
+sect "$TC" control >"$T/tok.control"
+check "token [control] signpost is the token's endpoint" grep -qx "signpost = 127.0.0.1:51999" "$T/tok.control"
+check "token [control] signpost-key is the signpost's key" grep -qx "signpost-key = $SPK" "$T/tok.control"
+check "token [control] token-file = token" grep -qx "token-file = token" "$T/tok.control"
+TPK=$("$SP" pubkey <"$TD/node.key")
+check "init --token prints the device" grep -q "^Created device laptop2.alice.example. in " "$T/tok.out"
+check "init --token prints the node key" grep -q "$TPK" "$T/tok.out"
+check "init --token prints the next step" grep -q "signpostd -c .*/tokdev/device.conf" "$T/tok.out"
+check "init --token prints no zone add lines" bash -c "! grep -q 'zone add' '$T/tok.out'"
+rc_is 1 "init --token refuses to overwrite" "$SP" init device --token "$TOK" --dir "$TD"
+rc_is 0 "init --token - reads the token from stdin" sh -c "echo '$TOK' | '$SP' init device --token - --dir '$T/tokstdin'"
+check "the stdin token is in DIR/token" [ "$(cat "$T/tokstdin/token")" = "$TOK" ]
+TOK6=$(mktoken alice.example. tablet2 600 "[::1]:51999" 127.0.0.1:51999)
+rc_is 0 "init --token with an IPv6 endpoint first" "$SP" init device --token "$TOK6" --dir "$T/tok6"
+check "IPv6 token: [signpost] dns = [::1]:53" grep -qx "dns = \[::1\]:53" "$T/tok6/device.conf"
+check "IPv6 token: [control] signpost = [::1]:51999" grep -qx "signpost = \[::1\]:51999" "$T/tok6/device.conf"
+OLD=$(mktoken alice.example. laptop3 -10 127.0.0.1:51999)
+rc_is 1 "init --token refuses an expired token" "$SP" init device --token "$OLD" --dir "$T/tokold"
+check "the refusal says when it expired" grep -Eq "token expired at [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} UTC" "$T/err"
+check "an expired token writes nothing" [ ! -e "$T/tokold" ]
+for junk in "hello" "spt1-" "spt1-AAAA" "spt2-${TOK#spt1-}" "${TOK}x" "${TOK%????}"; do
+	rc_is 2 "init --token refuses junk '${junk:0:12}...'" "$SP" init device --token "$junk" --dir "$T/tokjunk"
+	check "junk is 'not a Signpost token'" grep -q "not a Signpost token" "$T/err"
+done
+check "junk writes nothing" [ ! -e "$T/tokjunk" ]
+TOKEN_ANCHOR=$("$SP" -c "$E/signpost.conf" ds)
+BAD=$(mktoken alice.example. laptop4 600 127.0.0.1:51999)
+rc_is 1 "init --token refuses a token whose anchor is another zone's" "$SP" init device --token "$BAD" --dir "$T/tokbad"
+check "a bad anchor writes nothing" [ ! -e "$T/tokbad" ]
+TOKEN_ANCHOR=$DS
+rc_is 2 "init --token with --zone" "$SP" init device --token "$TOK" --zone alice.example --dir "$T/tokz"
+check "the refusal says the token replaces --zone" grep -q -- "--zone: the token carries" "$T/err"
+rc_is 2 "init --token without --dir" "$SP" init device --token "$TOK"
+rc_is 0 "init device --help" "$SP" init device --help
+check "init device --help shows the --token form" grep -q "^Usage: signpost init device --token TOKEN --dir DIR" "$T/out"
+check "init device --help still shows the flags" grep -q -- "--signpost-key KEY" "$T/out"
+
 # ---- help and usage ----
-for c in genkey pubkey init status ds dnskey zone wg-quick "init signpost" "init device"; do
+for c in genkey pubkey init status ds dnskey zone wg-quick "init signpost" "init device" \
+	enroll devices revoke friend "friend add" "friend list" "friend remove"; do
 	# shellcheck disable=SC2086
 	rc_is 0 "$c --help" "$SP" $c --help
 	check "$c --help prints a usage" grep -q "^Usage: signpost" "$T/out"
@@ -328,10 +410,126 @@ rc_is 1 "status without a daemon" "$SP" -c "$C" status
 check "status names the socket it tried" grep -q "cannot reach signpostd at $S/signpost.sock" "$T/err"
 rc_is 1 "zone show without a daemon" "$SP" -c "$C" zone show
 
+# ---- enroll, devices, revoke, friend: arguments checked before the daemon is asked ----
+BOB_DS=$("$SP" -c "$E/signpost.conf" ds); BOB_KEY=$("$SP" -c "$E/signpost.conf" dnskey)
+rc_is 2 "enroll without a name" "$SP" -c "$C" enroll
+rc_is 2 "enroll with a bad name" "$SP" -c "$C" enroll laptop.alice.example.
+check "the refusal names the name" grep -q "laptop.alice.example.: not a device name" "$T/err"
+for ttl in 0s 5 5x 1h30m -1h 366d 99999999999999999999s; do
+	rc_is 2 "enroll --ttl $ttl is refused" "$SP" -c "$C" enroll laptop --ttl "$ttl"
+done
+check "the refusal explains durations" grep -q "not a duration such as 90s, 30m, 1h or 2d" "$T/err"
+rc_is 2 "enroll with two names" "$SP" -c "$C" enroll laptop phone
+rc_is 1 "enroll without a daemon (arguments were fine)" "$SP" -c "$C" enroll laptop --ttl 2d
+check "enroll names the socket it tried" grep -q "cannot reach signpostd at $S/signpost.sock" "$T/err"
+rc_is 2 "devices with an argument" "$SP" -c "$C" devices laptop
+rc_is 1 "devices without a daemon" "$SP" -c "$C" devices --json
+rc_is 2 "revoke without a name" "$SP" -c "$C" revoke
+rc_is 2 "revoke with a bad name" "$SP" -c "$C" revoke -- -laptop
+rc_is 1 "revoke without a daemon" "$SP" -c "$C" revoke laptop
+rc_is 2 "friend without an action" "$SP" -c "$C" friend
+rc_is 2 "friend with an unknown action" "$SP" -c "$C" friend frobnicate
+rc_is 2 "friend add without a zone" "$SP" -c "$C" friend add --anchor "$BOB_DS"
+rc_is 2 "friend add without --anchor" "$SP" -c "$C" friend add bob.example.
+rc_is 2 "friend add with a bad zone" "$SP" -c "$C" friend add "bob..example" --anchor "$BOB_DS"
+rc_is 2 "friend add with junk as the anchor" "$SP" -c "$C" friend add bob.example. --anchor "hello"
+check "the refusal names --anchor" grep -q -- "--anchor: not a DS or DNSKEY record of bob.example." "$T/err"
+rc_is 2 "friend add with another zone's anchor" "$SP" -c "$C" friend add bob.example. --anchor "$DS"
+rc_is 2 "friend add with a broken DS" "$SP" -c "$C" friend add bob.example. \
+	--anchor "$(echo "$BOB_DS" | sed 's/ [0-9A-Fa-f]*$/ zz/')"
+rc_is 2 "friend add with an anchor too long for a device" "$SP" -c "$C" friend add bob.example. \
+	--anchor "$BOB_DS; $BOB_KEY; $BOB_DS"
+check "the refusal says it is too long" grep -q "more than the 255 a device is sent" "$T/err"
+for sp in 1.2.3.400 "127.0.0.1:0" "127.0.0.1:65536" "[::1" "bob.example:53"; do
+	rc_is 2 "friend add --signpost $sp is refused" "$SP" -c "$C" friend add bob.example. \
+		--anchor "$BOB_DS" --signpost "$sp"
+done
+for allow in "" "nas,,tv" ",nas" "nas," "nas.alice" "nas,NAS" "-nas"; do
+	rc_is 2 "friend add --allow '$allow' is refused" "$SP" -c "$C" friend add bob.example. \
+		--anchor "$BOB_DS" --allow "$allow"
+done
+rc_is 1 "friend add without a daemon (arguments were fine)" "$SP" -c "$C" friend add \
+	bob.example. --anchor "$BOB_DS" --signpost "[::1]:5353" --allow nas,tv
+rc_is 2 "friend list with an argument" "$SP" -c "$C" friend list bob.example.
+rc_is 2 "friend remove without a zone" "$SP" -c "$C" friend remove
+rc_is 2 "friend remove with a bad zone" "$SP" -c "$C" friend remove "a b"
+rc_is 1 "friend remove without a daemon" "$SP" -c "$C" friend remove bob.example
+
+# ---- the words forwarded, against a stand-in for signpostd's control socket ----
+# It logs each request's words joined by '|' and answers "ok"; a word "fail" is refused
+# with status -2 (ENOENT) and the text "no such thing".
+cat >"$T/fakectl.py" <<'PY'
+import os, socket, struct, sys
+path, log = sys.argv[1:3]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path); s.listen(8)
+open(path + ".ready", "w").close()
+while True:
+    c, _ = s.accept()
+    def full(n):
+        b = b""
+        while len(b) < n:
+            d = c.recv(n - len(b))
+            if not d: raise EOFError
+            b += d
+        return b
+    try:
+        n, = struct.unpack(">I", full(4))
+        words = full(n).split(b"\0")[:-1]
+    except EOFError:
+        c.close(); continue
+    with open(log, "a") as f: f.write("|".join(w.decode() for w in words) + "\n")
+    fail = b"fail" in words
+    text = b"no such thing\n" if fail else b"ok\n"
+    c.sendall(struct.pack(">IiI", 2, -2 if fail else 0, len(text)) + text)
+    c.close()
+PY
+python3 "$T/fakectl.py" "$S/signpost.sock" "$T/ctl.log" &
+FAKE_PID=$!
+for _ in $(seq 100); do [ -e "$S/signpost.sock.ready" ] && break; sleep 0.05; done
+check "the stand-in control socket is up" [ -e "$S/signpost.sock.ready" ]
+# fwd NAME WANT ARGS...: the CLI exits 0 and the daemon got exactly WANT
+fwd() {
+	local n=$1 want=$2; shift 2
+	: >"$T/ctl.log"
+	rc_is 0 "$n" "$SP" -c "$C" "$@"
+	local got; got=$(cat "$T/ctl.log")
+	if [ "$got" = "$want" ]; then pass "$n forwards '$want'"; else fail "$n forwards '$got', want '$want'"; fi
+}
+fwd "enroll" "enroll|laptop|3600" enroll laptop
+fwd "enroll --ttl 30m --json" "enroll|phone|1800|json" enroll Phone --ttl 30m --json
+fwd "enroll --ttl 90s" "enroll|nas|90" enroll --ttl 90s nas
+fwd "enroll --ttl 2d" "enroll|nas|172800" enroll nas --ttl=2d
+fwd "enroll --ttl 365d" "enroll|nas|31536000" enroll nas --ttl 365d
+fwd "devices" "devices" devices
+fwd "devices --json" "devices|json" devices --json
+fwd "revoke" "revoke|laptop" revoke LAPTOP
+fwd "friend add (all options)" "friend|add|bob.example.|$BOB_DS|127.0.0.1:53|nas,tv" \
+	friend add Bob.Example --anchor "$BOB_DS" --signpost 127.0.0.1 --allow NAS,tv
+fwd "friend add (anchor only)" "friend|add|bob.example.|$BOB_DS|-|-" \
+	friend add bob.example. --anchor "$BOB_DS"
+fwd "friend add with a DNSKEY anchor and an IPv6 signpost" \
+	"friend|add|bob.example.|$BOB_KEY|[::1]:5353|-" \
+	friend add bob.example. --anchor "$BOB_KEY" --signpost "[::1]:5353"
+fwd "friend add with an anchor of two lines" "friend|add|bob.example.|$BOB_DS; $BOB_KEY|-|nas" \
+	friend add bob.example. --anchor "$BOB_DS
+$BOB_KEY" --allow nas
+fwd "friend list" "friend|list" friend list
+fwd "friend list --json" "friend|list|json" friend list --json
+fwd "friend remove" "friend|remove|bob.example." friend remove BOB.example
+fwd "options after the command: -c" "devices" devices -c "$C"
+rc_is 1 "a refusal from the daemon exits 1" "$SP" -c "$C" revoke fail
+check "the daemon's refusal is printed on stderr" grep -q "no such thing" "$T/err"
+kill "$FAKE_PID"; wait "$FAKE_PID" 2>/dev/null; FAKE_PID=
+rm -f "$S/signpost.sock" "$S/signpost.sock.ready"
+
 if [ -x "$SPD" ]; then
 	rc_is 0 "signpostd --check accepts the signpost config" "$SPD" --check -c "$C"
 	check "--check prints configuration OK" grep -q "configuration OK" "$T/out" "$T/err"
 	rc_is 0 "signpostd --check accepts the device config" "$SPD" --check -c "$D/device.conf"
+	# TODO(issue 8, lead): enable once [control] is in the schema (src/control/cp_schema.c)
+	# and the CLI composes it (tools/cli/signpost.c): then init --token checks it too.
+	# rc_is 0 "signpostd --check accepts the device config made from a token" "$SPD" --check -c "$TC"
 	sed '/^\[tunnel\]/,$ s/^enabled = no$/enabled = yes/' "$D/device.conf" >"$D/tunnel.conf"
 	check "(sanity) the copy turns the tunnel on" grep -qx "enabled = yes" "$D/tunnel.conf"
 	rc_is 0 "signpostd --check accepts the device config with the tunnel on" \

@@ -40,6 +40,8 @@ struct cli_cmd {
 
 extern const struct cli_cmd cli_cmd_genkey, cli_cmd_pubkey, cli_cmd_init, cli_cmd_status,
 	cli_cmd_ds, cli_cmd_dnskey, cli_cmd_zone, cli_cmd_wg_quick;
+/* Issue 8's control plane: enrollment, devices and friends (the daemon implements them). */
+extern const struct cli_cmd cli_cmd_enroll, cli_cmd_devices, cli_cmd_revoke, cli_cmd_friend;
 
 /* Print cmd's help text to f. */
 void cli_help(const struct cli_cmd *cmd, FILE *f);
@@ -82,6 +84,29 @@ int cli_ctl_run(const struct cli_cmd *cmd, int argc, char **argv, struct cli_ctx
 
 /* Parse a decimal port in [min, 65535]; -1 if it is not one. */
 long cli_parse_port(const char *text, long min);
+
+/* The longest duration cli_parse_duration accepts: 365 days. */
+#define CLI_DURATION_MAX (365ull * 86400)
+
+/*
+ * Parse a duration "N" followed by one unit, s, m, h or d ("90s", "30m",
+ * "1h", "2d"), into *secs: more than 0, at most CLI_DURATION_MAX.
+ * Returns 0 or SP_EMALFORMED (*secs untouched).
+ */
+int cli_parse_duration(const char *text, uint64_t *secs) SP_MUST_CHECK;
+
+/* Is text one DNS label of letters, digits and hyphens (a host name)? */
+bool cli_is_label(const char *text);
+
+/*
+ * Normalise a zone name to absolute, lower-case presentation form
+ * ("alice.example."), every label a host-name label; NULL if it is not
+ * one.  The caller frees it.
+ */
+char *cli_zone_name(const char *text);
+
+/* ASCII letters of text to lower case, in place. */
+void cli_lower(char *text);
 
 /* ---- DNSSEC and TSIG helpers (dnssec.c) ---- */
 

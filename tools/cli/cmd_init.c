@@ -171,55 +171,12 @@ out:
 	return ret;
 }
 
-/* Is text one DNS label of letters, digits and hyphens (a host name)? */
-static bool init_is_label(const char *text)
-{
-	size_t n = strlen(text);
-	if (n == 0 || n > 63 || text[0] == '-' || text[n - 1] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char ch = text[i];
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '-'))
-			return false;
-	}
-	return true;
-}
-
-/* Normalise a zone name to absolute presentation form ("alice.example."); NULL if bad. */
-static char *init_zone_name(const char *text)
-{
-	if (text[0] == '\0' || strcmp(text, ".") == 0 || strchr(text, ' ') || strchr(text, '\\'))
-		return NULL;
-	ldns_rdf *rdf = ldns_dname_new_frm_str(text);
-	if (rdf == NULL)
-		return NULL;
-	/* Every label must be a host-name label: the zone holds device names. */
-	bool ok = ldns_dname_label_count(rdf) >= 1;
-	for (uint8_t i = 0; ok && i < ldns_dname_label_count(rdf); i++) {
-		ldns_rdf *label = ldns_dname_label(rdf, i);
-		char *s = label ? ldns_rdf2str(label) : NULL;
-		if (s) {
-			size_t n = strlen(s);
-			if (n && s[n - 1] == '.')
-				s[n - 1] = '\0';
-		}
-		ok = s && init_is_label(s);
-		free(s);
-		ldns_rdf_deep_free(label);
-	}
-	ldns_dname2canonical(rdf);
-	char *out = ok ? ldns_rdf2str(rdf) : NULL;
-	ldns_rdf_deep_free(rdf);
-	return out;
-}
-
 int init_check_names(const struct cli_cmd *cmd, const char *zone, const char *name,
 		     char **zone_out)
 {
-	if ((*zone_out = init_zone_name(zone)) == NULL)
+	if ((*zone_out = cli_zone_name(zone)) == NULL)
 		return cli_usage(cmd, "--zone %s: not a domain name of host-name labels", zone);
-	if (!init_is_label(name))
+	if (!cli_is_label(name))
 		return cli_usage(cmd, "--name %s: not one DNS label (letters, digits, hyphens)",
 				 name);
 	return CLI_OK;
@@ -324,6 +281,15 @@ void init_conf_free(struct init_conf *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* Is --help or -h among the options (before "--")? */
+static bool init_help_wanted(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
+}
+
 static int init_run(const struct cli_cmd *cmd, int argc, char **argv, struct cli_ctx *ctx)
 {
 	if (argc < 2)
@@ -337,9 +303,15 @@ static int init_run(const struct cli_cmd *cmd, int argc, char **argv, struct cli
 	if (strcmp(argv[1], "signpost") == 0)
 		sub = &cli_cmd_init_signpost;
 	else if (strcmp(argv[1], "device") == 0)
-		sub = &cli_cmd_init_device;
+		sub = init_token_wanted(argc - 1, argv + 1) ? &cli_cmd_init_token
+							    : &cli_cmd_init_device;
 	else
 		return cli_usage(cmd, "unknown kind '%s': signpost or device", argv[1]);
+	/* `init device --help` shows the token form first: it is the usual one. */
+	if (sub == &cli_cmd_init_device && init_help_wanted(argc - 1, argv + 1)) {
+		cli_help(&cli_cmd_init_token, stdout);
+		fputc('\n', stdout);
+	}
 	return sub->run(sub, argc - 1, argv + 1, ctx);
 }
 
@@ -348,6 +320,7 @@ const struct cli_cmd cli_cmd_init = {
 	.run = init_run,
 	.summary = "create the keys and configuration of a signpost or a device",
 	.help = "Usage: signpost init signpost --zone ZONE --dir DIR --address IP [OPTIONS]\n"
+		"       signpost init device --token TOKEN --dir DIR\n"
 		"       signpost init device --zone ZONE --name NAME --dir DIR\n"
 		"                            --signpost IP:PORT --signpost-key KEY\n"
 		"\n"

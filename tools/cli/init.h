@@ -13,6 +13,11 @@
 
 extern const struct cli_cmd cli_cmd_init_signpost, cli_cmd_init_device;
 
+/* `init device --token` (init_token.c): a device made from an enrollment token. */
+extern const struct cli_cmd cli_cmd_init_token;
+/* Does the command line of `init device` (argv[0] "device") give --token? */
+bool init_token_wanted(int argc, char **argv);
+
 /*
  * One file that init writes: DIR/name, made by write(path, arg), which
  * returns 0 or an error code and never overwrites.

@@ -16,6 +16,7 @@
 static const struct cli_cmd *const commands[] = {
 	&cli_cmd_genkey, &cli_cmd_pubkey, &cli_cmd_init,   &cli_cmd_status,
 	&cli_cmd_ds,	 &cli_cmd_dnskey, &cli_cmd_zone,   &cli_cmd_wg_quick,
+	&cli_cmd_enroll, &cli_cmd_devices, &cli_cmd_revoke, &cli_cmd_friend,
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -136,8 +137,8 @@ static int run_help(int argc, char **argv, struct cli_ctx *ctx)
 	const struct cli_cmd *cmd = find_command(argv[1]);
 	if (cmd == NULL)
 		return cli_usage(NULL, "unknown command '%s'", argv[1]);
-	/* Only init has kinds; other words after CMD are ignored here. */
-	bool kind = argc > 2 && cmd == &cli_cmd_init;
+	/* Only init and friend have kinds; other words after CMD are ignored here. */
+	bool kind = argc > 2 && (cmd == &cli_cmd_init || cmd == &cli_cmd_friend);
 	char *sub[] = { argv[1], kind ? argv[2] : "--help", "--help", NULL };
 	optind = 0;
 	return cmd->run(cmd, kind ? 3 : 2, sub, ctx);
