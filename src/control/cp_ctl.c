@@ -90,7 +90,7 @@ static int cmd_enroll(struct sp_ctl_req *req, void *arg, int argc, char **argv, 
 		return -EEXIST;
 	}
 	struct cp_token tk = { 0 };
-	tk.expiry = (int64_t)time(NULL) + ttl;
+	tk.expiry = (uint64_t)time(NULL) + (uint64_t)ttl;
 	randombytes_buf(tk.id, sizeof(tk.id));
 	randombytes_buf(tk.secret, sizeof(tk.secret));
 	memcpy(tk.signpost_ed, cp->ed, 32);
@@ -116,10 +116,11 @@ static int cmd_enroll(struct sp_ctl_req *req, void *arg, int argc, char **argv, 
 	t->used = true;
 	memcpy(t->id, tk.id, 16);
 	snprintf(t->name, sizeof(t->name), "%s", name);
-	t->expiry = tk.expiry;
-	cp_token_secret_hash(tk.secret, t->hash);
+	t->expiry = (int64_t)tk.expiry;
+	rc = cp_token_secret_hash(tk.secret, t->hash);
 	cp_token_wipe(&tk);
-	rc = cp__tokens_save(s);
+	if (rc == 0)
+		rc = cp__tokens_save(s);
 	if (rc) {
 		t->used = false;
 		sodium_memzero(text, sizeof(text));
@@ -176,14 +177,14 @@ static int cmd_devices(struct sp_ctl_req *req, void *arg, int argc, char **argv,
 		char fqdn[256], key[SP_KEY_B64_LEN], ov[INET6_ADDRSTRLEN], last[32];
 		char eps[CP_EP_MAX + 1][SP_ENDPOINT_STRLEN];
 		size_t ne = 0;
-		cp__fqdn(fqdn, d->name, cp->zone);
+		cp__fqdn(fqdn, sizeof(fqdn), d->name, cp->zone);
 		sp_key_to_b64(d->ed, key);
 		inet_ntop(AF_INET6, d->overlay, ov, sizeof(ov));
 		ago(d->last_wall, last);
 		if (d->ep.sa.sa_family)
-			sp_endpoint_format(&d->ep, eps[ne++], SP_ENDPOINT_STRLEN);
+			sp_endpoint_format(&d->ep, eps[ne++]);
 		for (size_t k = 0; k < d->n_local; k++)
-			sp_endpoint_format(&d->local[k], eps[ne++], SP_ENDPOINT_STRLEN);
+			sp_endpoint_format(&d->local[k], eps[ne++]);
 		if (json) {
 			sp_buf_printf(out, "%s{\"name\":", n ? "," : "");
 			json_str(out, fqdn);
@@ -347,7 +348,7 @@ static int friend_list(struct cp_plane *cp, bool json, struct sp_buf *out)
 		const struct cp_sfriend *f = &s->friends[i];
 		char dns[SP_ENDPOINT_STRLEN] = "-";
 		if (f->dns.sa.sa_family)
-			sp_endpoint_format(&f->dns, dns, sizeof(dns));
+			sp_endpoint_format(&f->dns, dns);
 		if (json) {
 			sp_buf_printf(out, "%s{\"zone\":", i ? "," : "");
 			json_str(out, f->zone);

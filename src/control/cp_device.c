@@ -239,7 +239,9 @@ static uint8_t local_endpoints(struct cp_device *d, union sp_endpoint out[CP_EP_
 		if (!i->ifa_addr || (i->ifa_flags & IFF_LOOPBACK) || !(i->ifa_flags & IFF_UP))
 			continue;
 		union sp_endpoint e;
-		if (sp_endpoint_from_sa(i->ifa_addr, &e) != 0)
+		socklen_t sl = i->ifa_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+							    sizeof(struct sockaddr_in);
+		if (sp_endpoint_from_sa(&e, i->ifa_addr, sl) != 0)
 			continue;
 		if (e.sa.sa_family == AF_INET6 &&
 		    (IN6_IS_ADDR_LINKLOCAL(&e.in6.sin6_addr) || e.in6.sin6_addr.s6_addr[0] == 0xfd))
@@ -273,7 +275,7 @@ static void on_register_ack(struct cp_device *d, const struct cp_in *in, const s
 {
 	const struct cp_register_ack *a = &m->u.reg_ack;
 	char obs[SP_ENDPOINT_STRLEN];
-	sp_endpoint_format(&a->observed, obs, sizeof(obs));
+	sp_endpoint_format(&a->observed, obs);
 	if (a->status != CP_OK) {
 		if (a->status != d->last_status)
 			sp_err("control: the signpost refused registration%s: %s",
@@ -518,7 +520,7 @@ static void connect_send(struct cp_want *w, uint64_t now)
 		snprintf(c->target, sizeof(c->target), "%s", label);
 	else
 		memcpy(c->target_addr, w->addr, 16);
-	cp__fqdn(c->from_name, d->cp->name, d->cp->zone);
+	cp__fqdn(c->from_name, sizeof(c->from_name), d->cp->name, d->cp->zone);
 	c->n_ep = d->n_local;
 	memcpy(c->ep, d->local, sizeof(c->ep));
 	w->tries++;
@@ -616,7 +618,7 @@ static void on_name_answered(void *arg, const struct sp_event *ev)
 {
 	struct cp_device *d = arg;
 	char own[256];
-	cp__fqdn(own, d->cp->name, d->cp->zone);
+	cp__fqdn(own, sizeof(own), d->cp->name, d->cp->zone);
 	if (strcasecmp(ev->u.name.fqdn, own) == 0)
 		return;
 	struct cp_zsp *z = zone_of_fqdn(d, ev->u.name.fqdn);
@@ -680,7 +682,7 @@ static void on_pong(struct cp_device *d, const struct cp_in *in, const struct cp
 	tun_peer_set_path(p, NULL);
 	w->direct = true;
 	char ep[SP_ENDPOINT_STRLEN];
-	sp_endpoint_format(in->src, ep, sizeof(ep));
+	sp_endpoint_format(in->src, ep);
 	sp_notice("control: direct path to %s at %s", w->fqdn, ep);
 }
 
@@ -850,7 +852,7 @@ static int load_token(struct cp_device *d, const char *path)
 		return SP_ECONFIG;
 	}
 	d->has_token = true;
-	if (d->token.expiry < (int64_t)time(NULL))
+	if (d->token.expiry < (uint64_t)time(NULL))
 		sp_warn("control: the token in %s has expired; the signpost will refuse it", path);
 	return 0;
 }
@@ -935,7 +937,7 @@ void cp__device_status(struct cp_plane *cp, struct sp_status *st)
 	struct cp_device *d = cp->dev;
 	char obs[SP_ENDPOINT_STRLEN] = "-";
 	if (d->observed.sa.sa_family)
-		sp_endpoint_format(&d->observed, obs, sizeof(obs));
+		sp_endpoint_format(&d->observed, obs);
 	sp_status_add(st, "registered", "%s", d->last_status == CP_OK && d->last_ack_wall ?
 						      "yes" : d->last_ack_wall ? "refused" : "not yet");
 	if (d->last_status != CP_OK)

@@ -46,11 +46,12 @@ struct cp_plane {
 	bool enabled, is_signpost;
 	struct sp_transport *transport;
 	bool own_transport;		/* made here: no tunnel plane provides one */
-	char zone[256];			/* canonical, final dot */
+	char zone[CP_NAME_MAX + 1];	/* canonical, final dot */
 	char name[64];			/* this node's label */
 	uint8_t ed[32];			/* our identity */
 	struct cp_key *keys;		/* CP_KEYS_MAX, sodium_malloc */
-	struct cp_replay *replay;
+	struct cp_replay replay;
+	bool replay_ready;
 	struct sp_rl newcomers;		/* senders without a cached box key, per prefix */
 	uint64_t counter;		/* last counter sent */
 	struct cp_stats st;
@@ -70,7 +71,7 @@ int cp__send(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint 
 /* The X25519 form of an Ed25519 public key (SP_ECRYPTO for a bad one). */
 int cp__ed_to_x(const uint8_t ed[32], uint8_t x[32]) SP_MUST_CHECK;
 /* FQDN of label in zone (or of the zone itself for an empty label). */
-void cp__fqdn(char out[256], const char *label, const char *zone);
+void cp__fqdn(char *out, size_t cap, const char *label, const char *zone);
 /* Split an FQDN into its first label and the rest (the zone); false if not two parts. */
 bool cp__split(const char *fqdn, char label[64], char zone[256]);
 /* Wall clock, microseconds. */

@@ -39,12 +39,12 @@ int cp__ed_to_x(const uint8_t ed[32], uint8_t x[32])
 	return crypto_sign_ed25519_pk_to_curve25519(x, ed) == 0 ? 0 : SP_ECRYPTO;
 }
 
-void cp__fqdn(char out[256], const char *label, const char *zone)
+void cp__fqdn(char *out, size_t cap, const char *label, const char *zone)
 {
 	if (label == NULL || label[0] == '\0')
-		snprintf(out, 256, "%s", zone);
+		snprintf(out, cap, "%s", zone);
 	else
-		snprintf(out, 256, "%s.%s", label, zone);
+		snprintf(out, cap, "%s.%s", label, zone);
 }
 
 bool cp__split(const char *fqdn, char label[64], char zone[256])
@@ -95,8 +95,10 @@ static int box_key(struct cp_plane *cp, const uint8_t ed[32], uint64_t now,
 	if (rc)
 		return rc;
 	sodium_memzero(victim, sizeof(*victim));
-	cp_box_key(dh, victim->box);
+	rc = cp_box_key(dh, victim->box);
 	sodium_memzero(dh, sizeof(dh));
+	if (rc)
+		return rc;
 	memcpy(victim->ed, ed, 32);
 	victim->used_ns = now ? now : 1;
 	*key = victim->box;
@@ -166,10 +168,12 @@ static void on_dgram(void *arg, struct sp_dgram *d)
 		cp->st.rx_auth++;
 		return;
 	}
-	if (cp_replay_check(cp->replay, sender, m.counter, cp__now_us()) != 0) {
+	uint64_t now_us = cp__now_us();
+	if (cp_replay_check(&cp->replay, sender, m.counter, now_us) != 0 ||
+	    cp_replay_accept(&cp->replay, sender, m.counter, now_us) != 0) {
 		cp->st.rx_replay++;
 		char who[SP_ENDPOINT_STRLEN];
-		sp_endpoint_format(d->src, who, sizeof(who));
+		sp_endpoint_format(d->src, who);
 		sp_log_rl(SP_LOG_NOTICE, "control: replayed or stale message from %s refused", who);
 		return;
 	}
@@ -212,7 +216,8 @@ static void cp_free(struct cp_plane *cp)
 		sodium_memzero(cp->keys, CP_KEYS_MAX * sizeof(*cp->keys));
 		sodium_free(cp->keys);
 	}
-	cp_replay_free(cp->replay);
+	if (cp->replay_ready)
+		cp_replay_deinit(&cp->replay);
 	sp_rl_deinit(&cp->newcomers);
 	free(cp);
 }
@@ -265,9 +270,10 @@ static int cp_start(struct sp_node *node, void **state)
 	if (!cp->keys)
 		return start_failed(cp, -ENOMEM);
 	sodium_memzero(cp->keys, CP_KEYS_MAX * sizeof(*cp->keys));
-	rc = cp_replay_new(CP_REPLAY_SENDERS, &cp->replay);
+	rc = cp_replay_init(&cp->replay, CP_REPLAY_SENDERS);
 	if (rc)
 		return start_failed(cp, rc);
+	cp->replay_ready = true;
 	/* The tunnel (started before us) owns the socket; a signpost without TUN makes its own. */
 	cp->transport = sp_transport_get(node);
 	if (cp->transport == NULL) {

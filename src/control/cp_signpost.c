@@ -194,7 +194,8 @@ static enum cp_status check_token(struct cp_signpost *s, const uint8_t ed[32],
 				  const struct cp_register *r, struct cp_tok **out)
 {
 	uint8_t h[32];
-	cp_token_secret_hash(r->token_secret, h);
+	if (cp_token_secret_hash(r->token_secret, h) != 0)
+		return CP_E_BUSY;
 	for (size_t i = 0; i < CP_TOKENS_MAX; i++) {
 		struct cp_tok *t = &s->tok[i];
 		if (!t->used || sodium_memcmp(t->id, r->token_id, 16) != 0)
@@ -222,7 +223,7 @@ static int publish(struct cp_signpost *s, const char *name, const uint8_t ed[32]
 	if (zs == NULL)
 		return SP_ESTATE;
 	char fqdn[256], line[512], b64[SP_KEY_B64_LEN], a[INET6_ADDRSTRLEN];
-	cp__fqdn(fqdn, name, s->cp->zone);
+	cp__fqdn(fqdn, sizeof(fqdn), name, s->cp->zone);
 	sp_key_to_b64(ed, b64);
 	inet_ntop(AF_INET6, overlay, a, sizeof(a));
 	struct dns_changeset *cs = dns_changeset_new();
@@ -288,7 +289,7 @@ static void on_register(struct cp_signpost *s, const struct cp_in *in, struct cp
 {
 	struct cp_register *r = &m->u.reg;
 	char who[SP_ENDPOINT_STRLEN];
-	sp_endpoint_format(in->src, who, sizeof(who));
+	sp_endpoint_format(in->src, who);
 	struct cp_sdev *d = dev_by_key(s, in->sender);
 	if (d == NULL && r->has_token) {
 		struct cp_tok *t = NULL;
@@ -385,13 +386,13 @@ static void accept_connect(struct cp_signpost *s, const uint8_t from[32], const 
 	struct cp_connect_ack *a = &r.u.connect_ack;
 	a->req_id = c->req_id;
 	a->status = CP_OK;
-	cp__fqdn(a->name, t->name, s->cp->zone);
+	cp__fqdn(a->name, sizeof(a->name), t->name, s->cp->zone);
 	memcpy(a->key, t->ed, 32);
 	memcpy(a->overlay, t->overlay, 16);
 	endpoints_of(t, a->ep, &a->n_ep);
 	if (cp__send(s->cp, from, src, &r, 0, CP_NO_LIMIT) != 0)
 		sp_log_rl(SP_LOG_INFO, "control: connect reply not sent");
-	cp__fqdn(who, t->name, s->cp->zone);
+	cp__fqdn(who, sizeof(who), t->name, s->cp->zone);
 	sp_info("control: connect %s -> %s accepted", from_fqdn, who);
 }
 
@@ -439,7 +440,7 @@ static void check_done(void *arg, int status, const ldns_rr_list *rrset)
 	}
 	struct cp_connect *c = &k->m.u.connect;
 	char who[SP_ENDPOINT_STRLEN];
-	sp_endpoint_format(&k->src, who, sizeof(who));
+	sp_endpoint_format(&k->src, who);
 	struct cp_sdev *t = connect_target(s, c);
 	if (!ok) {
 		sp_notice("control: connect from %s claiming %s refused: its key is not %s's "
@@ -459,7 +460,7 @@ static void on_connect(struct cp_signpost *s, const struct cp_in *in, struct cp_
 {
 	struct cp_connect *c = &m->u.connect;
 	char who[SP_ENDPOINT_STRLEN];
-	sp_endpoint_format(in->src, who, sizeof(who));
+	sp_endpoint_format(in->src, who);
 	struct cp_sdev *from = dev_by_key(s, in->sender);
 	struct cp_sdev *t = connect_target(s, c);
 	if (from) {
@@ -473,7 +474,7 @@ static void on_connect(struct cp_signpost *s, const struct cp_in *in, struct cp_
 			return refuse_connect(s, in->sender, in->src, CP_NO_LIMIT, c->req_id,
 					      CP_E_OFFLINE);
 		char fqdn[256];
-		cp__fqdn(fqdn, from->name, s->cp->zone);
+		cp__fqdn(fqdn, sizeof(fqdn), from->name, s->cp->zone);
 		struct cp_connect copy = *c;
 		copy.n_ep = from->n_local;
 		memcpy(copy.ep, from->local, sizeof(copy.ep));
@@ -576,7 +577,7 @@ int cp__revoke(struct cp_signpost *s, struct cp_sdev *d, unsigned *told)
 	if (zs == NULL)
 		return SP_ESTATE;
 	char fqdn[256];
-	cp__fqdn(fqdn, d->name, s->cp->zone);
+	cp__fqdn(fqdn, sizeof(fqdn), d->name, s->cp->zone);
 	ldns_rdf *owner = ldns_dname_new_frm_str(fqdn);
 	struct dns_changeset *cs = dns_changeset_new();
 	int rc = owner && cs ? 0 : -ENOMEM;

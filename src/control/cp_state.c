@@ -191,7 +191,7 @@ int cp__friends_save(struct cp_signpost *s)
 		const struct cp_sfriend *f = &s->friends[i];
 		char dns[SP_ENDPOINT_STRLEN] = "-";
 		if (f->dns.sa.sa_family)
-			sp_endpoint_format(&f->dns, dns, sizeof(dns));
+			sp_endpoint_format(&f->dns, dns);
 		len += (size_t)snprintf(text + len, cap - len, "%s\t%s\t%s\t%s\n", f->zone,
 					f->anchor, dns, f->allow[0] ? f->allow : "-");
 	}

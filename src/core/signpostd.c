@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "control/control.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/node.h"
@@ -17,7 +18,9 @@
 #include "tunnel/tunnel.h"
 
 /* The planes in start order; they stop in reverse. */
-static const struct sp_plane *const planes[] = { &dns_auth_plane, &dns_stub_plane, &tun_plane };
+/* The control plane comes last: it uses the tunnel's socket and peers, the zone and the resolver. */
+static const struct sp_plane *const planes[] = { &dns_auth_plane, &dns_stub_plane, &tun_plane,
+						 &cp_plane };
 #define N_PLANES (sizeof(planes) / sizeof(planes[0]))
 
 static void usage(FILE *f)

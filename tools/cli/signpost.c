@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "control/cp_schema.h"
 #include "dns/dns_schema.h"
 #include "tunnel/tun_schema.h"
 #include "core/log.h"
@@ -158,8 +159,9 @@ int main(int argc, char **argv)
 	sp_log_init("signpost", SP_LOG_WARNING, true, false);
 	sp_log_set_plain(true);
 	/* The same sections signpostd composes from its planes (see signpostd.c). */
-	static const struct sp_section_schema *const schema[] = { dns_auth_schema, dns_stub_schema, tun_schema };
-	if (sp_config_schema_compose(schema, 3) != 0)
+	static const struct sp_section_schema *const schema[] = { dns_auth_schema, dns_stub_schema,
+								  tun_schema, cp_schema };
+	if (sp_config_schema_compose(schema, sizeof(schema) / sizeof(schema[0])) != 0)
 		return 1;
 
 	int c;
