@@ -44,6 +44,7 @@ struct cp_stats {
 struct cp_plane {
 	struct sp_node *node;
 	bool enabled, is_signpost;
+	char off_reason[96];		/* status: why control is off */
 	struct sp_transport *transport;
 	bool own_transport;		/* made here: no tunnel plane provides one */
 	char zone[CP_NAME_MAX + 1];	/* canonical, final dot */

@@ -203,7 +203,7 @@ static int cp_check(const struct sp_config *cfg)
 	sp_cfg_endpoints(c, "signpost", &n);
 	if (n == 0 || sp_cfg_str(c, "signpost-key") == NULL)
 		return 0; /* a device without a signpost: control stays off (logged at start) */
-	if (sp_cfg_endpoint(c, "signpost")->in4.sin_port == 0) {
+	if (sp_endpoint_port(sp_cfg_endpoint(c, "signpost")) == 0) {
 		sp_config_error(cfg, c, "signpost", "needs a port (ADDR:PORT)");
 		return SP_ECONFIG;
 	}
@@ -220,6 +220,19 @@ static void cp_free(struct cp_plane *cp)
 		cp_replay_deinit(&cp->replay);
 	sp_rl_deinit(&cp->newcomers);
 	free(cp);
+}
+
+/* Control stays off but the plane object lives on for status. */
+static void cp_free_keep(struct cp_plane *cp)
+{
+	sodium_memzero(cp->keys, CP_KEYS_MAX * sizeof(*cp->keys));
+	sodium_free(cp->keys);
+	cp->keys = NULL;
+	cp_replay_deinit(&cp->replay);
+	cp->replay_ready = false;
+	sp_rl_deinit(&cp->newcomers);
+	memset(&cp->newcomers, 0, sizeof(cp->newcomers));
+	cp->enabled = false;
 }
 
 static int start_failed(struct cp_plane *cp, int rc)
@@ -253,6 +266,7 @@ static int cp_start(struct sp_node *node, void **state)
 	if (!cp->is_signpost && (sp_cfg_endpoint(c, "signpost") == NULL ||
 				 sp_cfg_str(c, "signpost-key") == NULL)) {
 		sp_notice("control: off: no [control] signpost and signpost-key");
+		snprintf(cp->off_reason, sizeof(cp->off_reason), "no [control] signpost");
 		cp->enabled = false;
 		return 0;
 	}
@@ -274,15 +288,26 @@ static int cp_start(struct sp_node *node, void **state)
 	if (rc)
 		return start_failed(cp, rc);
 	cp->replay_ready = true;
-	/* The tunnel (started before us) owns the socket; a signpost without TUN makes its own. */
+	/*
+	 * The tunnel (started before us) owns the node's socket.  A signpost
+	 * without TUN (no root) opens it here, on the same option: [tunnel]
+	 * listen-port is the node's one UDP port, whichever plane opens it.
+	 */
 	cp->transport = sp_transport_get(node);
 	if (cp->transport == NULL) {
-		rc = sp_transport_new(node->loop, node, (uint16_t)sp_cfg_int(c, "listen-port"),
-				      &cp->transport);
-		if (rc == 0) {
-			cp->own_transport = true;
-			rc = sp_service_provide(node, SP_SVC_TRANSPORT, cp->transport);
+		long long port = sp_cfg_int(sp_config_get(node->cfg, "tunnel"), "listen-port");
+		rc = sp_transport_new(node->loop, node, (uint16_t)port, &cp->transport);
+		if (rc) {
+			/* Not fatal: DNS still serves; status and this line say why control is off. */
+			sp_err("control: off: cannot open UDP port %lld: %s", port, sp_strerror(rc));
+			cp->transport = NULL;
+			snprintf(cp->off_reason, sizeof(cp->off_reason), "UDP port %lld: %s", port,
+				 sp_strerror(rc));
+			cp_free_keep(cp);
+			return 0;
 		}
+		cp->own_transport = true;
+		rc = sp_service_provide(node, SP_SVC_TRANSPORT, cp->transport);
 		if (rc)
 			return start_failed(cp, rc);
 	}
@@ -313,7 +338,7 @@ static void cp_stop(void *state)
 			sp_transport_close(cp->transport);
 		}
 	}
-	if (cp->enabled)
+	if (cp->keys)
 		cp_free(cp);
 	else
 		free(cp);
@@ -323,7 +348,8 @@ static void cp_status(void *state, struct sp_status *st)
 {
 	struct cp_plane *cp = state;
 	if (!cp || !cp->enabled) {
-		sp_status_add(st, "state", "off");
+		sp_status_add(st, "state", "off%s%s", cp && cp->off_reason[0] ? ": " : "",
+			      cp ? cp->off_reason : "");
 		return;
 	}
 	sp_status_add(st, "state", "up");

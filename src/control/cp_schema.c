@@ -12,8 +12,6 @@
 static const struct sp_opt control_opts[] = {
 	{ "enabled", SP_T_BOOL, "yes", 0, 0, NULL, false,
 	  "exchange control messages (register, connect, relay) with other nodes" },
-	{ "listen-port", SP_T_INT, "51820", 0, 65535, NULL, false,
-	  "UDP port for control when no tunnel provides the node's socket (a signpost without TUN)" },
 	{ "endpoint", SP_T_ENDPOINTS, NULL, 0, 0, NULL, false,
 	  "signpost: the public control endpoints put into enrollment tokens (default: the DNS "
 	  "listen addresses with the UDP port)" },
