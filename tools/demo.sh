@@ -14,7 +14,7 @@
 # What it shows (each command is printed before it runs):
 #   1. `signpost init signpost`, the tunnel turned on, signpostd started;
 #   2. `signpost init device` for laptop and phone, enrolled with the `signpost zone add`
-#      lines they print (DNSKEY + overlay AAAA) and the [peer] lines they print, appended to
+#      lines they print (KEY + overlay AAAA) and the [peer] lines they print, appended to
 #      the signpost's configuration (SIGHUP);
 #   3. each device's signpostd: stub resolver anchored with `signpost ds`, and the one [peer]
 #      `signpost init device` wrote: the signpost (the zone's /48, keepalive 25 s to hold the

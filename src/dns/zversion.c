@@ -127,7 +127,8 @@ static int rrset_sign(struct dns_zone *z, struct dns__rrset *s, const struct dns
 	}
 	s->sig_expire = (uint32_t)(now + SIG_LIFETIME);
 	for (unsigned k = 0; k < z->keys.n; k++) {
-		/* Only the apex key set is the KSK's; a device's DNSKEY is ordinary data. */
+		/* Only the apex key set is the KSK's; a DNSKEY below the apex (device keys are KEY
+		 * records now, hostkey.h) or a KEY RRset is ordinary data, signed by the ZSK. */
 		bool use = apex && s->type == LDNS_RR_TYPE_DNSKEY ? dns_key_signs_dnskey(&z->keys, k)
 								 : dns_key_signs_zone(&z->keys, k);
 		if (!use)
