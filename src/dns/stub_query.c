@@ -310,10 +310,6 @@ static void answer_client(struct dns_stub_query *q, const ldns_pkt *from,
 {
 	bool secure = v != NULL && v->sec == DNS_V_SECURE;
 	ldns_pkt_rcode rcode = ldns_pkt_get_rcode(from);
-	if (q->lookup) {
-		lookup_answer(q, from, v);
-		return;
-	}
 	/*
 	 * RFC 9824 compact denial answers a missing name NOERROR with an NXNAME
 	 * NSEC; once that proof validated, the client gets NXDOMAIN back.
@@ -440,6 +436,11 @@ static void got_answer(struct dns_stub_query *q, const uint8_t *msg, size_t len)
 			q->stub->n.secure++;
 		else
 			q->stub->n.insecure++;
+	}
+	if (q->lookup) {
+		lookup_answer(q, p, checked ? &v : NULL);	/* its end: finishes q */
+		ldns_pkt_free(p);
+		return;
 	}
 	answer_client(q, p, checked ? &v : NULL);
 	ldns_pkt_free(p);
