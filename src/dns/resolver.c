@@ -14,6 +14,109 @@
 #include "core/service.h"
 #include "dns/stub_int.h"
 
+/* ---- the end of a lookup ---- */
+
+void dns_stub__lookup_done(struct dns_stub_query *q, int status, ldns_rr_list *rrset)
+{
+	dns_resolver_cb cb = q->cb;
+	void *arg = q->cb_arg;
+	struct dns_stub *stub = q->stub;
+
+	q->cb = NULL;
+	if (status == 0)
+		stub->n.lookups_ok++;
+	else
+		stub->n.lookups_failed++;
+	/* The query is gone first: the callback may start lookups, cancel, change friends. */
+	dns_stub__query_finish(q);
+	if (cb != NULL)
+		cb(arg, status, status == 0 ? rrset : NULL);
+	ldns_rr_list_deep_free(rrset);
+}
+
+void dns_stub__lookup_answer(struct dns_stub_query *q, const ldns_pkt *from,
+			     const struct dns_validate_verdict *v)
+{
+	if (v == NULL || v->sec != DNS_V_SECURE) {
+		dns_stub__lookup_done(q, SP_EAUTH, NULL);
+		return;
+	}
+	if (v->nxname || ldns_pkt_get_rcode(from) == LDNS_RCODE_NXDOMAIN) {
+		dns_stub__lookup_done(q, SP_ENOTFOUND, NULL);
+		return;
+	}
+	ldns_rr_list *l = dns_stub__answer_rrset(ldns_pkt_answer(from), ldns_rr_owner(q->question),
+						 ldns_rr_get_type(q->question));
+	if (l == NULL) {
+		dns_stub__lookup_done(q, -ENOMEM, NULL);
+		return;
+	}
+	for (size_t i = 0; i < ldns_rr_list_rr_count(l); i++)
+		if (ldns_rr_ttl(ldns_rr_list_rr(l, i)) > v->ttl)
+			ldns_rr_set_ttl(ldns_rr_list_rr(l, i), v->ttl);
+	dns_stub__lookup_done(q, ldns_rr_list_rr_count(l) > 0 ? 0 : SP_ENOTFOUND, l);
+}
+
+/* ---- the queries of lookups (stub_query.c runs their steps) ---- */
+
+static void lookup_kick(uv_timer_t *t)
+{
+	dns_stub__step_begin(t->data);
+}
+
+int dns_stub__lookup(struct dns_stub *stub, struct dns_stub_zone *zone, const ldns_rdf *name,
+		     ldns_rr_type type, dns_resolver_cb cb, void *arg)
+{
+	struct dns_stub_query *q = calloc(1, sizeof(*q));
+	ldns_rdf *owner = ldns_rdf_clone(name);
+	ldns_rr *qr = ldns_rr_new();
+	if (q == NULL || owner == NULL || qr == NULL) {
+		free(q);
+		ldns_rdf_deep_free(owner);
+		ldns_rr_free(qr);
+		return -ENOMEM;
+	}
+	ldns_rr_set_owner(qr, owner);
+	ldns_rr_set_type(qr, type);
+	ldns_rr_set_class(qr, LDNS_RR_CLASS_IN);
+	ldns_rr_set_question(qr, true);
+	q->stub = stub;
+	q->question = qr;
+	q->lookup = true;
+	q->orphan = true;	/* no client: nothing is ever sent back on a socket */
+	q->cb = cb;
+	q->cb_arg = arg;
+	q->udp_max = 512;
+	dns_stub__query_link(stub, q);
+	stub->n_lookups++;
+	stub->n.lookups++;
+	zone->refs++;
+	q->zone = zone;
+	bool fresh = zone->keys != NULL && uv_now(stub->loop) < zone->keys_expire_ms;
+	q->step = fresh ? DNS_STUB_ANSWER : DNS_STUB_KEYS;
+	/* On the next turn: a failure of the first step must not call back into the caller. */
+	uv_timer_start(&q->timer, lookup_kick, 0, 0);
+	return 0;
+}
+
+size_t dns_stub__lookups_cancel(struct dns_stub *stub, dns_resolver_cb cb, void *arg)
+{
+	size_t n = 0;
+	struct dns_stub_query *q = stub->queries;
+	while (q != NULL) {
+		struct dns_stub_query *next = q->next;	/* query_finish unlinks q, frees it later */
+		if (q->lookup && q->cb != NULL && q->cb_arg == arg && (cb == NULL || q->cb == cb)) {
+			q->cb = NULL;
+			dns_stub__query_finish(q);
+			n++;
+		}
+		q = next;
+	}
+	return n;
+}
+
+/* ---- the service ---- */
+
 struct dns_resolver *dns_resolver_get(const struct sp_node *node)
 {
 	return sp_service_get(node, SP_SVC_RESOLVER);

@@ -180,6 +180,24 @@ void dns_stub__queries_abort(struct dns_stub *stub);
 /* A connection is going away: its queries answer nobody. */
 void dns_stub__queries_forget_conn(struct dns_stub *stub, struct dns_stub_conn *conn);
 
+/* Count a new query in the stub and give it its timer (query_finish undoes both). */
+void dns_stub__query_link(struct dns_stub *stub, struct dns_stub_query *q);
+/* Build what the query sends for its current step, then send it. */
+void dns_stub__step_begin(struct dns_stub_query *q);
+/* The query is done: unlinked, its exchange and timer closed (memory freed in the close). */
+void dns_stub__query_finish(struct dns_stub_query *q);
+/*
+ * The records of type t that answer name in a validated answer section:
+ * at name, or at the end of the CNAME chain from it (which the validator
+ * kept inside the zone).  A new list of clones (maybe empty), or NULL.
+ */
+ldns_rr_list *dns_stub__answer_rrset(const ldns_rr_list *an, const ldns_rdf *name, ldns_rr_type t);
+/* resolver.c: a lookup's end (the query finishes, then its callback runs; rrset is taken). */
+void dns_stub__lookup_done(struct dns_stub_query *q, int status, ldns_rr_list *rrset);
+/* resolver.c: a lookup's validated answer: the RRset, a validated denial, or why not. */
+void dns_stub__lookup_answer(struct dns_stub_query *q, const ldns_pkt *from,
+			     const struct dns_validate_verdict *v);
+
 /* Send a reply to a client (UDP or TCP); trims to the client's size on UDP. */
 void dns_stub__reply(struct dns_stub *stub, const struct sockaddr *to, struct dns_stub_conn *conn,
 		     const uint8_t *msg, size_t len, size_t udp_max);

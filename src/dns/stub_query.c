@@ -18,7 +18,8 @@
  *
  * A lookup of another plane (resolver.h) is the same query with a callback
  * instead of a client: the steps are KEYS and ANSWER, and where a client
- * would get its reply, the callback gets a status and the validated RRset.
+ * would get its reply, resolver.c calls back with a status and the
+ * validated RRset.
  * A validated AAAA answered to a client is announced as SP_EV_NAME_ANSWERED.
  */
 #include <errno.h>
@@ -37,7 +38,6 @@
 /* RFC 8914 4.23: no authoritative server (or upstream) could be reached. */
 #define EDE_NO_REACHABLE_AUTHORITY 22
 
-static void step_begin(struct dns_stub_query *q);
 
 static uint32_t wall_now(void)
 {
@@ -57,7 +57,7 @@ static void query_closed(uv_handle_t *h)
 	dns_stub__release(stub);
 }
 
-static void finish(struct dns_stub_query *q)
+void dns_stub__query_finish(struct dns_stub_query *q)
 {
 	struct dns_stub *stub = q->stub;
 	if (q->prev)
@@ -82,7 +82,7 @@ static void finish(struct dns_stub_query *q)
 void dns_stub__queries_abort(struct dns_stub *stub)
 {
 	while (stub->queries != NULL)
-		finish(stub->queries);
+		dns_stub__query_finish(stub->queries);
 }
 
 void dns_stub__queries_forget_conn(struct dns_stub *stub, struct dns_stub_conn *conn)
@@ -155,24 +155,6 @@ static void add_ede(ldns_pkt *p, int code, const char *text)
 	ldns_pkt_set_edns_option_list(p, l);
 }
 
-/* The end of a lookup: the query goes, then its callback runs (it may start others). */
-static void lookup_done(struct dns_stub_query *q, int status, ldns_rr_list *rrset)
-{
-	dns_resolver_cb cb = q->cb;
-	void *arg = q->cb_arg;
-	struct dns_stub *stub = q->stub;
-
-	q->cb = NULL;
-	if (status == 0)
-		stub->n.lookups_ok++;
-	else
-		stub->n.lookups_failed++;
-	finish(q);
-	if (cb != NULL)
-		cb(arg, status, status == 0 ? rrset : NULL);
-	ldns_rr_list_deep_free(rrset);
-}
-
 /*
  * SERVFAIL to the client; with EDNS it says why (ede < 0: no EDE).  A
  * lookup gets status instead.
@@ -180,7 +162,7 @@ static void lookup_done(struct dns_stub_query *q, int status, ldns_rr_list *rrse
 static void servfail_why(struct dns_stub_query *q, int status, int ede, const char *why)
 {
 	if (q->lookup) {
-		lookup_done(q, status, NULL);
+		dns_stub__lookup_done(q, status, NULL);
 		return;
 	}
 	ldns_pkt *p = reply_new(q, LDNS_RCODE_SERVFAIL, false);
@@ -188,7 +170,7 @@ static void servfail_why(struct dns_stub_query *q, int status, int ede, const ch
 		add_ede(p, ede, why);
 	q->stub->n.servfail++;
 	send_pkt(q, p);
-	finish(q);
+	dns_stub__query_finish(q);
 }
 
 static void servfail(struct dns_stub_query *q, int status)
@@ -210,12 +192,7 @@ static bool validated_authority(const ldns_rr *rr)
 	return t == LDNS_RR_TYPE_SOA || t == LDNS_RR_TYPE_NSEC;
 }
 
-/*
- * The records of type t that answer name in a validated answer section:
- * at name, or at the end of the CNAME chain from it (which the validator
- * kept inside the zone).  A new list of clones (maybe empty), or NULL.
- */
-static ldns_rr_list *answer_rrset(const ldns_rr_list *an, const ldns_rdf *name, ldns_rr_type t)
+ldns_rr_list *dns_stub__answer_rrset(const ldns_rr_list *an, const ldns_rdf *name, ldns_rr_type t)
 {
 	ldns_rr_list *out = ldns_rr_list_new();
 	size_t n = ldns_rr_list_rr_count(an);
@@ -252,8 +229,8 @@ static ldns_rr_list *answer_rrset(const ldns_rr_list *an, const ldns_rdf *name, 
  */
 static void name_answered(struct dns_stub_query *q, const ldns_pkt *from)
 {
-	ldns_rr_list *l = answer_rrset(ldns_pkt_answer(from), ldns_rr_owner(q->question),
-				       LDNS_RR_TYPE_AAAA);
+	ldns_rr_list *l = dns_stub__answer_rrset(ldns_pkt_answer(from),
+						 ldns_rr_owner(q->question), LDNS_RR_TYPE_AAAA);
 	ldns_rr *rr = l != NULL && ldns_rr_list_rr_count(l) > 0 ? ldns_rr_list_rr(l, 0) : NULL;
 	const ldns_rdf *a = rr != NULL ? ldns_rr_rdf(rr, 0) : NULL;
 	if (a != NULL && ldns_rdf_size(a) == 16) {
@@ -276,30 +253,6 @@ static void name_answered(struct dns_stub_query *q, const ldns_pkt *from)
 	ldns_rr_list_deep_free(l);
 }
 
-/* A lookup's answer, validated: the RRset, a validated denial, or why not. */
-static void lookup_answer(struct dns_stub_query *q, const ldns_pkt *from,
-			  const struct dns_validate_verdict *v)
-{
-	if (v == NULL || v->sec != DNS_V_SECURE) {
-		lookup_done(q, SP_EAUTH, NULL);
-		return;
-	}
-	if (v->nxname || ldns_pkt_get_rcode(from) == LDNS_RCODE_NXDOMAIN) {
-		lookup_done(q, SP_ENOTFOUND, NULL);
-		return;
-	}
-	ldns_rr_list *l = answer_rrset(ldns_pkt_answer(from), ldns_rr_owner(q->question),
-				       ldns_rr_get_type(q->question));
-	if (l == NULL) {
-		lookup_done(q, -ENOMEM, NULL);
-		return;
-	}
-	for (size_t i = 0; i < ldns_rr_list_rr_count(l); i++)
-		if (ldns_rr_ttl(ldns_rr_list_rr(l, i)) > v->ttl)
-			ldns_rr_set_ttl(ldns_rr_list_rr(l, i), v->ttl);
-	lookup_done(q, ldns_rr_list_rr_count(l) > 0 ? 0 : SP_ENOTFOUND, l);
-}
-
 /*
  * Relay the signpost's answer: its records, our header; DNSSEC records only
  * for DO.  A secure answer (v) carries only what was validated, with TTLs
@@ -310,10 +263,6 @@ static void answer_client(struct dns_stub_query *q, const ldns_pkt *from,
 {
 	bool secure = v != NULL && v->sec == DNS_V_SECURE;
 	ldns_pkt_rcode rcode = ldns_pkt_get_rcode(from);
-	if (q->lookup) {
-		lookup_answer(q, from, v);
-		return;
-	}
 	/*
 	 * RFC 9824 compact denial answers a missing name NOERROR with an NXNAME
 	 * NSEC; once that proof validated, the client gets NXDOMAIN back.
@@ -372,7 +321,7 @@ static void got_keys(struct dns_stub_query *q, const uint8_t *msg, size_t len)
 	z->keys = keys;
 	z->keys_expire_ms = uv_now(q->stub->loop) + (uint64_t)ttl * 1000;
 	q->step = DNS_STUB_ANSWER;
-	step_begin(q);
+	dns_stub__step_begin(q);
 }
 
 int dns_stub__parse(const uint8_t *msg, size_t len, ldns_pkt **p)
@@ -399,7 +348,7 @@ static void got_answer(struct dns_stub_query *q, const uint8_t *msg, size_t len)
 	if (q->lookup && rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) {
 		/* A refusal or failure of the server is not a validation failure. */
 		ldns_pkt_free(p);
-		lookup_done(q, SP_EPROTO, NULL);
+		dns_stub__lookup_done(q, SP_EPROTO, NULL);
 		return;
 	}
 	struct dns_validate_verdict v = { .sec = DNS_V_INSECURE, .ede = DNS_V_EDE_NONE };
@@ -423,7 +372,7 @@ static void got_answer(struct dns_stub_query *q, const uint8_t *msg, size_t len)
 			dns_validate_keys_free(z->keys);
 			z->keys = NULL;
 			q->step = DNS_STUB_KEYS;
-			step_begin(q);
+			dns_stub__step_begin(q);
 			return;
 		}
 		if (v.sec == DNS_V_BOGUS) {
@@ -441,9 +390,14 @@ static void got_answer(struct dns_stub_query *q, const uint8_t *msg, size_t len)
 		else
 			q->stub->n.insecure++;
 	}
+	if (q->lookup) {
+		dns_stub__lookup_answer(q, p, checked ? &v : NULL);	/* its end: finishes q */
+		ldns_pkt_free(p);
+		return;
+	}
 	answer_client(q, p, checked ? &v : NULL);
 	ldns_pkt_free(p);
-	finish(q);
+	dns_stub__query_finish(q);
 }
 
 static void got_forwarded(struct dns_stub_query *q, const uint8_t *msg, size_t len)
@@ -458,7 +412,7 @@ static void got_forwarded(struct dns_stub_query *q, const uint8_t *msg, size_t l
 		send_client(q, copy, len);
 		free(copy);
 	}
-	finish(q);
+	dns_stub__query_finish(q);
 }
 
 void dns_stub__query_got(struct dns_stub_query *q, const uint8_t *msg, size_t len)
@@ -476,8 +430,7 @@ void dns_stub__query_unreachable(struct dns_stub_query *q, const char *why)
 	servfail_why(q, -ETIMEDOUT, EDE_NO_REACHABLE_AUTHORITY, why);
 }
 
-/* Build what we send for the current step, then send it. */
-static void step_begin(struct dns_stub_query *q)
+void dns_stub__step_begin(struct dns_stub_query *q)
 {
 	uint16_t xid = (uint16_t)randombytes_uniform(65536);
 	free(q->msg);
@@ -537,8 +490,7 @@ static void reply_error(struct dns_stub *stub, const uint8_t *msg, const struct 
 	dns_stub__reply(stub, from, conn, r, sizeof(r), 512);
 }
 
-/* Count a new query in the stub and give it its timer (finish() undoes both). */
-static void query_link(struct dns_stub *stub, struct dns_stub_query *q)
+void dns_stub__query_link(struct dns_stub *stub, struct dns_stub_query *q)
 {
 	uv_timer_init(stub->loop, &q->timer);
 	q->timer.data = q;
@@ -575,7 +527,7 @@ static struct dns_stub_query *query_new(struct dns_stub *stub, const ldns_pkt *p
 	size_t payload = ldns_pkt_edns_udp_size(p);
 	q->udp_max = conn ? DNS_STUB_MSG_MAX : !q->edns || payload < 512 ? 512
 				: payload > 4096 ? 4096 : payload;
-	query_link(stub, q);
+	dns_stub__query_link(stub, q);
 	if (conn)
 		conn->pending++;
 	return q;
@@ -628,63 +580,6 @@ void dns_stub__query(struct dns_stub *stub, const uint8_t *msg, size_t len,
 		bool fresh = z->keys != NULL && uv_now(stub->loop) < z->keys_expire_ms;
 		q->step = z->anchor == NULL || q->cd || fresh ? DNS_STUB_ANSWER : DNS_STUB_KEYS;
 	}
-	step_begin(q);
+	dns_stub__step_begin(q);
 }
 
-/* ---- a lookup of another plane ---- */
-
-static void lookup_kick(uv_timer_t *t)
-{
-	step_begin(t->data);
-}
-
-int dns_stub__lookup(struct dns_stub *stub, struct dns_stub_zone *zone, const ldns_rdf *name,
-		     ldns_rr_type type, dns_resolver_cb cb, void *arg)
-{
-	struct dns_stub_query *q = calloc(1, sizeof(*q));
-	ldns_rdf *owner = ldns_rdf_clone(name);
-	ldns_rr *qr = ldns_rr_new();
-	if (q == NULL || owner == NULL || qr == NULL) {
-		free(q);
-		ldns_rdf_deep_free(owner);
-		ldns_rr_free(qr);
-		return -ENOMEM;
-	}
-	ldns_rr_set_owner(qr, owner);
-	ldns_rr_set_type(qr, type);
-	ldns_rr_set_class(qr, LDNS_RR_CLASS_IN);
-	ldns_rr_set_question(qr, true);
-	q->stub = stub;
-	q->question = qr;
-	q->lookup = true;
-	q->orphan = true;	/* no client: nothing is ever sent back on a socket */
-	q->cb = cb;
-	q->cb_arg = arg;
-	q->udp_max = 512;
-	query_link(stub, q);
-	stub->n_lookups++;
-	stub->n.lookups++;
-	zone->refs++;
-	q->zone = zone;
-	bool fresh = zone->keys != NULL && uv_now(stub->loop) < zone->keys_expire_ms;
-	q->step = fresh ? DNS_STUB_ANSWER : DNS_STUB_KEYS;
-	/* On the next turn: a failure of the first step must not call back into the caller. */
-	uv_timer_start(&q->timer, lookup_kick, 0, 0);
-	return 0;
-}
-
-size_t dns_stub__lookups_cancel(struct dns_stub *stub, dns_resolver_cb cb, void *arg)
-{
-	size_t n = 0;
-	struct dns_stub_query *q = stub->queries;
-	while (q != NULL) {
-		struct dns_stub_query *next = q->next;	/* finish() unlinks q, frees it later */
-		if (q->lookup && q->cb != NULL && q->cb_arg == arg && (cb == NULL || q->cb == cb)) {
-			q->cb = NULL;
-			finish(q);
-			n++;
-		}
-		q = next;
-	}
-	return n;
-}
