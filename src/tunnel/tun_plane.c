@@ -634,8 +634,8 @@ static void tun_status(void *state, struct sp_status *st)
 	/* packets that waited for a peer (nopeer.c); ages first, so the counts are current */
 	tun__pending_expire(d);
 	const struct tun_pend_stats *pq = &d->pend.st;
-	sp_status_add(st, "pending-waiting", "%zu packets for %zu destinations",
-		      tun_pend_count(&d->pend), tun_pend_dests(&d->pend));
+	sp_status_add(st, "pending-waiting", "%zu", tun_pend_count(&d->pend));
+	sp_status_add(st, "pending-destinations", "%zu", tun_pend_dests(&d->pend));
 	sp_status_add(st, "pending-queued", "%llu", (unsigned long long)pq->queued);
 	sp_status_add(st, "pending-sent", "%llu", (unsigned long long)pq->sent);
 	sp_status_add(st, "pending-dropped", "%llu", (unsigned long long)pq->dropped);
