@@ -18,6 +18,16 @@
 #include "tunnel/tun_schema.h"
 #include "tunnel/tunnel.h"
 
+/*
+ * What [tunnel] overlay-route means when unset.  A device reaches overlay
+ * addresses of its own zone and of its friends' zones (each zone a /48 of
+ * fd00::/8, overlay.h), so all of fd00::/8 goes into the TUN device, where a
+ * packet to an address without a peer waits for one (nopeer.c).  A
+ * signpost relays sessions on its UDP socket and routes only its [peer]
+ * allowed-ips; its own /48 is on-link through its address.
+ */
+#define OVERLAY_ROUTE_DEVICE "fd00::/8"
+
 /* Persistent keepalive printed for stock clients: under common 30 s NAT timeouts. */
 #define WGQUICK_KEEPALIVE 25
 #define MAX_ROUTES 4096
@@ -34,7 +44,7 @@ struct plane {
 	struct tun_peers peers;		/* SP_SVC_PEERS, while dev runs */
 	bool enabled;
 	uint8_t overlay[16];
-	struct route *routes;		/* routes we added for [peer] allowed-ips */
+	struct route *routes;		/* routes we added: [peer] allowed-ips, overlay-route */
 	size_t n_routes;
 	/* as configured at start: changing these takes a restart */
 	char ifname_cfg[IFNAMSIZ];	/* "" when the device picked the name */
@@ -55,7 +65,7 @@ struct peer_spec {
 struct pending {
 	struct peer_spec *peers;
 	size_t n_peers;
-	struct route *routes;		/* every [peer] allowed-ips entry, MAX_ROUTES slots */
+	struct route *routes;		/* every [peer] allowed-ips entry, then overlay-route; MAX_ROUTES slots */
 	struct tun_peer_aip *aips;	/* the same entries as the peer service takes them */
 	size_t n_routes;
 };
@@ -104,6 +114,16 @@ static int count_cb(int family, const uint8_t *addr, uint8_t plen, void *arg)
 	(void)family, (void)addr, (void)plen;
 	(*(size_t *)arg)++;
 	return 0;
+}
+
+/* The overlay-route prefixes of cfg: the option, else the role's default (NULL: none). */
+static const char *overlay_routes(const struct sp_config *cfg)
+{
+	const char *v = sp_cfg_str(sp_config_get(cfg, "tunnel"), "overlay-route");
+	if (v)
+		return v;
+	const char *role = sp_cfg_str(sp_config_get(cfg, "node"), "role");
+	return role && strcmp(role, "device") == 0 ? OVERLAY_ROUTE_DEVICE : NULL;
 }
 
 /* Read and decode a peer's preshared-key-file: 0 (has = false without one) or an error. */
@@ -158,8 +178,13 @@ static int tun_check(const struct sp_config *cfg)
 			bad = 1;
 		}
 	}
+	if (each_prefix(overlay_routes(cfg), count_cb, &total) != 0) {
+		sp_config_error(cfg, t, "overlay-route", "not a list of prefixes");
+		bad = 1;
+	}
 	if (total > MAX_ROUTES) {
-		sp_config_error(cfg, t, "enabled", "more than %d allowed-ips in all", MAX_ROUTES);
+		sp_config_error(cfg, t, "enabled", "more than %d allowed-ips and overlay routes in all",
+				MAX_ROUTES);
 		bad = 1;
 	}
 	return bad ? SP_ECONFIG : 0;
@@ -286,6 +311,12 @@ static int tun_prepare(void *state, const struct sp_config *cfg, void **out)
 		}
 		ps->aip_count = rc_.n - ps->aip_first;
 		pd->n_peers++;
+	}
+	/* The overlay routes after the peers' (no peer takes them: not in any aip slice). */
+	if (!rc && each_prefix(overlay_routes(cfg), route_cb, &rc_) != 0) {
+		sp_config_error(cfg, t, "overlay-route", "not a list of prefixes, or over %d in all",
+				MAX_ROUTES);
+		rc = SP_ECONFIG;
 	}
 	pd->n_routes = rc_.n;
 	if (!rc && !(pd->aips = calloc(pd->n_routes + 1, sizeof(*pd->aips))))
@@ -603,8 +634,8 @@ static void tun_status(void *state, struct sp_status *st)
 	/* packets that waited for a peer (nopeer.c); ages first, so the counts are current */
 	tun__pending_expire(d);
 	const struct tun_pend_stats *pq = &d->pend.st;
-	sp_status_add(st, "pending-waiting", "%zu packets for %zu destinations",
-		      tun_pend_count(&d->pend), tun_pend_dests(&d->pend));
+	sp_status_add(st, "pending-waiting", "%zu", tun_pend_count(&d->pend));
+	sp_status_add(st, "pending-destinations", "%zu", tun_pend_dests(&d->pend));
 	sp_status_add(st, "pending-queued", "%llu", (unsigned long long)pq->queued);
 	sp_status_add(st, "pending-sent", "%llu", (unsigned long long)pq->sent);
 	sp_status_add(st, "pending-dropped", "%llu", (unsigned long long)pq->dropped);

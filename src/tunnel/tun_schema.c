@@ -13,6 +13,11 @@ static const struct sp_opt tunnel_opts[] = {
 	{ "listen-port", SP_T_INT, "51820", 0, 65535, NULL, false,
 	  "UDP port of the node's one socket (WireGuard, STUN, control); 0 picks one" },
 	{ "mtu", SP_T_INT, "1420", 1280, 9000, NULL, false, "MTU of the TUN interface" },
+	/* NULL default: the default depends on the role (tun_plane.c overlay_routes) */
+	{ "overlay-route", SP_T_PREFIXES, NULL, 0, 0, NULL, false,
+	  "prefixes routed into the TUN interface, so that packets to overlay addresses of "
+	  "the own zone and of friends' zones reach the tunnel (and wait there for a peer); "
+	  "unset: fd00::/8 in role device, none in role signpost" },
 	{ NULL, 0, NULL, 0, 0, NULL, false, NULL },
 };
 
