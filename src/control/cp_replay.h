@@ -89,7 +89,11 @@ int cp_replay_check(const struct cp_replay *t, const uint8_t key[32], uint64_t c
 int cp_replay_accept(struct cp_replay *t, const uint8_t key[32], uint64_t counter,
 		     uint64_t now_us) SP_MUST_CHECK;
 
-/* Forget a sender (revoked, or its session closed); no-op if unknown. */
+/*
+ * Forget a sender; no-op if unknown.  Only for a key whose messages are
+ * refused from now on anyway (a revoked device): forgetting a live sender
+ * would let its messages of the last window be replayed.
+ */
 void cp_replay_forget(struct cp_replay *t, const uint8_t key[32]);
 
 #endif
