@@ -399,7 +399,7 @@ BOB_DS=$("$SP" -c "$E/signpost.conf" ds); BOB_KEY=$("$SP" -c "$E/signpost.conf" 
 rc_is 2 "enroll without a name" "$SP" -c "$C" enroll
 rc_is 2 "enroll with a bad name" "$SP" -c "$C" enroll laptop.alice.example.
 check "the refusal names the name" grep -q "laptop.alice.example.: not a device name" "$T/err"
-for ttl in 0s 5 5x 1h30m -1h 366d 99999999999999999999s; do
+for ttl in 0s 5 5x 1h30m -1h 31d 721h 99999999999999999999s; do
 	rc_is 2 "enroll --ttl $ttl is refused" "$SP" -c "$C" enroll laptop --ttl "$ttl"
 done
 check "the refusal explains durations" grep -q "not a duration such as 90s, 30m, 1h or 2d" "$T/err"
@@ -484,7 +484,8 @@ fwd "enroll" "enroll|laptop|3600" enroll laptop
 fwd "enroll --ttl 30m --json" "enroll|phone|1800|json" enroll Phone --ttl 30m --json
 fwd "enroll --ttl 90s" "enroll|nas|90" enroll --ttl 90s nas
 fwd "enroll --ttl 2d" "enroll|nas|172800" enroll nas --ttl=2d
-fwd "enroll --ttl 365d" "enroll|nas|31536000" enroll nas --ttl 365d
+fwd "enroll --ttl 30d" "enroll|nas|2592000" enroll nas --ttl 30d
+fwd "enroll --ttl 720h" "enroll|nas|2592000" enroll nas --ttl 720h
 fwd "devices" "devices" devices
 fwd "devices --json" "devices|json" devices --json
 fwd "revoke" "revoke|laptop" revoke LAPTOP
