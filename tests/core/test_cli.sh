@@ -364,6 +364,12 @@ BAD=$(mktoken alice.example. laptop4 600 127.0.0.1:51999)
 rc_is 1 "init --token refuses a token whose anchor is another zone's" "$SP" init device --token "$BAD" --dir "$T/tokbad"
 check "a bad anchor writes nothing" [ ! -e "$T/tokbad" ]
 TOKEN_ANCHOR=$DS
+rc_is 1 "init --token refuses a token whose name is not a label" "$SP" init device \
+	--token "$(mktoken alice.example. a.b 600 127.0.0.1:51999)" --dir "$T/tokbad"
+check "the refusal names the device name" grep -q "device name 'a.b' is not one DNS label" "$T/err"
+rc_is 1 "init --token refuses a token with no endpoint" "$SP" init device \
+	--token "$(mktoken alice.example. laptop5 600)" --dir "$T/tokbad"
+check "a refused token writes nothing" [ ! -e "$T/tokbad" ]
 rc_is 2 "init --token with --zone" "$SP" init device --token "$TOK" --zone alice.example --dir "$T/tokz"
 check "the refusal says the token replaces --zone" grep -q -- "--zone: the token carries" "$T/err"
 rc_is 2 "init --token without --dir" "$SP" init device --token "$TOK"

@@ -110,9 +110,10 @@ static int token_check(const struct cli_cmd *cmd, struct token_init *in)
 	}
 	if ((in->zone = cli_zone_name(t->zone)) == NULL)
 		return cli_fail(cmd, "the token's zone '%s' is not a domain name", t->zone);
-	if (!cli_is_label(t->name) || strlen(t->name) >= sizeof(in->name))
+	/* A label is at most 63 bytes: it fits in->name. */
+	if (!cli_is_label(t->name))
 		return cli_fail(cmd, "the token's device name '%s' is not one DNS label", t->name);
-	snprintf(in->name, sizeof(in->name), "%s", t->name);
+	memcpy(in->name, t->name, strlen(t->name) + 1);
 	cli_lower(in->name);
 	struct dns_validate_anchor *ta = NULL;
 	char err[256];
