@@ -380,6 +380,12 @@ BAD=$(mktoken alice.example. laptop4 600 127.0.0.1:51999)
 rc_is 1 "init --token refuses a token whose anchor is another zone's" "$SP" init device --token "$BAD" --dir "$T/tokbad"
 check "a bad anchor writes nothing" [ ! -e "$T/tokbad" ]
 TOKEN_ANCHOR=$DS
+rc_is 1 "init --token refuses a token whose name is not a label" "$SP" init device \
+	--token "$(mktoken alice.example. a.b 600 127.0.0.1:51999)" --dir "$T/tokbad"
+check "the refusal names the device name" grep -q "device name 'a.b' is not one DNS label" "$T/err"
+rc_is 1 "init --token refuses a token with no endpoint" "$SP" init device \
+	--token "$(mktoken alice.example. laptop5 600)" --dir "$T/tokbad"
+check "a refused token writes nothing" [ ! -e "$T/tokbad" ]
 rc_is 2 "init --token with --zone" "$SP" init device --token "$TOK" --zone alice.example --dir "$T/tokz"
 check "the refusal says the token replaces --zone" grep -q -- "--zone: the token carries" "$T/err"
 rc_is 2 "init --token without --dir" "$SP" init device --token "$TOK"
@@ -415,7 +421,7 @@ BOB_DS=$("$SP" -c "$E/signpost.conf" ds); BOB_KEY=$("$SP" -c "$E/signpost.conf" 
 rc_is 2 "enroll without a name" "$SP" -c "$C" enroll
 rc_is 2 "enroll with a bad name" "$SP" -c "$C" enroll laptop.alice.example.
 check "the refusal names the name" grep -q "laptop.alice.example.: not a device name" "$T/err"
-for ttl in 0s 5 5x 1h30m -1h 366d 99999999999999999999s; do
+for ttl in 0s 5 5x 1h30m -1h 31d 721h 99999999999999999999s; do
 	rc_is 2 "enroll --ttl $ttl is refused" "$SP" -c "$C" enroll laptop --ttl "$ttl"
 done
 check "the refusal explains durations" grep -q "not a duration such as 90s, 30m, 1h or 2d" "$T/err"
@@ -500,7 +506,8 @@ fwd "enroll" "enroll|laptop|3600" enroll laptop
 fwd "enroll --ttl 30m --json" "enroll|phone|1800|json" enroll Phone --ttl 30m --json
 fwd "enroll --ttl 90s" "enroll|nas|90" enroll --ttl 90s nas
 fwd "enroll --ttl 2d" "enroll|nas|172800" enroll nas --ttl=2d
-fwd "enroll --ttl 365d" "enroll|nas|31536000" enroll nas --ttl 365d
+fwd "enroll --ttl 30d" "enroll|nas|2592000" enroll nas --ttl 30d
+fwd "enroll --ttl 720h" "enroll|nas|2592000" enroll nas --ttl 720h
 fwd "devices" "devices" devices
 fwd "devices --json" "devices|json" devices --json
 fwd "revoke" "revoke|laptop" revoke LAPTOP

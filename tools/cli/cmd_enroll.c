@@ -15,6 +15,8 @@
 
 /* A token lives an hour unless --ttl says otherwise (the default). */
 #define ENROLL_TTL_DEFAULT_S 3600
+/* The daemon's bound (cp_ctl.c): an unspent token is a standing invitation. */
+#define ENROLL_TTL_MAX_S (30 * 86400)
 /* The daemon writes STATE/tokens before it answers: the allowance of `zone`. */
 #define ENROLL_TIMEOUT_MS 30000
 
@@ -37,9 +39,9 @@ static int enroll_run(const struct cli_cmd *cmd, int argc, char **argv, struct c
 		case 0:
 			return done;
 		case O_TTL:
-			if (cli_parse_duration(optarg, &ttl) != 0)
+			if (cli_parse_duration(optarg, &ttl) != 0 || ttl > ENROLL_TTL_MAX_S)
 				return cli_usage(cmd, "--ttl %s: not a duration such as 90s, 30m, 1h "
-						      "or 2d (at most 365d)", optarg);
+						      "or 2d (at most 30d)", optarg);
 			break;
 		case 'j': json = true; break;
 		case 'c': ctx->config_path = optarg; break;
@@ -76,7 +78,7 @@ const struct cli_cmd cli_cmd_enroll = {
 		"\n"
 		"Options:\n"
 		"  --ttl DURATION     how long the token is valid: 90s, 30m, 1h, 2d\n"
-		"                     (default 1h, at most 365d)\n"
+		"                     (default 1h, at most 30d)\n"
 		"  -j, --json         print the answer as one JSON object\n"
 		"  -c, --config FILE  the signpost's configuration (as before the command)\n"
 		"  -h, --help         show this help\n",

@@ -110,9 +110,10 @@ static int token_check(const struct cli_cmd *cmd, struct token_init *in)
 	}
 	if ((in->zone = cli_zone_name(t->zone)) == NULL)
 		return cli_fail(cmd, "the token's zone '%s' is not a domain name", t->zone);
-	if (!cli_is_label(t->name) || strlen(t->name) >= sizeof(in->name))
+	/* A label is at most 63 bytes: it fits in->name. */
+	if (!cli_is_label(t->name))
 		return cli_fail(cmd, "the token's device name '%s' is not one DNS label", t->name);
-	snprintf(in->name, sizeof(in->name), "%s", t->name);
+	memcpy(in->name, t->name, strlen(t->name) + 1);
 	cli_lower(in->name);
 	struct dns_validate_anchor *ta = NULL;
 	char err[256];
@@ -165,9 +166,13 @@ static int parse_options(const struct cli_cmd *cmd, int argc, char **argv, struc
 		return cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
 	if (token == NULL || in->dir == NULL)
 		return cli_usage(cmd, "--token and --dir are required");
-	in->text = strcmp(token, "-") == 0 ? token_from_stdin() : token_trim(token);
+	bool from_stdin = strcmp(token, "-") == 0;
+	in->text = from_stdin ? token_from_stdin() : token_trim(token);
 	if (in->text == NULL)
-		return cli_fail(cmd, strcmp(token, "-") == 0 ? "no token on stdin" : "out of memory");
+		return cli_fail(cmd, from_stdin ? "no token on stdin" : "out of memory");
+	/* The copy is enough: the secret no longer shows in /proc/PID/cmdline. */
+	if (!from_stdin)
+		sodium_memzero((char *)token, strlen(token));
 	if (cp_token_decode(in->text, &in->tok) != 0)
 		return cli_usage(cmd, "--token: not a Signpost token (it starts with \"%s\"; copy "
 				      "the last line `signpost enroll` printed)", CP_TOKEN_PREFIX);
