@@ -353,6 +353,7 @@ t.bind((addr, listen))
 t.listen(4)
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 u.settimeout(2)
+print("ready", flush=True)
 def recv_all(c, n):
     b = b""
     while len(b) < n:
@@ -386,6 +387,9 @@ while True:
 PYEOF
 python3 "$T/trunc.py" $ADDR $PT $PU > "$T/trunc.log" 2>&1 &
 PIDS+=($!)
+# Its sockets must be bound before the stub is pointed at it (a slow start under load).
+for _ in $(seq 1 100); do grep -q '^ready' "$T/trunc.log" && break; sleep 0.1; done
+grep -q '^ready' "$T/trunc.log" || fail "the truncating upstream did not start: $(cat "$T/trunc.log")"
 set_upstream() { # set_upstream PORT: switch the stub's upstream by SIGHUP, wait for the reload
 	local n
 	n=$(grep -c 'dns stub: reloaded' "$T/device.log")
