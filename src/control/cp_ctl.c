@@ -19,6 +19,7 @@
 #include "control/cp_signpost.h"
 #include "control/cp_token.h"
 #include "core/log.h"
+#include "core/status.h"
 #include "dns/resolver.h"
 
 #define TTL_MAX (30 * 86400)
@@ -40,19 +41,6 @@ static void utc(int64_t t, char out[32])
 	struct tm tm;
 	gmtime_r(&tt, &tm);
 	strftime(out, 32, "%Y-%m-%d %H:%M:%S UTC", &tm);
-}
-
-/* JSON string body: the texts here are names, anchors and endpoints (no control bytes). */
-static void json_str(struct sp_buf *out, const char *s)
-{
-	sp_buf_append(out, "\"", 1);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			sp_buf_append(out, "\\", 1);
-		if ((unsigned char)*s >= 0x20)
-			sp_buf_append(out, s, 1);
-	}
-	sp_buf_append(out, "\"", 1);
 }
 
 static struct cp_tok *token_slot(struct cp_signpost *s)
@@ -187,12 +175,12 @@ static int cmd_devices(struct sp_ctl_req *req, void *arg, int argc, char **argv,
 			sp_endpoint_format(&d->local[k], eps[ne++]);
 		if (json) {
 			sp_buf_printf(out, "%s{\"name\":", n ? "," : "");
-			json_str(out, fqdn);
+			sp_json_string(out, fqdn);
 			sp_buf_printf(out, ",\"key\":\"%s\",\"overlay\":\"%s\",\"last_contact\":%lld,"
 					   "\"endpoints\":[", key, ov, (long long)d->last_wall);
 			for (size_t k = 0; k < ne; k++) {
 				sp_buf_printf(out, "%s", k ? "," : "");
-				json_str(out, eps[k]);
+				sp_json_string(out, eps[k]);
 			}
 			sp_buf_printf(out, "]}");
 		} else {
@@ -351,13 +339,13 @@ static int friend_list(struct cp_plane *cp, bool json, struct sp_buf *out)
 			sp_endpoint_format(&f->dns, dns);
 		if (json) {
 			sp_buf_printf(out, "%s{\"zone\":", i ? "," : "");
-			json_str(out, f->zone);
+			sp_json_string(out, f->zone);
 			sp_buf_printf(out, ",\"signpost\":");
-			json_str(out, dns);
+			sp_json_string(out, dns);
 			sp_buf_printf(out, ",\"allow\":");
-			json_str(out, f->allow);
+			sp_json_string(out, f->allow);
 			sp_buf_printf(out, ",\"anchor\":");
-			json_str(out, f->anchor);
+			sp_json_string(out, f->anchor);
 			sp_buf_printf(out, "}");
 		} else {
 			sp_buf_printf(out, "%-24s %-22s %-20s %s\n", f->zone, dns,

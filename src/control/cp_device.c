@@ -43,6 +43,7 @@
 #include "core/log.h"
 #include "core/status.h"
 #include "core/timer.h"
+#include "dns/hostkey.h"
 #include "dns/resolver.h"
 #include "tunnel/device.h"
 #include "tunnel/overlay.h"
@@ -330,14 +331,8 @@ static void zsp_key_done(void *arg, int status, const ldns_rr_list *rrset)
 {
 	struct cp_zsp *z = arg;
 	bool ok = false;
-	for (size_t i = 0; status == 0 && i < ldns_rr_list_rr_count(rrset) && !ok; i++) {
-		ldns_rr *rr = ldns_rr_list_rr(rrset, i);
-		ldns_rdf *k = ldns_rr_rd_count(rr) == 4 ? ldns_rr_rdf(rr, 3) : NULL;
-		if (k && ldns_rdf_size(k) == 32) {
-			memcpy(z->ed, ldns_rdf_data(k), 32);
-			ok = true;
-		}
-	}
+	for (size_t i = 0; status == 0 && i < ldns_rr_list_rr_count(rrset) && !ok; i++)
+		ok = dns_hostkey_parse(ldns_rr_list_rr(rrset, i), z->ed) == 0;
 	if (!ok)
 		sp_notice("control: %s: no validated KEY of its signpost %s: %s", z->zone, z->target,
 			  status ? sp_strerror(status) : "none");
@@ -495,13 +490,9 @@ static void key_checked(void *arg, int status, const ldns_rr_list *rrset)
 	uint64_t now = uv_hrtime();
 	if (w->state != W_CHECK_KEY)
 		return;
-	for (size_t i = 0; status == 0 && i < ldns_rr_list_rr_count(rrset); i++) {
-		ldns_rr *rr = ldns_rr_list_rr(rrset, i);
-		ldns_rdf *k = ldns_rr_rd_count(rr) == 4 ? ldns_rr_rdf(rr, 3) : NULL;
-		if (k && ldns_rdf_size(k) == 32 && memcmp(ldns_rdf_data(k), w->ed, 32) == 0) {
-			want_up(w, now);
-			return;
-		}
+	if (status == 0 && cp__rrset_has_key(rrset, w->ed)) {
+		want_up(w, now);
+		return;
 	}
 	want_fail(w, status ? "its KEY record does not validate" :
 			      "the signpost named a key that is not its validated KEY record", now);
@@ -958,9 +949,12 @@ void cp__device_status(struct cp_plane *cp, struct sp_status *st)
 			continue;
 		char a[INET6_ADDRSTRLEN];
 		inet_ntop(AF_INET6, w->addr, a, sizeof(a));
-		sp_status_add(st, "tunnel", "%s %s %s%s%s", w->fqdn[0] ? w->fqdn : "-", a,
+		char key[300];
+		snprintf(key, sizeof(key), "peer %s", w->fqdn[0] ? w->fqdn : a);
+		sp_status_add(st, key, "%s %s%s%s%s", a,
 			      want_names[w->state],
 			      w->state == W_UP ? (w->direct ? " direct" : " relayed") : "",
-			      w->state == W_FAILED && w->why ? " (see log)" : "");
+			      w->state == W_FAILED && w->why ? ": " : "",
+			      w->state == W_FAILED && w->why ? w->why : "");
 	}
 }

@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <ldns/ldns.h>
+
 #include "control/cp_msg.h"
 #include "control/cp_replay.h"
 #include "core/endpoint.h"
@@ -75,6 +77,8 @@ int cp__ed_to_x(const uint8_t ed[32], uint8_t x[32]) SP_MUST_CHECK;
 void cp__fqdn(char *out, size_t cap, const char *label, const char *zone);
 /* Split an FQDN into its first label and the rest (the zone); false if not two parts. */
 bool cp__split(const char *fqdn, char label[64], char zone[256]);
+/* Is ed one of the host KEY records (512 3 15) of a validated RRset?  (dns/hostkey.h) */
+bool cp__rrset_has_key(const ldns_rr_list *rrset, const uint8_t ed[32]);
 /* Wall clock, microseconds. */
 uint64_t cp__now_us(void);
 

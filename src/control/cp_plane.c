@@ -22,6 +22,7 @@
 #include "control/cp_schema.h"
 #include "core/log.h"
 #include "core/status.h"
+#include "dns/hostkey.h"
 
 extern struct sp_interval cp_iv_register, cp_iv_retry, cp_iv_addr_check;
 static struct sp_interval *const cp_intervals[] = { &cp_iv_register, &cp_iv_retry,
@@ -67,6 +68,15 @@ bool cp__split(const char *fqdn, char label[64], char zone[256])
 		if (*c >= 'A' && *c <= 'Z')
 			*c = (char)(*c - 'A' + 'a');
 	return true;
+}
+
+bool cp__rrset_has_key(const ldns_rr_list *rrset, const uint8_t ed[32])
+{
+	uint8_t k[DNS_HOSTKEY_LEN];
+	for (size_t i = 0; rrset && i < ldns_rr_list_rr_count(rrset); i++)
+		if (dns_hostkey_parse(ldns_rr_list_rr(rrset, i), k) == 0 && memcmp(k, ed, 32) == 0)
+			return true;
+	return false;
 }
 
 /*
@@ -353,9 +363,10 @@ static void cp_status(void *state, struct sp_status *st)
 		return;
 	}
 	sp_status_add(st, "state", "up");
-	sp_status_add(st, "udp-port", "%u", sp_transport_port(cp->transport));
 	if (cp->own_transport)
-		sp_transport_status(cp->transport, st);
+		sp_transport_status(cp->transport, st);	/* udp-port and the classifier's counts */
+	else
+		sp_status_add(st, "udp-port", "%u", sp_transport_port(cp->transport));
 	sp_status_add(st, "rx", "%llu", (unsigned long long)cp->st.rx);
 	sp_status_add(st, "rx-malformed", "%llu", (unsigned long long)cp->st.rx_bad);
 	sp_status_add(st, "rx-unauthenticated", "%llu", (unsigned long long)cp->st.rx_auth);

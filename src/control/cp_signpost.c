@@ -19,6 +19,7 @@
 #include "control/cp_token.h"
 #include "core/log.h"
 #include "core/status.h"
+#include "dns/hostkey.h"
 #include "dns/resolver.h"
 #include "dns/zone.h"
 #include "dns/zone_svc.h"
@@ -91,11 +92,10 @@ void cp__devices_reload(struct cp_signpost *s)
 	const ldns_rdf *origin = zs ? dns_zone_svc_origin(zs) : NULL;
 	for (size_t i = 0; keys && i < ldns_rr_list_rr_count(keys); i++) {
 		ldns_rr *rr = ldns_rr_list_rr(keys, i);
-		ldns_rdf *k = ldns_rr_rd_count(rr) == 4 ? ldns_rr_rdf(rr, 3) : NULL;
-		if (k == NULL || ldns_rdf_size(k) != 32 ||
+		uint8_t ed[DNS_HOSTKEY_LEN];
+		if (dns_hostkey_parse(rr, ed) != 0 ||
 		    ldns_dname_label_count(ldns_rr_owner(rr)) != ldns_dname_label_count(origin) + 1)
 			continue;
-		const uint8_t *ed = ldns_rdf_data(k);
 		if (memcmp(ed, s->cp->ed, 32) == 0)
 			continue;
 		ldns_rdf *label = ldns_dname_label(ldns_rr_owner(rr), 0);
@@ -222,24 +222,25 @@ static int publish(struct cp_signpost *s, const char *name, const uint8_t ed[32]
 	struct dns_zone_svc *zs = dns_zone_svc_get(s->cp->node);
 	if (zs == NULL)
 		return SP_ESTATE;
-	char fqdn[256], line[512], b64[SP_KEY_B64_LEN], a[INET6_ADDRSTRLEN];
+	char fqdn[256], line[512], a[INET6_ADDRSTRLEN];
 	cp__fqdn(fqdn, sizeof(fqdn), name, s->cp->zone);
-	sp_key_to_b64(ed, b64);
 	inet_ntop(AF_INET6, overlay, a, sizeof(a));
 	struct dns_changeset *cs = dns_changeset_new();
-	if (!cs)
-		return -ENOMEM;
-	int rc = 0;
-	const char *fmt[2] = { "%s %d IN AAAA %s", "%s %d IN KEY 512 3 15 %s" };
-	const char *val[2] = { a, b64 };
-	for (int i = 0; i < 2 && rc == 0; i++) {
-		ldns_rr *rr = NULL;
-		snprintf(line, sizeof(line), fmt[i], fqdn, DEVICE_TTL, val[i]);
-		if (ldns_rr_new_frm_str(&rr, line, DEVICE_TTL, NULL, NULL) != LDNS_STATUS_OK)
-			rc = SP_ELDNS;
-		else if ((rc = dns_changeset_add(cs, rr)) != 0)
-			ldns_rr_free(rr);
-	}
+	ldns_rdf *owner = ldns_dname_new_frm_str(fqdn);
+	ldns_rr *aaaa = NULL, *key = NULL;
+	int rc = cs && owner ? 0 : -ENOMEM;
+	snprintf(line, sizeof(line), "%s %d IN AAAA %s", fqdn, DEVICE_TTL, a);
+	if (rc == 0 && ldns_rr_new_frm_str(&aaaa, line, DEVICE_TTL, NULL, NULL) != LDNS_STATUS_OK)
+		rc = SP_ELDNS;
+	if (rc == 0)
+		rc = dns_hostkey_rr(owner, DEVICE_TTL, ed, &key);
+	if (rc == 0 && (rc = dns_changeset_add(cs, aaaa)) == 0)
+		aaaa = NULL;
+	if (rc == 0 && (rc = dns_changeset_add(cs, key)) == 0)
+		key = NULL;
+	ldns_rr_free(aaaa);
+	ldns_rr_free(key);
+	ldns_rdf_deep_free(owner);
 	uint32_t serial = 0;
 	if (rc == 0)
 		rc = dns_zone_svc_apply(zs, cs, &serial);
@@ -321,8 +322,12 @@ static void on_register(struct cp_signpost *s, const struct cp_in *in, struct cp
 		}
 	}
 	if (d == NULL) {
-		sp_log_rl(SP_LOG_INFO, "control: register from unknown key at %s refused", who);
-		reply_register(s, in, CP_E_UNKNOWN_DEVICE, NULL);
+		bool revoked = false;
+		for (size_t i = 0; i < CP_DEVICES_MAX && i < s->n_revoked; i++)
+			revoked |= memcmp(s->revoked[i], in->sender, 32) == 0;
+		sp_log_rl(SP_LOG_INFO, "control: register from %s key at %s refused",
+			  revoked ? "a revoked" : "an unknown", who);
+		reply_register(s, in, revoked ? CP_E_REVOKED : CP_E_UNKNOWN_DEVICE, NULL);
 		return;
 	}
 	if (d->ep.sa.sa_family == 0 || !sp_endpoint_equal(&d->ep, in->src))
@@ -429,15 +434,7 @@ static void check_done(void *arg, int status, const ldns_rr_list *rrset)
 {
 	struct cp_check *k = arg;
 	struct cp_signpost *s = k->s;
-	bool ok = false;
-	for (size_t i = 0; status == 0 && rrset && i < ldns_rr_list_rr_count(rrset); i++) {
-		ldns_rr *rr = ldns_rr_list_rr(rrset, i);
-		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_KEY || ldns_rr_rd_count(rr) != 4)
-			continue;
-		ldns_rdf *key = ldns_rr_rdf(rr, 3);
-		if (ldns_rdf_size(key) == 32 && memcmp(ldns_rdf_data(key), k->sender, 32) == 0)
-			ok = true;
-	}
+	bool ok = status == 0 && cp__rrset_has_key(rrset, k->sender);
 	struct cp_connect *c = &k->m.u.connect;
 	char who[SP_ENDPOINT_STRLEN];
 	sp_endpoint_format(&k->src, who);
@@ -593,6 +590,7 @@ int cp__revoke(struct cp_signpost *s, struct cp_sdev *d, unsigned *told)
 	if (rc)
 		return rc;
 	d->revoked = true;
+	memcpy(s->revoked[s->n_revoked++ % CP_DEVICES_MAX], d->ed, 32);
 	pairs_forget(s, d->ed);
 	*told = 0;
 	uint64_t now = uv_hrtime();

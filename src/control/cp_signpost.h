@@ -78,6 +78,8 @@ struct cp_signpost {
 	struct cp_tok tok[CP_TOKENS_MAX];
 	struct cp_pair pair[CP_PAIRS_MAX];
 	struct cp_check *checks;	/* CP_CHECKS_MAX */
+	uint8_t revoked[CP_DEVICES_MAX][32];	/* keys revoked since start (a ring) */
+	size_t n_revoked;
 	int sub_zone;
 	uv_timer_t tick;
 	uint64_t enrolled, refused_connects, tokens_refused;
