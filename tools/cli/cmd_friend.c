@@ -53,9 +53,7 @@ static char *friend_anchor(const struct cli_cmd *cmd, const char *zone, const ch
 	struct dns_validate_anchor *ta = NULL;
 	char err[256];
 	if (dns_validate_anchor_parse(zone, text, &ta, err, sizeof(err)) != 0) {
-		*ret = cli_usage(cmd, "--anchor: not a DS or DNSKEY record of %s: %s (give the "
-				      "line `signpost ds` prints on the friend's signpost)",
-				 zone, err);
+		*ret = cli_usage(cmd, "--anchor: not a DS or DNSKEY record of %s: %s", zone, err);
 		return NULL;
 	}
 	char *out = NULL;
