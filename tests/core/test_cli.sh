@@ -534,9 +534,7 @@ if [ -x "$SPD" ]; then
 	rc_is 0 "signpostd --check accepts the signpost config" "$SPD" --check -c "$C"
 	check "--check prints configuration OK" grep -q "configuration OK" "$T/out" "$T/err"
 	rc_is 0 "signpostd --check accepts the device config" "$SPD" --check -c "$D/device.conf"
-	# TODO(issue 8, lead): enable once [control] is in the schema (src/control/cp_schema.c)
-	# and the CLI composes it (tools/cli/signpost.c): then init --token checks it too.
-	# rc_is 0 "signpostd --check accepts the device config made from a token" "$SPD" --check -c "$TC"
+	rc_is 0 "signpostd --check accepts the device config made from a token" "$SPD" --check -c "$TC"
 	sed '/^\[tunnel\]/,$ s/^enabled = no$/enabled = yes/' "$D/device.conf" >"$D/tunnel.conf"
 	check "(sanity) the copy turns the tunnel on" grep -qx "enabled = yes" "$D/tunnel.conf"
 	rc_is 0 "signpostd --check accepts the device config with the tunnel on" \

@@ -179,37 +179,6 @@ static int parse_options(const struct cli_cmd *cmd, int argc, char **argv, struc
 	return token_check(cmd, in);
 }
 
-static bool schema_has(const char *section)
-{
-	for (const struct sp_section_schema *s = sp_config_schema; s && s->name; s++)
-		if (strcmp(s->name, section) == 0)
-			return true;
-	return false;
-}
-
-/*
- * The [control] lines as plain text, for a CLI built before [control] was
- * in the schema (cp_schema.c): they cannot be checked here, so they are
- * appended after the check.
- * TODO(issue 8): drop this once the CLI composes the control plane's schema.
- */
-static char *control_text_raw(const struct token_init *in)
-{
-	char *s = NULL;
-	if (asprintf(&s,
-		     "\n# The control plane: how this device reaches its signpost.\n"
-		     "[control]\n"
-		     "# the signpost's control endpoint (from the token)\n"
-		     "signpost = %s\n"
-		     "# the signpost's node public key (Ed25519, from the token)\n"
-		     "signpost-key = %s\n"
-		     "# the enrollment token, until the signpost accepted it (then removed)\n"
-		     "token-file = token\n",
-		     in->signpost, in->signpost_key) < 0)
-		return NULL;
-	return s;
-}
-
 static void control_section(struct init_conf *c, const struct token_init *in)
 {
 	init_conf_section(c, "control");
@@ -222,7 +191,6 @@ static int conf_text(struct token_init *in, const char *conf_path)
 {
 	struct init_conf *c = &in->conf;
 	const struct cp_token *t = &in->tok;
-	bool control = schema_has("control");
 	if (init_conf_begin(c) != 0)
 		return -ENOMEM;
 	init_conf_comment(c, "device.conf: device %s.%s, written by `signpost init device --token`.",
@@ -249,23 +217,8 @@ static int conf_text(struct token_init *in, const char *conf_path)
 		init_conf_comment(c, "The token also names the signpost at %s.",
 				  sp_endpoint_format(&t->ep[i], ep));
 	}
-	if (control)
-		control_section(c, in);
-	int rc = init_conf_end(c, conf_path);
-	if (rc != 0 || control)
-		return rc;
-	/* Not in the schema yet: checked by signpostd --check once it is. */
-	char *raw = control_text_raw(in);
-	char *all = NULL;
-	if (raw == NULL || asprintf(&all, "%s%s", c->text, raw) < 0) {
-		free(raw);
-		return -ENOMEM;
-	}
-	free(raw);
-	free(c->text);
-	c->text = all;
-	c->len = strlen(all);
-	return 0;
+	control_section(c, in);
+	return init_conf_end(c, conf_path);
 }
 
 static int make_all(const struct cli_cmd *cmd, void *arg, const char *dir, const char *conf_path)
