@@ -557,9 +557,20 @@ static void test_device_own_zone(void **state)
 	assert_int_equal(dns_resolver_friend_set(dr, F_ORIGIN, ds_wrong, &sdns, 1), -EINVAL);
 	assert_int_equal(dns_resolver_friend_remove(dr, F_ORIGIN), SP_ENOTFOUND);
 	node_stop(&d, &loop);
+
+	/* Without a trust anchor nothing validates: the resolver refuses at once. */
+	struct test_node d2;
+	snprintf(extra, sizeof(extra), "[signpost]\ndns = %s:%d\n", s.addr, s.port);
+	node_start_with(&d2, &loop, "d", "device", F_ORIGIN, extra);
+	dr = dns_resolver_get(&d2.node);
+	assert_non_null(dr);
+	assert_int_equal(dns_resolver_lookup(dr, "nas.friend.test.", LDNS_RR_TYPE_AAAA, on_result,
+					     &res), SP_EAUTH);
+	node_stop(&d2, &loop);
 	node_stop(&s, &loop);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	sp_node_deinit(&d.node);
+	sp_node_deinit(&d2.node);
 	sp_node_deinit(&s.node);
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
