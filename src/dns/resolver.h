@@ -98,7 +98,10 @@ int dns_resolver_friend_set(struct dns_resolver *r, const char *zone, const char
 
 /*
  * Remove a friend zone added by dns_resolver_friend_set (a [friend] section
- * of the same zone, if any, is used again).  0, or SP_ENOTFOUND.
+ * of the same zone, if any, is used again).  New lookups of it fail at once
+ * with SP_ENOTFOUND; those in flight finish with the zone they had.  0, or
+ * SP_ENOTFOUND (not a run-time friend: the own zone and [friend] sections
+ * cannot be removed).
  */
 int dns_resolver_friend_remove(struct dns_resolver *r, const char *zone) SP_MUST_CHECK;
 

@@ -158,8 +158,8 @@ struct test_node {
 };
 
 /* Start a node of role in dir/sub on a random loopback address (another if taken). */
-static void node_start(struct test_node *t, uv_loop_t *loop, const char *sub, const char *role,
-		       const char *zone)
+static void node_start_with(struct test_node *t, uv_loop_t *loop, const char *sub,
+			    const char *role, const char *zone, const char *extra)
 {
 	int rc = -1;
 	for (int attempt = 0; attempt < 10 && rc != 0; attempt++) {
@@ -174,9 +174,9 @@ static void node_start(struct test_node *t, uv_loop_t *loop, const char *sub, co
 			 "[dns]\nlisten = %s\nport = %d\nzone-file = %s/%s/zone.db\nzone-sync = no\n"
 			 "ksk-file = %s/%s/ksk.key\nzsk-file = %s/%s/zsk.key\n"
 			 "tsig-key-file = none.key\nrrl-rate = 0\n"
-			 "stub-listen = %s\nstub-port = %d\nupstream = 127.0.0.1:9\n",
+			 "stub-listen = %s\nstub-port = %d\nupstream = 127.0.0.1:9\n%s",
 			 role, zone, dir, sub, dir, sub, t->addr, t->port, dir, sub, dir, sub, dir,
-			 sub, t->addr, t->stub_port);
+			 sub, t->addr, t->stub_port, extra);
 		write_file(sub, "node.conf", text, 0644);
 		snprintf(conf, sizeof(conf), "%s/%s/node.conf", dir, sub);
 		struct sp_config *cfg;
@@ -189,6 +189,12 @@ static void node_start(struct test_node *t, uv_loop_t *loop, const char *sub, co
 		}
 	}
 	assert_int_equal(rc, 0);
+}
+
+static void node_start(struct test_node *t, uv_loop_t *loop, const char *sub, const char *role,
+		       const char *zone)
+{
+	node_start_with(t, loop, sub, role, zone, "");
 }
 
 static void node_stop(struct test_node *t, uv_loop_t *loop)
@@ -312,6 +318,10 @@ static void test_signpost_resolver(void **state)
 	assert_int_equal(dns_resolver_friend_set(rr, T_ORIGIN, "example.test. IN DS 1 15 2 00112233",
 						 &sdns, 1), -EINVAL);	/* own zone */
 	assert_int_equal(dns_resolver_friend_set(rr, F_ORIGIN, ds_good, &sdns, 1), 0);
+
+	/* Run-time friends are not configuration: a reload keeps them. */
+	assert_int_equal(sp_node_reload(&r.node), 0);
+	assert_int_equal(rr->stub->n_friends, 1);
 
 	/* A device's KEY, published by the friend's signpost at run time, signed. */
 	ldns_rr *key = NULL;
@@ -524,11 +534,53 @@ static void test_device_name_answered(void **state)
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* A device's own zone: asked of [signpost] dns, validated with [signpost] trust-anchor. */
+static void test_device_own_zone(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	struct test_node s, d;
+	struct result res = { 0 };
+	char extra[768];
+	assert_int_equal(uv_loop_init(&loop), 0);
+	node_start(&s, &loop, "s", "signpost", F_ORIGIN);
+	snprintf(extra, sizeof(extra), "[signpost]\ndns = %s:%d\ntrust-anchor = %s\n", s.addr,
+		 s.port, ds_good);
+	node_start_with(&d, &loop, "d", "device", F_ORIGIN, extra);
+	struct dns_resolver *dr = dns_resolver_get(&d.node);
+	assert_non_null(dr);
+	assert_int_equal(lookup(&loop, dr, "nas.friend.test.", LDNS_RR_TYPE_AAAA, &res), 0);
+	assert_aaaa(res.first, "nas.friend.test.", "fd00:f::2");
+	result_clear(&res);
+	/* The own zone is not a friend: it cannot be replaced at run time. */
+	union sp_endpoint sdns = endpoint_of(s.addr, s.port);
+	assert_int_equal(dns_resolver_friend_set(dr, F_ORIGIN, ds_wrong, &sdns, 1), -EINVAL);
+	assert_int_equal(dns_resolver_friend_remove(dr, F_ORIGIN), SP_ENOTFOUND);
+	node_stop(&d, &loop);
+
+	/* Without a trust anchor nothing validates: the resolver refuses at once. */
+	struct test_node d2;
+	snprintf(extra, sizeof(extra), "[signpost]\ndns = %s:%d\n", s.addr, s.port);
+	node_start_with(&d2, &loop, "d", "device", F_ORIGIN, extra);
+	dr = dns_resolver_get(&d2.node);
+	assert_non_null(dr);
+	assert_int_equal(dns_resolver_lookup(dr, "nas.friend.test.", LDNS_RR_TYPE_AAAA, on_result,
+					     &res), SP_EAUTH);
+	node_stop(&d2, &loop);
+	node_stop(&s, &loop);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	sp_node_deinit(&d.node);
+	sp_node_deinit(&d2.node);
+	sp_node_deinit(&s.node);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_signpost_resolver),
 		cmocka_unit_test(test_device_name_answered),
+		cmocka_unit_test(test_device_own_zone),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

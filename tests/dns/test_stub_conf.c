@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -124,6 +125,47 @@ static void test_question_end(void **state)
 	assert_int_equal(dns_stub__question_end(c, sizeof(c)), 0);
 }
 
+/* On a signpost [signpost] is not the own zone's server: only [friend] zones count. */
+static void test_signpost_role(void **state)
+{
+	static const char text[] =
+		"[node]\nrole = signpost\nzone = a.example.\n"
+		"[signpost]\ndns = 192.0.2.10:53\ntrust-anchor = " DS_A "\n"
+		"[friend]\nzone = friend.example.\nsignpost = 192.0.2.20:53\n"
+		"trust-anchor = " KEY_F "\n";
+	struct sp_config *cfg = parse(text);
+	struct dns_stub_conf c;
+	assert_int_equal(dns_stub_check(cfg), 0);
+	assert_int_equal(dns_stub__conf_read(cfg, &c), 0);
+	assert_int_equal(c.n_zones, 1);
+	ldns_rdf *n = ldns_dname_new_frm_str("laptop.a.example.");
+	assert_null(dns_stub__zone_find(&c, n));
+	ldns_rdf_deep_free(n);
+	dns_stub__conf_clear(&c);
+	sp_config_free(cfg);
+}
+
+/* The one zone parser of [friend] sections and run-time friends. */
+static void test_zone_new(void **state)
+{
+	struct dns_stub_server srv = { .len = sizeof(struct sockaddr_in) };
+	struct dns_stub_zone *z = NULL;
+	char err[200];
+	assert_int_equal(dns_stub__zone_new("friend.example.", KEY_F, &srv, 1, &z, err, sizeof(err)),
+			 0);
+	assert_non_null(z->anchor);
+	assert_int_equal(z->n_servers, 1);
+	dns_stub__zone_unref(z);
+	assert_int_equal(dns_stub__zone_new("other.example.", KEY_F, &srv, 1, &z, err, sizeof(err)),
+			 SP_EMALFORMED);
+	assert_null(z);
+	assert_non_null(strstr(err, "owner"));
+	assert_int_equal(dns_stub__zone_new(NULL, KEY_F, &srv, 1, &z, err, sizeof(err)), -EINVAL);
+	assert_int_equal(dns_stub__zone_new("friend.example.", KEY_F, &srv, DNS_STUB_MAX_SERVERS + 1,
+					    &z, err, sizeof(err)), -EINVAL);
+	assert_null(z);
+}
+
 int main(void)
 {
 	/* The DNS planes' sections, composed as signpostd does. */
@@ -136,6 +178,8 @@ int main(void)
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_no_signpost),
 		cmocka_unit_test(test_question_end),
+		cmocka_unit_test(test_signpost_role),
+		cmocka_unit_test(test_zone_new),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
