@@ -278,6 +278,9 @@ static void on_register_ack(struct cp_device *d, const struct cp_in *in, const s
 	char obs[SP_ENDPOINT_STRLEN];
 	sp_endpoint_format(&a->observed, obs);
 	if (a->status != CP_OK) {
+		/* A refused token stays the reason shown (later registers carry none). */
+		if (d->token_refused && a->status == CP_E_UNKNOWN_DEVICE)
+			return;
 		if (a->status != d->last_status)
 			sp_err("control: the signpost refused registration%s: %s",
 			       d->has_token ? " (enrollment)" : "", cp_status_str(a->status));
