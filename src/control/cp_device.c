@@ -451,13 +451,14 @@ static void want_up(struct cp_want *w, uint64_t now)
 		want_fail(w, "the tunnel is off on this device", now);
 		return;
 	}
-	struct tun_peer_aip aip = { .family = AF_INET6, .cidr = 128 };
-	memcpy(aip.addr, w->addr, 16);
+	/*
+	 * In two steps: the peer and its relay path first, then its address,
+	 * whose packets waiting for a peer (nopeer.c) go out at once, and must
+	 * find a path to send the handshake on.
+	 */
 	struct tun_peer_spec spec = {
-		.flags = TUN_PEER_SET_KEEPALIVE | TUN_PEER_REPLACE_AIPS,
+		.flags = TUN_PEER_SET_KEEPALIVE,
 		.keepalive = PEER_KEEPALIVE,
-		.aips = &aip,
-		.n_aips = 1,
 	};
 	struct tun_peer *p = NULL;
 	int rc = cp__ed_to_x(w->ed, spec.public_key);
@@ -476,6 +477,15 @@ static void want_up(struct cp_want *w, uint64_t now)
 	if (!w->direct) {
 		tun_path_init_relay(&w->relay, &w->z->ep, relay_send, w);
 		tun_peer_set_path(p, &w->relay);
+	}
+	struct tun_peer_aip aip = { .family = AF_INET6, .cidr = 128 };
+	memcpy(aip.addr, w->addr, 16);
+	spec.flags = TUN_PEER_REPLACE_AIPS | TUN_PEER_UPDATE_ONLY;
+	spec.aips = &aip;
+	spec.n_aips = 1;
+	if (tun_peers_set(ps, SP_OWNER_CONTROL, &spec, &p) != 0) {
+		want_fail(w, "the tunnel refused its overlay address", now);
+		return;
 	}
 	ping_candidates(w);
 	if (!was_up) {
