@@ -234,10 +234,15 @@ static int publish(struct cp_signpost *s, const char *name, const uint8_t ed[32]
 		rc = SP_ELDNS;
 	if (rc == 0)
 		rc = dns_hostkey_rr(owner, DEVICE_TTL, ed, &key);
-	if (rc == 0 && (rc = dns_changeset_add(cs, aaaa)) == 0)
+	/* The changeset owns what it is given, added or not. */
+	if (rc == 0) {
+		rc = dns_changeset_add(cs, aaaa);
 		aaaa = NULL;
-	if (rc == 0 && (rc = dns_changeset_add(cs, key)) == 0)
+	}
+	if (rc == 0) {
+		rc = dns_changeset_add(cs, key);
 		key = NULL;
+	}
 	ldns_rr_free(aaaa);
 	ldns_rr_free(key);
 	ldns_rdf_deep_free(owner);
@@ -578,10 +583,11 @@ int cp__revoke(struct cp_signpost *s, struct cp_sdev *d, unsigned *told)
 	ldns_rdf *owner = ldns_dname_new_frm_str(fqdn);
 	struct dns_changeset *cs = dns_changeset_new();
 	int rc = owner && cs ? 0 : -ENOMEM;
+	/* Each operation owns its copy of the owner name. */
 	if (rc == 0)
-		rc = dns_changeset_del_rrset(cs, owner, LDNS_RR_TYPE_AAAA);
+		rc = dns_changeset_del_rrset(cs, ldns_rdf_clone(owner), LDNS_RR_TYPE_AAAA);
 	if (rc == 0)
-		rc = dns_changeset_del_rrset(cs, owner, LDNS_RR_TYPE_KEY);
+		rc = dns_changeset_del_rrset(cs, ldns_rdf_clone(owner), LDNS_RR_TYPE_KEY);
 	uint32_t serial;
 	if (rc == 0)
 		rc = dns_zone_svc_apply(zs, cs, &serial);
