@@ -287,6 +287,18 @@ int cp_body_encode(const struct cp_msg *m, uint8_t *out, size_t cap, size_t *out
 int cp_body_decode(enum cp_type type, const uint8_t *body, size_t len, struct cp_msg *m)
 	SP_MUST_CHECK;
 
+/*
+ * The counter of the next message a sender seals: its clock in
+ * microseconds, but always above the last one (two messages in the same
+ * microsecond, or a clock stepped back), as the receivers' replay tables
+ * require.  *last is updated.
+ */
+static inline uint64_t cp_counter_next(uint64_t *last, uint64_t now_us)
+{
+	*last = now_us > *last ? now_us : *last + 1;
+	return *last;
+}
+
 /* Wipe m (it may hold a token secret); m may be NULL. */
 void cp_msg_wipe(struct cp_msg *m);
 

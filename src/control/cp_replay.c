@@ -34,6 +34,8 @@ int cp_replay_init(struct cp_replay *t, size_t capacity)
 
 void cp_replay_deinit(struct cp_replay *t)
 {
+	if (t == NULL)
+		return;
 	free(t->slot);
 	sodium_memzero(t, sizeof(*t));
 }

@@ -68,7 +68,7 @@ struct cp_replay {
  * -EINVAL or -ENOMEM.  The only allocation of the module.
  */
 int cp_replay_init(struct cp_replay *t, size_t capacity) SP_MUST_CHECK;
-/* Free the table; t may have failed init or be zeroed. */
+/* Free the table; t may be NULL, zeroed, or have failed init. */
 void cp_replay_deinit(struct cp_replay *t);
 
 /*

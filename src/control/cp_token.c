@@ -48,6 +48,14 @@ out:
 	return err;
 }
 
+/* The base64url alphabet.  Checked here, not left to libsodium: 1.0.18's
+ * sodium_base642bin decodes a 0xff byte as if it were a letter. */
+static bool is_b64url(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '_';
+}
+
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -71,8 +79,10 @@ int cp_token_decode(const char *text, struct cp_token *t)
 		return -EINVAL;
 	if (memcmp(text, CP_TOKEN_PREFIX, CP_TOKEN_PREFIX_LEN) != 0)
 		return -EINVAL;
-	/* No ignore set and no end pointer: any byte outside the alphabet,
-	 * padding, or non-zero leftover bits fail. */
+	for (size_t i = CP_TOKEN_PREFIX_LEN; i < len; i++)
+		if (!is_b64url(text[i]))
+			return -EINVAL;
+	/* Padding was refused above; non-zero leftover bits fail here. */
 	if (sodium_base642bin(bin, sizeof(bin), text + CP_TOKEN_PREFIX_LEN,
 			      len - CP_TOKEN_PREFIX_LEN, NULL, &bin_len, NULL, B64) != 0)
 		goto out;

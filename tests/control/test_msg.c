@@ -571,6 +571,16 @@ static void test_box_key_is_beforenm(void **state)
 	assert_true(sodium_is_zero(k1, sizeof(k1)));
 }
 
+static void test_counter_next(void **state)
+{
+	uint64_t last = 0;
+	assert_int_equal(cp_counter_next(&last, 1000), 1000);
+	assert_int_equal(cp_counter_next(&last, 1000), 1001);	/* same microsecond */
+	assert_int_equal(cp_counter_next(&last, 900), 1002);	/* clock stepped back */
+	assert_int_equal(cp_counter_next(&last, 5000), 5000);
+	assert_int_equal(last, 5000);
+}
+
 static void test_status_words(void **state)
 {
 	assert_string_equal(cp_status_str(CP_E_TOKEN_REUSED), "token already used");
@@ -604,6 +614,7 @@ int main(void)
 		cmocka_unit_test(test_padding_min_len),
 		cmocka_unit_test(test_replies_to_strangers_are_small),
 		cmocka_unit_test(test_box_key_is_beforenm),
+		cmocka_unit_test(test_counter_next),
 		cmocka_unit_test(test_status_words),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

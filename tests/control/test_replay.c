@@ -43,6 +43,7 @@ static void test_init_bounds(void **state)
 	assert_int_equal(cp_replay_init(&t, 4096), 0);
 	assert_true(t.nslots >= 8192);
 	cp_replay_deinit(&t);
+	cp_replay_deinit(NULL);
 }
 
 static void test_duplicate_and_order(void **state)

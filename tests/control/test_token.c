@@ -111,7 +111,7 @@ static void wrap(char *out, size_t cap, const uint8_t *bin, size_t len)
 static void test_junk_refused(void **state)
 {
 	struct cp_token t;
-	char text[CP_TOKEN_TEXT_MAX + 8], cut[CP_TOKEN_TEXT_MAX + 8];
+	char text[CP_TOKEN_TEXT_MAX], cut[CP_TOKEN_TEXT_MAX + 16];
 	size_t len;
 
 	assert_int_equal(cp_token_decode(NULL, &t), -EINVAL);
@@ -151,6 +151,10 @@ static void test_junk_refused(void **state)
 	cut[20] = '/';
 	bad(cut);
 	cut[20] = ' ';
+	bad(cut);
+	cut[20] = '\xff';	/* libsodium 1.0.18 decodes it (found by fuzz_control_token) */
+	bad(cut);
+	cut[20] = '=';
 	bad(cut);
 	snprintf(cut, sizeof(cut), " %s", text);
 	bad(cut);

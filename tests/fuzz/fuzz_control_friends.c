@@ -1,0 +1,11 @@
+/*
+ * fuzz_control_friends.c - arbitrary bytes as the body of a control
+ * CP_FRIENDS message (no crypto): refused cleanly, or canonical (see
+ * fuzz_control_common.h).
+ */
+#include "fuzz_control_common.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	return fz_cp_body(CP_FRIENDS, data, size);
+}
