@@ -129,9 +129,7 @@ int cp__send(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint 
 	uint8_t buf[CP_MSG_MAX];
 	const uint8_t *key;
 	size_t n = 0;
-	uint64_t now_us = cp__now_us();
-	m->counter = now_us > cp->counter ? now_us : cp->counter + 1;
-	cp->counter = m->counter;
+	m->counter = cp_counter_next(&cp->counter, cp__now_us());
 	int rc = box_key(cp, to, uv_hrtime(), &key);
 	if (rc == 0)
 		rc = cp_msg_seal(key, cp->ed, m, min_len, buf, sizeof(buf), &n);
