@@ -1,34 +1,36 @@
 #!/usr/bin/env bash
-# demo.sh - the built-in demo: install what is needed, build, and run a small Signpost
-# network on this machine: a signpost and two devices behind NATs, resolving and reaching
-# each other.
+# demo.sh - the built-in demo: install what is needed, build, and run the product's story on
+# this machine, in network namespaces: Alice and Bob each run a signpost; Alice's laptop and
+# NAS and Bob's laptop sit behind NAT routers; Bob reaches Alice's NAS by name.
 #
-#   bash tools/demo.sh                          install, build (into build/), run the demo
-#   SKIP_DEPS=1 bash tools/demo.sh              skip the apt-get step
+#   bash tools/demo.sh                            install, build (into build/), run the demo
+#   SKIP_DEPS=1 bash tools/demo.sh                skip the apt-get step
 #   SKIP_DEPS=1 BUILD_DIR=DIR bash tools/demo.sh  use the binaries already built in DIR
 #
-# Needs root: the network is a NAT lab of network namespaces (tests/lab/natlab.sh):
-#   signpost  s1  198.51.100.11 on the public segment: DNS server of demo.example., tunnel hub
-#   laptop    d1  192.168.1.2 behind a port-restricted cone NAT (Linux MASQUERADE)
-#   phone     d2  192.168.2.2 behind a symmetric NAT (MASQUERADE --random-fully)
+# Needs root: the network is a NAT lab of namespaces (tests/lab/natlab.sh):
+#   alice-sp  198.51.100.11  Alice's signpost, DNS server of alice.example.
+#   bob-sp    198.51.100.12  Bob's signpost, DNS server of bob.example.
+#   laptop    Alice's laptop behind a port-restricted cone NAT (Linux MASQUERADE)
+#   nas       Alice's NAS behind a symmetric NAT (MASQUERADE --random-fully)
+#   bob       Bob's laptop behind a symmetric NAT
 # What it shows (each command is printed before it runs):
-#   1. `signpost init signpost`, the tunnel turned on, signpostd started;
-#   2. `signpost init device` for laptop and phone, enrolled with the `signpost zone add`
-#      lines they print (KEY + overlay AAAA) and the [peer] lines they print, appended to
-#      the signpost's configuration (SIGHUP);
-#   3. each device's signpostd: stub resolver anchored with `signpost ds`, and the one [peer]
-#      `signpost init device` wrote: the signpost (the zone's /48, keepalive 25 s to hold the
-#      NAT mappings open); only the tunnel is turned on;
-#   4. `signpost status` on every node;
-#   5. on the laptop, dig through its stub: phone's AAAA comes back with AD (validated there);
-#   6. ping -6 phone.demo.example from the laptop, by name through the stub, relayed by the
-#      signpost (hop limit 63: one router on the way, the signpost's namespace);
-#   7. `wg show` of the signpost's interface through its UAPI socket;
-#   8. SIGTERM to every daemon and their exit codes.
-# Direct device-to-device paths (hole punching) and syncing come in later issues: today every
-# device packet goes through the signpost.  Everything lives in namespaces and a folder named
-# with a per-run id and is removed on exit; nothing listens outside the namespaces except on
-# the daemons' control sockets (Unix sockets in that folder).
+#   1. `signpost init signpost` for Alice and Bob, signpostd started as it is (no edit);
+#   2. enrollment by token: `signpost enroll NAME` on the signpost, `signpost init device
+#      --token` on the device, which registers and is published (AAAA + KEY, signed);
+#   3. `signpost devices` on Alice's signpost;
+#   4. Alice and Bob exchange DS records and add each other as friends; Alice lets Bob's
+#      devices reach her NAS only;
+#   5. on Bob's laptop: a TCP connection to nas.alice.example by name, the query-to-first-byte
+#      time, the AD flag of the answer through Bob's stub, and ping -6 nas.alice.example: the
+#      lookup itself opened an end-to-end WireGuard session, relayed by Alice's signpost (the
+#      two symmetric NATs leave no direct path; hole punching comes with the NAT issue);
+#   6. Bob's laptop may not reach Alice's laptop: refused by Alice's policy;
+#   7. Alice's laptop reaches her NAS (her own devices);
+#   8. `signpost status` of Alice's signpost: what it relayed, and that it holds no tunnel;
+#   9. SIGTERM to every daemon and their exit codes.
+# Everything lives in namespaces and a folder named with a per-run id and is removed on
+# exit; nothing listens outside the namespaces except the daemons' control sockets (Unix
+# sockets in that folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -50,7 +52,7 @@ fi
 for f in signpost signpostd; do
 	[ -x "$build/$f" ] || { echo "demo.sh: $build/$f is not built" >&2; exit 1; }
 done
-for t in ip iptables dig ping wg; do
+for t in ip iptables dig ping python3; do
 	command -v "$t" >/dev/null || { echo "demo.sh: '$t' is missing (run tools/deps.sh)" >&2; exit 1; }
 done
 export PATH="$build:$PATH"
@@ -61,10 +63,9 @@ unset SP_LAB_ID # a fresh random id for this run
 # shellcheck source=../tests/lab/natlab.sh
 source "$root/tests/lab/natlab.sh"
 work=$(mktemp -d "/tmp/signpost-demo-$LAB_ID.XXXXXX")
-nodes=(signpost laptop phone)
-declare -A host=([signpost]=s1 [laptop]=d1 [phone]=d2)
-declare -A conf=([signpost]=signpost/signpost.conf [laptop]=laptop/device.conf [phone]=phone/device.conf)
-declare -A ifname=([signpost]="sp${LAB_ID}s" [laptop]="sp${LAB_ID}l" [phone]="sp${LAB_ID}p")
+nodes=(alice-sp bob-sp laptop nas bob)
+declare -A conf=([alice-sp]=alice-sp/signpost.conf [bob-sp]=bob-sp/signpost.conf
+	[laptop]=laptop/device.conf [nas]=nas/device.conf [bob]=bob/device.conf)
 declare -A pid=()
 problems=()
 etc_netns_made=
@@ -82,9 +83,9 @@ cleanup() {
 	done
 	lab_down >/dev/null 2>&1 || true
 	for n in "${nodes[@]}"; do
-		rm -rf "/etc/netns/spl-$LAB_ID-${host[$n]}"
-		rm -f "/var/run/wireguard/${ifname[$n]}.sock"
+		rm -rf "/etc/netns/spl-$LAB_ID-$n"
 	done
+	rm -f /var/run/wireguard/sp"$LAB_ID"*.sock
 	if [ -n "$etc_netns_made" ]; then rmdir /etc/netns 2>/dev/null || true; fi
 	rm -rf "$work"
 }
@@ -104,15 +105,7 @@ show() { # NODE CMD...
 		if [[ "$a" =~ ^[A-Za-z0-9_./:=@+,%-]+$ ]]; then line+=" $a"; else line+=" \"$a\""; fi
 	done
 	printf '\n[%s]$%s\n' "$n" "$line"
-	lab_exec "${host[$n]}" "$@"
-}
-
-# Append a block to a configuration file, showing it.
-conf_append() { # FILE  (block on stdin)
-	local block
-	block=$(cat)
-	printf '\n(appended to %s)\n%s\n' "$1" "$block" | sed '2,$s/^/    /'
-	printf '\n%s\n' "$block" >>"$1"
+	lab_exec "$n" "$@"
 }
 
 # Wait until CMD succeeds, for at most SECONDS (every 0.1 s).
@@ -129,128 +122,141 @@ poll() { # SECONDS CMD...
 start_daemon() { # NODE
 	local n=$1
 	printf '\n[%s]$ signpostd -c %s &\n' "$n" "${conf[$n]}"
-	ip netns exec "$(lab_ns "${host[$n]}")" signpostd -c "${conf[$n]}" >"$work/$n.log" 2>&1 &
+	ip netns exec "$(lab_ns "$n")" signpostd -c "${conf[$n]}" >"$work/$n.log" 2>&1 &
 	pid[$n]=$!
 	if ! poll 10 running_and_answering "$n"; then
 		problem "signpostd on $n did not start; its log:"
 		cat "$work/$n.log"
 		exit 1
 	fi
-	head -n 20 "$work/$n.log" | sed 's/^/    /'
+	grep -E 'signpostd\[notice\]: (control: [a-z]+ role|signpost |device |tunnel: )' "$work/$n.log" | head -n 4 |
+		sed 's/^/    /'
 }
 running_and_answering() { # NODE
-	kill -0 "${pid[$1]}" && lab_exec "${host[$1]}" signpost -c "${conf[$1]}" status
+	kill -0 "${pid[$1]}" && lab_exec "$1" signpost -c "${conf[$1]}" status
 }
 gone() { # PID: exited (a zombie not yet waited for counts as gone)
 	! kill -0 "$1" 2>/dev/null || [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]
 }
-status_has() { # NODE REGEX
-	lab_exec "${host[$1]}" signpost -c "${conf[$1]}" status | grep -Eq -- "$2"
-}
+log_has() { grep -Eq -- "$2" "$work/$1.log"; }
 
 cd "$work"
 echo "== 0. the NAT lab (run id $LAB_ID): namespaces spl-$LAB_ID-*, files in $work"
-lab_up port-restricted symmetric
-sp_addr=$(lab_addr s1)
-lab_show | grep -E '^(HOST|s1|d1|d2) ' | sed 's/^/    /'
-echo "    signpost = s1 (public), laptop = d1 (port-restricted NAT), phone = d2 (symmetric NAT)"
-
-zone=demo.example.
-port=51820
-echo
-echo "== 1. the signpost: DNS server of $zone on $sp_addr, WireGuard hub on UDP $port"
-show signpost signpost init signpost --zone "$zone" --dir signpost --address "$sp_addr" --port "$port"
-printf '\n(edit signpost/signpost.conf: [tunnel] enabled = yes)\n'
-sed -i '/^\[tunnel\]/,$ s/^enabled = no$/enabled = yes/' signpost/signpost.conf
-conf_append signpost/signpost.conf <<EOF
-interface = ${ifname[signpost]}
-EOF
-show signpost sysctl -w net.ipv6.conf.all.forwarding=1
-show signpost signpostd --check -c signpost/signpost.conf
-start_daemon signpost
+lab_init >/dev/null
+lab_add_public alice-sp
+lab_add_public bob-sp
+lab_add_device port-restricted laptop
+lab_add_device symmetric nas
+lab_add_device symmetric bob
+lab_show | grep -E '^(HOST|alice-sp|bob-sp|laptop|nas|bob) ' | sed 's/^/    /'
 
 echo
-echo "== 2. enroll two devices: laptop and phone"
-sp_key=$(signpost pubkey <signpost/node.key)
-anchor=$(signpost -c signpost/signpost.conf ds | head -n 1)
-declare -A overlay=()
-for n in laptop phone; do
-	show "$n" signpost init device --zone "$zone" --name "$n" --dir "$n" \
-		--signpost "$sp_addr:$port" --signpost-key "$sp_key" \
-		--signpost-dns "$sp_addr:53" --trust-anchor "$anchor" | tee "$n.init"
-	# The enrollment lines it printed, run on the signpost as they are.
-	mapfile -t lines < <(sed -n 's/^ *signpost -c SIGNPOST-DIR\//signpost -c signpost\//p' "$n.init")
-	[ "${#lines[@]}" -eq 2 ] || { problem "signpost init device printed no zone add lines"; exit 1; }
-	for line in "${lines[@]}"; do
-		eval "set -- $line"
-		[ "$4" = zone ] && [ "$5" = add ] || { problem "unexpected line: $line"; exit 1; }
-		show signpost "$@"
-		if [ "$7" = AAAA ]; then overlay[$n]=$8; fi
-	done
-	[ -n "${overlay[$n]:-}" ] || { problem "no AAAA for $n"; exit 1; }
-	# The signpost-side [peer] lines it printed, appended as they are.
-	sed -n '/^     \[peer\]$/,/^     allowed-ips = /s/^     //p' "$n.init" >"$n.peer"
-	grep -qx "allowed-ips = ${overlay[$n]}/128" "$n.peer" ||
-		{ problem "signpost init device printed no [peer] lines for the signpost"; exit 1; }
-	conf_append signpost/signpost.conf <"$n.peer"
-done
-printf '\n[signpost]$ kill -HUP %s   (signpostd re-reads its configuration: two peers now)\n' "${pid[signpost]}"
-kill -HUP "${pid[signpost]}"
-poll 10 status_has signpost '^ *peers: 2$' || problem "the signpost did not take its two peers on SIGHUP"
-
-echo
-echo "== 3. the devices: stub resolver anchored at $zone, tunnel to the signpost"
-for n in laptop phone; do
-	printf '\n(edit %s: [dns] upstream = %s:53 (the lab has no internet), [tunnel] enabled = yes,\n interface = %s; its [peer], the signpost, is as init wrote it:)\n' \
-		"${conf[$n]}" "$sp_addr" "${ifname[$n]}"
-	sed -i "s/^\[dns\]\$/[dns]\nupstream = $sp_addr:53/" "${conf[$n]}"
-	sed -i "/^\[tunnel\]/,\$ s/^enabled = no\$/enabled = yes\ninterface = ${ifname[$n]}/" "${conf[$n]}"
-	sed -n '/^\[peer\]$/,$p' "${conf[$n]}" | grep -v '^#' | sed 's/^/    /'
-	show "$n" signpostd --check -c "${conf[$n]}"
+echo "== 1. the signposts: alice.example. and bob.example., each its DNS server and relay"
+for n in alice-sp bob-sp; do
+	zone=${n%-sp}.example.
+	show "$n" signpost init signpost --zone "$zone" --dir "$n" --address "$(lab_addr "$n")" |
+		sed -n '1,/^$/p'
 	start_daemon "$n"
-	# The system resolver of this namespace asks the stub (ip netns exec bind-mounts it).
-	mkdir -p "/etc/netns/spl-$LAB_ID-${host[$n]}"
-	echo "nameserver 127.0.0.1" >"/etc/netns/spl-$LAB_ID-${host[$n]}/resolv.conf"
-done
-for n in laptop phone; do
-	poll 20 status_has "$n" 'latest-handshake [1-9]' ||
-		problem "$n: no handshake with the signpost within 20 s"
 done
 
 echo
-echo "== 4. signpost status on each node"
-for n in "${nodes[@]}"; do
-	show "$n" signpost -c "${conf[$n]}" status
+echo "== 2. enrollment by token: one command on the signpost, one on the device"
+declare -A owner=([laptop]=alice-sp [nas]=alice-sp [bob]=bob-sp)
+declare -A dname=([laptop]=laptop [nas]=nas [bob]=laptop)
+for n in laptop nas bob; do
+	sp=${owner[$n]}
+	show "$sp" signpost -c "${conf[$sp]}" enroll "${dname[$n]}" | tee "$n.enroll"
+	token=$(tail -n 1 "$n.enroll")
+	show "$n" signpost init device --token "$token" --dir "$n" | sed -n '1,/^$/p'
+	# Only for the demo: every TUN device on this one machine needs a name of its own (the
+	# WireGuard UAPI sockets in /var/run/wireguard are shared); a real device keeps sp0.
+	sed -i "s/^\[tunnel\]\$/[tunnel]\ninterface = sp$LAB_ID$n/" "${conf[$n]}"
+	mkdir -p "/etc/netns/spl-$LAB_ID-$n"
+	echo "nameserver 127.0.0.1" >"/etc/netns/spl-$LAB_ID-$n/resolv.conf"
+	start_daemon "$n"
+	poll 10 log_has "$n" 'enrolled as' || problem "$n did not enroll"
+	grep -E 'control: (enrolled|registered)' "$work/$n.log" | sed 's/^/    /'
 done
 
 echo
-echo "== 5. resolve: the laptop asks its stub; AD = validated on the laptop with the zone's DS"
-show laptop dig @127.0.0.1 phone.demo.example AAAA +dnssec +time=2 +tries=2 | tee dig.out
-if grep -Eq '^;; flags:[a-z ]* ad[ ;]' dig.out && grep -Fq "${overlay[phone]}" dig.out; then
-	echo "-> AD flag set: the stub validated phone's AAAA (${overlay[phone]})"
+echo "== 3. Alice's devices, as her signpost knows them"
+show alice-sp signpost -c "${conf[alice-sp]}" devices
+
+echo
+echo "== 4. friends: Alice and Bob exchange DS records; Alice lets Bob reach her NAS"
+ds_alice=$(signpost -c "${conf[alice-sp]}" ds | head -n 1)
+ds_bob=$(signpost -c "${conf[bob-sp]}" ds | head -n 1)
+show alice-sp signpost -c "${conf[alice-sp]}" friend add bob.example. --anchor "$ds_bob" \
+	--signpost "$(lab_addr bob-sp)" --allow nas
+show bob-sp signpost -c "${conf[bob-sp]}" friend add alice.example. --anchor "$ds_alice" \
+	--signpost "$(lab_addr alice-sp)"
+poll 10 log_has bob 'friend zone alice.example. from the signpost' ||
+	problem "Bob's signpost did not push alice.example. to his laptop"
+echo "    (Bob's laptop got alice.example. and its anchor from Bob's signpost: nothing to configure there)"
+
+echo
+echo "== 5. Bob's laptop reaches nas.alice.example by name"
+# nas serves one line per TCP connection.
+lab_spawn nas "$work/server.out" python3 -c '
+import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("::", 8080)); s.listen(4); s.settimeout(60)
+print("listening", flush=True)
+c, a = s.accept()
+c.sendall(b"hello from nas.alice.example\n")
+print("connection from", a[0], flush=True)
+c.close()'
+lab_wait_file "$work/server.out" listening 10 >/dev/null || problem "the server on nas did not start"
+cat >"$work/connect.py" <<'EOF'
+import socket, time
+t0 = time.monotonic()
+ai = socket.getaddrinfo("nas.alice.example", 8080, socket.AF_INET6, socket.SOCK_STREAM)
+t1 = time.monotonic()
+s = socket.create_connection(ai[0][4][:2], timeout=15)
+line = s.recv(200)
+t2 = time.monotonic()
+print("nas.alice.example is %s; it said: %s" % (ai[0][4][0], line.decode().strip()))
+print("query %.1f ms; query to first byte through the tunnel %.1f ms" % ((t1 - t0) * 1e3, (t2 - t0) * 1e3))
+EOF
+if show bob python3 connect.py | tee connect.out; then
+	grep -q "hello from nas" connect.out || problem "no greeting from nas"
 else
-	problem "no validated (AD) answer for phone.demo.example"
+	problem "TCP from Bob's laptop to nas.alice.example failed"
 fi
-
-echo
-echo "== 6. reach: ping the phone by name, through the tunnel, relayed by the signpost"
-if show laptop ping -6 -c 3 -i 0.2 -w 10 phone.demo.example | tee ping.out; then
-	if grep -q 'ttl=63' ping.out; then
-		echo "-> replies with hop limit 63: one hop on the way, the signpost relaying laptop <-> phone"
-	fi
+show bob dig @127.0.0.1 nas.alice.example AAAA +dnssec +time=2 +tries=2 | tee dig.out |
+	grep -E '^;; flags|IN[[:space:]]+AAAA'
+if grep -Eq '^;; flags:[a-z ]* ad[ ;]' dig.out; then
+	echo "-> AD: Bob's laptop validated Alice's answer with the DS Bob holds for alice.example."
 else
-	problem "ping from laptop to phone.demo.example failed"
+	problem "no validated (AD) answer for nas.alice.example"
 fi
-echo "   (the laptop and the phone do not reach each other directly yet: NAT traversal and"
-echo "    hole punching are a later issue; the signpost relays every packet between them)"
+show bob ping -6 -c 3 -i 0.2 -w 10 nas.alice.example | tee ping.out || problem "ping nas.alice.example failed"
+show bob signpost -c "${conf[bob]}" status | sed -n '/^control:/,$p' | grep -E '^control|registered|peer ' || true
+echo "-> an end-to-end WireGuard session Bob's laptop <-> Alice's NAS, keyed from the NAS's"
+echo "   validated KEY record, relayed by Alice's signpost, which cannot read it"
 
 echo
-echo "== 7. the signpost's interface, seen by the stock wg tool through signpostd's UAPI socket"
-show signpost wg show "${ifname[signpost]}" || problem "wg show ${ifname[signpost]} failed"
+echo "== 6. Bob's laptop may not reach Alice's laptop (Alice allowed only her NAS)"
+if show bob ping -6 -c 1 -w 3 laptop.alice.example; then
+	problem "Bob's laptop reached Alice's laptop"
+fi
+poll 5 log_has alice-sp "to 'laptop' refused by policy" || problem "no refusal on Alice's signpost"
+grep -F "refused by policy" "$work/alice-sp.log" | tail -n 1 | sed 's/^/    /'
 
 echo
-echo "== 8. SIGTERM: every daemon shuts down cleanly"
-for n in phone laptop signpost; do
+echo "== 7. Alice's laptop reaches her NAS"
+show laptop ping -6 -c 2 -i 0.2 -w 10 nas.alice.example || problem "Alice's laptop -> nas failed"
+
+echo
+echo "== 8. Alice's signpost: relaying, with no tunnel (no key) of its own"
+show alice-sp signpost -c "${conf[alice-sp]}" status |
+	awk '/^[^ ]/ { sec = $0 } (sec == "tunnel:" || sec == "control:") &&
+		/^(tunnel|control):|^  (state|devices|friends|relay-pairs|relayed|relayed-bytes|connects-refused):/'
+
+echo
+echo "== 9. SIGTERM: every daemon shuts down cleanly"
+for n in bob nas laptop bob-sp alice-sp; do
 	printf '\n[%s]$ kill -TERM %s\n' "$n" "${pid[$n]}"
 	kill -TERM "${pid[$n]}"
 	if ! poll 10 gone "${pid[$n]}"; then
@@ -260,14 +266,14 @@ for n in phone laptop signpost; do
 	rc=0
 	wait "${pid[$n]}" || rc=$?
 	unset "pid[$n]"
-	tail -n 2 "$work/$n.log" | sed 's/^/    /'
+	tail -n 1 "$work/$n.log" | sed 's/^/    /'
 	echo "signpostd ($n) exited with $rc"
 	[ "$rc" -eq 0 ] || problem "signpostd on $n exited with $rc"
 done
 
 echo
-echo "Not shown yet (later issues): direct paths between devices through their NATs (STUN,"
-echo "hole punching) and syncing of the personal store; here the signpost relays all traffic."
+echo "Not shown yet (later issues): direct paths through the NATs (STUN, hole punching, port"
+echo "mapping) and syncing of the personal store; here the signposts relay what has no direct path."
 if [ "${#problems[@]}" -ne 0 ]; then
 	echo
 	echo "demo finished with ${#problems[@]} problem(s):"
