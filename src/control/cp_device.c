@@ -120,8 +120,7 @@ struct cp_device {
 	bool has_token;
 	uint32_t friends_gen;
 	uint8_t friends_parts_seen;
-	char friend_zones[CP_ZONES_MAX][256];
-	size_t n_friend_zones;
+	bool zone_listed[CP_ZONES_MAX];		/* in the generation being received */
 	int sub_name, sub_nopeer;
 	uint64_t relayed_in, relayed_out, connects, connects_refused, revoked;
 	bool stopping;
@@ -702,6 +701,35 @@ static void on_revoke(struct cp_device *d, const struct cp_msg *m)
 	}
 }
 
+/*
+ * Every part of a friends list is in: a zone no longer listed is no friend
+ * any more.  Its sessions close (its devices were let in by the policy that
+ * came with it) and the resolver forgets it.
+ */
+static void friends_complete(struct cp_device *d, struct dns_resolver *r)
+{
+	for (size_t k = 1; k < CP_ZONES_MAX; k++) {
+		struct cp_zsp *z = &d->zones[k];
+		if (z->state == Z_FREE || d->zone_listed[k])
+			continue;
+		for (size_t i = 0; i < CP_WANTS_MAX; i++) {
+			struct cp_want *w = &d->want[i];
+			char label[64], zone[256];
+			bool in_zone = w->z == z || (cp__split(w->fqdn, label, zone) &&
+						     strcasecmp(zone, z->zone) == 0);
+			if (w->state == W_FREE || !in_zone)
+				continue;
+			sp_notice("control: %s is no friend any more: session with %s closed", z->zone,
+				  w->fqdn);
+			want_free(w);
+		}
+		if (dns_resolver_friend_remove(r, z->zone) != 0)
+			sp_info("control: the resolver did not know %s", z->zone);
+		dns_resolver_cancel(r, NULL, z);
+		memset(z, 0, sizeof(*z));
+	}
+}
+
 /* A friends list, in parts: applied to the resolver when every part of a generation is in. */
 static void on_friends(struct cp_device *d, const struct cp_msg *m)
 {
@@ -712,6 +740,7 @@ static void on_friends(struct cp_device *d, const struct cp_msg *m)
 	if (f->generation != d->friends_gen || f->part == 0) {
 		d->friends_gen = f->generation;
 		d->friends_parts_seen = 0;
+		memset(d->zone_listed, 0, sizeof(d->zone_listed));
 	}
 	for (size_t i = 0; i < f->n; i++) {
 		const struct cp_friend *e = &f->f[i];
@@ -741,9 +770,11 @@ static void on_friends(struct cp_device *d, const struct cp_msg *m)
 			sp_info("control: friend zone %s from the signpost", e->zone);
 		}
 		z->failed_ns = 0;
+		d->zone_listed[z - d->zones] = true;
 	}
-	(void)d->n_friend_zones;
 	d->friends_parts_seen |= (uint8_t)(1u << f->part);
+	if (d->friends_parts_seen == (uint8_t)((1u << f->parts) - 1))
+		friends_complete(d, r);
 }
 
 void cp__device_input(struct cp_plane *cp, const struct cp_in *in, struct cp_msg *m)

@@ -186,14 +186,13 @@ static void on_dgram(void *arg, struct sp_dgram *d)
 		return;
 	}
 	struct cp_in in = { sender, d->src, d->len, d->now };
-	if (m.type == CP_PING) {
+	if (m.type == CP_PING)
 		answer_ping(cp, &in, &m);
-		return;
-	}
-	if (cp->sp)
+	else if (cp->sp)
 		cp__signpost_input(cp, &in, &m);
 	else if (cp->dev)
 		cp__device_input(cp, &in, &m);
+	cp_msg_wipe(&m);	/* a REGISTER carries a token's secret */
 }
 
 static bool role_is_signpost(const struct sp_config *cfg)

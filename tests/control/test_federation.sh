@@ -143,10 +143,14 @@ after=$(fed_status s1 $SA relayed-bytes)
 [ "$after" -gt "$relayed" ] || fed_fail "relayed-bytes did not rise ($relayed -> $after)"
 fed_pass "relayed end to end: s1 forwarded $((after - relayed)) more bytes, the marker on $ifa 0 times, on nas's TUN $seen_nas"
 
-# ---- Alice's laptop -> her nas ----
-lab_exec alap ping -6 -c 2 -i 0.2 -w 10 nas.alice.example >"$FED_DIR/ping-own.out" ||
+# ---- Alice's laptop -> her nas, by address: the first packet asks for the path ----
+lab_exec alap ping -6 -c 2 -i 0.2 -w 10 "$nas_addr" >"$FED_DIR/ping-own.out" ||
 	fed_fail "Alice's laptop -> nas: $(cat "$FED_DIR/ping-own.out")"
-fed_pass "Alice's laptop reaches her nas by name"
+grep -q "no-peer-events: [1-9]" <(fed_ctl alap AL/device.conf status) ||
+	fed_fail "Alice's laptop had no packet waiting for a peer"
+fed_ctl alap AL/device.conf status | grep -q "peer nas.alice.example.: $nas_addr up" ||
+	fed_fail "Alice's laptop: $(fed_ctl alap AL/device.conf status | grep peer)"
+fed_pass "Alice's laptop reaches her nas by its address, never asked by name: the packet opened it"
 
 # ---- refusals ----
 lap_pub=$(lab_public alap)
@@ -188,6 +192,16 @@ out=$(probe --repeat 2 ping)
 [ "$(echo "$out" | sed -n 2p)" = "no reply" ] || fed_fail "the replayed ping got: $out"
 [ "$(fed_status s1 $SA rx-replayed)" -gt "$before" ] || fed_fail "rx-replayed did not rise"
 fed_pass "a replayed message: answered once, then no reply, counted"
+
+# ---- friend remove: Bob's laptop loses nas at its next CONNECT ----
+fed_ctl s1 $SA friend remove bob.example. >/dev/null || fed_fail "friend remove"
+[ "$(fed_ctl s1 $SA friend list --json)" = "[]" ] || fed_fail "friend list after remove"
+nas_gone() { fed_ctl blap BL/device.conf status | grep -q "peer nas.alice.example.: .* failed: refused"; }
+fed_wait 10 nas_gone || fed_fail "Bob's laptop kept nas: $(fed_ctl blap BL/device.conf status | grep peer)"
+lab_exec blap ping -6 -c 1 -w 2 nas.alice.example >/dev/null 2>&1 && fed_fail "Bob's laptop still reaches nas"
+lap_gone() { ! fed_ctl anas N/device.conf status | grep -q "peer laptop.bob.example."; }
+fed_wait 10 lap_gone || fed_fail "nas kept its session with Bob's laptop"
+fed_pass "friend removed: nas closed its session with Bob's laptop, whose next CONNECT is refused"
 
 for h in blap alap anas s2 s1; do fed_stop "$h"; done
 fed_pass "every daemon stopped on SIGTERM"
