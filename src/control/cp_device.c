@@ -503,6 +503,13 @@ static void key_checked(void *arg, int status, const ldns_rr_list *rrset)
 	if (w->state != W_CHECK_KEY)
 		return;
 	if (status == 0 && cp__rrset_has_key(rrset, w->ed)) {
+		for (size_t i = 0; i < CP_WANTS_MAX; i++) {
+			struct cp_want *o = &w->d->want[i];
+			if (o != w && o->state == W_UP && memcmp(o->ed, w->ed, 32) == 0) {
+				want_free(w);	/* its CALL_ME_MAYBE made the tunnel meanwhile */
+				return;
+			}
+		}
 		want_up(w, now);
 		return;
 	}
@@ -543,6 +550,13 @@ static void on_connect_ack(struct cp_device *d, const struct cp_in *in, const st
 		    !w->z || memcmp(w->z->ed, in->sender, 32) != 0)
 			continue;
 		if (a->status != CP_OK) {
+			/*
+			 * A tunnel in use survives a passing answer (a restarted
+			 * signpost that has not heard from the target yet); a
+			 * refusal closes it (revoked, no longer a friend).
+			 */
+			if (w->state == W_UP && (a->status == CP_E_OFFLINE || a->status == CP_E_BUSY))
+				return;
 			d->connects_refused++;
 			want_fail(w, cp_status_str(a->status), now);
 			return;
@@ -643,6 +657,12 @@ static void on_call_me_maybe(struct cp_device *d, const struct cp_in *in, const 
 {
 	const struct cp_call_me_maybe *k = &m->u.cmm;
 	struct cp_want *w = want_by_key(d, k->key);
+	/* Both ends may be connecting at once: the want this device started becomes this one. */
+	for (size_t i = 0; !w && i < CP_WANTS_MAX; i++) {
+		struct cp_want *o = &d->want[i];
+		if (o->state != W_FREE && o->state != W_FAILED && memcmp(o->addr, k->overlay, 16) == 0)
+			w = o;
+	}
 	if (!w) {
 		w = want_slot(d);
 		if (!w)
