@@ -37,8 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "control/cp_int.h"
-#include "control/cp_token.h"
+#include "control/cp_device.h"
 #include "core/keys.h"
 #include "core/log.h"
 #include "core/status.h"
@@ -57,74 +56,13 @@ struct sp_interval cp_iv_retry = { "control.retry", 1000,
 struct sp_interval cp_iv_addr_check = { "control.addr-check", 2000,
 	"local addresses are compared, a change re-registers at once" };
 
-#define CP_ZONES_MAX 16
-#define CP_WANTS_MAX 64
-#define CONNECT_TRIES 5
-#define RETRY_AFTER_NS (10ull * 1000000000ull)
-#define PEER_KEEPALIVE 25
-
-enum zsp_state { Z_FREE, Z_FINDING, Z_READY, Z_FAILED };
-enum want_state { W_FREE, W_FIND_SIGNPOST, W_CONNECT, W_CHECK_KEY, W_UP, W_FAILED };
-
 static const char *const want_names[] = { "free", "finding-signpost", "connecting",
 					  "checking-key", "up", "failed" };
 
-struct cp_device;
-
-/* A zone's signpost, as this device knows it. */
-struct cp_zsp {
-	enum zsp_state state;
-	struct cp_device *d;
-	char zone[256];
-	char target[256];	/* SRV target */
-	uint16_t port;
-	uint8_t ed[32];
-	union sp_endpoint ep;
-	uint8_t prefix[16];	/* the zone's overlay /48 */
-	uint64_t failed_ns;
-	bool own;
-};
-
-struct cp_want {
-	enum want_state state;
-	struct cp_device *d;
-	char fqdn[256];
-	uint8_t addr[16];	/* target overlay address (by address, or learned) */
-	struct cp_zsp *z;
-	uint64_t req_id, next_ns, since_ns, failed_ns, up_ns;
-	unsigned tries;
-	uint8_t ed[32];
-	union sp_endpoint cand[CP_EP_MAX];
-	uint8_t n_cand;
-	struct tun_path relay;
-	bool peer, direct, incoming;
-	uint64_t ping_tx;
-	const char *why;	/* FAILED: the reason */
-};
-
-struct cp_device {
-	struct cp_plane *cp;
-	struct cp_zsp zones[CP_ZONES_MAX];	/* [0]: the own signpost */
-	struct cp_want want[CP_WANTS_MAX];
-	uv_timer_t reg_timer, tick_timer;
-	unsigned timers_open;
-	union sp_endpoint local[CP_EP_MAX];
-	uint8_t n_local;
-	uint64_t last_addr_check;
-	bool enrolled_now, token_refused;
-	int64_t last_ack_wall;
-	union sp_endpoint observed;
-	enum cp_status last_status;
-	char token_path[4096];
-	struct cp_token token;		/* secret: wiped at stop and when spent */
-	bool has_token;
-	uint32_t friends_gen;
-	uint8_t friends_parts_seen;
-	bool zone_listed[CP_ZONES_MAX];		/* in the generation being received */
-	int sub_name, sub_nopeer;
-	uint64_t relayed_in, relayed_out, connects, connects_refused, revoked;
-	bool stopping;
-};
+const char *cp__want_state_name(const struct cp_want *w)
+{
+	return want_names[w->state];
+}
 
 /* ---- helpers ---- */
 
@@ -133,7 +71,7 @@ static struct tun_peers *peers(struct cp_device *d)
 	return tun_peers_get(d->cp->node);
 }
 
-static struct tun_peer *want_peer(struct cp_want *w)
+struct tun_peer *cp__want_peer(struct cp_want *w)
 {
 	struct tun_peers *ps = peers(w->d);
 	struct tun_peer *p = NULL;
@@ -150,7 +88,7 @@ static void want_drop_peer(struct cp_want *w)
 	uint8_t x[32];
 	if (!w->peer || !ps || cp__ed_to_x(w->ed, x) != 0)
 		return;
-	struct tun_peer *p = want_peer(w);
+	struct tun_peer *p = cp__want_peer(w);
 	if (p)
 		tun_peer_set_path(p, NULL);
 	if (tun_peers_remove(ps, SP_OWNER_CONTROL, x) != 0)
@@ -189,11 +127,19 @@ static struct cp_want *want_slot(struct cp_device *d)
 	return old;
 }
 
-static struct cp_want *want_by_key(struct cp_device *d, const uint8_t ed[32])
+struct cp_want *cp__want_by_key(struct cp_device *d, const uint8_t ed[32])
 {
 	for (size_t i = 0; i < CP_WANTS_MAX; i++)
 		if (d->want[i].state >= W_CHECK_KEY && d->want[i].state != W_FAILED &&
 		    memcmp(d->want[i].ed, ed, 32) == 0)
+			return &d->want[i];
+	return NULL;
+}
+
+struct cp_want *cp__want_by_name(struct cp_device *d, const char *fqdn)
+{
+	for (size_t i = 0; i < CP_WANTS_MAX; i++)
+		if (d->want[i].state != W_FREE && strcasecmp(d->want[i].fqdn, fqdn) == 0)
 			return &d->want[i];
 	return NULL;
 }
@@ -431,17 +377,6 @@ static int relay_send(void *arg, struct tun_path *path, const uint8_t *buf, size
 	return rc;
 }
 
-static void ping_candidates(struct cp_want *w)
-{
-	randombytes_buf(&w->ping_tx, sizeof(w->ping_tx));
-	for (size_t i = 0; i < w->n_cand; i++) {
-		struct cp_msg m = { .type = CP_PING };
-		m.u.ping.tx_id = w->ping_tx;
-		if (cp__send(w->d->cp, w->ed, &w->cand[i], &m, CP_PAD_MIN, CP_NO_LIMIT) != 0)
-			sp_log_rl(SP_LOG_DEBUG, "control: ping to a candidate not sent");
-	}
-}
-
 /* Key the tunnel peer with the validated key; its data starts on the relay path. */
 static void want_up(struct cp_want *w, uint64_t now)
 {
@@ -477,6 +412,7 @@ static void want_up(struct cp_want *w, uint64_t now)
 		tun_path_init_relay(&w->relay, &w->z->ep, relay_send, w);
 		tun_peer_set_path(p, &w->relay);
 	}
+	cp__path_start(w, now);
 	struct tun_peer_aip aip = { .family = AF_INET6, .cidr = 128 };
 	memcpy(aip.addr, w->addr, 16);
 	spec.flags = TUN_PEER_REPLACE_AIPS | TUN_PEER_UPDATE_ONLY;
@@ -486,7 +422,6 @@ static void want_up(struct cp_want *w, uint64_t now)
 		want_fail(w, "the tunnel refused its overlay address", now);
 		return;
 	}
-	ping_candidates(w);
 	if (!was_up) {
 		char a[INET6_ADDRSTRLEN];
 		inet_ntop(AF_INET6, w->addr, a, sizeof(a));
@@ -571,7 +506,7 @@ static void on_connect_ack(struct cp_device *d, const struct cp_in *in, const st
 		w->n_cand = a->n_ep;
 		memcpy(w->cand, a->ep, sizeof(w->cand));
 		if (w->state == W_UP) {
-			ping_candidates(w);	/* a refresh: new candidates, same peer */
+			cp__path_probe(w, now);	/* a refresh: new candidates, same peer */
 			return;
 		}
 		snprintf(w->fqdn, sizeof(w->fqdn), "%s", a->name);
@@ -631,6 +566,15 @@ static void want_start(struct cp_device *d, const char *fqdn, const uint8_t addr
 	}
 }
 
+struct cp_want *cp__want_for_name(struct cp_device *d, const char *fqdn, uint64_t now)
+{
+	struct cp_zsp *z = zone_of_fqdn(d, fqdn);
+	if (!z)
+		return NULL;
+	want_start(d, fqdn, NULL, z, now);
+	return cp__want_by_name(d, fqdn);
+}
+
 static void on_name_answered(void *arg, const struct sp_event *ev)
 {
 	struct cp_device *d = arg;
@@ -656,7 +600,7 @@ static void on_no_peer(void *arg, const struct sp_event *ev)
 static void on_call_me_maybe(struct cp_device *d, const struct cp_in *in, const struct cp_msg *m)
 {
 	const struct cp_call_me_maybe *k = &m->u.cmm;
-	struct cp_want *w = want_by_key(d, k->key);
+	struct cp_want *w = cp__want_by_key(d, k->key);
 	/* Both ends may be connecting at once: the want this device started becomes this one. */
 	for (size_t i = 0; !w && i < CP_WANTS_MAX; i++) {
 		struct cp_want *o = &d->want[i];
@@ -683,30 +627,12 @@ static void on_call_me_maybe(struct cp_device *d, const struct cp_in *in, const 
 
 static void on_relay(struct cp_device *d, const struct cp_in *in, struct cp_msg *m)
 {
-	struct cp_want *w = want_by_key(d, m->u.relay.peer);
-	struct tun_peers *ps = peers(d);
-	if (!w || w->state != W_UP || !w->z || memcmp(w->z->ed, in->sender, 32) != 0 || !ps) {
+	struct cp_want *w = cp__want_by_key(d, m->u.relay.peer);
+	if (!w || w->state != W_UP || !w->z || memcmp(w->z->ed, in->sender, 32) != 0) {
 		d->cp->st.rx_unexpected++;
 		return;
 	}
-	d->relayed_in++;
-	tun_path_input(ps->dev, &w->relay, m->u.relay.payload, m->u.relay.len, tun_now());
-}
-
-static void on_pong(struct cp_device *d, const struct cp_in *in, const struct cp_msg *m)
-{
-	struct cp_want *w = want_by_key(d, in->sender);
-	if (!w || w->state != W_UP || w->ping_tx != m->u.pong.tx_id || w->direct)
-		return;
-	struct tun_peer *p = want_peer(w);
-	if (!p)
-		return;
-	tun_peer_set_direct(p, in->src, NULL);
-	tun_peer_set_path(p, NULL);
-	w->direct = true;
-	char ep[SP_ENDPOINT_STRLEN];
-	sp_endpoint_format(in->src, ep);
-	sp_notice("control: direct path to %s at %s", w->fqdn, ep);
+	cp__path_relayed(d, w, in, m);
 }
 
 static void on_revoke(struct cp_device *d, const struct cp_msg *m)
@@ -817,7 +743,7 @@ void cp__device_input(struct cp_plane *cp, const struct cp_in *in, struct cp_msg
 			return on_relay(d, in, m);
 		break;
 	case CP_PONG:
-		return on_pong(d, in, m);
+		return cp__path_pong(d, in, m);
 	case CP_REVOKE:
 		if (from_own)
 			return on_revoke(d, m);
@@ -863,6 +789,7 @@ static void on_tick(uv_timer_t *t)
 {
 	struct cp_device *d = t->data;
 	uint64_t now = uv_hrtime();
+	cp__path_tick(d, now);
 	for (size_t i = 0; i < CP_WANTS_MAX; i++) {
 		struct cp_want *w = &d->want[i];
 		if (w->state != W_CONNECT || now < w->next_ns)
@@ -947,6 +874,8 @@ int cp__device_start(struct cp_plane *cp)
 	rc = sp_timer_repeat(&d->reg_timer, on_register_timer, &cp_iv_register);
 	if (rc == 0)
 		rc = uv_timer_start(&d->tick_timer, on_tick, 250, 250) == 0 ? 0 : SP_EUV;
+	if (rc == 0)
+		rc = cp__ping_register(d);
 	if (rc)
 		return rc;
 	send_register(d);
@@ -970,6 +899,7 @@ void cp__device_stop(struct cp_plane *cp)
 		dns_resolver_cancel(r, NULL, &d->want[i]);
 	for (size_t i = 0; r && i < CP_ZONES_MAX; i++)
 		dns_resolver_cancel(r, NULL, &d->zones[i]);
+	cp__ping_stop(d);
 	for (size_t i = 0; i < CP_WANTS_MAX; i++)
 		if (d->want[i].state != W_FREE)
 			want_free(&d->want[i]);
@@ -1007,6 +937,8 @@ void cp__device_status(struct cp_plane *cp, struct sp_status *st)
 	sp_status_add(st, "relayed-in", "%llu", (unsigned long long)d->relayed_in);
 	sp_status_add(st, "relayed-out", "%llu", (unsigned long long)d->relayed_out);
 	sp_status_add(st, "revoked-peers", "%llu", (unsigned long long)d->revoked);
+	sp_status_add(st, "direct-paths-found", "%llu", (unsigned long long)d->direct_found);
+	sp_status_add(st, "direct-paths-lost", "%llu", (unsigned long long)d->direct_lost);
 	for (size_t i = 0; i < CP_WANTS_MAX; i++) {
 		const struct cp_want *w = &d->want[i];
 		if (w->state == W_FREE)

@@ -85,10 +85,26 @@ uint64_t cp__now_us(void);
 /* What a datagram came with, for the role handlers. */
 struct cp_in {
 	const uint8_t *sender;		/* Ed25519 */
-	const union sp_endpoint *src;
+	const union sp_endpoint *src;	/* where it came from (the relay, if relayed) */
 	size_t len;			/* bytes on the wire: the reply limit for strangers */
 	uint64_t now;			/* ns (uv_hrtime) */
+	const uint8_t *relay;		/* NULL, or the signpost that relayed it (Ed25519) */
 };
+
+/*
+ * Open a control datagram: header, box, replay table.  0 with sender and *m
+ * filled, else the error (counted in the plane's stats).
+ */
+int cp__open(struct cp_plane *cp, const uint8_t *buf, size_t len, uint64_t now,
+	     uint8_t sender[32], struct cp_msg *m) SP_MUST_CHECK;
+/*
+ * Seal m to `to` and send it inside a RELAY through the signpost relay at
+ * relay_ep: a control message along a relayed path (ping through the relay).
+ */
+int cp__send_via(struct cp_plane *cp, const uint8_t to[32], const uint8_t relay[32],
+		 const union sp_endpoint *relay_ep, struct cp_msg *m, size_t min_len) SP_MUST_CHECK;
+/* Answer a PING with a PONG, the way it came. */
+void cp__answer_ping(struct cp_plane *cp, const struct cp_in *in, const struct cp_msg *m);
 
 /* cp_signpost.c */
 int cp__signpost_start(struct cp_plane *cp) SP_MUST_CHECK;
@@ -103,5 +119,7 @@ int cp__device_start(struct cp_plane *cp) SP_MUST_CHECK;
 void cp__device_stop(struct cp_plane *cp);
 void cp__device_input(struct cp_plane *cp, const struct cp_in *in, struct cp_msg *m);
 void cp__device_status(struct cp_plane *cp, struct sp_status *st);
+/* cp_path.c: a PING came straight from a peer: where it came from is a candidate. */
+void cp__path_pinged(struct cp_device *d, const struct cp_in *in);
 
 #endif

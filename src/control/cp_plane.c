@@ -146,13 +146,66 @@ int cp__send(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint 
 }
 
 /* PING is answered by every node: a PONG with the address it came from (path probing). */
-static void answer_ping(struct cp_plane *cp, const struct cp_in *in, const struct cp_msg *m)
+int cp__open(struct cp_plane *cp, const uint8_t *buf, size_t len, uint64_t now,
+	     uint8_t sender[32], struct cp_msg *m)
+{
+	enum cp_type type;
+	const uint8_t *key;
+	if (len > CP_MSG_MAX || cp_msg_peek(buf, len, sender, &type) != 0) {
+		cp->st.rx_bad++;
+		return SP_EMALFORMED;
+	}
+	if (box_key(cp, sender, now, &key) != 0 || cp_msg_open(key, buf, len, m) != 0) {
+		cp->st.rx_auth++;
+		return SP_EAUTH;
+	}
+	uint64_t now_us = cp__now_us();
+	if (cp_replay_check(&cp->replay, sender, m->counter, now_us) != 0 ||
+	    cp_replay_accept(&cp->replay, sender, m->counter, now_us) != 0) {
+		cp->st.rx_replay++;
+		cp_msg_wipe(m);
+		return SP_EREPLAY;
+	}
+	return 0;
+}
+
+int cp__send_via(struct cp_plane *cp, const uint8_t to[32], const uint8_t relay[32],
+		 const union sp_endpoint *relay_ep, struct cp_msg *m, size_t min_len)
+{
+	uint8_t buf[CP_MSG_MAX];
+	const uint8_t *key;
+	size_t n = 0;
+	m->counter = cp_counter_next(&cp->counter, cp__now_us());
+	int rc = box_key(cp, to, uv_hrtime(), &key);
+	if (rc == 0)
+		rc = cp_msg_seal(key, cp->ed, m, min_len, buf, sizeof(buf), &n);
+	if (rc == 0 && n > CP_RELAY_MAX)
+		rc = SP_ELIMIT;
+	if (rc) {
+		cp->st.tx_errors++;
+		return rc;
+	}
+	struct cp_msg r = { .type = CP_RELAY };
+	memcpy(r.u.relay.peer, to, 32);
+	r.u.relay.len = (uint16_t)n;
+	memcpy(r.u.relay.payload, buf, n);
+	return cp__send(cp, relay, relay_ep, &r, 0, CP_NO_LIMIT);
+}
+
+void cp__answer_ping(struct cp_plane *cp, const struct cp_in *in, const struct cp_msg *m)
 {
 	struct cp_msg r = { .type = CP_PONG };
 	r.u.pong.tx_id = m->u.ping.tx_id;
-	r.u.pong.observed = *in->src;
-	if (cp__send(cp, in->sender, in->src, &r, 0, in->len) != 0)
-		sp_log_rl(SP_LOG_DEBUG, "control: no pong to %s", "a prober");
+	int rc;
+	if (in->relay) {
+		/* Through the relay it came by: the address seen is the relay's, say none. */
+		rc = cp__send_via(cp, in->sender, in->relay, in->src, &r, 0);
+	} else {
+		r.u.pong.observed = *in->src;
+		rc = cp__send(cp, in->sender, in->src, &r, 0, in->len);
+	}
+	if (rc != 0)
+		sp_log_rl(SP_LOG_DEBUG, "control: no pong: %s", sp_strerror(rc));
 }
 
 static void on_dgram(void *arg, struct sp_dgram *d)
@@ -170,25 +223,23 @@ static void on_dgram(void *arg, struct sp_dgram *d)
 		cp->st.rx_limited++;
 		return;
 	}
-	const uint8_t *key;
 	struct cp_msg m;
-	if (box_key(cp, sender, d->now, &key) != 0 || cp_msg_open(key, d->buf, d->len, &m) != 0) {
-		cp->st.rx_auth++;
+	int rc = cp__open(cp, d->buf, d->len, d->now, sender, &m);
+	if (rc) {
+		if (rc == SP_EREPLAY) {
+			char who[SP_ENDPOINT_STRLEN];
+			sp_endpoint_format(d->src, who);
+			sp_log_rl(SP_LOG_NOTICE, "control: replayed or stale message from %s refused",
+				  who);
+		}
 		return;
 	}
-	uint64_t now_us = cp__now_us();
-	if (cp_replay_check(&cp->replay, sender, m.counter, now_us) != 0 ||
-	    cp_replay_accept(&cp->replay, sender, m.counter, now_us) != 0) {
-		cp->st.rx_replay++;
-		char who[SP_ENDPOINT_STRLEN];
-		sp_endpoint_format(d->src, who);
-		sp_log_rl(SP_LOG_NOTICE, "control: replayed or stale message from %s refused", who);
-		return;
-	}
-	struct cp_in in = { sender, d->src, d->len, d->now };
-	if (m.type == CP_PING)
-		answer_ping(cp, &in, &m);
-	else if (cp->sp)
+	struct cp_in in = { sender, d->src, d->len, d->now, NULL };
+	if (m.type == CP_PING) {
+		cp__answer_ping(cp, &in, &m);
+		if (cp->dev)
+			cp__path_pinged(cp->dev, &in);
+	} else if (cp->sp)
 		cp__signpost_input(cp, &in, &m);
 	else if (cp->dev)
 		cp__device_input(cp, &in, &m);
