@@ -503,10 +503,14 @@ static void on_connect_ack(struct cp_device *d, const struct cp_in *in, const st
 			return;
 		}
 		w->tries = 0;
+		bool changed = w->n_cand != a->n_ep;
+		for (size_t k = 0; !changed && k < a->n_ep; k++)
+			changed = !sp_endpoint_equal(&w->cand[k], &a->ep[k]);
 		w->n_cand = a->n_ep;
 		memcpy(w->cand, a->ep, sizeof(w->cand));
 		if (w->state == W_UP) {
-			cp__path_probe(w, now);	/* a refresh: new candidates, same peer */
+			if (changed)
+				cp__path_probe(w, now);	/* a refresh with new candidates */
 			return;
 		}
 		snprintf(w->fqdn, sizeof(w->fqdn), "%s", a->name);
@@ -517,6 +521,7 @@ static void on_connect_ack(struct cp_device *d, const struct cp_in *in, const st
 		}
 		memcpy(w->addr, a->overlay, 16);
 		w->state = W_CHECK_KEY;
+		cp__path_probe(w, now);	/* the peer starts now too: the probes must cross */
 		struct dns_resolver *r = dns_resolver_get(d->cp->node);
 		if (!r || dns_resolver_lookup(r, w->fqdn, LDNS_RR_TYPE_KEY, key_checked, w) != 0)
 			want_fail(w, "its KEY record cannot be looked up", now);
@@ -939,6 +944,7 @@ void cp__device_status(struct cp_plane *cp, struct sp_status *st)
 	sp_status_add(st, "revoked-peers", "%llu", (unsigned long long)d->revoked);
 	sp_status_add(st, "direct-paths-found", "%llu", (unsigned long long)d->direct_found);
 	sp_status_add(st, "direct-paths-lost", "%llu", (unsigned long long)d->direct_lost);
+	uint64_t now = uv_hrtime();
 	for (size_t i = 0; i < CP_WANTS_MAX; i++) {
 		const struct cp_want *w = &d->want[i];
 		if (w->state == W_FREE)
@@ -949,7 +955,9 @@ void cp__device_status(struct cp_plane *cp, struct sp_status *st)
 		snprintf(key, sizeof(key), "peer %s", w->fqdn[0] ? w->fqdn : a);
 		sp_status_add(st, key, "%s %s%s%s%s", a,
 			      want_names[w->state],
-			      w->state == W_UP ? (w->direct ? " direct" : " relayed") : "",
+			      w->state == W_UP ? (w->direct ? " direct" :
+						   now < w->probe_until ? " relayed (probing)" :
+									  " relayed") : "",
 			      w->state == W_FAILED && w->why ? ": " : "",
 			      w->state == W_FAILED && w->why ? w->why : "");
 	}

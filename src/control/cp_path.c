@@ -25,7 +25,7 @@
 #include "tunnel/peers.h"
 
 #define MS 1000000ull
-#define PROBE_EVERY (200 * MS)	/* 25 probes a candidate in PROBE_FOR: losses and skew covered */
+#define PROBE_EVERY (250 * MS)	/* 20 probes a candidate in PROBE_FOR (the tick's period) */
 #define PROBE_FOR (5000 * MS)	/* both sides start within a round trip of the signpost */
 #define DIRECT_CHECK (2000 * MS)	/* a direct path is re-probed this often ... */
 #define DIRECT_SILENT (6000 * MS)	/* ... and given up after 3 probes unanswered */
@@ -69,7 +69,8 @@ void cp__path_probe(struct cp_want *w, uint64_t now)
 
 void cp__path_start(struct cp_want *w, uint64_t now)
 {
-	cp__path_probe(w, now);
+	if (now >= w->probe_until)	/* not begun at the CONNECT_ACK already */
+		cp__path_probe(w, now);
 	cp__path_tick(w->d, now);	/* the first round now, not a tick later */
 }
 
@@ -89,7 +90,8 @@ void cp__path_tick(struct cp_device *d, uint64_t now)
 {
 	for (size_t i = 0; i < CP_WANTS_MAX; i++) {
 		struct cp_want *w = &d->want[i];
-		if (w->state != W_UP)
+		/* Probes start when the candidates are known, before the key check ends. */
+		if (w->state != W_UP && w->state != W_CHECK_KEY)
 			continue;
 		if (w->direct) {
 			if (now < w->next_check)

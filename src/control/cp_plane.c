@@ -145,6 +145,7 @@ int cp__send(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint 
 	return 0;
 }
 
+
 /* PING is answered by every node: a PONG with the address it came from (path probing). */
 int cp__open(struct cp_plane *cp, const uint8_t *buf, size_t len, uint64_t now,
 	     uint8_t sender[32], struct cp_msg *m)

@@ -59,7 +59,7 @@ has "query-to-first-byte printed" '^query [0-9.]+ ms; query to first byte throug
 has "dig through Bob's stub: AD flag" '^;; flags:[a-z ]* ad[ ;]'
 has "ping resolves nas.alice.example to its overlay address" '^PING nas\.alice\.example\(fd[0-9a-f:]+\)'
 has "ping replies received" '^3 packets transmitted, [1-9][0-9]* received'
-has "Bob's tunnel to the nas is relayed" '^  peer nas\.alice\.example\.: fd[0-9a-f:]+ up relayed$'
+has "Bob's tunnel to the nas is relayed" '^  peer nas\.alice\.example\.: fd[0-9a-f:]+ up relayed( \(probing\))?$'
 # 6: refused by policy.
 has "Alice's signpost refused Bob's laptop -> laptop" "to 'laptop' refused by policy"
 # 7, 8: Alice's own devices; the relay holds no tunnel.
