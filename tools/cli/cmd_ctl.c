@@ -3,7 +3,7 @@
  * argv over the control socket and prints the reply as it streams in
  * (`zone`; `wg-quick` builds on it), and cli_ctl_command, which runs the
  * commands that check their options first (`status`, `enroll`, `devices`,
- * `revoke`, `friend`).
+ * `revoke`, `friend`, `ping`).
  */
 #include <errno.h>
 #include <getopt.h>
