@@ -83,6 +83,46 @@ int cli_ctl_print(const struct cli_cmd *cmd, int status, const char *reply);
 /* `zone` and other commands the daemon implements: forward argv as it is. */
 int cli_ctl_run(const struct cli_cmd *cmd, int argc, char **argv, struct cli_ctx *ctx);
 
+/*
+ * A command the daemon implements, run by cli_ctl_command.  Its command
+ * line: its own options (opts), then -j/--json where json_word is set,
+ * -c/--config FILE (as before the command) and -h/--help, in that order in
+ * the option table; then one operand where operand names it, else none.
+ * Unless request is set, the daemon is sent the words, the operand, and
+ * json_word after --json.  Only what differs between commands is here: the
+ * getopt loop, the operand count and the forwarding are cli_ctl_command's.
+ */
+struct cli_ctl_spec {
+	const char *words[2];		/* the control words ("friend", "list"); unused ones NULL */
+	const char *json_word;		/* what --json adds ("json"); NULL: no --json */
+	const char *operand;		/* the one operand, for "missing %s"; NULL: none */
+	bool device;			/* the operand is a device's NAME: one DNS label, lower-cased */
+	int timeout_ms;			/* how long the daemon may take (default request) */
+	/* The command's own options ({0}-ended, flag NULL, val not 'j', 'c' or 'h'), or NULL. */
+	const struct option *opts;
+	/* Take one of opts (c its val, arg its value): CLI_OK, or an exit code after a message. */
+	int (*option)(const struct cli_cmd *cmd, void *state, int c, char *arg);
+	/*
+	 * Once the command line is read: check what the operand and options say
+	 * together, ask the daemon (cli_ctl_forward) and return the exit code.
+	 * operand is NULL where the spec has none.  NULL: the default request.
+	 */
+	int (*request)(const struct cli_cmd *cmd, const struct cli_ctx *ctx, void *state,
+		       char *operand, bool json);
+};
+
+/*
+ * Run cmd as spec says: parse its command line (--help prints cmd's help and
+ * exits 0, a bad one is a usage message), hand its own options and what is
+ * left to spec's callbacks with state, ask the daemon and print its reply
+ * (cli_ctl_forward).  Returns an exit code.
+ */
+int cli_ctl_command(const struct cli_cmd *cmd, int argc, char **argv, struct cli_ctx *ctx,
+		    const struct cli_ctl_spec *spec, void *state);
+
+/* Is arg a help word (--help, -h, help) where a subcommand's word would be? */
+bool cli_is_help(const char *arg);
+
 /* Parse a decimal port in [min, 65535]; -1 if it is not one. */
 long cli_parse_port(const char *text, long min);
 

@@ -1,9 +1,12 @@
 /*
  * cmd_ctl.c - commands that the running daemon implements: the CLI forwards
  * argv over the control socket and prints the reply as it streams in
- * (`zone`; `status` and `wg-quick` build on it).
+ * (`zone`; `wg-quick` builds on it), and cli_ctl_command, which runs the
+ * commands that check their options first (`status`, `enroll`, `devices`,
+ * `revoke`, `friend`, `ping`).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,7 +107,7 @@ int cli_ctl_forward(const struct cli_cmd *cmd, const struct cli_ctx *ctx, int ar
 	return ret;
 }
 
-static bool is_help(const char *arg)
+bool cli_is_help(const char *arg)
 {
 	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0 || strcmp(arg, "help") == 0;
 }
@@ -115,7 +118,7 @@ static bool is_help(const char *arg)
  */
 int cli_ctl_run(const struct cli_cmd *cmd, int argc, char **argv, struct cli_ctx *ctx)
 {
-	if (argc >= 2 && is_help(argv[1])) {
+	if (argc >= 2 && cli_is_help(argv[1])) {
 		cli_help(cmd, stdout);
 		return CLI_OK;
 	}
@@ -124,6 +127,77 @@ int cli_ctl_run(const struct cli_cmd *cmd, int argc, char **argv, struct cli_ctx
 	if (argc > SP_CTL_ARGS_MAX)
 		return cli_usage(cmd, "too many arguments (at most %d)", SP_CTL_ARGS_MAX);
 	return cli_ctl_forward(cmd, ctx, argc, argv, CTL_TIMEOUT_MS);
+}
+
+/* The most options of its own a cli_ctl_spec may have. */
+#define CTL_OWN_OPTS_MAX 8
+
+/* spec's option table into opts: its own options, --json if it has it, --config, --help. */
+static int ctl_options(const struct cli_cmd *cmd, const struct cli_ctl_spec *spec,
+		       struct option opts[static CTL_OWN_OPTS_MAX + 4])
+{
+	static const struct option json = { "json", no_argument, NULL, 'j' },
+				   config = { "config", required_argument, NULL, 'c' },
+				   help = { "help", no_argument, NULL, 'h' };
+	size_t n = 0;
+	for (const struct option *o = spec->opts; o != NULL && o->name != NULL; o++) {
+		if (n == CTL_OWN_OPTS_MAX)
+			return cli_fail(cmd, "internal: more than %d options", CTL_OWN_OPTS_MAX);
+		opts[n++] = *o;
+	}
+	if (spec->json_word != NULL)
+		opts[n++] = json;
+	opts[n++] = config;
+	opts[n++] = help;
+	opts[n] = (struct option){ NULL, 0, NULL, 0 };
+	return CLI_OK;
+}
+
+int cli_ctl_command(const struct cli_cmd *cmd, int argc, char **argv, struct cli_ctx *ctx,
+		    const struct cli_ctl_spec *spec, void *state)
+{
+	struct option opts[CTL_OWN_OPTS_MAX + 4];
+	int ret = ctl_options(cmd, spec, opts);
+	if (ret != CLI_OK)
+		return ret;
+	bool json = false;
+	int c;
+	while ((c = cli_getopt(cmd, argc, argv, opts, &ret)) != -1) {
+		if (c == 0)
+			return ret;
+		if (c == 'j')
+			json = true;
+		else if (c == 'c')
+			ctx->config_path = optarg;
+		else if (spec->option != NULL && (ret = spec->option(cmd, state, c, optarg)) != CLI_OK)
+			return ret;
+	}
+	int n_operands = spec->operand != NULL;
+	if (argc - optind < n_operands)
+		return cli_usage(cmd, "missing %s", spec->operand);
+	if (argc - optind > n_operands)
+		return cli_usage(cmd, "unexpected argument '%s'", argv[optind + n_operands]);
+	char *operand = n_operands ? argv[optind] : NULL;
+	if (spec->device) {
+		if (!cli_is_label(operand))
+			return cli_usage(cmd, "%s: not a device name (one DNS label: letters, "
+					      "digits, hyphens)", operand);
+		cli_lower(operand);
+	}
+	if (spec->request != NULL)
+		return spec->request(cmd, ctx, state, operand, json);
+
+	/* sp_ctl_call only reads the words: the casts drop const for its argv type. */
+	char *req[5];
+	int n = 0;
+	for (size_t i = 0; i < sizeof(spec->words) / sizeof(spec->words[0]) && spec->words[i]; i++)
+		req[n++] = (char *)spec->words[i];
+	if (operand != NULL)
+		req[n++] = operand;
+	if (json)
+		req[n++] = (char *)spec->json_word;
+	req[n] = NULL;
+	return cli_ctl_forward(cmd, ctx, n, req, spec->timeout_ms);
 }
 
 const struct cli_cmd cli_cmd_zone = {

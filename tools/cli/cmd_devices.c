@@ -2,36 +2,20 @@
  * cmd_devices.c - `signpost devices [--json]`: the running signpost's
  * enrolled devices (control word `devices [json]`).
  */
-#include <getopt.h>
-#include <stdbool.h>
-
 #include "cli.h"
 
 /* The list is answered from memory; a daemon that takes longer is stuck. */
 #define DEVICES_TIMEOUT_MS 10000
 
+static const struct cli_ctl_spec devices_spec = {
+	.words = { "devices" },
+	.json_word = "json",
+	.timeout_ms = DEVICES_TIMEOUT_MS,
+};
+
 static int devices_run(const struct cli_cmd *cmd, int argc, char **argv, struct cli_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool json = false;
-	int c, done;
-	while ((c = cli_getopt(cmd, argc, argv, opts, &done)) != -1) {
-		if (c == 0)
-			return done;
-		if (c == 'j')
-			json = true;
-		else if (c == 'c')
-			ctx->config_path = optarg;
-	}
-	if (optind < argc)
-		return cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
-	char *req[] = { "devices", "json", NULL };
-	return cli_ctl_forward(cmd, ctx, json ? 2 : 1, req, DEVICES_TIMEOUT_MS);
+	return cli_ctl_command(cmd, argc, argv, ctx, &devices_spec, NULL);
 }
 
 const struct cli_cmd cli_cmd_devices = {

@@ -22,45 +22,44 @@
 
 enum { O_TTL = 256 };
 
-static int enroll_run(const struct cli_cmd *cmd, int argc, char **argv, struct cli_ctx *ctx)
+/* --ttl DURATION, the only option of enroll's own; state is the uint64_t of seconds. */
+static int enroll_option(const struct cli_cmd *cmd, void *state, int c, char *arg)
 {
-	static const struct option opts[] = {
-		{ "ttl", required_argument, NULL, O_TTL },
-		{ "json", no_argument, NULL, 'j' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	uint64_t ttl = ENROLL_TTL_DEFAULT_S;
-	bool json = false;
-	int c, done;
-	while ((c = cli_getopt(cmd, argc, argv, opts, &done)) != -1) {
-		switch (c) {
-		case 0:
-			return done;
-		case O_TTL:
-			if (cli_parse_duration(optarg, &ttl) != 0 || ttl > ENROLL_TTL_MAX_S)
-				return cli_usage(cmd, "--ttl %s: not a duration such as 90s, 30m, 1h "
-						      "or 2d (at most 30d)", optarg);
-			break;
-		case 'j': json = true; break;
-		case 'c': ctx->config_path = optarg; break;
-		}
-	}
-	if (optind >= argc)
-		return cli_usage(cmd, "missing the device's NAME");
-	if (optind + 1 < argc)
-		return cli_usage(cmd, "unexpected argument '%s'", argv[optind + 1]);
-	char *name = argv[optind];
-	if (!cli_is_label(name))
-		return cli_usage(cmd, "%s: not a device name (one DNS label: letters, digits, "
-				      "hyphens)", name);
-	cli_lower(name);
+	uint64_t *ttl = state;
+	if (cli_parse_duration(arg, ttl) != 0 || *ttl > ENROLL_TTL_MAX_S)
+		return cli_usage(cmd, "--ttl %s: not a duration such as 90s, 30m, 1h "
+				      "or 2d (at most 30d)", arg);
+	return CLI_OK;
+}
 
+static int enroll_request(const struct cli_cmd *cmd, const struct cli_ctx *ctx, void *state,
+			  char *name, bool json)
+{
+	const uint64_t *ttl = state;
 	char ttl_text[24];
-	snprintf(ttl_text, sizeof(ttl_text), "%" PRIu64, ttl);
+	snprintf(ttl_text, sizeof(ttl_text), "%" PRIu64, *ttl);
 	char *req[] = { "enroll", name, ttl_text, "json", NULL };
 	return cli_ctl_forward(cmd, ctx, json ? 4 : 3, req, ENROLL_TIMEOUT_MS);
+}
+
+static const struct option enroll_opts[] = {
+	{ "ttl", required_argument, NULL, O_TTL },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct cli_ctl_spec enroll_spec = {
+	.json_word = "json",
+	.operand = "the device's NAME",
+	.device = true,
+	.opts = enroll_opts,
+	.option = enroll_option,
+	.request = enroll_request,
+};
+
+static int enroll_run(const struct cli_cmd *cmd, int argc, char **argv, struct cli_ctx *ctx)
+{
+	uint64_t ttl = ENROLL_TTL_DEFAULT_S;
+	return cli_ctl_command(cmd, argc, argv, ctx, &enroll_spec, &ttl);
 }
 
 const struct cli_cmd cli_cmd_enroll = {

@@ -115,55 +115,50 @@ static int friend_allow(const struct cli_cmd *cmd, char *list)
 
 enum { O_ANCHOR = 256, O_SIGNPOST, O_ALLOW };
 
-static int friend_add_run(const struct cli_cmd *cmd, int argc, char **argv, struct cli_ctx *ctx)
+/* What friend add's own options say. */
+struct friend_add {
+	const char *anchor_text, *signpost;
+	char *allow;
+};
+
+static int friend_add_option(const struct cli_cmd *cmd, void *state, int c, char *arg)
 {
-	static const struct option opts[] = {
-		{ "anchor", required_argument, NULL, O_ANCHOR },
-		{ "signpost", required_argument, NULL, O_SIGNPOST },
-		{ "allow", required_argument, NULL, O_ALLOW },
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *anchor_text = NULL, *signpost = NULL;
-	char *allow = NULL;
-	int c, done;
-	while ((c = cli_getopt(cmd, argc, argv, opts, &done)) != -1) {
-		switch (c) {
-		case 0: return done;
-		case O_ANCHOR: anchor_text = optarg; break;
-		case O_SIGNPOST: signpost = optarg; break;
-		case O_ALLOW: allow = optarg; break;
-		case 'c': ctx->config_path = optarg; break;
-		}
+	struct friend_add *fa = state;
+	switch (c) {
+	case O_ANCHOR: fa->anchor_text = arg; break;
+	case O_SIGNPOST: fa->signpost = arg; break;
+	case O_ALLOW: fa->allow = arg; break;
 	}
-	if (optind >= argc)
-		return cli_usage(cmd, "missing the friend's ZONE");
-	if (optind + 1 < argc)
-		return cli_usage(cmd, "unexpected argument '%s'", argv[optind + 1]);
-	if (anchor_text == NULL)
+	return CLI_OK;
+}
+
+static int friend_add_request(const struct cli_cmd *cmd, const struct cli_ctx *ctx, void *state,
+			      char *zone_text, bool json)
+{
+	struct friend_add *fa = state;
+	if (fa->anchor_text == NULL)
 		return cli_usage(cmd, "--anchor is required: the friend's DS or DNSKEY record");
 
 	int ret = CLI_OK;
 	char *anchor = NULL;
-	char *zone = friend_zone(cmd, argv[optind], &ret);
+	char *zone = friend_zone(cmd, zone_text, &ret);
 	if (zone == NULL)
 		return ret;
-	if ((anchor = friend_anchor(cmd, zone, anchor_text, &ret)) == NULL)
+	if ((anchor = friend_anchor(cmd, zone, fa->anchor_text, &ret)) == NULL)
 		goto out;
 	char ep_text[SP_ENDPOINT_STRLEN] = "-";
-	if (signpost != NULL) {
+	if (fa->signpost != NULL) {
 		union sp_endpoint ep;
-		if (sp_endpoint_parse(signpost, true, FRIEND_DNS_PORT, &ep) != 0) {
+		if (sp_endpoint_parse(fa->signpost, true, FRIEND_DNS_PORT, &ep) != 0) {
 			ret = cli_usage(cmd, "--signpost %s: not ADDRESS or ADDRESS:PORT "
-					     "([IPv6]:PORT with a port)", signpost);
+					     "([IPv6]:PORT with a port)", fa->signpost);
 			goto out;
 		}
 		sp_endpoint_format(&ep, ep_text);
 	}
-	if (allow != NULL && (ret = friend_allow(cmd, allow)) != CLI_OK)
+	if (fa->allow != NULL && (ret = friend_allow(cmd, fa->allow)) != CLI_OK)
 		goto out;
-	char *req[] = { "friend", "add", zone, anchor, ep_text, allow ? allow : "-", NULL };
+	char *req[] = { "friend", "add", zone, anchor, ep_text, fa->allow ? fa->allow : "-", NULL };
 	ret = cli_ctl_forward(cmd, ctx, 6, req, FRIEND_TIMEOUT_MS);
 out:
 	free(anchor);
@@ -171,51 +166,42 @@ out:
 	return ret;
 }
 
-static int friend_list_run(const struct cli_cmd *cmd, int argc, char **argv, struct cli_ctx *ctx)
+static const struct option friend_add_opts[] = {
+	{ "anchor", required_argument, NULL, O_ANCHOR },
+	{ "signpost", required_argument, NULL, O_SIGNPOST },
+	{ "allow", required_argument, NULL, O_ALLOW },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct cli_ctl_spec friend_add_spec = {
+	.operand = "the friend's ZONE",
+	.opts = friend_add_opts,
+	.option = friend_add_option,
+	.request = friend_add_request,
+};
+
+static int friend_add_run(const struct cli_cmd *cmd, int argc, char **argv, struct cli_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool json = false;
-	int c, done;
-	while ((c = cli_getopt(cmd, argc, argv, opts, &done)) != -1) {
-		if (c == 0)
-			return done;
-		if (c == 'j')
-			json = true;
-		else if (c == 'c')
-			ctx->config_path = optarg;
-	}
-	if (optind < argc)
-		return cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
-	char *req[] = { "friend", "list", "json", NULL };
-	return cli_ctl_forward(cmd, ctx, json ? 3 : 2, req, FRIEND_LIST_TIMEOUT_MS);
+	struct friend_add fa = { NULL, NULL, NULL };
+	return cli_ctl_command(cmd, argc, argv, ctx, &friend_add_spec, &fa);
 }
 
-static int friend_remove_run(const struct cli_cmd *cmd, int argc, char **argv,
-			     struct cli_ctx *ctx)
+static const struct cli_ctl_spec friend_list_spec = {
+	.words = { "friend", "list" },
+	.json_word = "json",
+	.timeout_ms = FRIEND_LIST_TIMEOUT_MS,
+};
+
+static int friend_list_run(const struct cli_cmd *cmd, int argc, char **argv, struct cli_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c, done;
-	while ((c = cli_getopt(cmd, argc, argv, opts, &done)) != -1) {
-		if (c == 0)
-			return done;
-		if (c == 'c')
-			ctx->config_path = optarg;
-	}
-	if (optind >= argc)
-		return cli_usage(cmd, "missing the friend's ZONE");
-	if (optind + 1 < argc)
-		return cli_usage(cmd, "unexpected argument '%s'", argv[optind + 1]);
+	return cli_ctl_command(cmd, argc, argv, ctx, &friend_list_spec, NULL);
+}
+
+static int friend_remove_request(const struct cli_cmd *cmd, const struct cli_ctx *ctx,
+				 void *state, char *zone_text, bool json)
+{
 	int ret = CLI_OK;
-	char *zone = friend_zone(cmd, argv[optind], &ret);
+	char *zone = friend_zone(cmd, zone_text, &ret);
 	if (zone == NULL)
 		return ret;
 	char *req[] = { "friend", "remove", zone, NULL };
@@ -224,16 +210,22 @@ static int friend_remove_run(const struct cli_cmd *cmd, int argc, char **argv,
 	return ret;
 }
 
-static bool is_help(const char *arg)
+static const struct cli_ctl_spec friend_remove_spec = {
+	.operand = "the friend's ZONE",
+	.request = friend_remove_request,
+};
+
+static int friend_remove_run(const struct cli_cmd *cmd, int argc, char **argv,
+			     struct cli_ctx *ctx)
 {
-	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0 || strcmp(arg, "help") == 0;
+	return cli_ctl_command(cmd, argc, argv, ctx, &friend_remove_spec, NULL);
 }
 
 static int friend_run(const struct cli_cmd *cmd, int argc, char **argv, struct cli_ctx *ctx)
 {
 	if (argc < 2)
 		return cli_usage(cmd, "say what to do: add, list or remove");
-	if (is_help(argv[1])) {
+	if (cli_is_help(argv[1])) {
 		cli_help(cmd, stdout);
 		return CLI_OK;
 	}

@@ -14,50 +14,49 @@
 #define PING_COUNT_DEFAULT 4
 #define PING_COUNT_MAX 1000
 
+/* -c N / --count N (val 'n', so -n N too); state is the long count. */
+static int ping_option(const struct cli_cmd *cmd, void *state, int c, char *arg)
+{
+	long *count = state;
+	char *end;
+	*count = strtol(arg, &end, 10);
+	if (*end || *count < 1 || *count > PING_COUNT_MAX)
+		return cli_usage(cmd, "-c %s: not a count (1..%d)", arg, PING_COUNT_MAX);
+	return CLI_OK;
+}
+
+static int ping_request(const struct cli_cmd *cmd, const struct cli_ctx *ctx, void *state,
+			char *name, bool json)
+{
+	const long *count = state;
+	char n[16];
+	snprintf(n, sizeof(n), "%ld", *count);
+	char *req[] = { "ping", name, n, "json", NULL };
+	/* Up to 10 s for the tunnel, then a second a ping, and the last one's 2 s. */
+	return cli_ctl_forward(cmd, ctx, json ? 4 : 3, req, (int)(*count * 1000 + 15000));
+}
+
+static const struct option ping_opts[] = {
+	{ "count", required_argument, NULL, 'n' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct cli_ctl_spec ping_spec = {
+	.json_word = "json",
+	.operand = "the NAME to ping",
+	.opts = ping_opts,
+	.option = ping_option,
+	.request = ping_request,
+};
+
 static int ping_run(const struct cli_cmd *cmd, int argc, char **argv, struct cli_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "count", required_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	long count = PING_COUNT_DEFAULT;
-	bool json = false;
-	int c, done;
-	char *end;
 	/* -c is --count here, as in ping(8); the configuration is --config. */
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "-c") == 0)
 			argv[i] = "--count";
-	while ((c = cli_getopt(cmd, argc, argv, opts, &done)) != -1) {
-		switch (c) {
-		case 0:
-			return done;
-		case 'n':
-			count = strtol(optarg, &end, 10);
-			if (*end || count < 1 || count > PING_COUNT_MAX)
-				return cli_usage(cmd, "-c %s: not a count (1..%d)", optarg,
-						 PING_COUNT_MAX);
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'c':
-			ctx->config_path = optarg;
-			break;
-		}
-	}
-	if (optind >= argc)
-		return cli_usage(cmd, "missing the NAME to ping");
-	if (optind + 1 < argc)
-		return cli_usage(cmd, "unexpected argument '%s'", argv[optind + 1]);
-	char n[16];
-	snprintf(n, sizeof(n), "%ld", count);
-	char *req[] = { "ping", argv[optind], n, "json", NULL };
-	/* Up to 10 s for the tunnel, then a second a ping, and the last one's 2 s. */
-	return cli_ctl_forward(cmd, ctx, json ? 4 : 3, req, (int)(count * 1000 + 15000));
+	return cli_ctl_command(cmd, argc, argv, ctx, &ping_spec, &count);
 }
 
 const struct cli_cmd cli_cmd_ping = {
