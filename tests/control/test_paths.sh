@@ -58,7 +58,7 @@ fed_pass "sym <-> pub: direct both ways (pub learnt sym's mapping from its probe
 fed_ctl sym S/device.conf ping sym2 -c 3 >"$FED_DIR/ping4.out" || fed_fail "ping sym2: $(cat "$FED_DIR/ping4.out")"
 grep -q "^pong from sym2.alice.example. (fd[0-9a-f:]*) via relay .*(198.51.100.11:51820) in [0-9.]* ms$" "$FED_DIR/ping4.out" ||
 	fed_fail "sym -> sym2 not via the relay: $(cat "$FED_DIR/ping4.out")"
-is_path sym S/device.conf sym2.alice.example. relayed || fed_fail "sym -> sym2 is not relayed"
+fed_wait 10 is_path sym S/device.conf sym2.alice.example. relayed || fed_fail "sym -> sym2 is not relayed"
 fed_ctl sym S/device.conf ping sym2 -c 1 --json | python3 -c '
 import json, sys
 lines = [json.loads(l) for l in sys.stdin if l.strip()]
