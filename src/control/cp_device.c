@@ -199,9 +199,17 @@ static uint8_t local_endpoints(struct cp_device *d, union sp_endpoint out[CP_EP_
 	return n;
 }
 
+/*
+ * REGISTERs unanswered over UDP before the device tries TLS (the network
+ * blocks UDP, or a firewall drops it): 3 at control.retry apart at start.
+ */
+#define REG_TRIES_UDP 3
+
 static void send_register(struct cp_device *d)
 {
 	struct cp_zsp *z = &d->zones[0];
+	d->reg_unanswered++;
+	d->last_reg = uv_hrtime();
 	struct cp_msg m = { .type = CP_REGISTER };
 	struct cp_register *r = &m.u.reg;
 	snprintf(r->name, sizeof(r->name), "%s", d->cp->name);
@@ -220,6 +228,7 @@ static void send_register(struct cp_device *d)
 static void on_register_ack(struct cp_device *d, const struct cp_in *in, const struct cp_msg *m)
 {
 	const struct cp_register_ack *a = &m->u.reg_ack;
+	d->reg_unanswered = 0;
 	char obs[SP_ENDPOINT_STRLEN];
 	sp_endpoint_format(&a->observed, obs);
 	if (a->status != CP_OK) {
@@ -471,6 +480,9 @@ static void connect_send(struct cp_want *w, uint64_t now)
 	w->tries++;
 	w->next_ns = now + cp_iv_retry.ms * 1000000ull;
 	d->connects++;
+	/* Where UDP is blocked, a friend's signpost is reached over TLS too. */
+	if (d->via_tls && cp__tls_connect(d->cp, w->z->ed, &w->z->ep) != 0)
+		sp_log_rl(SP_LOG_INFO, "control: no TLS connection to the signpost of %s", w->z->zone);
 	if (cp__send(d->cp, w->z->ed, &w->z->ep, &m, CP_PAD_MIN, CP_NO_LIMIT) != 0)
 		sp_log_rl(SP_LOG_INFO, "control: connect not sent to the signpost of %s", w->z->zone);
 }
@@ -790,10 +802,36 @@ static bool same_locals(const union sp_endpoint *a, uint8_t na, const union sp_e
 	return true;
 }
 
+/*
+ * Until the signpost first answers, REGISTER again each control.retry.  If
+ * UDP never got an answer (REG_TRIES_UDP), the network blocks it: from then
+ * on every signpost is reached over TLS, a lost connection made again at
+ * most each TLS_RETRY.  (A device that was answered over UDP stays on UDP
+ * through a signpost's outage.)
+ */
+#define TLS_RETRY_NS (5000ull * 1000000ull)
+
+static void register_watch(struct cp_device *d, uint64_t now)
+{
+	struct cp_zsp *z = &d->zones[0];
+	bool want_tls = d->via_tls || (d->last_ack_wall == 0 && d->reg_unanswered >= REG_TRIES_UDP);
+	if (want_tls && d->cp->tls_port && !cp__tls_route(d->cp, z->ed) && now >= d->next_tls_try) {
+		d->next_tls_try = now + TLS_RETRY_NS;
+		if (cp__tls_connect(d->cp, z->ed, &z->ep) == 0) {
+			d->via_tls = true;
+			send_register(d);
+		}
+		return;
+	}
+	if (d->last_ack_wall == 0 && now - d->last_reg >= cp_iv_retry.ms * 1000000ull)
+		send_register(d);
+}
+
 static void on_tick(uv_timer_t *t)
 {
 	struct cp_device *d = t->data;
 	uint64_t now = uv_hrtime();
+	register_watch(d, now);
 	cp__path_tick(d, now);
 	for (size_t i = 0; i < CP_WANTS_MAX; i++) {
 		struct cp_want *w = &d->want[i];
@@ -936,6 +974,8 @@ void cp__device_status(struct cp_plane *cp, struct sp_status *st)
 		sp_status_add(st, "last-ack", "%llds ago",
 			      (long long)((int64_t)time(NULL) - d->last_ack_wall));
 	sp_status_add(st, "seen-as", "%s", obs);
+	sp_status_add(st, "signpost-via", "%s", d->via_tls && cp__tls_route(d->cp, d->zones[0].ed) ?
+						      "tls" : "udp");
 	sp_status_add(st, "enrollment", "%s", d->has_token ? "pending (token)" : "done");
 	sp_status_add(st, "connects", "%llu", (unsigned long long)d->connects);
 	sp_status_add(st, "connects-refused", "%llu", (unsigned long long)d->connects_refused);

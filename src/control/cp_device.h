@@ -68,6 +68,10 @@ struct cp_device {
 	uint8_t n_local;
 	uint64_t last_addr_check;
 	bool enrolled_now, token_refused;
+	unsigned reg_unanswered;	/* REGISTERs since the last REGISTER_ACK */
+	uint64_t last_reg;		/* ns */
+	bool via_tls;			/* UDP got no answer: every signpost over TLS */
+	uint64_t next_tls_try;		/* ns */
 	int64_t last_ack_wall;
 	union sp_endpoint observed;
 	enum cp_status last_status;

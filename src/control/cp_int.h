@@ -26,6 +26,8 @@
 
 struct cp_signpost;
 struct cp_device;
+struct cp_tlsr;
+struct cp_tls_conn;
 
 #define CP_KEYS_MAX 256		/* remote nodes with a cached box key */
 #define CP_REPLAY_SENDERS 4096	/* senders remembered by the replay table */
@@ -58,6 +60,8 @@ struct cp_plane {
 	struct sp_rl newcomers;		/* senders without a cached box key, per prefix */
 	uint64_t counter;		/* last counter sent */
 	struct cp_stats st;
+	struct cp_tlsr *tls;		/* cp_tlsroute.c: TLS listener (signpost), routes */
+	uint16_t tls_port;		/* [control] tls-port; 0: no TLS */
 	struct cp_signpost *sp;		/* role signpost */
 	struct cp_device *dev;		/* role device */
 };
@@ -103,6 +107,28 @@ int cp__open(struct cp_plane *cp, const uint8_t *buf, size_t len, uint64_t now,
  */
 int cp__send_via(struct cp_plane *cp, const uint8_t to[32], const uint8_t relay[32],
 		 const union sp_endpoint *relay_ep, struct cp_msg *m, size_t min_len) SP_MUST_CHECK;
+/*
+ * One control datagram from src, however it came (UDP; or a TLS frame on
+ * conn, which then routes to its sender): the newcomer limit, open,
+ * dispatch.  0 when it opened.
+ */
+int cp__input(struct cp_plane *cp, const uint8_t *buf, size_t len, const union sp_endpoint *src,
+	      uint64_t now, struct cp_tls_conn *conn);
+
+/* cp_tlsroute.c: control messages over TLS where UDP is blocked */
+int cp__tls_start(struct cp_plane *cp) SP_MUST_CHECK;
+void cp__tls_stop(struct cp_plane *cp);
+void cp__tls_status(struct cp_plane *cp, struct sp_status *st);
+/* The connection that reaches node ed, or NULL (then UDP). */
+struct cp_tls_conn *cp__tls_route(struct cp_plane *cp, const uint8_t ed[32]);
+int cp__tls_send(struct cp_plane *cp, struct cp_tls_conn *c, const uint8_t *buf, size_t len)
+	SP_MUST_CHECK;
+/* Node ed is reached through conn (its sealed frame came on it). */
+void cp__tls_learn(struct cp_plane *cp, const uint8_t ed[32], struct cp_tls_conn *conn);
+/* Reach node ed (a signpost at udp_ep) over TLS on tls-port from now on. */
+int cp__tls_connect(struct cp_plane *cp, const uint8_t ed[32], const union sp_endpoint *udp_ep)
+	SP_MUST_CHECK;
+
 /* Answer a PING with a PONG, the way it came. */
 void cp__answer_ping(struct cp_plane *cp, const struct cp_in *in, const struct cp_msg *m);
 

@@ -135,8 +135,11 @@ int cp__send(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint 
 		rc = cp_msg_seal(key, cp->ed, m, min_len, buf, sizeof(buf), &n);
 	if (rc == 0 && n > max_len)
 		rc = SP_ELIMIT;	/* never more to a stranger than it sent */
+	/* A node that reached us over TLS (its network blocks UDP) is answered there. */
+	struct cp_tls_conn *conn = rc == 0 ? cp__tls_route(cp, to) : NULL;
 	if (rc == 0)
-		rc = sp_transport_send(cp->transport, dst, NULL, buf, n);
+		rc = conn ? cp__tls_send(cp, conn, buf, n)
+			  : sp_transport_send(cp->transport, dst, NULL, buf, n);
 	if (rc) {
 		cp->st.tx_errors++;
 		return rc;
@@ -209,42 +212,51 @@ void cp__answer_ping(struct cp_plane *cp, const struct cp_in *in, const struct c
 		sp_log_rl(SP_LOG_DEBUG, "control: no pong: %s", sp_strerror(rc));
 }
 
-static void on_dgram(void *arg, struct sp_dgram *d)
+int cp__input(struct cp_plane *cp, const uint8_t *buf, size_t len, const union sp_endpoint *src,
+	      uint64_t now, struct cp_tls_conn *conn)
 {
-	struct cp_plane *cp = arg;
 	uint8_t sender[32];
 	enum cp_type type;
 	cp->st.rx++;
-	if (d->len > CP_MSG_MAX || cp_msg_peek(d->buf, d->len, sender, &type) != 0) {
+	if (len > CP_MSG_MAX || cp_msg_peek(buf, len, sender, &type) != 0) {
 		cp->st.rx_bad++;
-		return;
+		return SP_EMALFORMED;
 	}
-	if (!key_cached(cp, sender) &&
-	    sp_rl_take(&cp->newcomers, &d->src->sa, d->now, NULL) != SP_RL_PASS) {
+	if (!key_cached(cp, sender) && sp_rl_take(&cp->newcomers, &src->sa, now, NULL) != SP_RL_PASS) {
 		cp->st.rx_limited++;
-		return;
+		return SP_ELIMIT;
 	}
 	struct cp_msg m;
-	int rc = cp__open(cp, d->buf, d->len, d->now, sender, &m);
+	int rc = cp__open(cp, buf, len, now, sender, &m);
 	if (rc) {
 		if (rc == SP_EREPLAY) {
 			char who[SP_ENDPOINT_STRLEN];
-			sp_endpoint_format(d->src, who);
+			sp_endpoint_format(src, who);
 			sp_log_rl(SP_LOG_NOTICE, "control: replayed or stale message from %s refused",
 				  who);
 		}
-		return;
+		return rc;
 	}
-	struct cp_in in = { sender, d->src, d->len, d->now, NULL };
+	if (conn)
+		cp__tls_learn(cp, sender, conn);	/* it is answered on the way it came */
+	struct cp_in in = { sender, src, len, now, NULL };
 	if (m.type == CP_PING) {
 		cp__answer_ping(cp, &in, &m);
 		if (cp->dev)
 			cp__path_pinged(cp->dev, &in);
-	} else if (cp->sp)
+	} else if (cp->sp) {
 		cp__signpost_input(cp, &in, &m);
-	else if (cp->dev)
+	} else if (cp->dev) {
 		cp__device_input(cp, &in, &m);
+	}
 	cp_msg_wipe(&m);	/* a REGISTER carries a token's secret */
+	return 0;
+}
+
+static void on_dgram(void *arg, struct sp_dgram *d)
+{
+	if (cp__input(arg, d->buf, d->len, d->src, d->now, NULL) != 0)
+		return;	/* counted */
 }
 
 static bool role_is_signpost(const struct sp_config *cfg)
@@ -296,6 +308,7 @@ static void cp_free_keep(struct cp_plane *cp)
 
 static int start_failed(struct cp_plane *cp, int rc)
 {
+	cp__tls_stop(cp);
 	if (cp->transport) {
 		sp_transport_unregister(cp->transport, SP_KIND_CONTROL, cp);
 		if (cp->own_transport) {
@@ -373,6 +386,10 @@ static int cp_start(struct sp_node *node, void **state)
 	rc = sp_transport_register(cp->transport, SP_KIND_CONTROL, on_dgram, NULL, cp);
 	if (rc)
 		return start_failed(cp, rc);
+	cp->tls_port = (uint16_t)sp_cfg_int(c, "tls-port");
+	rc = cp__tls_start(cp);
+	if (rc)
+		return start_failed(cp, rc);
 	rc = cp->is_signpost ? cp__signpost_start(cp) : cp__device_start(cp);
 	if (rc)
 		return start_failed(cp, rc);
@@ -390,6 +407,7 @@ static void cp_stop(void *state)
 		cp__signpost_stop(cp);
 	if (cp->dev)
 		cp__device_stop(cp);
+	cp__tls_stop(cp);
 	if (cp->transport) {
 		sp_transport_unregister(cp->transport, SP_KIND_CONTROL, cp);
 		if (cp->own_transport) {
@@ -424,6 +442,7 @@ static void cp_status(void *state, struct sp_status *st)
 	sp_status_add(st, "rx-unexpected", "%llu", (unsigned long long)cp->st.rx_unexpected);
 	sp_status_add(st, "tx", "%llu", (unsigned long long)cp->st.tx);
 	sp_status_add(st, "tx-errors", "%llu", (unsigned long long)cp->st.tx_errors);
+	cp__tls_status(cp, st);
 	if (cp->sp)
 		cp__signpost_status(cp, st);
 	if (cp->dev)

@@ -15,6 +15,9 @@ static const struct sp_opt control_opts[] = {
 	{ "endpoint", SP_T_ENDPOINTS, NULL, 0, 0, NULL, false,
 	  "signpost: the public control endpoints put into enrollment tokens (default: the DNS "
 	  "listen addresses with the UDP port)" },
+	{ "tls-port", SP_T_INT, "443", 0, 65535, NULL, false,
+	  "TCP port of the TLS relay: a signpost listens there, a device whose UDP is blocked "
+	  "connects there; 0 is off" },
 	{ "state-dir", SP_T_PATH, ".", 0, 0, NULL, false,
 	  "signpost: where the issued tokens and the friends list are kept" },
 	{ "signpost", SP_T_ENDPOINT, NULL, 0, 0, NULL, false,

@@ -14,20 +14,23 @@
 #           would leave by (Linux MASQUERADE then picks another port, which the first
 #           router's filter drops).  Avoiding it (probes that die between the NATs, or a
 #           schedule from the signpost) is NAT-plane work.
-# Devices whose UDP is blocked need the TLS relay of the NAT plane (issue 9) and are not
-# run yet: the table says so.  Prints the table: path, time from `signpost ping` to the
-# first pong, time from the tunnel to the direct path.
+#   relayed, over TLS, where a side's network blocks UDP: the device reaches the signposts
+#           over TCP port 443 (TLS) and the signpost relays its session there.
+# Prints the table: path, time from `signpost ping` to the first pong, time from the tunnel
+# to the direct path.
 set -u
 source "$(dirname "$0")/fedlib.sh" matrix "$1"
 export SIGNPOST_INTERVALS=control.register=2000
 
-kinds=(none full-cone port-restricted symmetric carrier-grade)
+kinds=(none full-cone port-restricted symmetric carrier-grade udp-blocked)
 # SP_MATRIX_KINDS="port-restricted symmetric": a smaller matrix, to look at some pairs.
 [ -n "${SP_MATRIX_KINDS:-}" ] && read -r -a kinds <<<"$SP_MATRIX_KINDS"
-declare -A short=([none]=pub [full-cone]=fc [port-restricted]=pr [symmetric]=sym [carrier-grade]=cgn)
+declare -A short=([none]=pub [full-cone]=fc [port-restricted]=pr [symmetric]=sym [carrier-grade]=cgn
+	[udp-blocked]=blk)
 # The path expected for the unordered pair "a b" (a's index <= b's).
 expect() {
 	case "$1 $2" in
+	*udp-blocked*) echo relayed ;;
 	"none "*|"full-cone "*) echo direct ;;
 	*) echo relayed ;;
 	esac
@@ -51,6 +54,11 @@ for k in "${kinds[@]}"; do
 		fed_wait 15 sh -c "grep -q 'enrolled as' '$FED_DIR/$h.log'" || fed_fail "$h did not enroll"
 	done
 done
+for h in ablk:A-blk bblk:B-blk; do
+	[[ " ${kinds[*]} " == *" udp-blocked "* ]] || break
+	[ "$(fed_status "${h%%:*}" "${h#*:}/device.conf" signpost-via)" = tls ] ||
+		fed_fail "${h%%:*} does not reach its signpost over TLS"
+done
 allow=$(for k in "${kinds[@]}"; do printf 'a%s,' "${short[$k]}"; done)
 dsA=$(fed_ctl s1 A/signpost.conf ds | head -n 1)
 dsB=$(fed_ctl s2 Bz/signpost.conf ds | head -n 1)
@@ -62,7 +70,7 @@ for k in "${kinds[@]}"; do
 	fed_wait 10 sh -c "grep -q 'friend zone alice.example. from the signpost' '$FED_DIR/b${short[$k]}.log'" ||
 		fed_fail "b${short[$k]} did not get alice.example."
 done
-fed_pass "10 devices enrolled, 5 kinds each side; friends"
+fed_pass "$((2 * ${#kinds[@]})) devices enrolled, ${#kinds[@]} kinds each side; friends"
 
 path_of() { # HOST CONF PEER-FQDN
 	fed_ctl "$1" "$2" status | sed -n "s/^  peer $3: .* up \(direct\|relayed\)$/\1/p"
@@ -107,9 +115,6 @@ done
 echo
 printf '%-16s %-16s %-8s %-8s %9s %10s\n' "Bob's device" "Alice's device" expected path "1st pong" "to direct"
 printf '%s\n' "${table[@]}"
-for k in "${kinds[@]}" udp-blocked; do
-	printf '%-16s %-16s %s\n' udp-blocked "$k" "not run: needs the TLS relay (issue 9)"
-done
 echo
 [ "$bad" -eq 0 ] || fed_fail "$bad of the pairs did not get their path"
 fed_pass "$n pairs connected, each on the path expected"
