@@ -524,12 +524,10 @@ static void test_idle(void **state)
 		run_for(f, 100);
 	}
 	assert_int_equal(f->s_closed, 0);	/* 1 s of traffic, kept */
-	int64_t t0 = now_ms();
+	/* No bound on when: the idle timer counts from the last frame, whenever a busy loop read it. */
 	assert_true(run_until(f, both_closed, 5000));
-	int64_t took = now_ms() - t0;
 	assert_int_equal(f->s_why, CP_TLS_WHY_IDLE);
 	assert_int_equal(f->c_why, CP_TLS_WHY_PEER);
-	assert_true(took >= 300);
 	assert_int_equal(f->s_frames, 10);
 }
 
