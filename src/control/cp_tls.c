@@ -42,6 +42,13 @@ struct sp_interval cp_iv_tls_idle = { "control.tls-idle", 90000,
 
 /* The certificate is not checked by anyone (cp_tls.h): a long life saves a renewal path. */
 #define TLS_CERT_DAYS 3650
+/*
+ * After our close_notify, input is still read (and dropped) until the peer
+ * closes, for at most this long: closing a socket with unread input makes
+ * the kernel send a reset and drop what we had not yet sent, the very
+ * frames a graceful close promises to deliver.
+ */
+#define TLS_LINGER_MS 2000
 /* Our bytes per TLS record carrying one frame: header 5, content type 1, AEAD tag 16. */
 #define TLS_RECORD_OVERHEAD 22u
 
@@ -195,6 +202,20 @@ static void tls_read_plain(struct cp_tls_conn *c)
 	}
 }
 
+/* Lingering after our close_notify: drop input until the peer's close_notify (or an error). */
+static void tls_linger_read(struct cp_tls_conn *c)
+{
+	uint8_t scratch[4096];
+	int n;
+
+	while ((n = SSL_read(c->ssl, scratch, sizeof(scratch))) > 0)
+		;
+	if (SSL_get_error(c->ssl, n) != SSL_ERROR_WANT_READ) {
+		ERR_clear_error();
+		sp_stream_close(&c->st, SP_STREAM_LOCAL);
+	}
+}
+
 static int tls_write_plain(struct cp_tls_conn *c, const uint8_t *buf, size_t len)
 {
 	if (len == 0)
@@ -247,10 +268,14 @@ static void tls_on_record(struct sp_stream *s, const uint8_t *rec, size_t len)
 {
 	struct cp_tls_conn *c = container_of(s, struct cp_tls_conn, st);
 
-	if (c->state != TLS_HANDSHAKE && c->state != TLS_OPEN)
+	if (c->state == TLS_CONNECTING)
 		return;
 	if (BIO_write(SSL_get_rbio(c->ssl), rec, (int)len) != (int)len) {
 		tls_close_why(c, CP_TLS_WHY_ERROR);
+		return;
+	}
+	if (c->state == TLS_CLOSED) {
+		tls_linger_read(c);
 		return;
 	}
 	if (c->state == TLS_HANDSHAKE)
@@ -368,6 +393,8 @@ static void tls_hs_timeout(uv_timer_t *t)
 	struct cp_tls_conn *c = t->data;
 	if (c->state == TLS_CONNECTING || c->state == TLS_HANDSHAKE)
 		tls_close_why(c, CP_TLS_WHY_HANDSHAKE);
+	else if (c->state == TLS_CLOSED)
+		sp_stream_close(&c->st, SP_STREAM_LOCAL);	/* the linger ran out */
 }
 
 /* A connection with its stream and timer initialised, not yet started. */
@@ -729,14 +756,17 @@ void cp_tls_close(struct cp_tls_conn *c)
 	if (c->why == CP_TLS_WHY_NONE)
 		c->why = CP_TLS_WHY_LOCAL;
 	if (c->state == TLS_OPEN && sp_stream_is_open(&c->st)) {
-		/* close_notify after what is queued, then TCP closes when written. */
+		/*
+		 * close_notify after what is queued; the peer closes on it, and
+		 * its EOF closes the stream (TLS_LINGER_MS at most).
+		 */
 		(void)SSL_shutdown(c->ssl);
 		tls_drop_errors("shutdown");
 		if (tls_flush(c) < 0)
 			return;
-		/* Detach first: sp_stream_end may close at once, or only when written. */
 		tls_detach(c);
-		sp_stream_end(&c->st, SP_STREAM_LOCAL);
+		if (uv_timer_start(&c->hs_timer, tls_hs_timeout, TLS_LINGER_MS, 0) < 0)
+			sp_stream_end(&c->st, SP_STREAM_LOCAL);
 		return;
 	}
 	sp_stream_close(&c->st, SP_STREAM_LOCAL);
