@@ -706,7 +706,8 @@ static int tls_pend(struct cp_tls_conn *c, const uint8_t *hdr, size_t hlen, cons
 		c->pend = p;
 		c->pend_cap = cap;
 	}
-	memcpy(c->pend + c->pend_len, hdr, hlen);
+	if (hlen > 0)
+		memcpy(c->pend + c->pend_len, hdr, hlen);
 	memcpy(c->pend + c->pend_len + hlen, buf, len);
 	c->pend_len = need;
 	return 0;
@@ -724,7 +725,8 @@ static int tls_send(struct cp_tls_conn *c, const uint8_t *hdr, size_t hlen, cons
 	uint8_t one[2 + CP_TLS_FRAME_MAX];
 	/* One SSL_write per frame: one record, one TCP write. */
 	if (hlen + len <= sizeof(one)) {
-		memcpy(one, hdr, hlen);
+		if (hlen > 0)
+			memcpy(one, hdr, hlen);
 		memcpy(one + hlen, buf, len);
 		return tls_write_plain(c, one, hlen + len);
 	}
