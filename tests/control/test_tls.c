@@ -634,7 +634,7 @@ static void test_interop_s_client(void **state)
 		dup2(ofd, 2);
 		/* -ign_eof: stay until the server closes, so the frame surely went out. */
 		execlp("openssl", "openssl", "s_client", "-connect", port, "-tls1_3", "-ign_eof",
-		       "-no_ign_eof", (char *)NULL);
+		       (char *)NULL);
 		_exit(127);
 	}
 	close(ifd);
