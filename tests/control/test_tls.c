@@ -697,6 +697,29 @@ static void test_throughput(void **state)
 	       n, s, n / s, n * 1400.0 / s / 1e6);
 }
 
+/* A port in use is refused at listen; a connection to a closed port ends CLOSED/CONNECT. */
+static void test_errors(void **state)
+{
+	struct fix *f = *state;
+	struct cp_tls_server *again = NULL;
+	union sp_endpoint closed;
+
+	assert_int_equal(cp_tls_listen(&f->sl, &f->ep, s_on_frame, f, &again), UV_EADDRINUSE);
+	assert_null(again);
+	/* A port that was just free: bind, read it, close (nobody listens there now). */
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	socklen_t len = sizeof(closed);
+	assert_int_equal(sp_endpoint_parse("127.0.0.1", true, 0, &closed), 0);
+	assert_int_equal(bind(fd, &closed.sa, sp_endpoint_len(&closed)), 0);
+	assert_int_equal(getsockname(fd, &closed.sa, &len), 0);
+	close(fd);
+	assert_int_equal(cp_tls_connect(&f->cl, &closed, c_on_frame, c_on_state, f, &f->c[0]), 0);
+	assert_true(run_until(f, client_closed, 5000));
+	assert_int_equal(f->c_why, CP_TLS_WHY_CONNECT);
+	assert_int_equal(f->c_connected, 0);
+	assert_int_equal(cp_tls_connect(&f->cl, &f->ep, NULL, c_on_state, f, &f->c[0]), -EINVAL);
+}
+
 int main(void)
 {
 	sp_log_init("test_tls", SP_LOG_WARNING, true, false);
@@ -711,6 +734,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_conn_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interop_s_client, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_throughput, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
