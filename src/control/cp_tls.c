@@ -49,6 +49,8 @@ struct sp_interval cp_iv_tls_idle = { "control.tls-idle", 90000,
  * frames a graceful close promises to deliver.
  */
 #define TLS_LINGER_MS 2000
+/* Encrypted bytes gathered before a write is made at once (a few TCP segments' worth). */
+#define TLS_FLUSH_BYTES (64u * 1024u)
 /* Our bytes per TLS record carrying one frame: header 5, content type 1, AEAD tag 16. */
 #define TLS_RECORD_OVERHEAD 22u
 
@@ -72,6 +74,7 @@ struct cp_tls_server {
 struct cp_tls_conn {
 	struct sp_stream st;
 	uv_timer_t hs_timer;
+	uv_idle_t flusher;		/* frames sent in one loop turn go out in one write */
 	uv_connect_t creq;
 	struct cp_tls_server *srv;	/* NULL: a client connection */
 	struct cp_tls_conn *next, *prev;
@@ -82,7 +85,8 @@ struct cp_tls_conn {
 	bool quiet;			/* failed inside cp_tls_connect: no callbacks */
 	bool reported;			/* CONNECTED was reported */
 	bool detached;			/* unlinked and CLOSED reported (tls_detach) */
-	bool stream_done, timer_done;
+	bool stream_done;
+	unsigned own_handles;		/* hs_timer and flusher, until closed */
 	cp_tls_frame_fn on_frame;
 	cp_tls_state_fn on_state;
 	void *arg;
@@ -216,6 +220,18 @@ static void tls_linger_read(struct cp_tls_conn *c)
 	}
 }
 
+static void tls_flusher_run(uv_idle_t *h)
+{
+	struct cp_tls_conn *c = h->data;
+	(void)uv_idle_stop(h);
+	(void)tls_flush(c);
+}
+
+/*
+ * Encrypt into the write BIO.  The TCP write waits for the next loop turn
+ * (an idle handle, so the loop does not block first) unless TLS_FLUSH_BYTES
+ * are waiting: the frames of one turn go out in one write, not one each.
+ */
 static int tls_write_plain(struct cp_tls_conn *c, const uint8_t *buf, size_t len)
 {
 	if (len == 0)
@@ -226,7 +242,11 @@ static int tls_write_plain(struct cp_tls_conn *c, const uint8_t *buf, size_t len
 		tls_close_why(c, CP_TLS_WHY_TLS);
 		return SP_ECRYPTO;
 	}
-	return tls_flush(c);
+	if (BIO_ctrl_pending(SSL_get_wbio(c->ssl)) >= TLS_FLUSH_BYTES)
+		return tls_flush(c);
+	if (uv_idle_start(&c->flusher, tls_flusher_run) < 0)
+		return tls_flush(c);
+	return 0;
 }
 
 static void tls_handshake_done(struct cp_tls_conn *c)
@@ -311,7 +331,7 @@ static enum cp_tls_why why_of_stream(enum sp_stream_why w)
 
 static void tls_maybe_free(struct cp_tls_conn *c)
 {
-	if (!c->stream_done || !c->timer_done)
+	if (!c->stream_done || c->own_handles > 0)
 		return;
 	SSL_free(c->ssl);	/* the session keys with it, cleared by OpenSSL */
 	SSL_CTX_free(c->ctx);
@@ -322,7 +342,7 @@ static void tls_maybe_free(struct cp_tls_conn *c)
 static void tls_timer_closed(uv_handle_t *h)
 {
 	struct cp_tls_conn *c = h->data;
-	c->timer_done = true;
+	c->own_handles--;
 	tls_maybe_free(c);
 }
 
@@ -362,6 +382,7 @@ static void tls_on_close(struct sp_stream *s, enum sp_stream_why w)
 	if (c->why == CP_TLS_WHY_NONE)
 		c->why = why_of_stream(w);
 	uv_close((uv_handle_t *)&c->hs_timer, tls_timer_closed);
+	uv_close((uv_handle_t *)&c->flusher, tls_timer_closed);
 	tls_detach(c);
 }
 
@@ -402,7 +423,7 @@ static int tls_conn_new(uv_loop_t *loop, struct cp_tls_conn **out)
 {
 	struct sp_stream_conf conf = {
 		.ops = &tls_stream_ops,
-		.rbuf_initial = 4096,
+		.rbuf_initial = CP_TLS_RECORD_MAX,
 		.rbuf_max = CP_TLS_RECORD_MAX,
 		.pause_bytes = CP_TLS_QUEUE_MAX,
 		.idle_ms = cp_iv_tls_idle.ms,
@@ -416,7 +437,10 @@ static int tls_conn_new(uv_loop_t *loop, struct cp_tls_conn **out)
 		return err;
 	}
 	(void)uv_timer_init(loop, &c->hs_timer);
+	(void)uv_idle_init(loop, &c->flusher);
 	c->hs_timer.data = c;
+	c->flusher.data = c;
+	c->own_handles = 2;
 	*out = c;
 	return 0;
 }
@@ -686,7 +710,7 @@ int cp_tls_connect(uv_loop_t *loop, const union sp_endpoint *to, cp_tls_frame_fn
 
 size_t cp_tls_queued(const struct cp_tls_conn *c)
 {
-	return sp_stream_queued(&c->st) + c->pend_len;
+	return sp_stream_queued(&c->st) + c->pend_len + BIO_ctrl_pending(SSL_get_wbio(c->ssl));
 }
 
 /* Queue framed plaintext until the handshake is done. */
