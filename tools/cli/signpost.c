@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "control/cp_schema.h"
 #include "dns/dns_schema.h"
+#include "nat/nat_schema.h"
 #include "tunnel/tun_schema.h"
 #include "core/log.h"
 
@@ -160,7 +161,7 @@ int main(int argc, char **argv)
 	sp_log_set_plain(true);
 	/* The same sections signpostd composes from its planes (see signpostd.c). */
 	static const struct sp_section_schema *const schema[] = { dns_auth_schema, dns_stub_schema,
-								  tun_schema, cp_schema };
+								  tun_schema, nat_schema, cp_schema };
 	if (sp_config_schema_compose(schema, sizeof(schema) / sizeof(schema[0])) != 0)
 		return 1;
 
