@@ -20,6 +20,9 @@
 #include "nat/nat_int.h"
 #include "nat/nat_schema.h"
 
+extern struct sp_interval nat_iv_stun_rto, nat_iv_stun_refresh;
+static struct sp_interval *const nat_intervals[] = { &nat_iv_stun_rto, &nat_iv_stun_refresh };
+
 struct nat *nat_get(const struct sp_node *node)
 {
 	return sp_service_get(node, SP_SVC_NAT);
@@ -140,14 +143,30 @@ static int nat_start(struct sp_node *node, void **state)
 		}
 	}
 	int rc = sp_service_provide(node, SP_SVC_NAT, nat);
-	if (rc) {
-		nat_release(nat);
-		return rc;
+	if (rc == 0) {
+		nat->provided = true;
+		rc = nat__stun_start(nat);
 	}
-	nat->provided = true;
+	if (rc == 0)
+		rc = nat__ctl_start(nat);
+	if (rc) {
+		sp_err("nat: cannot start: %s", sp_strerror(rc));
+		nat__stun_stop(nat);
+		nat_release(nat);
+		nat->enabled = false;
+		snprintf(nat->off_reason, sizeof(nat->off_reason), "%s", sp_strerror(rc));
+		return 0;	/* not fatal, as for control: the rest of the node serves */
+	}
 	sp_notice("nat: UDP port %u%s", sp_transport_port(nat->transport),
 		  nat->own_transport ? " (own socket)" : "");
 	return 0;
+}
+
+void nat__handle_closed(uv_handle_t *h)
+{
+	struct nat *nat = h->data;
+	if (--nat->closing == 0 && nat->stopped)
+		free(nat);
 }
 
 static void nat_stop(void *state)
@@ -155,8 +174,11 @@ static void nat_stop(void *state)
 	struct nat *nat = state;
 	if (!nat)
 		return;
+	nat__stun_stop(nat);
 	nat_release(nat);
-	free(nat);
+	nat->stopped = true;
+	if (nat->closing == 0)
+		free(nat);
 }
 
 static void nat_status(void *state, struct sp_status *st)
@@ -173,6 +195,8 @@ static void nat_status(void *state, struct sp_status *st)
 	char s[SP_ENDPOINT_STRLEN];
 	sp_status_add(st, "public-address", "%s",
 		      nat->n_cand ? sp_endpoint_format(&nat->cand[0].ep, s) : "unknown");
+	sp_status_add(st, "candidates", "%zu", nat->n_cand);
+	nat__stun_status(nat, st);
 }
 
 const struct sp_plane nat_plane = {
@@ -182,4 +206,6 @@ const struct sp_plane nat_plane = {
 	.start = nat_start,
 	.stop = nat_stop,
 	.status = nat_status,
+	.intervals = nat_intervals,
+	.n_intervals = sizeof(nat_intervals) / sizeof(nat_intervals[0]),
 };
