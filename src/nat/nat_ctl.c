@@ -67,5 +67,6 @@ static int cmd_stun(struct sp_ctl_req *req, void *arg, int argc, char **argv, st
 
 int nat__ctl_start(struct nat *nat)
 {
-	return sp_ctl_register(nat->node, "stun", cmd_stun, nat);
+	int rc = sp_ctl_register(nat->node, "stun", cmd_stun, nat);
+	return rc ? rc : nat__netcheck_start(nat);
 }

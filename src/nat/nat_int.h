@@ -81,8 +81,9 @@ struct nat {
 int nat__stun_start(struct nat *nat) SP_MUST_CHECK;
 void nat__stun_stop(struct nat *nat);
 void nat__stun_status(struct nat *nat, struct sp_status *st);
-/* nat_ctl.c: the control words. */
+/* nat_ctl.c, nat_netcheck.c: the control words `stun` and `netcheck`. */
 int nat__ctl_start(struct nat *nat) SP_MUST_CHECK;
+int nat__netcheck_start(struct nat *nat) SP_MUST_CHECK;
 /* nat_plane.c: a handle of the plane closed; the last one frees it. */
 void nat__handle_closed(uv_handle_t *h);
 

@@ -104,4 +104,36 @@ pub=$(d_public)
 [ "${pub##*:}" = "$P2" ] || fail "second node's public address $pub, its port is $P2"
 grep -q "nat: public address $pub" "$T/d.log" || fail "the change was not logged"
 pass "a node with [nat] stun-servers learnt its public address $pub by itself"
-echo "PASS: STUN interop (Debian's stun, coturn, ours)"
+
+# ---- netcheck on that node: its server has an other address (RFC 5780) ----
+"$B/signpost" -c "$T/d/signpost.conf" netcheck >"$T/netcheck.out" 2>&1 ||
+	fail "netcheck: $(cat "$T/netcheck.out")"
+for want in "^udp: works" "^public-address: $pub\$" "^port-kept: yes" \
+	"^mapping: endpoint-independent \(2 destinations\)" "^filtering: endpoint-independent" \
+	"^server $OTHER:$P \(other address\): mapped $pub" "^meaning: "; do
+	grep -qE "$want" "$T/netcheck.out" || fail "netcheck lacks '$want': $(cat "$T/netcheck.out")"
+done
+"$B/signpost" -c "$T/d/signpost.conf" netcheck --json >"$T/netcheck.json" 2>&1 ||
+	fail "netcheck --json: $(cat "$T/netcheck.json")"
+$PY - "$T/netcheck.json" "$pub" <<'PYEOF' || fail "netcheck --json: $(cat "$T/netcheck.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["udp"] is True and d["public_address"] == sys.argv[2], d
+assert d["mapping"] == "endpoint-independent" and d["filtering"] == "endpoint-independent", d
+assert d["port_kept"] is True and len(d["servers"]) == 3, d
+assert all(s["answered"] and s["rtt_ms"] >= 0 for s in d["servers"]), d
+PYEOF
+pass "netcheck: $(grep -E '^(mapping|filtering):' "$T/netcheck.out" | tr '\n' ' ')"
+# A server that does not answer: UDP "no answer", said in words.
+P3=$(rndport)
+"$B/signpost" init signpost --zone carol.example --dir "$T/e" --address "$A" --port "$P3" \
+	--dns-port "$((P3 + 2))" >"$T/init3.log" 2>&1 || fail "init third node"
+printf '\n[nat]\nstun-server = no\nstun-servers = %s:%s\n' "$C" "$((CTP + 1))" >>"$T/e/signpost.conf"
+"$B/signpostd" -c "$T/e/signpost.conf" >"$T/e.log" 2>&1 &
+PIDS+=($!)
+wait_until 10 grep -q "started" "$T/e.log" || fail "third node did not start"
+"$B/signpost" -c "$T/e/signpost.conf" netcheck >"$T/netcheck3.out" 2>&1 || fail "netcheck 3"
+grep -q "^udp: no answer" "$T/netcheck3.out" && grep -q "^meaning: No STUN server answered" \
+	"$T/netcheck3.out" || fail "netcheck without answers: $(cat "$T/netcheck3.out")"
+pass "netcheck with no answer: $(grep '^meaning' "$T/netcheck3.out" | cut -c1-60)..."
+echo "PASS: STUN interop (Debian's stun, coturn, ours; netcheck)"

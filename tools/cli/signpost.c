@@ -19,7 +19,7 @@ static const struct cli_cmd *const commands[] = {
 	&cli_cmd_genkey, &cli_cmd_pubkey, &cli_cmd_init,   &cli_cmd_status,
 	&cli_cmd_ds,	 &cli_cmd_dnskey, &cli_cmd_zone,   &cli_cmd_wg_quick,
 	&cli_cmd_enroll, &cli_cmd_devices, &cli_cmd_revoke, &cli_cmd_friend,
-	&cli_cmd_stun,
+	&cli_cmd_stun,	 &cli_cmd_netcheck,
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
