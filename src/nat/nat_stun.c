@@ -470,7 +470,7 @@ void nat__stun_status(struct nat *nat, struct sp_status *st)
 		sp_status_add(st, "stun-dropped", "%llu", (unsigned long long)s->dropped);
 	}
 	for (size_t i = 0; i < c->n_servers; i++) {
-		char key[32], m[SP_ENDPOINT_STRLEN];
+		char key[48], m[SP_ENDPOINT_STRLEN];
 		snprintf(key, sizeof(key), "stun-server-%zu", i + 1);
 		sp_status_add(st, key, "%s mapped %s", sp_endpoint_format(&c->servers[i], e),
 			      c->mapped[i].sa.sa_family ? sp_endpoint_format(&c->mapped[i], m)

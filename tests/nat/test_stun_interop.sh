@@ -25,6 +25,7 @@ DNSP=$((P + 2))
 printf '\n[nat]\nstun-other-address = %s\n' "$OTHER" >>"$T/s/signpost.conf"
 "$B/signpostd" -c "$T/s/signpost.conf" >"$T/s.log" 2>&1 &
 PIDS+=($!)
+S_PID=$!
 wait_until 10 grep -q "started" "$T/s.log" || fail "signpostd did not start"
 sp() { "$B/signpost" -c "$T/s/signpost.conf" "$@"; }
 status_of() { sp status | awk -v k="$1" '$1 == "nat:" {n = 1; next} /^[a-z]/ {n = 0}
@@ -96,6 +97,7 @@ P2=$(rndport)
 printf '\n[nat]\nstun-server = no\nstun-servers = %s:%s\n' "$A" "$P" >>"$T/d/signpost.conf"
 "$B/signpostd" -c "$T/d/signpost.conf" >"$T/d.log" 2>&1 &
 PIDS+=($!)
+D_PID=$!
 d_public() { "$B/signpost" -c "$T/d/signpost.conf" status |
 	awk '$1 == "public-address:" {print $2; exit}'; }
 wait_until 10 sh -c "[ \"\$(\"$B/signpost\" -c '$T/d/signpost.conf' status 2>/dev/null | awk '\$1 == \"public-address:\" {print \$2; exit}')\" != unknown ]" ||
@@ -131,9 +133,19 @@ P3=$(rndport)
 printf '\n[nat]\nstun-server = no\nstun-servers = %s:%s\n' "$C" "$((CTP + 1))" >>"$T/e/signpost.conf"
 "$B/signpostd" -c "$T/e/signpost.conf" >"$T/e.log" 2>&1 &
 PIDS+=($!)
+E_PID=$!
 wait_until 10 grep -q "started" "$T/e.log" || fail "third node did not start"
 "$B/signpost" -c "$T/e/signpost.conf" netcheck >"$T/netcheck3.out" 2>&1 || fail "netcheck 3"
 grep -q "^udp: no answer" "$T/netcheck3.out" && grep -q "^meaning: No STUN server answered" \
 	"$T/netcheck3.out" || fail "netcheck without answers: $(cat "$T/netcheck3.out")"
 pass "netcheck with no answer: $(grep '^meaning' "$T/netcheck3.out" | cut -c1-60)..."
+# Every node stops cleanly (all handles closed; a sanitizer build also checks for leaks).
+for p in "$S_PID" "$D_PID" "$E_PID"; do
+	kill -TERM "$p"
+	wait "$p"
+	rc=$?
+	forget "$p"
+	[ "$rc" = 0 ] || fail "signpostd $p exited $rc on SIGTERM"
+done
+pass "the three nodes exit 0 on SIGTERM"
 echo "PASS: STUN interop (Debian's stun, coturn, ours; netcheck)"
