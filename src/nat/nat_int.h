@@ -75,6 +75,8 @@ struct nat {
 		uint64_t seen_ns;	/* last confirmed */
 	} cand[NAT_CANDIDATES_MAX];
 	size_t n_cand;
+	union sp_endpoint mapped;	/* the gateway's port mapping (family 0: none) */
+	char mapped_by[16];		/* "pcp", "nat-pmp", "upnp" */
 };
 
 /* nat_stun.c: the STUN server and client on the transport (start after the transport is set). */
@@ -86,6 +88,13 @@ int nat__ctl_start(struct nat *nat) SP_MUST_CHECK;
 int nat__netcheck_start(struct nat *nat) SP_MUST_CHECK;
 /* nat_plane.c: a handle of the plane closed; the last one frees it. */
 void nat__handle_closed(uv_handle_t *h);
+
+/*
+ * nat_plane.c: the port-mapping module's on_mapped callback (ISSUE9 contract:
+ * nat_portmap_start(..., nat__on_mapped, nat)): a mapping made (first
+ * candidate) or lost (mapped NULL); emits SP_EV_CANDIDATES_CHANGED.
+ */
+void nat__on_mapped(void *arg, const union sp_endpoint *mapped, const char *protocol);
 
 /* nat_plane.c: record a server-reflexive/mapped candidate (NULL old: new); emits on change. */
 void nat__candidate_set(struct nat *nat, const union sp_endpoint *old,

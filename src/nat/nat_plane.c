@@ -31,8 +31,12 @@ struct nat *nat_get(const struct sp_node *node)
 size_t nat_candidates(struct nat *nat, union sp_endpoint *out, size_t max)
 {
 	size_t n = 0;
+	/* A mapped endpoint first: the gateway forwards to it whoever sends. */
+	if (nat && nat->mapped.sa.sa_family != 0 && n < max)
+		out[n++] = nat->mapped;
 	for (size_t i = 0; nat && i < nat->n_cand && n < max; i++)
-		out[n++] = nat->cand[i].ep;
+		if (!sp_endpoint_equal(&nat->cand[i].ep, &nat->mapped))
+			out[n++] = nat->cand[i].ep;
 	return n;
 }
 
@@ -78,6 +82,27 @@ void nat__candidate_set(struct nat *nat, const union sp_endpoint *old,
 		struct sp_event ev = { .type = SP_EV_CANDIDATES_CHANGED };
 		sp_event_emit(nat->node, &ev);
 	}
+}
+
+void nat__on_mapped(void *arg, const union sp_endpoint *mapped, const char *protocol)
+{
+	struct nat *nat = arg;
+	char s[SP_ENDPOINT_STRLEN];
+	bool had = nat->mapped.sa.sa_family != 0;
+	if (mapped && had && sp_endpoint_equal(mapped, &nat->mapped))
+		return;
+	if (mapped)
+		nat->mapped = *mapped;
+	else
+		memset(&nat->mapped, 0, sizeof(nat->mapped));
+	snprintf(nat->mapped_by, sizeof(nat->mapped_by), "%s", protocol ? protocol : "");
+	if (mapped)
+		sp_notice("nat: port mapping %s by %s", sp_endpoint_format(mapped, s),
+			  protocol ? protocol : "?");
+	else if (had)
+		sp_notice("nat: port mapping lost (%s)", protocol ? protocol : "?");
+	struct sp_event ev = { .type = SP_EV_CANDIDATES_CHANGED };
+	sp_event_emit(nat->node, &ev);
 }
 
 static int nat_check(const struct sp_config *cfg)
@@ -195,7 +220,11 @@ static void nat_status(void *state, struct sp_status *st)
 	char s[SP_ENDPOINT_STRLEN];
 	sp_status_add(st, "public-address", "%s",
 		      nat->n_cand ? sp_endpoint_format(&nat->cand[0].ep, s) : "unknown");
-	sp_status_add(st, "candidates", "%zu", nat->n_cand);
+	sp_status_add(st, "port-mapping", "%s%s%s",
+		      nat->mapped.sa.sa_family ? sp_endpoint_format(&nat->mapped, s) : "none",
+		      nat->mapped_by[0] ? " by " : "", nat->mapped.sa.sa_family ? nat->mapped_by : "");
+	union sp_endpoint c[NAT_CANDIDATES_MAX + 1];
+	sp_status_add(st, "candidates", "%zu", nat_candidates(nat, c, NAT_CANDIDATES_MAX + 1));
 	nat__stun_status(nat, st);
 }
 

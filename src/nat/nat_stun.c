@@ -279,11 +279,31 @@ static void answer_in(struct nat *nat, struct sp_dgram *d)
 	finish(nat, q, &r);
 }
 
+static void on_dgram(void *arg, struct sp_dgram *d);
+
+/*
+ * The STUN handler is registered when the node serves STUN or asks a
+ * server itself, else at its first query: a node that does neither leaves
+ * STUN datagrams to the transport's "unhandled" count, as before.
+ */
+static int ensure_registered(struct nat *nat)
+{
+	if (nat->registered)
+		return 0;
+	int rc = sp_transport_register(nat->transport, SP_KIND_STUN, on_dgram, NULL, nat);
+	if (rc == 0)
+		nat->registered = true;
+	return rc;
+}
+
 static int query(struct nat *nat, const union sp_endpoint *server, uint32_t change, size_t pad,
 		 nat_stun_fn cb, void *arg)
 {
-	if (nat == NULL || nat->transport == NULL || !nat->registered)
+	if (nat == NULL || nat->transport == NULL || !nat->timers_ready)
 		return -ENOTCONN;
+	int rc = ensure_registered(nat);
+	if (rc)
+		return rc;
 	if (server == NULL ||
 	    (server->sa.sa_family != AF_INET && server->sa.sa_family != AF_INET6) ||
 	    sp_endpoint_port(server) == 0)
@@ -388,12 +408,11 @@ int nat__stun_start(struct nat *nat)
 	nat->cli.timer.data = nat;
 	nat->cli.refresh.data = nat;
 	nat->timers_ready = true;
-	rc = sp_transport_register(nat->transport, SP_KIND_STUN, on_dgram, NULL, nat);
-	if (rc)
-		return rc;
-	nat->registered = true;
 	nat->srv.on = nat_schema_flag(cfg, "stun-server", "signpost");
 	if (nat->srv.on) {
+		rc = ensure_registered(nat);
+		if (rc)
+			return rc;
 		static const struct sp_rl_conf rl = { .rate = NAT_STUN_RATE, .burst = NAT_STUN_BURST,
 						      .v4_bits = 32, .v6_bits = 64 };
 		rc = sp_rl_init(&nat->srv.rl, 1024, &rl);
