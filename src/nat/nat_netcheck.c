@@ -82,11 +82,14 @@ static const char *filtering_of(const struct nat_netcheck *j)
 	return "unknown";
 }
 
-static const char *meaning(bool udp, const char *mapping, const char *filtering)
+static const char *meaning(bool udp, bool natted, const char *mapping, const char *filtering)
 {
 	if (!udp)
 		return "No STUN server answered over UDP: UDP may be blocked here, so direct paths "
 		       "cannot work and sessions go through the signpost's relay.";
+	if (!natted && strcmp(filtering, "endpoint-independent") == 0)
+		return "No NAT and no filtering: this node's own address is public, so peers can "
+		       "reach it directly.";
 	if (strcmp(mapping, "endpoint-dependent") == 0)
 		return "The NAT gives a new public port per destination (symmetric): a direct path "
 		       "needs the other side's NAT to be endpoint-independent (with many probes "
@@ -107,26 +110,29 @@ static void report(struct nat_netcheck *j)
 	char a[SP_ENDPOINT_STRLEN], b[SP_ENDPOINT_STRLEN], c[SP_ENDPOINT_STRLEN];
 	size_t answered = 0, dests;
 	const union sp_endpoint *pub = NULL;
+	bool natted = false;
 	for (size_t i = 0; i < j->n; i++)
 		if (!j->p[i].change && j->p[i].r.status == 0) {
 			answered++;
 			if (pub == NULL)
 				pub = &j->p[i].r.mapped;
+			/* Seen from outside as we are here: no address translation on this path. */
+			natted = natted || !sp_endpoint_equal(&j->p[i].r.mapped, &j->p[i].r.local);
 		}
 	bool udp = answered > 0;
 	const char *mapping = mapping_of(j, &dests);
 	const char *filtering = udp ? filtering_of(j) : "unknown";
 	uint16_t port = sp_transport_port(j->nat->transport);
 	bool kept = pub && sp_endpoint_port(pub) == port;
-	const char *what = meaning(udp, mapping, filtering);
+	const char *what = meaning(udp, natted, mapping, filtering);
 	if (j->json) {
 		sp_buf_printf(out, "{\"udp\":%s,\"public_address\":", udp ? "true" : "false");
 		if (pub)
 			sp_json_string(out, sp_endpoint_format(pub, a));
 		else
 			sp_buf_printf(out, "null");
-		sp_buf_printf(out, ",\"local_port\":%u,\"port_kept\":%s,\"mapping\":", port,
-			      kept ? "true" : "false");
+		sp_buf_printf(out, ",\"nat\":%s,\"local_port\":%u,\"port_kept\":%s,\"mapping\":",
+			      !udp ? "null" : natted ? "true" : "false", port, kept ? "true" : "false");
 		sp_json_string(out, mapping);
 		sp_buf_printf(out, ",\"filtering\":");
 		sp_json_string(out, filtering);
@@ -156,6 +162,7 @@ static void report(struct nat_netcheck *j)
 	sp_buf_printf(out, "udp: %s (%zu of %zu STUN destinations answered)\n",
 		      udp ? "works" : "no answer", answered, j->n - (j->n && j->p[0].change));
 	sp_buf_printf(out, "public-address: %s\n", pub ? sp_endpoint_format(pub, a) : "unknown");
+	sp_buf_printf(out, "nat: %s\n", !udp ? "unknown" : natted ? "yes" : "none (this host's own address)");
 	sp_buf_printf(out, "port-kept: %s (local port %u)\n", !pub ? "unknown" : kept ? "yes" : "no",
 		      port);
 	sp_buf_printf(out, "mapping: %s (%zu destinations)\n", mapping, dests);

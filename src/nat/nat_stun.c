@@ -265,6 +265,10 @@ static void answer_in(struct nat *nat, struct sp_dgram *d)
 	r.origin = m.has_origin ? m.origin : *d->src;
 	if (m.has_other)
 		r.other = m.other;
+	if (d->local && d->local->addr.sa.sa_family != 0) {
+		r.local = d->local->addr;
+		sp_endpoint_set_port(&r.local, sp_transport_port(nat->transport));
+	}
 	if (m.cls == STUN_ERROR) {
 		r.status = SP_EPROTO;
 		r.error_code = m.has_error ? m.error_code : 0;

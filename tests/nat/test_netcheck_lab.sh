@@ -7,7 +7,7 @@
 #   full-cone        the router's WAN    endpoint-independent  endpoint-independent
 #   port-restricted  the router's WAN    endpoint-independent  address-dependent or stricter
 #   symmetric        the router's WAN    endpoint-dependent    (not asserted)
-# (the lab's routers: tests/lab/natlab.sh).  Its status shows the same public address,
+# (the lab's routers: tests/lab/natlab.sh); "nat: none" only for the public device.  Its status shows the same public address,
 # learnt by itself at start.
 set -u
 source "$(dirname "$0")/../control/fedlib.sh" netcheck "$1"
@@ -47,6 +47,9 @@ for h in nn fc pr sy; do
 	esac
 	[ "$m" = "$want_m" ] || fed_fail "$h (${KIND[$h]}): mapping '$m': $(cat "$FED_DIR/$h.netcheck")"
 	[ "$f" = "$want_f" ] || fed_fail "$h (${KIND[$h]}): filtering '$f': $(cat "$FED_DIR/$h.netcheck")"
+	n=$(field "$h" nat)
+	case ${KIND[$h]} in none) want_n="none (this host's own address)" ;; *) want_n=yes ;; esac
+	[ "$n" = "$want_n" ] || fed_fail "$h (${KIND[$h]}): nat '$n': $(cat "$FED_DIR/$h.netcheck")"
 	st=$(fed_ctl "$h" "$h/signpost.conf" status | awk '$1 == "public-address:" {print $2; exit}')
 	[ "${st%:*}" = "$(lab_public "$h")" ] || fed_fail "$h: status public-address $st"
 	printf '  %-16s public %-22s port-kept %-4s mapping %-22s filtering %s\n' "${KIND[$h]}" \
