@@ -89,6 +89,7 @@ const char *sp_event_name(enum sp_event_type type)
 		[SP_EV_PATH_CHANGED] = "path-changed", [SP_EV_ZONE_CHANGED] = "zone-changed",
 		[SP_EV_PORT_CHANGED] = "port-changed", [SP_EV_NO_PEER] = "no-peer",
 		[SP_EV_NAME_ANSWERED] = "name-answered",
+		[SP_EV_CANDIDATES_CHANGED] = "candidates-changed",
 	};
 	return (unsigned)type < SP_EV_MAX ? names[type] : "unknown";
 }

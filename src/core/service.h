@@ -10,6 +10,7 @@
  *   SP_SVC_PEERS      struct tun_peers      (tunnel/peers.h)   tunnel peers of other planes
  *   SP_SVC_ZONE       struct dns_zone_svc   (dns/zone_svc.h)   the authoritative zone
  *   SP_SVC_RESOLVER   struct dns_resolver   (dns/resolver.h)   validated lookups, friend zones
+ *   SP_SVC_NAT        struct nat            (nat/nat.h)        public addresses, STUN queries
  *
  * Each header has a typed lookup, e.g. sp_keys_get(node).  A service exists
  * from its provider's start() until its stop(); a consumer looks it up when
@@ -40,6 +41,7 @@ enum sp_service_id {
 	SP_SVC_PEERS,
 	SP_SVC_ZONE,
 	SP_SVC_RESOLVER,
+	SP_SVC_NAT,
 	SP_SVC_MAX
 };
 
@@ -58,6 +60,7 @@ enum sp_event_type {
 	SP_EV_PORT_CHANGED,	/* the transport's UDP port changed (port) */
 	SP_EV_NAME_ANSWERED,	/* the stub answered a validated AAAA of own/friend zone (name) */
 	SP_EV_NO_PEER,		/* a TUN packet to an address no peer holds waits (addr) */
+	SP_EV_CANDIDATES_CHANGED, /* the NAT plane's candidates changed (nat_candidates) */
 	SP_EV_MAX
 };
 

@@ -43,6 +43,8 @@ extern const struct cli_cmd cli_cmd_genkey, cli_cmd_pubkey, cli_cmd_init, cli_cm
 /* Issue 8's control plane: enrollment, devices and friends (the daemon implements them). */
 extern const struct cli_cmd cli_cmd_enroll, cli_cmd_devices, cli_cmd_revoke, cli_cmd_friend;
 extern const struct cli_cmd cli_cmd_ping;
+/* Issue 9's NAT plane. */
+extern const struct cli_cmd cli_cmd_stun, cli_cmd_netcheck;
 
 /* Print cmd's help text to f. */
 void cli_help(const struct cli_cmd *cmd, FILE *f);
