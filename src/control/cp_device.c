@@ -44,6 +44,7 @@
 #include "core/timer.h"
 #include "dns/hostkey.h"
 #include "dns/resolver.h"
+#include "nat/nat.h"
 #include "tunnel/device.h"
 #include "tunnel/overlay.h"
 #include "tunnel/path.h"
@@ -173,11 +174,16 @@ static struct cp_zsp *zone_by_key(struct cp_device *d, const uint8_t ed[32])
 
 /* ---- registration ---- */
 
-/* The host's addresses (not loopback, not link-local, not overlay) with our port. */
+/*
+ * The candidates this device gives: the NAT plane's first (a port mapping,
+ * the address STUN saw), then the host's addresses (not loopback, not
+ * link-local, not overlay) with our port.
+ */
 static uint8_t local_endpoints(struct cp_device *d, union sp_endpoint out[CP_EP_MAX])
 {
 	struct ifaddrs *ifa = NULL, *i;
-	uint8_t n = 0;
+	struct nat *nat = nat_get(d->cp->node);
+	uint8_t n = nat ? (uint8_t)nat_candidates(nat, out, CP_EP_MAX / 2) : 0;
 	uint16_t port = sp_transport_port(d->cp->transport);
 	if (getifaddrs(&ifa) != 0)
 		return 0;
@@ -604,6 +610,15 @@ static void on_name_answered(void *arg, const struct sp_event *ev)
 		want_start(d, ev->u.name.fqdn, ev->u.name.addr, z, uv_hrtime());
 }
 
+/* A port mapping made or lost, a new public address: the signpost hears it now. */
+static void on_candidates(void *arg, const struct sp_event *ev)
+{
+	(void)ev;
+	struct cp_device *d = arg;
+	d->n_local = local_endpoints(d, d->local);
+	send_register(d);
+}
+
 static void on_no_peer(void *arg, const struct sp_event *ev)
 {
 	struct cp_device *d = arg;
@@ -908,7 +923,8 @@ int cp__device_start(struct cp_plane *cp)
 	d->last_addr_check = uv_hrtime();
 	d->sub_name = sp_event_subscribe(cp->node, SP_EV_NAME_ANSWERED, on_name_answered, d);
 	d->sub_nopeer = sp_event_subscribe(cp->node, SP_EV_NO_PEER, on_no_peer, d);
-	if (d->sub_name < 0 || d->sub_nopeer < 0)
+	d->sub_cands = sp_event_subscribe(cp->node, SP_EV_CANDIDATES_CHANGED, on_candidates, d);
+	if (d->sub_name < 0 || d->sub_nopeer < 0 || d->sub_cands < 0)
 		return SP_ELIMIT;
 	uv_timer_init(cp->node->loop, &d->reg_timer);
 	uv_timer_init(cp->node->loop, &d->tick_timer);
@@ -950,6 +966,8 @@ void cp__device_stop(struct cp_plane *cp)
 		sp_event_unsubscribe(cp->node, d->sub_name);
 	if (d->sub_nopeer > 0)
 		sp_event_unsubscribe(cp->node, d->sub_nopeer);
+	if (d->sub_cands > 0)
+		sp_event_unsubscribe(cp->node, d->sub_cands);
 	cp_token_wipe(&d->token);
 	cp->dev = NULL;
 	if (d->timers_open == 0) {

@@ -81,7 +81,7 @@ struct cp_device {
 	uint32_t friends_gen;
 	uint8_t friends_parts_seen;
 	bool zone_listed[CP_ZONES_MAX];		/* in the generation being received */
-	int sub_name, sub_nopeer;
+	int sub_name, sub_nopeer, sub_cands;
 	uint64_t relayed_in, relayed_out, connects, connects_refused, revoked;
 	uint64_t direct_found, direct_lost;
 	struct cp_pingreq *pings;	/* cp_path.c: `signpost ping` requests running */
