@@ -5,8 +5,9 @@
  * (tls_record_frame) -> tls_on_record() writes each record into the SSL's
  * read BIO -> SSL_read() plaintext -> tls_cut_frames() -> on_frame().
  * Out: cp_tls_send() -> SSL_write(length + datagram) -> the write BIO ->
- * tls_flush() -> sp_stream_write().  Frames sent before the handshake wait
- * in `pend`.
+ * tls_flush() -> sp_stream_write(), at the next loop turn (the idle handle
+ * `flusher`) so the frames of one turn make one TCP write.  Frames sent
+ * before the handshake wait in `pend`.
  *
  * Timers: the stream's idle timer (control.tls-idle, also closes a peer that
  * stopped reading), and one per connection for the handshake deadline
@@ -14,8 +15,8 @@
  *
  * Teardown: the stream's on_close (once) unlinks the connection from its
  * server, reports CLOSED and closes the handshake timer; the memory goes
- * when both the stream (tls_on_closed) and the timer (tls_timer_closed)
- * have called back.
+ * when the stream (tls_on_closed), the timer and the flusher
+ * (tls_timer_closed) have all called back.
  */
 #include <errno.h>
 #include <stdbool.h>
