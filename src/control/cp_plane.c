@@ -20,6 +20,7 @@
 
 #include "control/cp_int.h"
 #include "control/cp_schema.h"
+#include "control/cp_tls.h"
 #include "core/log.h"
 #include "core/status.h"
 #include "dns/hostkey.h"
@@ -27,7 +28,8 @@
 
 extern struct sp_interval cp_iv_register, cp_iv_retry, cp_iv_addr_check;
 static struct sp_interval *const cp_intervals[] = { &cp_iv_register, &cp_iv_retry,
-						    &cp_iv_addr_check };
+						    &cp_iv_addr_check, &cp_iv_tls_handshake,
+						    &cp_iv_tls_idle };
 
 uint64_t cp__now_us(void)
 {
