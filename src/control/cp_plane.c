@@ -126,16 +126,24 @@ static bool key_cached(const struct cp_plane *cp, const uint8_t ed[32])
 	return false;
 }
 
+/* Seal m for `to` with the next counter: the datagram in buf, its length in *n. */
+static int seal_for(struct cp_plane *cp, const uint8_t to[32], struct cp_msg *m, size_t min_len,
+		    uint8_t buf[CP_MSG_MAX], size_t *n)
+{
+	const uint8_t *key;
+	m->counter = cp_counter_next(&cp->counter, cp__now_us());
+	int rc = box_key(cp, to, uv_hrtime(), &key);
+	if (rc == 0)
+		rc = cp_msg_seal(key, cp->ed, m, min_len, buf, CP_MSG_MAX, n);
+	return rc;
+}
+
 int cp__send(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint *dst,
 	     struct cp_msg *m, size_t min_len, size_t max_len)
 {
 	uint8_t buf[CP_MSG_MAX];
-	const uint8_t *key;
 	size_t n = 0;
-	m->counter = cp_counter_next(&cp->counter, cp__now_us());
-	int rc = box_key(cp, to, uv_hrtime(), &key);
-	if (rc == 0)
-		rc = cp_msg_seal(key, cp->ed, m, min_len, buf, sizeof(buf), &n);
+	int rc = seal_for(cp, to, m, min_len, buf, &n);
 	if (rc == 0 && n > max_len)
 		rc = SP_ELIMIT;	/* never more to a stranger than it sent */
 	/* A node that reached us over TLS (its network blocks UDP) is answered there. */
@@ -151,8 +159,6 @@ int cp__send(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint 
 	return 0;
 }
 
-
-/* PING is answered by every node: a PONG with the address it came from (path probing). */
 int cp__open(struct cp_plane *cp, const uint8_t *buf, size_t len, uint64_t now,
 	     uint8_t sender[32], struct cp_msg *m)
 {
@@ -180,12 +186,8 @@ int cp__send_via(struct cp_plane *cp, const uint8_t to[32], const uint8_t relay[
 		 const union sp_endpoint *relay_ep, struct cp_msg *m, size_t min_len)
 {
 	uint8_t buf[CP_MSG_MAX];
-	const uint8_t *key;
 	size_t n = 0;
-	m->counter = cp_counter_next(&cp->counter, cp__now_us());
-	int rc = box_key(cp, to, uv_hrtime(), &key);
-	if (rc == 0)
-		rc = cp_msg_seal(key, cp->ed, m, min_len, buf, sizeof(buf), &n);
+	int rc = seal_for(cp, to, m, min_len, buf, &n);
 	if (rc == 0 && n > CP_RELAY_MAX)
 		rc = SP_ELIMIT;
 	if (rc) {
@@ -199,6 +201,7 @@ int cp__send_via(struct cp_plane *cp, const uint8_t to[32], const uint8_t relay[
 	return cp__send(cp, relay, relay_ep, &r, 0, CP_NO_LIMIT);
 }
 
+/* PING is answered by every node: a PONG with the address it came from (path probing). */
 void cp__answer_ping(struct cp_plane *cp, const struct cp_in *in, const struct cp_msg *m)
 {
 	struct cp_msg r = { .type = CP_PONG };
