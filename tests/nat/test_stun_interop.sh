@@ -139,6 +139,16 @@ wait_until 10 grep -q "started" "$T/e.log" || fail "third node did not start"
 grep -q "^udp: no answer" "$T/netcheck3.out" && grep -q "^meaning: No STUN server answered" \
 	"$T/netcheck3.out" || fail "netcheck without answers: $(cat "$T/netcheck3.out")"
 pass "netcheck with no answer: $(grep '^meaning' "$T/netcheck3.out" | cut -c1-60)..."
+# A reload keeps [nat] as it is (set up at start) and says so; an unchanged one is applied.
+kill -HUP "$S_PID"
+wait_until 5 grep -q "configuration .* reloaded" "$T/s.log" || fail "an unchanged reload was not applied"
+sed -i "s/^stun-other-address = .*/stun-other-address = $C/" "$T/s/signpost.conf"
+kill -HUP "$S_PID"
+wait_until 5 grep -q "\[nat\] stun-other-address: cannot change while running" "$T/s.log" ||
+	fail "a changed [nat] was not refused on reload"
+[ "$(status_of stun-other-address)" = "$OTHER:$((P + 1))" ] || fail "the other address changed"
+pass "reload: a changed [nat] is refused (restart), the running one stays"
+
 # Every node stops cleanly (all handles closed; a sanitizer build also checks for leaks).
 for p in "$S_PID" "$D_PID" "$E_PID"; do
 	kill -TERM "$p"
