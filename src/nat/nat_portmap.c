@@ -254,8 +254,11 @@ static void granted(struct nat_portmap *pm, const char *proto, const uint8_t ext
 	ep.in4.sin_port = htons(ext_port);
 	bool renewal = pm->mapped.sa.sa_family && pm->proto == proto;
 	bool same = renewal && sp_endpoint_equal(&ep, &pm->mapped);
-	if (renewal)
+	if (renewal) {
 		pm->renewals++;
+		sp_info("nat: portmap renewed by %s (%llu), lifetime %u s", proto,
+			(unsigned long long)pm->renewals, lifetime_s);
+	}
 	pm->mapped = ep;
 	pm->proto = proto;
 	pm->lifetime_s = lifetime_s;
