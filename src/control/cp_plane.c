@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "core/status.h"
 #include "dns/hostkey.h"
+#include "tunnel/peers.h"
 
 extern struct sp_interval cp_iv_register, cp_iv_retry, cp_iv_addr_check;
 static struct sp_interval *const cp_intervals[] = { &cp_iv_register, &cp_iv_retry,
@@ -324,8 +325,10 @@ static int cp_start(struct sp_node *node, void **state)
 	rc = cp->is_signpost ? cp__signpost_start(cp) : cp__device_start(cp);
 	if (rc)
 		return start_failed(cp, rc);
+	/* "own socket": the node's UDP socket without a tunnel (opened here or by the NAT plane). */
 	sp_notice("control: %s role, UDP port %u%s", cp->is_signpost ? "signpost" : "device",
-		  sp_transport_port(cp->transport), cp->own_transport ? " (own socket)" : "");
+		  sp_transport_port(cp->transport),
+		  cp->own_transport || tun_peers_get(node) == NULL ? " (own socket)" : "");
 	return 0;
 }
 

@@ -45,6 +45,7 @@ struct nat_stun_result {
 	union sp_endpoint mapped;	/* XOR-MAPPED-ADDRESS (or MAPPED-ADDRESS): my address seen */
 	union sp_endpoint origin;	/* where the answer came from (RESPONSE-ORIGIN if given) */
 	union sp_endpoint other;	/* OTHER-ADDRESS (RFC 5780), family 0 if none */
+	union sp_endpoint local;	/* the local address and port it arrived on (family 0: unknown) */
 	uint64_t rtt_ns;		/* from the last try sent to the answer */
 	unsigned tries;			/* requests sent */
 };

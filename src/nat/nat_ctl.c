@@ -1,9 +1,10 @@
 /*
  * nat_ctl.c - the NAT plane's control word (loop code):
  *
- *   stun SERVER [change]   one binding request to SERVER (ADDR:PORT) on the
+ *   stun SERVER [change|change-ip|change-port]
+ *                          one binding request to SERVER (ADDR:PORT) on the
  *                          node's UDP socket; "change" asks CHANGE-REQUEST
- *                          (change IP and port, RFC 5780).  The reply lines:
+ *                          (IP and port, RFC 5780), the others one of them.  The reply lines:
  *                          mapped, origin, other, rtt-ms, tries; status 0,
  *                          or non-zero with "error ..." on timeout/refusal.
  *
@@ -49,13 +50,18 @@ static int cmd_stun(struct sp_ctl_req *req, void *arg, int argc, char **argv, st
 {
 	struct nat *nat = arg;
 	union sp_endpoint server;
-	bool change = argc == 3 && strcmp(argv[2], "change") == 0;
-	if ((argc != 2 && !change) || sp_endpoint_parse(argv[1], false, 0, &server) != 0) {
-		sp_buf_printf(out, "usage: stun ADDR:PORT [change]\n");
+	unsigned change = 0;
+	if (argc == 3 && strcmp(argv[2], "change") == 0)
+		change = NAT_STUN_CHANGE_IP | NAT_STUN_CHANGE_PORT;
+	else if (argc == 3 && strcmp(argv[2], "change-ip") == 0)
+		change = NAT_STUN_CHANGE_IP;
+	else if (argc == 3 && strcmp(argv[2], "change-port") == 0)
+		change = NAT_STUN_CHANGE_PORT;
+	if ((argc != 2 && change == 0) || sp_endpoint_parse(argv[1], false, 0, &server) != 0) {
+		sp_buf_printf(out, "usage: stun ADDR:PORT [change|change-ip|change-port]\n");
 		return -EINVAL;
 	}
-	int rc = change ? nat_stun_query_change(nat, &server, NAT_STUN_CHANGE_IP |
-						 NAT_STUN_CHANGE_PORT, stun_done, req)
+	int rc = change ? nat_stun_query_change(nat, &server, change, stun_done, req)
 			: nat_stun_query(nat, &server, stun_done, req);
 	if (rc) {
 		sp_buf_printf(out, "error %s\n", sp_strerror(rc));

@@ -42,6 +42,9 @@ struct nat_stun_srv {
 	bool other_on;			/* [nat] stun-other-address: the socket below is open */
 	uv_udp_t other_sock;		/* bound to the other address, port + 1 */
 	union sp_endpoint other;	/* its address and port, OTHER-ADDRESS */
+	bool port_on;			/* port_sock bound: CHANGE-REQUEST "port only" */
+	bool port_closing;		/* port_sock initialised but not bound: close only */
+	uv_udp_t port_sock;		/* the wildcard of other's family, other's port (send only) */
 	uint64_t requests, answered, changed, errors_420, limited, dropped, tx_errors;
 };
 

@@ -5,15 +5,16 @@
  *
  * Probes, all at once: a binding request (padded, so an RFC 5780 server
  * can name its OTHER-ADDRESS within its size rule) to each STUN server of
- * the node, and a CHANGE-REQUEST (IP and port) to the first.  When the
+ * the node, and CHANGE-REQUESTs (IP and port; port only) to the first.  When the
  * first names an other address, a second round asks that address on the
  * first server's port.  Then:
  *   udp        works if any server answered;
  *   mapping    endpoint-independent if every destination saw one public
  *              endpoint, dependent if they differ, unknown with one;
- *   filtering  endpoint-independent if the changed answer (from another
- *              address and port) came through, address-dependent or
- *              stricter if it did not, unknown without a second address;
+ *   filtering  (RFC 5780 4.4) endpoint-independent if the answer from the
+ *              other address and port came through, else address-dependent
+ *              if the one from the other port did, else address-and-port-
+ *              dependent; unknown without a second address;
  *   port kept  the public port is the node's UDP port;
  *   latency    the round trip to each server.
  * Port mapping (PCP, NAT-PMP, UPnP) is reported once the plane runs it.
@@ -27,12 +28,12 @@
 #include "core/status.h"
 #include "nat/nat_int.h"
 
-#define NC_PROBES_MAX (NAT_STUN_SERVERS_MAX + 2)
+#define NC_PROBES_MAX (NAT_STUN_SERVERS_MAX + 3)
 
 struct nc_probe {
 	struct nat_netcheck *job;
 	union sp_endpoint to;
-	bool change;
+	unsigned change;		/* NAT_STUN_CHANGE_* asked */
 	bool second;			/* sent to the other address in the second round */
 	bool done;
 	struct nat_stun_result r;
@@ -67,26 +68,36 @@ static const char *mapping_of(const struct nat_netcheck *j, size_t *dests)
 	return differ ? "endpoint-dependent" : "endpoint-independent";
 }
 
-static const char *filtering_of(const struct nat_netcheck *j)
+static const struct nc_probe *changed_probe(const struct nat_netcheck *j, unsigned change)
 {
-	for (size_t i = 0; i < j->n; i++) {
-		const struct nc_probe *p = &j->p[i];
-		if (!p->change)
-			continue;
-		if (p->r.status == 0)
-			return "endpoint-independent";
-		if (p->r.status == SP_EPROTO)
-			return "unknown";	/* the server cannot change (no second address) */
-		return "address-dependent or stricter";
-	}
-	return "unknown";
+	for (size_t i = 0; i < j->n; i++)
+		if (j->p[i].change == change)
+			return &j->p[i];
+	return NULL;
 }
 
-static const char *meaning(bool udp, const char *mapping, const char *filtering)
+/* RFC 5780 section 4.4: test II (change IP and port), then test III (port only). */
+static const char *filtering_of(const struct nat_netcheck *j)
+{
+	const struct nc_probe *both = changed_probe(j, NAT_STUN_CHANGE_IP | NAT_STUN_CHANGE_PORT);
+	const struct nc_probe *port = changed_probe(j, NAT_STUN_CHANGE_PORT);
+	if (both == NULL || both->r.status == SP_EPROTO)
+		return "unknown";	/* no server that can change (no second address) */
+	if (both->r.status == 0)
+		return "endpoint-independent";
+	if (port == NULL || port->r.status == SP_EPROTO)
+		return "address-dependent or stricter";
+	return port->r.status == 0 ? "address-dependent" : "address-and-port-dependent";
+}
+
+static const char *meaning(bool udp, bool natted, const char *mapping, const char *filtering)
 {
 	if (!udp)
 		return "No STUN server answered over UDP: UDP may be blocked here, so direct paths "
 		       "cannot work and sessions go through the signpost's relay.";
+	if (!natted && strcmp(filtering, "endpoint-independent") == 0)
+		return "No NAT and no filtering: this node's own address is public, so peers can "
+		       "reach it directly.";
 	if (strcmp(mapping, "endpoint-dependent") == 0)
 		return "The NAT gives a new public port per destination (symmetric): a direct path "
 		       "needs the other side's NAT to be endpoint-independent (with many probes "
@@ -107,26 +118,29 @@ static void report(struct nat_netcheck *j)
 	char a[SP_ENDPOINT_STRLEN], b[SP_ENDPOINT_STRLEN], c[SP_ENDPOINT_STRLEN];
 	size_t answered = 0, dests;
 	const union sp_endpoint *pub = NULL;
+	bool natted = false;
 	for (size_t i = 0; i < j->n; i++)
 		if (!j->p[i].change && j->p[i].r.status == 0) {
 			answered++;
 			if (pub == NULL)
 				pub = &j->p[i].r.mapped;
+			/* Seen from outside as we are here: no address translation on this path. */
+			natted = natted || !sp_endpoint_equal(&j->p[i].r.mapped, &j->p[i].r.local);
 		}
 	bool udp = answered > 0;
 	const char *mapping = mapping_of(j, &dests);
 	const char *filtering = udp ? filtering_of(j) : "unknown";
 	uint16_t port = sp_transport_port(j->nat->transport);
 	bool kept = pub && sp_endpoint_port(pub) == port;
-	const char *what = meaning(udp, mapping, filtering);
+	const char *what = meaning(udp, natted, mapping, filtering);
 	if (j->json) {
 		sp_buf_printf(out, "{\"udp\":%s,\"public_address\":", udp ? "true" : "false");
 		if (pub)
 			sp_json_string(out, sp_endpoint_format(pub, a));
 		else
 			sp_buf_printf(out, "null");
-		sp_buf_printf(out, ",\"local_port\":%u,\"port_kept\":%s,\"mapping\":", port,
-			      kept ? "true" : "false");
+		sp_buf_printf(out, ",\"nat\":%s,\"local_port\":%u,\"port_kept\":%s,\"mapping\":",
+			      !udp ? "null" : natted ? "true" : "false", port, kept ? "true" : "false");
 		sp_json_string(out, mapping);
 		sp_buf_printf(out, ",\"filtering\":");
 		sp_json_string(out, filtering);
@@ -135,7 +149,9 @@ static void report(struct nat_netcheck *j)
 			const struct nc_probe *p = &j->p[i];
 			sp_buf_printf(out, "%s{\"server\":", i ? "," : "");
 			sp_json_string(out, sp_endpoint_format(&p->to, a));
-			sp_buf_printf(out, ",\"change\":%s,\"answered\":%s", p->change ? "true" : "false",
+			sp_buf_printf(out, ",\"change\":\"%s\",\"answered\":%s",
+				      p->change == NAT_STUN_CHANGE_PORT ? "port"
+				      : p->change ? "ip-and-port" : "none",
 				      p->r.status == 0 ? "true" : "false");
 			if (p->r.status == 0) {
 				sp_buf_printf(out, ",\"mapped\":");
@@ -154,8 +170,9 @@ static void report(struct nat_netcheck *j)
 		return;
 	}
 	sp_buf_printf(out, "udp: %s (%zu of %zu STUN destinations answered)\n",
-		      udp ? "works" : "no answer", answered, j->n - (j->n && j->p[0].change));
+		      udp ? "works" : "no answer", answered, j->n - 2);
 	sp_buf_printf(out, "public-address: %s\n", pub ? sp_endpoint_format(pub, a) : "unknown");
+	sp_buf_printf(out, "nat: %s\n", !udp ? "unknown" : natted ? "yes" : "none (this host's own address)");
 	sp_buf_printf(out, "port-kept: %s (local port %u)\n", !pub ? "unknown" : kept ? "yes" : "no",
 		      port);
 	sp_buf_printf(out, "mapping: %s (%zu destinations)\n", mapping, dests);
@@ -163,7 +180,9 @@ static void report(struct nat_netcheck *j)
 	sp_buf_printf(out, "port-mapping: not tried (not part of this build yet)\n");
 	for (size_t i = 0; i < j->n; i++) {
 		const struct nc_probe *p = &j->p[i];
-		const char *kind = p->change ? " (change IP and port)" : p->second ? " (other address)" : "";
+		const char *kind = p->change == NAT_STUN_CHANGE_PORT ? " (change port)"
+				   : p->change ? " (change IP and port)"
+				   : p->second ? " (other address)" : "";
 		if (p->r.status == 0)
 			sp_buf_printf(out, "server %s%s: mapped %s from %s, rtt %.3f ms\n",
 				      sp_endpoint_format(&p->to, a), kind,
@@ -182,7 +201,8 @@ static void report(struct nat_netcheck *j)
 
 static void probe_done(void *arg, const struct nat_stun_result *r);
 
-static int probe(struct nat_netcheck *j, const union sp_endpoint *to, bool change, bool second)
+static int probe(struct nat_netcheck *j, const union sp_endpoint *to, unsigned change,
+		 bool second)
 {
 	if (j->n == NC_PROBES_MAX)
 		return SP_ELIMIT;
@@ -192,8 +212,7 @@ static int probe(struct nat_netcheck *j, const union sp_endpoint *to, bool chang
 	p->to = *to;
 	p->change = change;
 	p->second = second;
-	int rc = nat_stun_query_change(j->nat, to, change ? NAT_STUN_CHANGE_IP |
-				       NAT_STUN_CHANGE_PORT : 0, probe_done, p);
+	int rc = nat_stun_query_change(j->nat, to, change, probe_done, p);
 	if (rc)
 		return rc;
 	j->n++;
@@ -225,7 +244,7 @@ static void probe_done(void *arg, const struct nat_stun_result *r)
 		bool asked = false;
 		for (size_t i = 0; i < j->n; i++)
 			asked = asked || (!j->p[i].change && sp_endpoint_equal(&j->p[i].to, &to));
-		if (!asked && probe(j, &to, false, true) == 0)
+		if (!asked && probe(j, &to, 0, true) == 0)
 			return;
 	}
 	report(j);
@@ -261,9 +280,11 @@ static int cmd_netcheck(struct sp_ctl_req *req, void *arg, int argc, char **argv
 	j->json = json;
 	int rc = 0;
 	for (size_t i = 0; i < nat->cli.n_servers && rc == 0; i++)
-		rc = probe(j, &nat->cli.servers[i], false, false);
+		rc = probe(j, &nat->cli.servers[i], 0, false);
 	if (rc == 0)
-		rc = probe(j, &nat->cli.servers[0], true, false);
+		rc = probe(j, &nat->cli.servers[0], NAT_STUN_CHANGE_IP | NAT_STUN_CHANGE_PORT, false);
+	if (rc == 0)
+		rc = probe(j, &nat->cli.servers[0], NAT_STUN_CHANGE_PORT, false);
 	if (rc) {
 		job_free(j);
 		sp_buf_printf(out, "error %s\n", sp_strerror(rc));

@@ -116,6 +116,38 @@ static int nat_check(const struct sp_config *cfg)
 	return 0;
 }
 
+/*
+ * A reload may not change [nat]: the sockets, the server and the servers
+ * asked are set up at start.  Refused with the option's file:line.
+ */
+static int nat_prepare(void *state, const struct sp_config *cfg, void **pending)
+{
+	struct nat *nat = state;
+	static const char *const opts[] = { "enabled", "stun-server", "stun-servers",
+					    "stun-other-address", "port-mapping" };
+	const struct sp_config_section *a = sp_config_get(nat->node->cfg, "nat");
+	const struct sp_config_section *b = sp_config_get(cfg, "nat");
+	*pending = NULL;
+	int rc = 0;
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		const char *x = sp_cfg_str(a, opts[i]), *y = sp_cfg_str(b, opts[i]);
+		if ((x == NULL) != (y == NULL) || (x && strcmp(x, y) != 0)) {
+			sp_config_error(cfg, b, opts[i],
+					"cannot change while running; restart signpostd to change it");
+			rc = SP_ECONFIG;
+		}
+	}
+	return rc;
+}
+
+static void nat_commit(void *state, void *pending)
+{
+}
+
+static void nat_abort(void *state, void *pending)
+{
+}
+
 static void nat_release(struct nat *nat)
 {
 	if (nat->provided)
@@ -233,6 +265,9 @@ const struct sp_plane nat_plane = {
 	.sections = nat_schema,
 	.check = nat_check,
 	.start = nat_start,
+	.prepare = nat_prepare,
+	.commit = nat_commit,
+	.abort = nat_abort,
 	.stop = nat_stop,
 	.status = nat_status,
 	.intervals = nat_intervals,

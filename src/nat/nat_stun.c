@@ -11,9 +11,9 @@
  * socket is bound there on the node's port + 1: it is OTHER-ADDRESS, it
  * answers requests itself (RFC 3489 ones too: the shared socket's
  * classifier passes only RFC 8489 messages), and it sends the answers to
- * CHANGE-REQUEST "change IP and port" (RFC 5780 tests II; "port only"
- * would need a socket on the first address and another port, which a
- * wildcard-bound transport cannot name: 420).
+ * CHANGE-REQUEST "change IP and port" (RFC 5780 test II).  "IP only" goes
+ * from the shared socket with the other address as source, "port only"
+ * from a wildcard socket on the other port (test III).
  *
  * CLIENT.  nat_stun_query sends a binding request with a random
  * transaction id and FINGERPRINT and retransmits it (NAT_STUN_TRIES, the
@@ -85,8 +85,25 @@ static void answer_request(struct nat *nat, struct sp_dgram *d)
 		.other = s->other_on ? &s->other : NULL,
 		.software = NAT_STUN_SOFTWARE,
 	};
-	if (s->other_on)
+	/*
+	 * Where a changed answer leaves from: IP and port, the other socket;
+	 * IP only, the shared socket with the other address as its source
+	 * (IP_PKTINFO); port only, the wildcard socket on the other port (the
+	 * kernel picks the source: the address of the route back, which is the
+	 * one asked on a host whose second address is an alias).
+	 */
+	union sp_endpoint ip_only, port_only;
+	if (s->other_on) {
 		ctx.changed[(STUN_CHANGE_IP | STUN_CHANGE_PORT) >> 1] = &s->other;
+		ip_only = s->other;
+		sp_endpoint_set_port(&ip_only, sp_transport_port(nat->transport));
+		ctx.changed[STUN_CHANGE_IP >> 1] = &ip_only;
+		if (s->port_on && origin.sa.sa_family == s->other.sa.sa_family) {
+			port_only = origin;
+			sp_endpoint_set_port(&port_only, sp_endpoint_port(&s->other));
+			ctx.changed[STUN_CHANGE_PORT >> 1] = &port_only;
+		}
+	}
 	uint8_t out[STUN_MSG_MAX];
 	size_t n;
 	uint32_t change;
@@ -98,9 +115,16 @@ static void answer_request(struct nat *nat, struct sp_dgram *d)
 	if (out[0] & 0x01 && out[1] & 0x10)
 		s->errors_420++;
 	int rc;
-	if (v == STUN_ANSWER_CHANGED) {
+	if (v == STUN_ANSWER_CHANGED && change == STUN_CHANGE_IP) {
+		struct sp_local src = { .addr = s->other };
+		sp_endpoint_set_port(&src.addr, 0);
+		rc = sp_transport_send(nat->transport, d->src, &src, out, n);
+		if (rc == 0)
+			s->changed++;
+	} else if (v == STUN_ANSWER_CHANGED) {
 		uv_buf_t b = uv_buf_init((char *)out, (unsigned)n);
-		rc = uv_udp_try_send(&s->other_sock, &b, 1, &d->src->sa);
+		uv_udp_t *via = change == STUN_CHANGE_PORT ? &s->port_sock : &s->other_sock;
+		rc = uv_udp_try_send(via, &b, 1, &d->src->sa);
 		rc = rc < 0 ? rc : 0;
 		if (rc == 0)
 			s->changed++;
@@ -166,7 +190,8 @@ static int other_open(struct nat *nat, const union sp_endpoint *addr)
 		return rc;
 	s->other_sock.data = nat;
 	s->other_on = true;	/* from here on the handle must be closed */
-	rc = uv_udp_bind(&s->other_sock, &s->other.sa, 0);
+	/* REUSEADDR: the wildcard socket below shares the port (both must set it). */
+	rc = uv_udp_bind(&s->other_sock, &s->other.sa, UV_UDP_REUSEADDR);
 	if (rc == 0) {
 		struct sockaddr_storage ss;
 		int len = sizeof(ss);
@@ -176,7 +201,26 @@ static int other_open(struct nat *nat, const union sp_endpoint *addr)
 	}
 	if (rc == 0)
 		rc = uv_udp_recv_start(&s->other_sock, other_alloc, other_recv);
-	return rc;
+	if (rc)
+		return rc;
+	/* Port only: the wildcard of the other address's family on the other port (send only). */
+	union sp_endpoint any;
+	memset(&any, 0, sizeof(any));
+	any.sa.sa_family = s->other.sa.sa_family;
+	sp_endpoint_set_port(&any, sp_endpoint_port(&s->other));
+	if (uv_udp_init(nat->node->loop, &s->port_sock) != 0)
+		return 0;
+	s->port_sock.data = nat;
+	s->port_on = true;
+	int prc = uv_udp_bind(&s->port_sock, &any.sa, UV_UDP_REUSEADDR |
+			      (any.sa.sa_family == AF_INET6 ? UV_UDP_IPV6ONLY : 0));
+	if (prc) {
+		sp_notice("nat: no CHANGE-REQUEST 'port only' (port %u: %s)",
+			  sp_endpoint_port(&s->other), sp_strerror(prc));
+		s->port_on = false;
+		s->port_closing = true;
+	}
+	return 0;
 }
 
 /* ---- client ---- */
@@ -265,6 +309,10 @@ static void answer_in(struct nat *nat, struct sp_dgram *d)
 	r.origin = m.has_origin ? m.origin : *d->src;
 	if (m.has_other)
 		r.other = m.other;
+	if (d->local && d->local->addr.sa.sa_family != 0) {
+		r.local = d->local->addr;
+		sp_endpoint_set_port(&r.local, sp_transport_port(nat->transport));
+	}
 	if (m.cls == STUN_ERROR) {
 		r.status = SP_EPROTO;
 		r.error_code = m.has_error ? m.error_code : 0;
@@ -466,6 +514,12 @@ void nat__stun_stop(struct nat *nat)
 		nat->closing++;
 		uv_close((uv_handle_t *)&nat->srv.other_sock, nat__handle_closed);
 		nat->srv.other_on = false;
+	}
+	if (nat->srv.port_on || nat->srv.port_closing) {
+		nat->closing++;
+		uv_close((uv_handle_t *)&nat->srv.port_sock, nat__handle_closed);
+		nat->srv.port_on = false;
+		nat->srv.port_closing = false;
 	}
 	if (nat->srv.rl_ready)
 		sp_rl_deinit(&nat->srv.rl);

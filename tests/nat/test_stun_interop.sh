@@ -83,6 +83,11 @@ grep -q "no answer from $C:$((CTP + 1)) after 4 tries" "$T/none.out" || fail "$(
 pass "no server: $(cat "$T/none.out") ($((SECONDS - S0)) s at nat.stun-rto=100)"
 
 # ---- our client against our server: RFC 5780 ----
+sp stun "$A:$P" change-port >"$T/self-port.out" 2>&1 || fail "change-port: $(cat "$T/self-port.out")"
+grep -qE "^origin $A:$((P + 1))\$" "$T/self-port.out" || fail "change port answered from: $(cat "$T/self-port.out")"
+sp stun "$A:$P" change-ip >"$T/self-ip.out" 2>&1 || fail "change-ip: $(cat "$T/self-ip.out")"
+grep -qE "^origin $OTHER:$P\$" "$T/self-ip.out" || fail "change IP answered from: $(cat "$T/self-ip.out")"
+pass "CHANGE-REQUEST port only answered from $A:$((P + 1)), IP only from $OTHER:$P"
 sp stun "$A:$P" change >"$T/self.out" 2>&1 || fail "change: $(cat "$T/self.out")"
 grep -qx "origin $OTHER:$((P + 1))" "$T/self.out" || fail "change answered from: $(cat "$T/self.out")"
 grep -qx "other $OTHER:$((P + 1))" "$T/self.out" || fail "OTHER-ADDRESS: $(cat "$T/self.out")"
@@ -122,7 +127,7 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["udp"] is True and d["public_address"] == sys.argv[2], d
 assert d["mapping"] == "endpoint-independent" and d["filtering"] == "endpoint-independent", d
-assert d["port_kept"] is True and len(d["servers"]) == 3, d
+assert d["port_kept"] is True and len(d["servers"]) == 4, d
 assert all(s["answered"] and s["rtt_ms"] >= 0 for s in d["servers"]), d
 PYEOF
 pass "netcheck: $(grep -E '^(mapping|filtering):' "$T/netcheck.out" | tr '\n' ' ')"
@@ -139,6 +144,16 @@ wait_until 10 grep -q "started" "$T/e.log" || fail "third node did not start"
 grep -q "^udp: no answer" "$T/netcheck3.out" && grep -q "^meaning: No STUN server answered" \
 	"$T/netcheck3.out" || fail "netcheck without answers: $(cat "$T/netcheck3.out")"
 pass "netcheck with no answer: $(grep '^meaning' "$T/netcheck3.out" | cut -c1-60)..."
+# A reload keeps [nat] as it is (set up at start) and says so; an unchanged one is applied.
+kill -HUP "$S_PID"
+wait_until 5 grep -q "configuration .* reloaded" "$T/s.log" || fail "an unchanged reload was not applied"
+sed -i "s/^stun-other-address = .*/stun-other-address = $C/" "$T/s/signpost.conf"
+kill -HUP "$S_PID"
+wait_until 5 grep -q "\[nat\] stun-other-address: cannot change while running" "$T/s.log" ||
+	fail "a changed [nat] was not refused on reload"
+[ "$(status_of stun-other-address)" = "$OTHER:$((P + 1))" ] || fail "the other address changed"
+pass "reload: a changed [nat] is refused (restart), the running one stays"
+
 # Every node stops cleanly (all handles closed; a sanitizer build also checks for leaks).
 for p in "$S_PID" "$D_PID" "$E_PID"; do
 	kill -TERM "$p"
