@@ -158,4 +158,36 @@ for proto in pcp nat-pmp upnp; do
 		fail "$proto: rule still there after SIGTERM"
 	echo "  $proto: mapped $EXT:$port, traffic through it, gone after SIGTERM"
 done
+# The same through signpostd's NAT plane: a node behind the router with [nat] port-mapping
+# forcing each protocol maps its UDP port (51820); status names it; SIGTERM deletes it.
+export PATH="$BUILD:$PATH"
+( cd "$DIR" && lab_exec dv signpost init signpost --zone pm.example --dir N --address "$LANIP" \
+	--dns-port 5353 ) >"$DIR/init.log" 2>&1 || fail "signpost init: $(cat "$DIR/init.log")"
+for proto in pcp nat-pmp upnp; do
+	conf=$DIR/N/signpost-$proto.conf
+	cp "$DIR/N/signpost.conf" "$conf"
+	printf '\n[nat]\nstun-server = no\nport-mapping = %s\n' "$proto" >>"$conf"
+	( cd "$DIR" && exec ip netns exec "$(lab_ns dv)" signpostd -c "$conf" \
+		>"$DIR/signpostd-$proto.log" 2>&1 ) &
+	DPID=$!
+	end=$((SECONDS + 20)) st=""
+	while ((SECONDS < end)); do
+		st=$(lab_exec dv signpost -c "$conf" status 2>/dev/null | sed -n 's/^ *port-mapping: //p')
+		[ "$st" = "$EXT:51820 by $proto" ] && break
+		sleep 0.2
+	done
+	[ "$st" = "$EXT:51820 by $proto" ] || fail "signpostd $proto: status port-mapping '$st'"
+	lab_exec "$R" nft list table inet spupnp | grep -q "dport 51820 .*dnat .*$LANIP" ||
+		fail "signpostd $proto: no rule for 51820"
+	kill -TERM "$DPID"
+	end=$((SECONDS + 10))
+	while kill -0 "$DPID" 2>/dev/null && ((SECONDS < end)); do sleep 0.05; done
+	wait "$DPID"
+	rc=$?
+	DPID=""
+	[ "$rc" = 0 ] || fail "signpostd $proto: exit $rc"
+	lab_exec "$R" nft list table inet spupnp | grep -q "dport 51820 " &&
+		fail "signpostd $proto: rule still there after SIGTERM"
+	echo "  signpostd [nat] port-mapping = $proto: $st, gone after SIGTERM"
+done
 echo "PASS: port mapping by PCP, NAT-PMP and UPnP IGD against miniupnpd"
