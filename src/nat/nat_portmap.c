@@ -547,8 +547,8 @@ static void upnp_done(uv_work_t *w, int status)
 		return;
 	}
 	if (pm->stopping) {
-		/* Stopped while adding: delete what the worker may just have made. */
-		if (pm->upnp_rc == 0)
+		/* Stopped while adding or renewing: delete what the worker made or we held. */
+		if (pm->upnp_rc == 0 || pm->mapped.sa.sa_family)
 			start_work(pm, UPNP_DEL);
 		else
 			close_all(pm);
