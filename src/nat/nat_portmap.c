@@ -295,10 +295,10 @@ static void send_request(struct nat_portmap *pm)
 	int rc = 0;
 	bool deleting = pm->state == PM_DELETING;
 	bool pcp = pm->state == PM_PCP || (deleting && pm->proto && !strcmp(pm->proto, "pcp"));
+	uint32_t lifetime = deleting ? 0 : (uint32_t)(nat_iv_portmap_lifetime.ms / 1000);
 	if (pcp) {
-		struct pcp_map_request q = { .lifetime = deleting ? 0 : (uint32_t)(nat_iv_portmap_lifetime.ms / 1000),
-					     .protocol = PCP_PROTO_UDP, .internal_port = pm->port,
-					     .external_port = pm->port };
+		struct pcp_map_request q = { .lifetime = lifetime, .protocol = PCP_PROTO_UDP,
+					     .internal_port = pm->port, .external_port = pm->port };
 		pcp_addr_from_v4(q.client_addr, (const uint8_t *)&pm->local.sin_addr);
 		memcpy(q.nonce, pm->nonce, PCP_NONCE_LEN);
 		static const uint8_t any[4];
@@ -314,9 +314,9 @@ static void send_request(struct nat_portmap *pm)
 		n = natpmp_write_addr_request(b);
 	} else {
 		/* NAT-PMP map, renewal, or deletion (lifetime 0 and external port 0). */
-		uint16_t ext = deleting ? 0 : (pm->mapped.sa.sa_family ? sp_endpoint_port(&pm->mapped) : pm->port);
-		rc = natpmp_write_map_request(b, sizeof(b), NATPMP_OP_MAP_UDP, pm->port, ext,
-					      deleting ? 0 : (uint32_t)(nat_iv_portmap_lifetime.ms / 1000), &n);
+		uint16_t ext = pm->mapped.sa.sa_family ? sp_endpoint_port(&pm->mapped) : pm->port;
+		rc = natpmp_write_map_request(b, sizeof(b), NATPMP_OP_MAP_UDP, pm->port,
+					      deleting ? 0 : ext, lifetime, &n);
 	}
 	if (rc == 0) {
 		uv_buf_t buf = uv_buf_init((char *)b, (unsigned)n);
