@@ -11,7 +11,7 @@ packages=(
 	libmnl-dev libcmocka-dev
 	# real peers the tests and benchmarks talk to
 	ldnsutils bind9-dnsutils bind9-utils unbound nsd knot knot-dnsutils dnsperf
-	wireguard-go wireguard-tools iperf3 miniupnpd stun-client coturn natpmpc
+	wireguard-go wireguard-tools iperf3 miniupnpd stun-client coturn natpmpc nftables
 	# network-namespace labs
 	iproute2 iptables conntrack iputils-ping procps util-linux python3 jq openssl
 )

@@ -14,6 +14,7 @@
 #include "core/service.h"
 #include "core/transport.h"
 #include "nat/nat.h"
+#include "nat/nat_portmap.h"
 
 /* Most STUN queries in flight at once (discovery, netcheck and control words together). */
 #define NAT_STUN_QUERIES_MAX 16
@@ -80,6 +81,7 @@ struct nat {
 	size_t n_cand;
 	union sp_endpoint mapped;	/* the gateway's port mapping (family 0: none) */
 	char mapped_by[16];		/* "pcp", "nat-pmp", "upnp" */
+	struct nat_portmap *portmap;	/* nat_portmap.h; NULL: [nat] port-mapping off */
 };
 
 /* nat_stun.c: the STUN server and client on the transport (start after the transport is set). */

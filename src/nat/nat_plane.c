@@ -21,7 +21,8 @@
 #include "nat/nat_schema.h"
 
 extern struct sp_interval nat_iv_stun_rto, nat_iv_stun_refresh;
-static struct sp_interval *const nat_intervals[] = { &nat_iv_stun_rto, &nat_iv_stun_refresh };
+static struct sp_interval *const nat_intervals[] = { &nat_iv_stun_rto, &nat_iv_stun_refresh,
+	&nat_iv_portmap_lifetime, &nat_iv_pcp_rto, &nat_iv_natpmp_rto, &nat_iv_portmap_retry };
 
 struct nat *nat_get(const struct sp_node *node)
 {
@@ -161,6 +162,26 @@ static void nat_release(struct nat *nat)
 	nat->own_transport = false;
 }
 
+/*
+ * [nat] port-mapping: auto (yes on a device), yes (every protocol), one of
+ * pcp, nat-pmp, upnp, or no.  The node's UDP port is mapped to the same
+ * external port if the gateway allows; nat__on_mapped makes it a candidate.
+ * A failure to start is not fatal: the node works without a mapping.
+ */
+static void portmap_start(struct nat *nat)
+{
+	const char *v = sp_cfg_str(sp_config_get(nat->node->cfg, "nat"), "port-mapping");
+	enum nat_portmap_mode mode;
+	if (v == NULL || strcmp(v, "no") == 0 || (strcmp(v, "auto") == 0 && nat->is_signpost))
+		return;
+	if (nat_portmap_mode_parse(v, &mode) != 0)
+		return;
+	int rc = nat_portmap_start(nat->node->loop, sp_transport_port(nat->transport), mode, NULL,
+				   nat__on_mapped, nat, &nat->portmap);
+	if (rc)
+		sp_warn("nat: port mapping off: %s", sp_strerror(rc));
+}
+
 static int nat_start(struct sp_node *node, void **state)
 {
 	*state = NULL;
@@ -216,6 +237,7 @@ static int nat_start(struct sp_node *node, void **state)
 	}
 	sp_notice("nat: UDP port %u%s", sp_transport_port(nat->transport),
 		  nat->own_transport ? " (own socket)" : "");
+	portmap_start(nat);
 	return 0;
 }
 
@@ -231,6 +253,9 @@ static void nat_stop(void *state)
 	struct nat *nat = state;
 	if (!nat)
 		return;
+	/* The module deletes the mapping and frees itself; it never calls us again. */
+	nat_portmap_stop(nat->portmap);
+	nat->portmap = NULL;
 	nat__stun_stop(nat);
 	nat_release(nat);
 	nat->stopped = true;
@@ -257,6 +282,8 @@ static void nat_status(void *state, struct sp_status *st)
 		      nat->mapped_by[0] ? " by " : "", nat->mapped.sa.sa_family ? nat->mapped_by : "");
 	union sp_endpoint c[NAT_CANDIDATES_MAX + 1];
 	sp_status_add(st, "candidates", "%zu", nat_candidates(nat, c, NAT_CANDIDATES_MAX + 1));
+	if (nat->portmap)
+		nat_portmap_status(nat->portmap, st);
 	nat__stun_status(nat, st);
 }
 

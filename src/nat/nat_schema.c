@@ -10,6 +10,8 @@
 #include "nat/nat_schema.h"
 
 static const char *const auto_yes_no[] = { "auto", "yes", "no", NULL };
+/* port-mapping: one protocol may be forced (tests, or a gateway known to speak only one). */
+static const char *const portmap_modes[] = { "auto", "yes", "no", "pcp", "nat-pmp", "upnp", NULL };
 
 static const struct sp_opt nat_opts[] = {
 	{ "enabled", SP_T_BOOL, "yes", 0, 0, NULL, false,
@@ -22,9 +24,9 @@ static const struct sp_opt nat_opts[] = {
 	{ "stun-other-address", SP_T_IP, NULL, 0, 0, NULL, false,
 	  "a second address of this host: STUN answers CHANGE-REQUEST from it (RFC 5780 "
 	  "behaviour discovery) and names it in OTHER-ADDRESS" },
-	{ "port-mapping", SP_T_ENUM, "auto", 0, 0, auto_yes_no, false,
-	  "ask the default gateway for a port mapping (PCP, NAT-PMP, UPnP IGD; auto: yes on a "
-	  "device)" },
+	{ "port-mapping", SP_T_ENUM, "auto", 0, 0, portmap_modes, false,
+	  "ask the default gateway for a port mapping of the node's UDP port: yes tries PCP, "
+	  "NAT-PMP, then UPnP IGD; pcp, nat-pmp or upnp only that one (auto: yes on a device)" },
 	{ NULL, 0, NULL, 0, 0, NULL, false, NULL },
 };
 
