@@ -133,6 +133,8 @@ static void report(struct nat_netcheck *j)
 	uint16_t port = sp_transport_port(j->nat->transport);
 	bool kept = pub && sp_endpoint_port(pub) == port;
 	const char *what = meaning(udp, natted, mapping, filtering);
+	char pmap[160];
+	nat_portmap_describe(j->nat->portmap, pmap, sizeof(pmap));
 	if (j->json) {
 		sp_buf_printf(out, "{\"udp\":%s,\"public_address\":", udp ? "true" : "false");
 		if (pub)
@@ -144,7 +146,9 @@ static void report(struct nat_netcheck *j)
 		sp_json_string(out, mapping);
 		sp_buf_printf(out, ",\"filtering\":");
 		sp_json_string(out, filtering);
-		sp_buf_printf(out, ",\"port_mapping\":null,\"servers\":[");
+		sp_buf_printf(out, ",\"port_mapping\":");
+		sp_json_string(out, pmap);
+		sp_buf_printf(out, ",\"servers\":[");
 		for (size_t i = 0; i < j->n; i++) {
 			const struct nc_probe *p = &j->p[i];
 			sp_buf_printf(out, "%s{\"server\":", i ? "," : "");
@@ -177,7 +181,7 @@ static void report(struct nat_netcheck *j)
 		      port);
 	sp_buf_printf(out, "mapping: %s (%zu destinations)\n", mapping, dests);
 	sp_buf_printf(out, "filtering: %s\n", filtering);
-	sp_buf_printf(out, "port-mapping: not tried (not part of this build yet)\n");
+	sp_buf_printf(out, "port-mapping: %s\n", pmap);
 	for (size_t i = 0; i < j->n; i++) {
 		const struct nc_probe *p = &j->p[i];
 		const char *kind = p->change == NAT_STUN_CHANGE_PORT ? " (change port)"

@@ -691,6 +691,41 @@ void nat_portmap_stop(struct nat_portmap *pm)
 	}
 }
 
+static uint64_t lifetime_left(const struct nat_portmap *pm)
+{
+	if (!pm->mapped.sa.sa_family)
+		return 0;
+	uint64_t age = (uv_now(pm->loop) - pm->mapped_at_ms) / 1000;
+	return age < pm->lifetime_s ? pm->lifetime_s - age : 0;
+}
+
+void nat_portmap_describe(const struct nat_portmap *pm, char *buf, size_t len)
+{
+	char s[SP_ENDPOINT_STRLEN];
+	if (!pm) {
+		snprintf(buf, len, "off ([nat] port-mapping = no)");
+		return;
+	}
+	if (pm->mapped.sa.sa_family) {
+		snprintf(buf, len, "%s: mapped %s (%llu s left)", pm->proto ? pm->proto : "?",
+			 sp_endpoint_format(&pm->mapped, s), (unsigned long long)lifetime_left(pm));
+		return;
+	}
+	switch (pm->state) {
+	case PM_PCP:
+	case PM_NATPMP_ADDR:
+	case PM_NATPMP_MAP:
+	case PM_UPNP:
+		snprintf(buf, len, "trying %s", state_names[pm->state]);
+		return;
+	default:
+		snprintf(buf, len, "none found (%s tried%s%s)",
+			 pm->mode == NAT_PM_ANY ? "pcp, nat-pmp, upnp" : "the configured protocol",
+			 pm->last_error[0] ? "; last: " : "", pm->last_error);
+		return;
+	}
+}
+
 void nat_portmap_status(const struct nat_portmap *pm, struct sp_status *st)
 {
 	if (!pm) {
@@ -702,12 +737,8 @@ void nat_portmap_status(const struct nat_portmap *pm, struct sp_status *st)
 	sp_status_add(st, "port-mapping-protocol", "%s", pm->proto ? pm->proto : "none");
 	sp_status_add(st, "port-mapping-external", "%s",
 		      pm->mapped.sa.sa_family ? sp_endpoint_format(&pm->mapped, s) : "none");
-	uint64_t left = 0;
-	if (pm->mapped.sa.sa_family) {
-		uint64_t age = (uv_now(pm->loop) - pm->mapped_at_ms) / 1000;
-		left = age < pm->lifetime_s ? pm->lifetime_s - age : 0;
-	}
-	sp_status_add(st, "port-mapping-lifetime-left", "%llu s", (unsigned long long)left);
+	sp_status_add(st, "port-mapping-lifetime-left", "%llu s",
+		      (unsigned long long)lifetime_left(pm));
 	sp_status_add(st, "port-mapping-renewals", "%llu", (unsigned long long)pm->renewals);
 	sp_status_add(st, "port-mapping-failures", "%llu%s%s", (unsigned long long)pm->failures,
 		      pm->last_error[0] ? ", last: " : "", pm->last_error);

@@ -56,6 +56,13 @@ int nat_portmap_start(uv_loop_t *loop, uint16_t port, enum nat_portmap_mode mode
  */
 void nat_portmap_stop(struct nat_portmap *pm);
 
+/*
+ * One line for netcheck: what port mapping found, in words, e.g. "pcp: mapped
+ * 100.64.0.2:41641 (7140 s left)", "trying nat-pmp", "none found (pcp, nat-pmp,
+ * upnp tried; last: ...)", or "off ([nat] port-mapping = no)" for pm NULL.
+ */
+void nat_portmap_describe(const struct nat_portmap *pm, char *buf, size_t len);
+
 /* Status lines: port-mapping-state, -protocol, -external, -lifetime-left, -renewals, -failures. */
 void nat_portmap_status(const struct nat_portmap *pm, struct sp_status *st);
 

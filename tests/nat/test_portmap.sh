@@ -159,15 +159,19 @@ for proto in pcp nat-pmp upnp; do
 	echo "  $proto: mapped $EXT:$port, traffic through it, gone after SIGTERM"
 done
 # The same through signpostd's NAT plane: a node behind the router with [nat] port-mapping
-# forcing each protocol maps its UDP port (51820); status names it; SIGTERM deletes it.
+# forcing each protocol maps its UDP port (51820); status and netcheck name it; SIGTERM
+# deletes it.  netcheck needs a STUN server to ask: s3 does not answer one, and a short
+# nat.stun-rto makes its probes give up soon, which leaves the port-mapping line to check.
 export PATH="$BUILD:$PATH"
 ( cd "$DIR" && lab_exec dv signpost init signpost --zone pm.example --dir N --address "$LANIP" \
 	--dns-port 5353 ) >"$DIR/init.log" 2>&1 || fail "signpost init: $(cat "$DIR/init.log")"
 for proto in pcp nat-pmp upnp; do
 	conf=$DIR/N/signpost-$proto.conf
 	cp "$DIR/N/signpost.conf" "$conf"
-	printf '\n[nat]\nstun-server = no\nport-mapping = %s\n' "$proto" >>"$conf"
-	( cd "$DIR" && exec ip netns exec "$(lab_ns dv)" signpostd -c "$conf" \
+	printf '\n[nat]\nstun-server = no\nstun-servers = %s:3478\nport-mapping = %s\n' "$PUB" \
+		"$proto" >>"$conf"
+	( cd "$DIR" && SIGNPOST_INTERVALS=nat.stun-rto=50 exec ip netns exec "$(lab_ns dv)" \
+		signpostd -c "$conf" \
 		>"$DIR/signpostd-$proto.log" 2>&1 ) &
 	DPID=$!
 	end=$((SECONDS + 20)) st=""
@@ -179,6 +183,11 @@ for proto in pcp nat-pmp upnp; do
 	[ "$st" = "$EXT:51820 by $proto" ] || fail "signpostd $proto: status port-mapping '$st'"
 	lab_exec "$R" nft list table inet spupnp | grep -q "dport 51820 .*dnat .*$LANIP" ||
 		fail "signpostd $proto: no rule for 51820"
+	nc=$(lab_exec dv timeout 60 signpost -c "$conf" netcheck 2>&1 | sed -n 's/^port-mapping: //p')
+	case $nc in
+	"$proto: mapped $EXT:51820 ("*" s left)") ;;
+	*) fail "signpostd $proto: netcheck port-mapping '$nc'" ;;
+	esac
 	kill -TERM "$DPID"
 	end=$((SECONDS + 10))
 	while kill -0 "$DPID" 2>/dev/null && ((SECONDS < end)); do sleep 0.05; done
@@ -188,6 +197,6 @@ for proto in pcp nat-pmp upnp; do
 	[ "$rc" = 0 ] || fail "signpostd $proto: exit $rc"
 	lab_exec "$R" nft list table inet spupnp | grep -q "dport 51820 " &&
 		fail "signpostd $proto: rule still there after SIGTERM"
-	echo "  signpostd [nat] port-mapping = $proto: $st, gone after SIGTERM"
+	echo "  signpostd [nat] port-mapping = $proto: $st, netcheck '$nc', gone after SIGTERM"
 done
 echo "PASS: port mapping by PCP, NAT-PMP and UPnP IGD against miniupnpd"
