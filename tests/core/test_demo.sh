@@ -64,13 +64,16 @@ has "Bob's tunnel to the nas is relayed" '^  peer nas\.alice\.example\.: fd[0-9a
 has "Alice's signpost refused Bob's laptop -> laptop" "to 'laptop' refused by policy"
 # 7, 8: Alice's own devices; the relay holds no tunnel.
 has "Alice's laptop reaches her nas" '^2 packets transmitted, [1-9] received'
+has "netcheck on the laptop: UDP works" '^udp: works'
+has "netcheck on the laptop: its public address" '^public-address: [0-9]'
+has "signpost ping names the path" '^pong from nas\.alice\.example\. \(fd[0-9a-f:]+\) via (relay |[0-9])'
 has "Alice's signpost has no tunnel" '^tunnel:$'
 has "Alice's signpost relayed bytes" '^  relayed-bytes: [1-9][0-9]*$'
 # 9: clean exits.
 for n in alice-sp bob-sp laptop nas bob; do
 	has "signpostd ($n) exits 0 on SIGTERM" "^signpostd \($n\) exited with 0$"
 done
-has "the demo says what it does not show yet" 'hole punching'
+has "the demo says what it does not show yet" 'syncing of the personal store'
 has "demo complete" '^demo complete$'
 
 # Nothing left behind.
