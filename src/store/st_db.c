@@ -32,7 +32,7 @@
 enum st_sql {
 	Q_OP_HAS, Q_OP_INSERT, Q_SEEN_INSERT, Q_SEEN_HAS, Q_HEAD_DROP, Q_HEAD_INSERT,
 	Q_HEADS_OF, Q_DOC_PUT, Q_DOC_DEL, Q_DOC_ROWID, Q_FTS_DEL, Q_FTS_PUT, Q_DOC_LS, Q_SEARCH, Q_CONFLICT_KEYS, Q_OPS_SINCE, Q_OP_RAW, Q_ITEMS, Q_MAX_SEQ, Q_CUR_GET,
-	Q_CUR_PUT, Q_CHUNK_HAS, Q_CHUNK_GET, Q_CHUNK_PUT, Q_PEER_PUT, Q_PEERS, Q__N
+	Q_CUR_PUT, Q_CUR_FORGET, Q_IDS, Q_CHUNK_HAS, Q_CHUNK_GET, Q_CHUNK_PUT, Q_PEER_PUT, Q_PEERS, Q__N
 };
 
 static const char *const st_sql_text[Q__N] = {
@@ -62,7 +62,9 @@ static const char *const st_sql_text[Q__N] = {
 	[Q_OP_RAW] = "SELECT seq, raw FROM ops WHERE id = ?1",
 	[Q_ITEMS] = "SELECT hlc, id, coll FROM ops ORDER BY hlc, id",
 	[Q_MAX_SEQ] = "SELECT coalesce(max(seq), 0) FROM ops",
-	[Q_CUR_GET] = "SELECT seq FROM cursors WHERE peer = ?1 AND epoch = ?2",
+	[Q_CUR_GET] = "SELECT epoch, seq FROM cursors WHERE peer = ?1",
+	[Q_CUR_FORGET] = "DELETE FROM cursors WHERE peer = ?1 AND epoch <> ?2",
+	[Q_IDS] = "SELECT id FROM ops",
 	[Q_CUR_PUT] = "INSERT INTO cursors(peer, epoch, seq) VALUES (?1, ?2, ?3) "
 		      "ON CONFLICT(peer, epoch) DO UPDATE SET seq = max(seq, excluded.seq)",
 	[Q_CHUNK_HAS] = "SELECT 1 FROM chunks WHERE hash = ?1",
@@ -102,6 +104,11 @@ struct st_db {
 	uint8_t device[ST_ID_LEN];
 	uint8_t epoch[ST_EPOCH_LEN];
 	struct st_hlc hlc;
+	/* The fingerprint of all ops (HELLO, DONE): kept up to date as ops are
+	 * stored, recomputed from the table after a rollback. */
+	struct st_fp fp;
+	int fp_valid;
+	uint64_t last_seq;		/* the seq db_store gave its last op */
 };
 
 static int db_err(int rc)
@@ -245,7 +252,12 @@ int st_db_begin(struct st_db *db)
 
 int st_db_commit(struct st_db *db)
 {
-	return db_exec(db, "COMMIT");
+	int rc = db_exec(db, "COMMIT");
+	if (rc != 0) {
+		db_exec(db, "ROLLBACK");
+		db->fp_valid = 0;
+	}
+	return rc;
 }
 
 static void bind_id(sqlite3_stmt *s, int i, const uint8_t *id, size_t len)
@@ -351,6 +363,8 @@ static int db_store(struct st_db *db, const struct st_op *op, const uint8_t *raw
 	bind_id(s, 8, raw, len);
 	if ((rc = db_step_done(s)) != 0)
 		return rc;
+	st_fp_add(&db->fp, id);
+	db->last_seq = (uint64_t)sqlite3_last_insert_rowid(db->sql);
 
 	for (size_t i = 0; i < op->n_seen; i++) {
 		const uint8_t *sid = op->seen + i * ST_ID_LEN;
@@ -395,6 +409,7 @@ static int db_in_txn(struct st_db *db, int (*body)(struct st_db *, void *), void
 		if (rc >= 0 && st_db_commit(db) == 0)
 			return rc;
 		db_exec(db, "ROLLBACK");
+		db->fp_valid = 0;
 		return rc < 0 ? rc : -EIO;
 	}
 	return rc;
@@ -741,6 +756,8 @@ struct rp_apply {
 	size_t len;
 };
 
+static int rp_items(void *ctx, const struct st_filter *f, struct st_item **out, size_t *n);
+
 static int rp_apply_body(struct st_db *db, void *arg)
 {
 	struct rp_apply *a = arg;
@@ -755,10 +772,62 @@ static int rp_apply_body(struct st_db *db, void *arg)
 	return db_store(db, &op, a->raw, a->len, id);
 }
 
-static int rp_apply(void *ctx, const uint8_t *op, size_t len)
+static int rp_apply(void *ctx, const uint8_t *op, size_t len, uint64_t *seq)
 {
+	struct st_db *db = ctx;
 	struct rp_apply a = { op, len };
-	return db_in_txn(ctx, rp_apply_body, &a);
+	int rc = db_in_txn(db, rp_apply_body, &a);
+	if (rc == 0 && seq)
+		*seq = db->last_seq;
+	return rc;
+}
+
+static int rp_begin(void *ctx)
+{
+	return st_db_begin(ctx);
+}
+
+static int rp_end(void *ctx, int commit)
+{
+	struct st_db *db = ctx;
+	if (commit)
+		return st_db_commit(db);
+	db->fp_valid = 0;
+	return db_exec(db, "ROLLBACK");
+}
+
+static int rp_digest(void *ctx, const struct st_filter *f, struct st_fp *out)
+{
+	struct st_db *db = ctx;
+	if (!f || !f->colls) {
+		if (!db->fp_valid) {
+			sqlite3_stmt *s = db_q(db, Q_IDS);
+			if (!s)
+				return -EIO;
+			struct st_fp fp = { 0 };
+			int rc;
+			while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+				if (sqlite3_column_bytes(s, 0) == ST_ID_LEN)
+					st_fp_add(&fp, sqlite3_column_blob(s, 0));
+			sqlite3_reset(s);
+			if (rc != SQLITE_DONE)
+				return db_err(rc);
+			db->fp = fp;
+			db->fp_valid = 1;
+		}
+		*out = db->fp;
+		return 0;
+	}
+	struct st_item *items;
+	size_t n;
+	int rc = rp_items(ctx, f, &items, &n);
+	if (rc != 0)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < n; i++)
+		st_fp_add(out, items[i].id);
+	free(items);
+	return 0;
 }
 
 static int rp_items(void *ctx, const struct st_filter *f, struct st_item **out, size_t *n)
@@ -800,16 +869,22 @@ static int rp_items(void *ctx, const struct st_filter *f, struct st_item **out, 
 }
 
 static int rp_cursor_get(void *ctx, const uint8_t peer[ST_ID_LEN],
-			 const uint8_t peer_epoch[ST_EPOCH_LEN], uint64_t *seq)
+			 uint8_t peer_epoch[ST_EPOCH_LEN], uint64_t *seq)
 {
 	sqlite3_stmt *s = db_q(ctx, Q_CUR_GET);
 	if (!s)
 		return -EIO;
 	bind_id(s, 1, peer, ST_ID_LEN);
-	bind_id(s, 2, peer_epoch, ST_EPOCH_LEN);
 	int rc = sqlite3_step(s);
-	*seq = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(s, 0) : 0;
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(rc);
+	if (rc == SQLITE_DONE)
+		return SP_ENOTFOUND;
+	if (rc != SQLITE_ROW)
+		return db_err(rc);
+	if (sqlite3_column_bytes(s, 0) != ST_EPOCH_LEN)
+		return SP_ENOTFOUND;
+	memcpy(peer_epoch, sqlite3_column_blob(s, 0), ST_EPOCH_LEN);
+	*seq = (uint64_t)sqlite3_column_int64(s, 1);
+	return 0;
 }
 
 static int rp_cursor_put(void *ctx, const uint8_t peer[ST_ID_LEN],
@@ -821,6 +896,12 @@ static int rp_cursor_put(void *ctx, const uint8_t peer[ST_ID_LEN],
 	bind_id(s, 1, peer, ST_ID_LEN);
 	bind_id(s, 2, peer_epoch, ST_EPOCH_LEN);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)seq);
+	int rc = db_step_done(s);
+	if (rc != 0 || !(s = db_q(ctx, Q_CUR_FORGET)))
+		return rc ? rc : -EIO;
+	/* A peer's new epoch is a new database: the old cursor means nothing. */
+	bind_id(s, 1, peer, ST_ID_LEN);
+	bind_id(s, 2, peer_epoch, ST_EPOCH_LEN);
 	return db_step_done(s);
 }
 
@@ -873,7 +954,8 @@ static int rp_chunk_put(void *ctx, const uint8_t hash[ST_HASH_LEN], const uint8_
 
 static const struct st_replica_vt st_db_vt = {
 	.self = rp_self, .max_seq = rp_max_seq, .ops_since = rp_ops_since, .get = rp_get,
-	.apply = rp_apply, .items = rp_items, .cursor_get = rp_cursor_get,
+	.apply = rp_apply, .begin = rp_begin, .end = rp_end, .items = rp_items,
+	.digest = rp_digest, .cursor_get = rp_cursor_get,
 	.cursor_put = rp_cursor_put, .chunk_has = rp_chunk_has, .chunk_get = rp_chunk_get,
 	.chunk_put = rp_chunk_put,
 };

@@ -33,6 +33,24 @@ struct st_item {
 int st_item_cmp(const struct st_item *a, const struct st_item *b);
 
 /*
+ * The fingerprint of a set of ids: their sum as 128-bit little-endian
+ * integers, and their count (order-free, so it can be kept up to date one
+ * op at a time and taken over any range from prefix sums).  The digest
+ * both sides compare is BLAKE2b-128 of the sum and count.  Op ids are
+ * BLAKE2b outputs of the ops, so only a peer who could forge hash
+ * preimages could make two different sets sum alike; the peers are the
+ * user's own devices or friends reading, and a wrong "identical" costs a
+ * missed repair, never a lost or accepted op.
+ */
+struct st_fp {
+	uint64_t lo, hi, n;
+};
+void st_fp_add(struct st_fp *f, const uint8_t id[ST_ID_LEN]);
+/* a - b: the fingerprint of a range from two prefix sums. */
+struct st_fp st_fp_sub(struct st_fp a, struct st_fp b);
+void st_fp_digest(const struct st_fp *f, uint8_t out[ST_ID_LEN]);
+
+/*
  * Which ops a session exchanges.  Own devices: every collection (colls
  * NULL).  A friend: only the collections shared with the friend's zone, and
  * nothing is accepted from them (the session refuses their OPS).
@@ -57,22 +75,32 @@ struct st_replica_vt {
 	 */
 	int (*ops_since)(void *ctx, uint64_t after, const struct st_filter *f, size_t max_bytes,
 			 st_op_fn fn, void *arg, uint64_t *last);
+	/* Group the applies of one frame: all stored, or (commit 0) none. */
+	int (*begin)(void *ctx);
+	int (*end)(void *ctx, int commit);
 	/* Visit the op with this id (fn called once), or SP_ENOTFOUND. */
 	int (*get)(void *ctx, const uint8_t id[ST_ID_LEN], st_op_fn fn, void *arg);
 	/*
 	 * Apply one encoded op (untrusted: decoded and checked here) received
-	 * from a peer: 0 stored, 1 already held, SP_EMALFORMED, SP_ELIMIT
-	 * (clock skew), or a storage error.  Idempotent; order-independent.
+	 * from a peer: 0 stored (its new local seq in *seq), 1 already held,
+	 * SP_EMALFORMED, SP_ELIMIT (clock skew), or a storage error.
+	 * Idempotent; order-independent.
 	 */
-	int (*apply)(void *ctx, const uint8_t *op, size_t len);
+	int (*apply)(void *ctx, const uint8_t *op, size_t len, uint64_t *seq);
 	/*
 	 * All items passing f, sorted, in a malloc'd array the caller frees:
 	 * 0 or -ENOMEM.
 	 */
 	int (*items)(void *ctx, const struct st_filter *f, struct st_item **out, size_t *n);
-	/* The cursor kept for a peer's database: the last seq of theirs we hold all up to. */
+	/* The fingerprint of the ops passing f (what HELLO and DONE carry). */
+	int (*digest)(void *ctx, const struct st_filter *f, struct st_fp *out);
+	/*
+	 * The cursor kept for a peer: the epoch of its database we last synced
+	 * with and the last seq of theirs we hold all up to; SP_ENOTFOUND if
+	 * none.  Putting one for a new epoch forgets the old.
+	 */
 	int (*cursor_get)(void *ctx, const uint8_t peer[ST_ID_LEN],
-			  const uint8_t peer_epoch[ST_EPOCH_LEN], uint64_t *seq);
+			  uint8_t peer_epoch[ST_EPOCH_LEN], uint64_t *seq);
 	int (*cursor_put)(void *ctx, const uint8_t peer[ST_ID_LEN],
 			  const uint8_t peer_epoch[ST_EPOCH_LEN], uint64_t seq);
 	/* Chunks (files): has, get into a malloc'd buffer, put (hash checked here). */

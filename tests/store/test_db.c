@@ -59,7 +59,7 @@ static int copy_op(void *arg, uint64_t seq, const uint8_t *op, size_t len)
 {
 	(void)seq;
 	struct st_replica *to = arg;
-	int rc = to->vt->apply(to->ctx, op, len);
+	int rc = to->vt->apply(to->ctx, op, len, NULL);
 	return rc < 0 ? rc : 0;
 }
 
@@ -225,10 +225,10 @@ static void any_order_any_repeat_same_state(void **state)
 			order[j] = t;
 		}
 		for (size_t i = 0; i < all.n; i++) {
-			assert_true(rp.vt->apply(rp.ctx, all.op[order[i]], all.len[order[i]]) >= 0);
+			assert_true(rp.vt->apply(rp.ctx, all.op[order[i]], all.len[order[i]], NULL) >= 0);
 			if (rand() % 4 == 0)	/* a duplicate: already held */
 				assert_int_equal(rp.vt->apply(rp.ctx, all.op[order[i]],
-							      all.len[order[i]]), 1);
+							      all.len[order[i]], NULL), 1);
 		}
 		shown_digest(d, trial == 0 ? want : digest);
 		if (trial)
@@ -247,7 +247,7 @@ static void hostile_ops_change_nothing(void **state)
 	struct st_db *db = open_mem(dev_a);
 	struct st_replica rp = st_db_replica(db);
 	uint8_t junk[64] = { 1, 2, 3 };
-	assert_int_equal(rp.vt->apply(rp.ctx, junk, sizeof(junk)), SP_EMALFORMED);
+	assert_int_equal(rp.vt->apply(rp.ctx, junk, sizeof(junk), NULL), SP_EMALFORMED);
 	/* A well-formed op stamped an hour ahead of every clock is refused. */
 	struct st_db *b = open_mem(dev_b);
 	uint64_t future = (uint64_t)time(NULL) * 1000 + 3600 * 1000;
@@ -257,7 +257,7 @@ static void hostile_ops_change_nothing(void **state)
 	uint64_t last;
 	assert_int_equal(bp.vt->ops_since(bp.ctx, 0, NULL, SIZE_MAX, collect, &s, &last), 0);
 	assert_int_equal(s.n, 1);
-	assert_int_equal(rp.vt->apply(rp.ctx, s.op[0], s.len[0]), SP_ELIMIT);
+	assert_int_equal(rp.vt->apply(rp.ctx, s.op[0], s.len[0], NULL), SP_ELIMIT);
 	free(s.op[0]);
 	assert_int_equal(rp.vt->max_seq(rp.ctx), 0);
 	/* A chunk whose bytes do not match its hash is refused. */
@@ -306,14 +306,19 @@ static void search_cursor_filter_and_owner(void **state)
 	assert_int_equal(s.n, 1);
 	assert_int_equal(last, 4);
 	free(s.op[0]);
-	uint8_t ep[ST_EPOCH_LEN] = { 7 };
+	uint8_t ep[ST_EPOCH_LEN] = { 7 }, ep2[ST_EPOCH_LEN] = { 8 }, got_ep[ST_EPOCH_LEN];
 	uint64_t seq = 9;
-	assert_int_equal(rp.vt->cursor_get(rp.ctx, dev_b, ep, &seq), 0);
-	assert_int_equal(seq, 0);
+	assert_int_equal(rp.vt->cursor_get(rp.ctx, dev_b, got_ep, &seq), SP_ENOTFOUND);
 	assert_int_equal(rp.vt->cursor_put(rp.ctx, dev_b, ep, 40), 0);
 	assert_int_equal(rp.vt->cursor_put(rp.ctx, dev_b, ep, 30), 0);	/* never moves back */
-	assert_int_equal(rp.vt->cursor_get(rp.ctx, dev_b, ep, &seq), 0);
+	assert_int_equal(rp.vt->cursor_get(rp.ctx, dev_b, got_ep, &seq), 0);
 	assert_int_equal(seq, 40);
+	assert_memory_equal(got_ep, ep, ST_EPOCH_LEN);
+	/* A new epoch of the peer (its database was recreated) replaces the old. */
+	assert_int_equal(rp.vt->cursor_put(rp.ctx, dev_b, ep2, 3), 0);
+	assert_int_equal(rp.vt->cursor_get(rp.ctx, dev_b, got_ep, &seq), 0);
+	assert_int_equal(seq, 3);
+	assert_memory_equal(got_ep, ep2, ST_EPOCH_LEN);
 	st_db_close(db);
 
 	/* The database belongs to its device; its epoch survives a reopen. */
