@@ -546,6 +546,9 @@ static int on_done(struct st_session *s, const uint8_t *b, size_t len)
 	if (s->state != ST_S_SYNC || !s->up_sent || !s->up_recv || s->done_recv)
 		return fail(s, SP_ESTATE, "DONE out of turn");
 	s->done_recv = 1;
+	/* Now, not in pump: a repair's RANGES may follow in the same read. */
+	if (s->done_sent)
+		compare_digests(s);
 	return 0;
 }
 
