@@ -8,7 +8,8 @@
  *                                         missing chunk of every file in _files
  *   store_tcp [opts] import DB DIR        st_files_put every regular file under DIR
  *                                         (name: its path relative to DIR)
- *   store_tcp [opts] export DB DIR        st_files_get every file into DIR
+ *   store_tcp [opts] export DB DIR [PFX]  st_files_get every file (whose name starts
+ *                                         with PFX) into DIR
  *
  *   -n NAME   this device's name: its id is BLAKE2b-128 of NAME (default: DB)
  *   -i HEX    this device's id, 32 hex digits (instead of -n)
@@ -400,20 +401,24 @@ static int mkdirs(char *path)
 	return 0;
 }
 
-static int export_dir(struct st_db *db, const char *dir)
+static int export_dir(struct st_db *db, const char *dir, const char *prefix)
 {
 	struct names ns = { 0 };
 	double t0 = now_s();
 	int rc = list_files(db, 0, &ns), bad = rc != 0;
+	size_t n = 0;
 	for (size_t i = 0; i < ns.n; i++) {
 		char dest[8192];
+		if (prefix && strncmp(ns.v[i], prefix, strlen(prefix)) != 0)
+			continue;
+		n++;
 		snprintf(dest, sizeof(dest), "%s/%s", dir, ns.v[i]);
 		if ((rc = mkdirs(dest)) != 0 || (rc = st_files_get(db, ns.v[i], dest, NULL, NULL)) != 0) {
 			fprintf(stderr, "store_tcp export: %s: %s\n", ns.v[i], sp_strerror(rc));
 			bad = 1;
 		}
 	}
-	printf("store_tcp export: %zu files, %.3f s\n", ns.n, now_s() - t0);
+	printf("store_tcp export: %zu files, %.3f s\n", n, now_s() - t0);
 	names_free(&ns);
 	return bad;
 }
@@ -421,7 +426,7 @@ static int export_dir(struct st_db *db, const char *dir)
 static void usage(void)
 {
 	fprintf(stderr, "usage: store_tcp [-n NAME | -i HEX] [-p PEER | -P HEX] [-t SECS]\n"
-			"         serve DB PORT | sync DB HOST PORT | import DB DIR | export DB DIR\n");
+			"         serve DB PORT | sync DB HOST PORT | import DB DIR | export DB DIR [PREFIX]\n");
 	exit(2);
 }
 
@@ -476,8 +481,8 @@ int main(int argc, char **argv)
 		r = sync_with(db, peer, argv[2], argv[3]);
 	else if (strcmp(cmd, "import") == 0 && argc == 3)
 		r = import_dir(db, argv[2]);
-	else if (strcmp(cmd, "export") == 0 && argc == 3)
-		r = export_dir(db, argv[2]);
+	else if (strcmp(cmd, "export") == 0 && (argc == 3 || argc == 4))
+		r = export_dir(db, argv[2], argc == 4 ? argv[3] : NULL);
 	else
 		usage();
 	st_db_close(db);
