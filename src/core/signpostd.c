@@ -16,13 +16,15 @@
 #include "core/node.h"
 #include "dns/dns.h"
 #include "nat/nat.h"
+#include "store/store.h"
 #include "tunnel/tunnel.h"
 
 /* The planes in start order; they stop in reverse. */
 /* The control plane comes last: it uses the tunnel's socket and peers, the zone and the resolver. */
 /* NAT before control: it opens the node's socket if the tunnel did not, and control uses it. */
+/* The store after all: it asks the tunnel who a peer is and the resolver for the own devices. */
 static const struct sp_plane *const planes[] = { &dns_auth_plane, &dns_stub_plane, &tun_plane,
-						 &nat_plane, &cp_plane };
+						 &nat_plane, &cp_plane, &store_plane };
 #define N_PLANES (sizeof(planes) / sizeof(planes[0]))
 
 static void usage(FILE *f)

@@ -128,7 +128,7 @@ static void stream_written(uv_write_t *req, int status)
 		return;
 	}
 	/* The peer reads again: handle what is buffered and read on. */
-	if (s->paused && !stream_backlogged(s, 2)) {
+	if (s->paused && !s->held && !stream_backlogged(s, 2)) {
 		s->paused = false;
 		stream_process(s);
 	}
@@ -248,7 +248,7 @@ static void stream_process(struct sp_stream *s)
 		return;
 	s->processing = true;
 	while (s->state == SP_STREAM_OPEN && off < s->rlen) {
-		if (stream_backlogged(s, 1)) {
+		if (s->held || stream_backlogged(s, 1)) {
 			if (!s->paused && s->conf.stats)
 				s->conf.stats->paused++;
 			s->paused = true;
@@ -382,6 +382,19 @@ int sp_stream_start(struct sp_stream *s)
 		return sp_from_uv(err);
 	s->reading = true;
 	return 0;
+}
+
+void sp_stream_hold(struct sp_stream *s, bool hold)
+{
+	s->held = hold;
+	if (hold) {
+		/* Frames wait and reading stops (now, or when the frame loop returns). */
+		s->paused = true;
+		stream_process(s);
+	} else if (s->paused && !stream_backlogged(s, 2)) {
+		s->paused = false;
+		stream_process(s);
+	}
 }
 
 int sp_stream_frame_u16(struct sp_stream *s, const uint8_t *buf, size_t len)

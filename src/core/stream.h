@@ -127,6 +127,7 @@ struct sp_stream {
 	enum sp_stream_state state;
 	enum sp_stream_why why;	/* set when ENDING or CLOSING */
 	bool paused;		/* back-pressure: frames wait, reading stopped */
+	bool held;		/* the owner is busy with earlier frames (sp_stream_hold) */
 	bool reading;
 	bool processing;	/* inside the frame loop: do not re-enter */
 };
@@ -170,6 +171,13 @@ void sp_stream_end(struct sp_stream *s, enum sp_stream_why why);
 
 /* Close now; queued output is dropped.  Idempotent; an ending stream keeps its why. */
 void sp_stream_close(struct sp_stream *s, enum sp_stream_why why);
+
+/*
+ * The owner's own back-pressure: while held, no frame is handled and
+ * reading stops, as when output backs up (the store holds a connection
+ * while its worker thread is behind).  Releasing handles what is buffered.
+ */
+void sp_stream_hold(struct sp_stream *s, bool hold);
 
 /* Frame of a 2-byte big-endian length prefix (DNS over TCP, RFC 1035 4.2.2). */
 int sp_stream_frame_u16(struct sp_stream *s, const uint8_t *buf, size_t len);

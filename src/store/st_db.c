@@ -96,7 +96,9 @@ static const char st_schema[] =
 	"CREATE TABLE IF NOT EXISTS peers(device BLOB PRIMARY KEY, last_sync_ms INTEGER,"
 	" ops_in INTEGER, ops_out INTEGER, bytes_in INTEGER, bytes_out INTEGER,"
 	" identical INTEGER, digest BLOB);"
-	"CREATE TABLE IF NOT EXISTS chunks(hash BLOB PRIMARY KEY, data BLOB NOT NULL);";
+	"CREATE TABLE IF NOT EXISTS chunks(hash BLOB PRIMARY KEY, data BLOB NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS shares(coll TEXT NOT NULL, zone TEXT NOT NULL,"
+	" PRIMARY KEY(coll, zone)) WITHOUT ROWID;";
 
 struct st_db {
 	sqlite3 *sql;
@@ -672,6 +674,43 @@ int st_db_peers(struct st_db *db, st_peer_fn fn, void *arg)
 			memcpy(p.digest, sqlite3_column_blob(s, 7), ST_ID_LEN);
 		r = fn(arg, &p);
 	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_err(rc);
+	sqlite3_finalize(s);
+	return r;
+}
+
+int st_db_share(struct st_db *db, const char *coll, const char *zone, int on)
+{
+	if (!st_coll_valid(coll, strlen(coll), 0) || !*zone || strlen(zone) > 255)
+		return SP_EMALFORMED;
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(db->sql, on ? "INSERT OR IGNORE INTO shares(coll, zone) VALUES (?1, ?2)"
+						: "DELETE FROM shares WHERE coll = ?1 AND zone = ?2",
+				    -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(rc);
+	sqlite3_bind_text(s, 1, coll, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, zone, -1, SQLITE_STATIC);
+	rc = db_step_done(s);
+	int changed = sqlite3_changes(db->sql);
+	sqlite3_finalize(s);
+	if (rc == 0 && !on && changed == 0)
+		return SP_ENOTFOUND;
+	return rc;
+}
+
+int st_db_shares(struct st_db *db, st_share_fn fn, void *arg)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(db->sql, "SELECT coll, zone FROM shares ORDER BY zone, coll", -1,
+				    &s, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(rc);
+	int r = 0;
+	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		r = fn(arg, (const char *)sqlite3_column_text(s, 0),
+		       (const char *)sqlite3_column_text(s, 1));
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_err(rc);
 	sqlite3_finalize(s);

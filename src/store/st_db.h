@@ -90,6 +90,14 @@ int st_db_peer_record(struct st_db *db, const struct st_db_peer *p) SP_MUST_CHEC
 typedef int (*st_peer_fn)(void *arg, const struct st_db_peer *p);
 int st_db_peers(struct st_db *db, st_peer_fn fn, void *arg);
 
+/*
+ * Collections shared, read-only, with a friend's zone (absolute, lower
+ * case): share (on) or unshare (SP_ENOTFOUND if it was not shared).
+ */
+int st_db_share(struct st_db *db, const char *coll, const char *zone, int on) SP_MUST_CHECK;
+typedef int (*st_share_fn)(void *arg, const char *coll, const char *zone);
+int st_db_shares(struct st_db *db, st_share_fn fn, void *arg);
+
 /* This database as the sync protocol's replica (valid while db is open). */
 struct st_replica st_db_replica(struct st_db *db);
 

@@ -47,3 +47,13 @@ void st_fp_digest(const struct st_fp *f, uint8_t out[ST_ID_LEN])
 	}
 	crypto_generichash(out, ST_ID_LEN, in, sizeof(in), NULL, 0);
 }
+
+void st_device_id(const uint8_t wg_public[32], uint8_t out[ST_ID_LEN])
+{
+	static const char label[] = "signpost store device";
+	crypto_generichash_state h;
+	crypto_generichash_init(&h, NULL, 0, ST_ID_LEN);
+	crypto_generichash_update(&h, (const uint8_t *)label, sizeof(label) - 1);
+	crypto_generichash_update(&h, wg_public, 32);
+	crypto_generichash_final(&h, out, ST_ID_LEN);
+}

@@ -29,6 +29,13 @@ struct st_item {
 	uint8_t id[ST_ID_LEN];
 };
 
+/*
+ * A device's store id: BLAKE2b-128 of "signpost store device" and its
+ * WireGuard (X25519) public key, so a peer computes it from the key the
+ * tunnel authenticated, and the HELLO's device must be that one.
+ */
+void st_device_id(const uint8_t wg_public[32], uint8_t out[ST_ID_LEN]);
+
 /* Order of items: hlc, then id bytes.  <0, 0, >0 like memcmp. */
 int st_item_cmp(const struct st_item *a, const struct st_item *b);
 
