@@ -215,7 +215,20 @@ static enum cp_status check_token(struct cp_signpost *s, const uint8_t ed[32],
 	return CP_E_TOKEN_FORGED;
 }
 
-/* Publish NAME AAAA (overlay) and NAME KEY 512 3 15 (the key) in one change. */
+/*
+ * The device list's record: _devices.ZONE PTR NAME.ZONE, one per device,
+ * so the user's devices find each other (the store syncs with them) with a
+ * validated lookup.  Friends can read it as they can read NAME's AAAA.
+ */
+static int device_ptr(struct cp_signpost *s, const char *fqdn, ldns_rr **out)
+{
+	char line[600];
+	snprintf(line, sizeof(line), "_devices.%s %d IN PTR %s", s->cp->zone, DEVICE_TTL, fqdn);
+	return ldns_rr_new_frm_str(out, line, DEVICE_TTL, NULL, NULL) == LDNS_STATUS_OK ? 0
+											: SP_ELDNS;
+}
+
+/* Publish NAME AAAA (overlay), NAME KEY 512 3 15 (the key) and its PTR in one change. */
 static int publish(struct cp_signpost *s, const char *name, const uint8_t ed[32],
 		   const uint8_t overlay[16])
 {
@@ -227,13 +240,15 @@ static int publish(struct cp_signpost *s, const char *name, const uint8_t ed[32]
 	inet_ntop(AF_INET6, overlay, a, sizeof(a));
 	struct dns_changeset *cs = dns_changeset_new();
 	ldns_rdf *owner = ldns_dname_new_frm_str(fqdn);
-	ldns_rr *aaaa = NULL, *key = NULL;
+	ldns_rr *aaaa = NULL, *key = NULL, *ptr = NULL;
 	int rc = cs && owner ? 0 : -ENOMEM;
 	snprintf(line, sizeof(line), "%s %d IN AAAA %s", fqdn, DEVICE_TTL, a);
 	if (rc == 0 && ldns_rr_new_frm_str(&aaaa, line, DEVICE_TTL, NULL, NULL) != LDNS_STATUS_OK)
 		rc = SP_ELDNS;
 	if (rc == 0)
 		rc = dns_hostkey_rr(owner, DEVICE_TTL, ed, &key);
+	if (rc == 0)
+		rc = device_ptr(s, fqdn, &ptr);
 	/* The changeset owns what it is given, added or not. */
 	if (rc == 0) {
 		rc = dns_changeset_add(cs, aaaa);
@@ -243,8 +258,13 @@ static int publish(struct cp_signpost *s, const char *name, const uint8_t ed[32]
 		rc = dns_changeset_add(cs, key);
 		key = NULL;
 	}
+	if (rc == 0) {
+		rc = dns_changeset_add(cs, ptr);
+		ptr = NULL;
+	}
 	ldns_rr_free(aaaa);
 	ldns_rr_free(key);
+	ldns_rr_free(ptr);
 	ldns_rdf_deep_free(owner);
 	uint32_t serial = 0;
 	if (rc == 0)
@@ -588,6 +608,9 @@ int cp__revoke(struct cp_signpost *s, struct cp_sdev *d, unsigned *told)
 		rc = dns_changeset_del_rrset(cs, ldns_rdf_clone(owner), LDNS_RR_TYPE_AAAA);
 	if (rc == 0)
 		rc = dns_changeset_del_rrset(cs, ldns_rdf_clone(owner), LDNS_RR_TYPE_KEY);
+	ldns_rr *ptr = NULL;
+	if (rc == 0 && (rc = device_ptr(s, fqdn, &ptr)) == 0)
+		rc = dns_changeset_del_rr(cs, ptr);
 	uint32_t serial;
 	if (rc == 0)
 		rc = dns_zone_svc_apply(zs, cs, &serial);

@@ -45,6 +45,8 @@ extern const struct cli_cmd cli_cmd_enroll, cli_cmd_devices, cli_cmd_revoke, cli
 extern const struct cli_cmd cli_cmd_ping;
 /* Issue 9's NAT plane. */
 extern const struct cli_cmd cli_cmd_stun, cli_cmd_netcheck;
+/* Issue 10's store plane. */
+extern const struct cli_cmd cli_cmd_store;
 
 /* Print cmd's help text to f. */
 void cli_help(const struct cli_cmd *cmd, FILE *f);

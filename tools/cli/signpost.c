@@ -12,6 +12,7 @@
 #include "control/cp_schema.h"
 #include "dns/dns_schema.h"
 #include "nat/nat_schema.h"
+#include "store/store_schema.h"
 #include "tunnel/tun_schema.h"
 #include "core/log.h"
 
@@ -19,7 +20,7 @@ static const struct cli_cmd *const commands[] = {
 	&cli_cmd_genkey, &cli_cmd_pubkey, &cli_cmd_init,   &cli_cmd_status,
 	&cli_cmd_ds,	 &cli_cmd_dnskey, &cli_cmd_zone,   &cli_cmd_wg_quick,
 	&cli_cmd_enroll, &cli_cmd_devices, &cli_cmd_revoke, &cli_cmd_friend, &cli_cmd_ping,
-	&cli_cmd_stun,	 &cli_cmd_netcheck,
+	&cli_cmd_stun,	 &cli_cmd_netcheck, &cli_cmd_store,
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -162,7 +163,8 @@ int main(int argc, char **argv)
 	sp_log_set_plain(true);
 	/* The same sections signpostd composes from its planes (see signpostd.c). */
 	static const struct sp_section_schema *const schema[] = { dns_auth_schema, dns_stub_schema,
-								  tun_schema, nat_schema, cp_schema };
+								  tun_schema, nat_schema, cp_schema,
+								  store_schema };
 	if (sp_config_schema_compose(schema, sizeof(schema) / sizeof(schema[0])) != 0)
 		return 1;
 
