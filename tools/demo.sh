@@ -30,6 +30,7 @@
 #   8. the personal container: a note written on Alice's laptop appears on her NAS; a photo
 #      added on the NAS appears on the laptop (chunks fetched, byte for byte); the same note
 #      edited on both while they are apart shows as a conflict on both, with both values;
+#      a collection shared with bob.example is read by Bob's laptop, and nothing else is;
 #  9. `signpost status` of Alice's signpost: what it relayed, and that it holds no tunnel;
 # 10. SIGTERM to every daemon and their exit codes.
 # Everything lives in namespaces and a folder named with a per-run id and is removed on
@@ -309,6 +310,21 @@ else
 	problem "the edits made apart did not show as a conflict on both devices"
 fi
 show laptop signpost -c "${conf[laptop]}" store sync status
+echo
+echo "   Alice shares one collection with Bob; the friend policy lets Bob's devices reach her NAS"
+show nas signpost -c "${conf[nas]}" store put recipes pancakes '{"eggs":2,"milk":"300 ml"}'
+show nas signpost -c "${conf[nas]}" store share recipes bob.example.
+if poll 90 eval 'store bob ls recipes --friend alice.example. 2>/dev/null | grep -q pancakes'; then
+	show bob signpost -c "${conf[bob]}" store ls recipes --friend alice.example.
+	show bob signpost -c "${conf[bob]}" store ls notes --friend alice.example.
+	if store bob ls notes --friend alice.example. | grep -q shopping; then
+		problem "Bob's laptop got Alice's notes, which she did not share"
+	else
+		echo "-> Bob's laptop read the shared recipes from Alice's NAS; her notes never left it"
+	fi
+else
+	problem "Bob's laptop did not get the recipes Alice shared"
+fi
 
 echo
 echo "== 9. Alice's signpost: relaying, with no tunnel (no key) of its own"

@@ -129,6 +129,8 @@ static void conn_run(struct st_job *job, struct st_db *db)
 	j->stored = 0;
 	j->out = NULL;
 	j->out_len = 0;
+	if (j->db)
+		db = j->db;
 	if (j->close) {
 		if (j->sess)
 			record_peer(j, db);
@@ -137,15 +139,22 @@ static void conn_run(struct st_job *job, struct st_db *db)
 		return;
 	}
 	if (!j->sess) {
-		struct st_session_cfg cfg = { .send = 1, .accept = c->kind == STORE_OWN,
+		/* Own devices: all, both ways.  A friend reads the shared ones.  We read a friend's. */
+		struct st_session_cfg cfg = { .send = c->kind != STORE_READER,
+					      .accept = c->kind != STORE_FRIEND,
 					      .initiator = c->outgoing, .on_chunk = on_chunk,
 					      .on_ops = on_ops, .arg = j };
 		memcpy(cfg.peer, c->peer_dev, ST_ID_LEN);
 		if (c->kind == STORE_FRIEND)
 			cfg.filter = (struct st_filter){ j->colls, j->n_colls };
-		j->rc = st_session_new(st_db_replica(db), &cfg, &j->sess);
-		j->files_dirty = c->kind == STORE_OWN;
+		if (c->kind == STORE_READER && !(j->db = store__friend_db(c->sp, c->zone)))
+			j->rc = -EIO;
+		if (j->rc == 0)
+			j->rc = st_session_new(st_db_replica(j->db ? j->db : db), &cfg, &j->sess);
+		j->files_dirty = c->kind != STORE_FRIEND;
 	}
+	if (j->db)
+		db = j->db;	/* a friend's replica from here on */
 	if (j->rc == 0 && j->in_len)
 		j->rc = st_session_input(j->sess, j->in, j->in_len);
 	free(j->in);
@@ -153,7 +162,7 @@ static void conn_run(struct st_job *job, struct st_db *db)
 	j->in_len = 0;
 	if (j->rc == 0 && j->notify)
 		j->rc = st_session_notify(j->sess);
-	if (j->rc == 0 && c->kind == STORE_OWN && j->files_dirty &&
+	if (j->rc == 0 && c->kind != STORE_FRIEND && j->files_dirty &&
 	    st_session_state(j->sess) == ST_S_LIVE && j->chunks_out < ST_CHUNKQ_MAX / 2)
 		fetch_chunks(j, db);
 	if (j->sess) {
@@ -406,6 +415,8 @@ static int conn_identify(struct store_conn *c, const uint8_t addr[16])
 		c->kind = STORE_OWN;
 		return 0;
 	}
+	if (c->outgoing && c->kind == STORE_READER)
+		return 0;	/* we dialled a friend's device to read what it shares */
 	c->kind = STORE_FRIEND;
 	c->job.n_colls = 0;
 	for (size_t i = 0; i < sp->n_shares && c->job.n_colls < STORE_SHARES_MAX; i++) {
@@ -428,8 +439,9 @@ static void conn_begin(struct store_conn *c)
 		return;
 	}
 	c->started = true;
-	sp_log(SP_LOG_INFO, "store: syncing with %s (%s, %s)", c->name,
-	       c->kind == STORE_OWN ? "own device" : "friend, shared collections only",
+	static const char *const kinds[] = { "own device", "a friend's, reading what we share",
+					     "a friend's, we read what it shares" };
+	sp_log(SP_LOG_INFO, "store: syncing with %s (%s, %s)", c->name, kinds[c->kind],
 	       c->outgoing ? "outgoing" : "incoming");
 	conn_kick(c);
 }
@@ -481,19 +493,23 @@ static void on_connect(uv_connect_t *req, int status)
 	uint8_t addr[16];
 	memcpy(addr, c->addr, 16);
 	if (conn_identify(c, addr) != 0) {
-		sp_log(SP_LOG_NOTICE, "store: %s is not a tunnel peer of an own device", c->name);
+		sp_log(SP_LOG_NOTICE, "store: %s is not a tunnel peer", c->name);
 		sp_stream_close(&c->st, SP_STREAM_LOCAL);
 		return;
 	}
 	conn_begin(c);
 }
 
-int store__connect(struct store_plane *sp, const uint8_t addr[16])
+int store__connect(struct store_plane *sp, const struct store_zone *z, const uint8_t addr[16])
 {
 	struct store_conn *c = conn_new(sp, true);
 	if (!c)
 		return SP_ELIMIT;
 	memcpy(c->addr, addr, 16);
+	if (!z->own) {
+		c->kind = STORE_READER;
+		snprintf(c->zone, sizeof(c->zone), "%s", z->zone);
+	}
 	inet_ntop(AF_INET6, addr, c->name, sizeof(c->name));
 	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(sp->port) };
 	memcpy(&a.sin6_addr, addr, 16);

@@ -10,6 +10,7 @@
  *   store ls-files                      store sync-status
  *   store share COLL ZONE               store unshare COLL ZONE
  *   store shares
+ *   ... friend ZONE                     (reads) that friend's replica here: what it shares
  *
  * The request's words are copied into the job: a client that leaves does
  * not take them away from under the worker; its job still runs (a write
@@ -43,6 +44,7 @@ struct ctl_job {
 	int argc;
 	char *argv[CTL_ARGS];
 	bool json, progress, wrote, shares_changed, peers;
+	char friend_zone[256];		/* "friend ZONE": read that friend's replica */
 	int rc;
 	struct sp_buf out;
 	uint64_t last_note_ms;
@@ -286,6 +288,24 @@ static void ctl_run(struct st_job *job, struct st_db *db)
 	struct list_state ls = { .j = j };
 	int rc = -EINVAL;
 
+	if (j->friend_zone[0]) {
+		static const char *const reads[] = { "get", "ls", "search", "conflicts", "ls-files",
+						     "get-file", NULL };
+		int ok = 0;
+		for (int i = 0; reads[i]; i++)
+			ok |= strcmp(cmd, reads[i]) == 0;
+		if (!ok) {
+			sp_buf_printf(&j->out, "error: %s: a friend's replica is read-only\n", cmd);
+			j->rc = SP_ESTATE;
+			return;
+		}
+		if (!(db = store__friend_db(j->sp, j->friend_zone))) {
+			sp_buf_printf(&j->out, "error: no replica of %s here\n", j->friend_zone);
+			j->rc = SP_ENOTFOUND;
+			return;
+		}
+	}
+
 	if (strcmp(cmd, "put") == 0 && n == 5) {
 		rc = st_db_put(db, a[2], a[3], a[4], strlen(a[4]), 0, wall_ms(), id);
 		if (rc == SP_EMALFORMED)
@@ -485,6 +505,16 @@ static int cmd_store(struct sp_ctl_req *req, void *arg, int argc, char **argv, s
 		else
 			j->progress = true;
 		argc--;
+	}
+	if (argc > 3 && strcmp(argv[argc - 2], "friend") == 0) {
+		char zone[TUN_OVERLAY_ZONE_MAX + 1];
+		if (tun_overlay_zone_canonical(argv[argc - 1], zone) < 0) {
+			free(j);
+			sp_buf_printf(out, "error: %s: not a zone name\n", argv[argc - 1]);
+			return -EINVAL;
+		}
+		snprintf(j->friend_zone, sizeof(j->friend_zone), "%s", zone);
+		argc -= 2;
 	}
 	if (argc < 2 || argc > CTL_ARGS) {
 		free(j);

@@ -30,6 +30,23 @@
 enum store_kind {
 	STORE_OWN,		/* one of the user's own devices: everything, both ways */
 	STORE_FRIEND,		/* a friend's device: reads the collections shared with its zone */
+	STORE_READER,		/* we read what a friend shares with us, into its own replica */
+};
+
+#define STORE_FRIENDS_MAX 16
+
+/* A zone whose devices we look for: the own, or a friend's (we read what it shares). */
+struct store_zone {
+	struct store_plane *sp;
+	char zone[256];
+	uint8_t prefix[16];
+	bool own, used;
+};
+
+/* A friend's replica on this device (worker thread only): what it shares with us. */
+struct store_fdb {
+	char zone[256];
+	struct st_db *db;
 };
 
 struct store_share {
@@ -46,6 +63,7 @@ struct store_cjob {
 	struct store_conn *c;
 	/* Worker half. */
 	struct st_session *sess;
+	struct st_db *db;		/* STORE_READER: the friend's replica; else NULL (the own) */
 	const char *colls[STORE_SHARES_MAX];	/* a friend's filter (names in the plane's copy) */
 	char coll_names[STORE_SHARES_MAX][ST_COLL_MAX + 1];
 	size_t n_colls;
@@ -73,6 +91,7 @@ struct store_conn {
 	struct store_conn *next;
 	uint8_t addr[16];		/* the peer's overlay address */
 	char name[64];			/* for logs: its address */
+	char zone[256];			/* STORE_READER: the friend's zone */
 	enum store_kind kind;
 	bool outgoing, started, opened, dead, busy, notify, stream_closed;
 	uint8_t peer_key[32];		/* its WireGuard key (the tunnel's) */
@@ -107,6 +126,8 @@ struct store_plane {
 	unsigned n_conns;
 	struct store_share shares[STORE_SHARES_MAX];
 	size_t n_shares;
+	struct store_zone zones[1 + STORE_FRIENDS_MAX];	/* [0]: the own */
+	struct store_fdb fdb[STORE_FRIENDS_MAX];	/* the worker's */
 	struct sp_stream_stats stream_stats;
 	uint64_t accepted, refused, connects, lookups;
 	bool stopping, work_closed;
@@ -117,8 +138,12 @@ extern struct sp_interval store_iv_discover;
 /* store_plane.c: free the plane once stopped and everything it owned has closed. */
 void store__maybe_free(struct store_plane *sp);
 
-/* store_conn.c */
-int store__connect(struct store_plane *sp, const uint8_t addr[16]) SP_MUST_CHECK;
+/* store_plane.c, on the worker: the replica of what friend zone shares with us (opened on first use). */
+struct st_db *store__friend_db(struct store_plane *sp, const char *zone);
+
+/* store_conn.c: connect to a device of z (own, or a friend's to read from). */
+int store__connect(struct store_plane *sp, const struct store_zone *z,
+		   const uint8_t addr[16]) SP_MUST_CHECK;
 void store__accept(struct store_plane *sp);
 /* Wake every session: local ops were written (or came from one peer: skip). */
 void store__notify(struct store_plane *sp, const struct store_conn *except);

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <ldns/ldns.h>
 
@@ -68,11 +69,12 @@ static void handle_closed(uv_handle_t *h)
 	store__maybe_free(sp);
 }
 
-/* ---- finding the own devices ---- */
+/* ---- finding the own devices, and friends' ---- */
 
 static void aaaa_done(void *arg, int status, const ldns_rr_list *rrset)
 {
-	struct store_plane *sp = arg;
+	struct store_zone *z = arg;
+	struct store_plane *sp = z->sp;
 	if (status != 0 || sp->stopping)
 		return;
 	for (size_t i = 0; i < ldns_rr_list_rr_count(rrset); i++) {
@@ -81,23 +83,25 @@ static void aaaa_done(void *arg, int status, const ldns_rr_list *rrset)
 		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_AAAA || !a || ldns_rdf_size(a) != 16)
 			continue;
 		const uint8_t *addr = ldns_rdf_data(a);
-		if (memcmp(addr, sp->overlay, 16) == 0 || memcmp(addr, sp->prefix, 6) != 0 ||
+		/* Only the zone's own overlay addresses, and never this device. */
+		if (memcmp(addr, sp->overlay, 16) == 0 || memcmp(addr, z->prefix, 6) != 0 ||
 		    store__conn_by_addr(sp, addr))
 			continue;
-		int rc = store__connect(sp, addr);
+		int rc = store__connect(sp, z, addr);
 		if (rc && rc != SP_ELIMIT)
-			sp_warn("store: cannot connect to a device: %s", sp_strerror(rc));
+			sp_warn("store: cannot connect to a device of %s: %s", z->zone, sp_strerror(rc));
 	}
 }
 
 static void ptr_done(void *arg, int status, const ldns_rr_list *rrset)
 {
-	struct store_plane *sp = arg;
+	struct store_zone *z = arg;
+	struct store_plane *sp = z->sp;
 	if (sp->stopping)
 		return;
 	if (status != 0) {
 		if (status != SP_ENOTFOUND)
-			sp_debug("store: _devices.%s: %s", sp->zone, sp_strerror(status));
+			sp_debug("store: _devices.%s: %s", z->zone, sp_strerror(status));
 		return;
 	}
 	struct dns_resolver *res = dns_resolver_get(sp->node);
@@ -108,16 +112,44 @@ static void ptr_done(void *arg, int status, const ldns_rr_list *rrset)
 		char *name = ldns_rdf2str(ldns_rr_rdf(rr, 0));
 		if (!name)
 			continue;
-		/* Only names inside the own zone, and never this device. */
-		size_t nl = strlen(name), zl = strlen(sp->zone);
+		/* Only names inside the zone, and never this device. */
+		size_t nl = strlen(name), zl = strlen(z->zone);
 		if (strcasecmp(name, sp->fqdn) != 0 && nl > zl &&
-		    strcasecmp(name + nl - zl, sp->zone) == 0 && name[nl - zl - 1] == '.') {
+		    strcasecmp(name + nl - zl, z->zone) == 0 && name[nl - zl - 1] == '.') {
 			sp->lookups++;
-			if (dns_resolver_lookup(res, name, LDNS_RR_TYPE_AAAA, aaaa_done, sp) != 0)
+			if (dns_resolver_lookup(res, name, LDNS_RR_TYPE_AAAA, aaaa_done, z) != 0)
 				sp_debug("store: cannot look %s up", name);
 		}
 		free(name);
 	}
+}
+
+static void lookup_devices(struct store_plane *sp, struct dns_resolver *res, struct store_zone *z)
+{
+	char q[300];
+	snprintf(q, sizeof(q), "_devices.%s", z->zone);
+	sp->lookups++;
+	if (dns_resolver_lookup(res, q, LDNS_RR_TYPE_PTR, ptr_done, z) != 0)
+		sp_debug("store: cannot look %s up", q);
+}
+
+/* A friend zone the signpost pushed: read what its devices share with us. */
+static void note_friend(void *arg, const char *zone)
+{
+	struct store_plane *sp = arg;
+	struct store_zone *free_slot = NULL;
+	for (size_t i = 1; i <= STORE_FRIENDS_MAX; i++) {
+		struct store_zone *z = &sp->zones[i];
+		if (z->used && strcasecmp(z->zone, zone) == 0)
+			return;
+		if (!z->used && !free_slot)
+			free_slot = z;
+	}
+	if (!free_slot || tun_overlay_prefix(zone, free_slot->prefix) != 0)
+		return;
+	snprintf(free_slot->zone, sizeof(free_slot->zone), "%s", zone);
+	free_slot->sp = sp;
+	free_slot->used = true;
 }
 
 static void discover(uv_timer_t *t)
@@ -126,11 +158,36 @@ static void discover(uv_timer_t *t)
 	struct dns_resolver *res = dns_resolver_get(sp->node);
 	if (!res || sp->stopping)
 		return;
-	char q[300];
-	snprintf(q, sizeof(q), "_devices.%s", sp->zone);
-	sp->lookups++;
-	if (dns_resolver_lookup(res, q, LDNS_RR_TYPE_PTR, ptr_done, sp) != 0)
-		sp_debug("store: cannot look %s up", q);
+	dns_resolver_friend_each(res, note_friend, sp);
+	for (size_t i = 0; i <= STORE_FRIENDS_MAX; i++)
+		if (sp->zones[i].used)
+			lookup_devices(sp, res, &sp->zones[i]);
+}
+
+struct st_db *store__friend_db(struct store_plane *sp, const char *zone)
+{
+	struct store_fdb *slot = NULL;
+	for (size_t i = 0; i < STORE_FRIENDS_MAX; i++) {
+		if (sp->fdb[i].db && strcasecmp(sp->fdb[i].zone, zone) == 0)
+			return sp->fdb[i].db;
+		if (!sp->fdb[i].db && !slot)
+			slot = &sp->fdb[i];
+	}
+	if (!slot)
+		return NULL;
+	/* Next to the own replica: store.db -> store.db.friends/alice.example.db */
+	char dir[4200], path[4600];
+	snprintf(dir, sizeof(dir), "%s.friends", sp->path);
+	(void)mkdir(dir, 0700);
+	snprintf(path, sizeof(path), "%s/%sdb", dir, zone);
+	int rc = st_db_open(path, sp->device, &slot->db);
+	if (rc != 0) {
+		sp_warn("store: %s: %s", path, sp_strerror(rc));
+		slot->db = NULL;
+		return NULL;
+	}
+	snprintf(slot->zone, sizeof(slot->zone), "%s", zone);
+	return slot->db;
 }
 
 static void tick(uv_timer_t *t)
@@ -201,6 +258,11 @@ static int store_start(struct sp_node *node, void **state)
 		return rc;
 	}
 	st_device_id(x, sp->device);
+	struct store_zone *own = &sp->zones[0];
+	own->sp = sp;
+	own->own = own->used = true;
+	snprintf(own->zone, sizeof(own->zone), "%s", sp->zone);
+	memcpy(own->prefix, sp->prefix, 16);
 	if ((rc = st_db_open(sp->path, sp->device, &sp->db)) != 0) {
 		sp_err("store: %s: %s", sp->path, sp_strerror(rc));
 		return rc;
@@ -236,6 +298,10 @@ static void work_closed(void *arg)
 	struct store_plane *sp = arg;
 	st_db_close(sp->db);
 	sp->db = NULL;
+	for (size_t i = 0; i < STORE_FRIENDS_MAX; i++) {
+		st_db_close(sp->fdb[i].db);
+		sp->fdb[i].db = NULL;
+	}
 	sp->work_closed = true;
 	store__maybe_free(sp);
 }
@@ -251,8 +317,8 @@ static void store_stop(void *state)
 		return;
 	}
 	struct dns_resolver *res = dns_resolver_get(sp->node);
-	if (res)
-		dns_resolver_cancel(res, NULL, sp);
+	for (size_t i = 0; res && i <= STORE_FRIENDS_MAX; i++)
+		dns_resolver_cancel(res, NULL, &sp->zones[i]);
 	uv_close((uv_handle_t *)&sp->discover, handle_closed);
 	uv_close((uv_handle_t *)&sp->tick, handle_closed);
 	if (sp->listener.type)

@@ -44,14 +44,21 @@ static const struct sub subs[] = {
 	{ "shares", 0, 0, "shares" },
 };
 
+/* --friend ZONE: the reads go to that friend's replica (what it shares with us). */
+static char *friend_zone;
+
 static int forward(const struct cli_cmd *cmd, struct cli_ctx *ctx, char **words, int n,
 		   bool json, bool progress, int timeout)
 {
-	char *req[12];
+	char *req[14];
 	int k = 0;
 	req[k++] = "store";
 	for (int i = 0; i < n && k < 10; i++)
 		req[k++] = words[i];
+	if (friend_zone) {
+		req[k++] = "friend";
+		req[k++] = friend_zone;
+	}
 	if (progress)
 		req[k++] = "progress";
 	if (json)
@@ -64,6 +71,7 @@ static int store_run(const struct cli_cmd *cmd, int argc, char **argv, struct cl
 {
 	static const struct option opts[] = {
 		{ "name", required_argument, NULL, 'n' },
+		{ "friend", required_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
@@ -77,6 +85,8 @@ static int store_run(const struct cli_cmd *cmd, int argc, char **argv, struct cl
 			return done;
 		if (c == 'n')
 			name = optarg;
+		else if (c == 'f' && !(friend_zone = cli_zone_name(optarg)))
+			return cli_usage(cmd, "--friend %s: not a zone name", optarg);
 		else if (c == 'j')
 			json = true;
 		else if (c == 'c')
@@ -155,12 +165,16 @@ const struct cli_cmd cli_cmd_store = {
 		"  ls-files                 every file, its size and whether all chunks are here\n"
 		"  sync status              per peer: last sync, ops and bytes each way, and\n"
 		"                           whether both replicas are identical (agreed digest)\n"
-		"  share COLL FRIEND-ZONE   let a friend's devices read COLL (read-only)\n"
+		"  share COLL FRIEND-ZONE   let a friend's devices read COLL (read-only; they\n"
+		"                           fetch it from the devices the friend policy lets\n"
+		"                           them reach)\n"
 		"  unshare COLL FRIEND-ZONE stop it\n"
 		"  shares                   what is shared with whom\n"
 		"\n"
 		"Options:\n"
 		"  -n, --name NAME    put-file: the file's name in the store\n"
+		"  -f, --friend ZONE  get, ls, search, conflicts, ls-files, get-file: read what\n"
+		"                     friend ZONE shares with us (its replica here, read-only)\n"
 		"  -j, --json         print JSON\n"
 		"  -c, --config FILE  the device's configuration\n"
 		"  -h, --help         show this help\n",
