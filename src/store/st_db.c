@@ -26,17 +26,14 @@
 #include <sqlite3.h>
 
 #include "store/st_db.h"
+#include "store/st_db_int.h"
 #include "store/st_hlc.h"
 #include "store/st_json.h"
 
-enum st_sql {
-	Q_OP_HAS, Q_OP_INSERT, Q_SEEN_INSERT, Q_SEEN_HAS, Q_HEAD_DROP, Q_HEAD_INSERT,
-	Q_HEADS_OF, Q_DOC_PUT, Q_DOC_DEL, Q_DOC_ROWID, Q_FTS_DEL, Q_FTS_PUT, Q_DOC_LS, Q_SEARCH, Q_CONFLICT_KEYS, Q_OPS_SINCE, Q_OP_RAW, Q_ITEMS, Q_MAX_SEQ, Q_CUR_GET,
-	Q_CUR_PUT, Q_CUR_FORGET, Q_IDS, Q_CHUNK_HAS, Q_CHUNK_GET, Q_CHUNK_PUT, Q_PEER_PUT, Q_PEERS, Q__N
-};
 
 static const char *const st_sql_text[Q__N] = {
-	[Q_OP_HAS] = "SELECT 1 FROM ops WHERE id = ?1",
+	/* An op collected as garbage counts as held: it is never stored again. */
+	[Q_OP_HAS] = "SELECT 1 FROM ops WHERE id = ?1 UNION ALL SELECT 1 FROM collected WHERE id = ?1",
 	[Q_OP_INSERT] = "INSERT INTO ops(id, hlc, device, coll, key, kind, value, raw) "
 			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[Q_SEEN_INSERT] = "INSERT OR IGNORE INTO seen(id) VALUES (?1)",
@@ -60,20 +57,26 @@ static const char *const st_sql_text[Q__N] = {
 			    "ORDER BY coll, key",
 	[Q_OPS_SINCE] = "SELECT seq, coll, raw FROM ops WHERE seq > ?1 ORDER BY seq",
 	[Q_OP_RAW] = "SELECT seq, raw FROM ops WHERE id = ?1",
-	[Q_ITEMS] = "SELECT hlc, id, coll FROM ops ORDER BY hlc, id",
+	/* The set both sides reconcile: the ops held and the ids of those collected. */
+	[Q_ITEMS] = "SELECT hlc, id, coll FROM ops UNION ALL SELECT hlc, id, coll FROM collected "
+		    "ORDER BY 1, 2",
 	[Q_MAX_SEQ] = "SELECT coalesce(max(seq), 0) FROM ops",
 	[Q_CUR_GET] = "SELECT epoch, seq FROM cursors WHERE peer = ?1",
 	[Q_CUR_FORGET] = "DELETE FROM cursors WHERE peer = ?1 AND epoch <> ?2",
-	[Q_IDS] = "SELECT id FROM ops",
+	[Q_IDS] = "SELECT id FROM ops UNION ALL SELECT id FROM collected",
 	[Q_CUR_PUT] = "INSERT INTO cursors(peer, epoch, seq) VALUES (?1, ?2, ?3) "
 		      "ON CONFLICT(peer, epoch) DO UPDATE SET seq = max(seq, excluded.seq)",
 	[Q_CHUNK_HAS] = "SELECT 1 FROM chunks WHERE hash = ?1",
 	[Q_CHUNK_GET] = "SELECT data FROM chunks WHERE hash = ?1",
 	[Q_CHUNK_PUT] = "INSERT OR IGNORE INTO chunks(hash, data) VALUES (?1, ?2)",
-	[Q_PEER_PUT] = "INSERT OR REPLACE INTO peers(device, last_sync_ms, ops_in, ops_out, "
-		       "bytes_in, bytes_out, identical, digest) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+	/* agreed_seq never moves back: a later sync that did not agree keeps the old one. */
+	[Q_PEER_PUT] = "INSERT INTO peers(device, last_sync_ms, ops_in, ops_out, bytes_in, "
+		       "bytes_out, identical, digest, agreed_seq, own) "
+		       "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) ON CONFLICT(device) DO UPDATE SET "
+		       "last_sync_ms = ?2, ops_in = ?3, ops_out = ?4, bytes_in = ?5, bytes_out = ?6, "
+		       "identical = ?7, digest = ?8, agreed_seq = max(agreed_seq, ?9), own = ?10",
 	[Q_PEERS] = "SELECT device, last_sync_ms, ops_in, ops_out, bytes_in, bytes_out, identical, "
-		    "digest FROM peers ORDER BY device",
+		    "digest, agreed_seq, own FROM peers ORDER BY device",
 };
 
 static const char st_schema[] =
@@ -95,25 +98,16 @@ static const char st_schema[] =
 	" seq INTEGER NOT NULL, PRIMARY KEY(peer, epoch)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS peers(device BLOB PRIMARY KEY, last_sync_ms INTEGER,"
 	" ops_in INTEGER, ops_out INTEGER, bytes_in INTEGER, bytes_out INTEGER,"
-	" identical INTEGER, digest BLOB);"
+	" identical INTEGER, digest BLOB, agreed_seq INTEGER NOT NULL DEFAULT 0,"
+	" own INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS collected(id BLOB PRIMARY KEY, hlc INTEGER NOT NULL,"
+	" coll TEXT NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS chunks(hash BLOB PRIMARY KEY, data BLOB NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS shares(coll TEXT NOT NULL, zone TEXT NOT NULL,"
 	" PRIMARY KEY(coll, zone)) WITHOUT ROWID;";
 
-struct st_db {
-	sqlite3 *sql;
-	sqlite3_stmt *q[Q__N];
-	uint8_t device[ST_ID_LEN];
-	uint8_t epoch[ST_EPOCH_LEN];
-	struct st_hlc hlc;
-	/* The fingerprint of all ops (HELLO, DONE): kept up to date as ops are
-	 * stored, recomputed from the table after a rollback. */
-	struct st_fp fp;
-	int fp_valid;
-	uint64_t last_seq;		/* the seq db_store gave its last op */
-};
 
-static int db_err(int rc)
+int st__db_err(int rc)
 {
 	switch (rc) {
 	case SQLITE_OK:
@@ -154,17 +148,17 @@ static uint64_t wall_now_ms(void)
 }
 
 /* Run one statement to completion (no rows wanted). */
-static int db_step_done(sqlite3_stmt *s)
+int st__db_step_done(sqlite3_stmt *s)
 {
 	if (!s)
 		return -EIO;
 	int rc = sqlite3_step(s);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_err(rc);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : st__db_err(rc);
 }
 
-static int db_exec(struct st_db *db, const char *sql)
+int st__db_exec(struct st_db *db, const char *sql)
 {
-	return db_err(sqlite3_exec(db->sql, sql, NULL, NULL, NULL));
+	return st__db_err(sqlite3_exec(db->sql, sql, NULL, NULL, NULL));
 }
 
 /* Read meta k into out (len bytes), or store val there when absent. */
@@ -173,7 +167,7 @@ static int db_meta(struct st_db *db, const char *k, const uint8_t *val, uint8_t 
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(db->sql, "SELECT v FROM meta WHERE k = ?1", -1, &s, NULL);
 	if (rc != SQLITE_OK)
-		return db_err(rc);
+		return st__db_err(rc);
 	sqlite3_bind_text(s, 1, k, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
@@ -185,13 +179,13 @@ static int db_meta(struct st_db *db, const char *k, const uint8_t *val, uint8_t 
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
-		return db_err(rc);
+		return st__db_err(rc);
 	rc = sqlite3_prepare_v2(db->sql, "INSERT INTO meta(k, v) VALUES (?1, ?2)", -1, &s, NULL);
 	if (rc != SQLITE_OK)
-		return db_err(rc);
+		return st__db_err(rc);
 	sqlite3_bind_text(s, 1, k, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 2, val, (int)len, SQLITE_STATIC);
-	rc = db_step_done(s);
+	rc = st__db_step_done(s);
 	sqlite3_finalize(s);
 	if (rc == 0)
 		memcpy(out, val, len);
@@ -203,13 +197,13 @@ int st_db_open(const char *path, const uint8_t device[ST_ID_LEN], struct st_db *
 	struct st_db *db = calloc(1, sizeof(*db));
 	if (!db)
 		return -ENOMEM;
-	int rc = db_err(sqlite3_open_v2(path, &db->sql,
+	int rc = st__db_err(sqlite3_open_v2(path, &db->sql,
 					SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 						SQLITE_OPEN_NOMUTEX, NULL));
 	if (rc == 0)
-		rc = db_err(sqlite3_busy_timeout(db->sql, 5000));
+		rc = st__db_err(sqlite3_busy_timeout(db->sql, 5000));
 	if (rc == 0)
-		rc = db_exec(db, st_schema);
+		rc = st__db_exec(db, st_schema);
 	uint8_t fresh[ST_EPOCH_LEN], owner[ST_ID_LEN];
 	randombytes_buf(fresh, sizeof(fresh));
 	if (rc == 0)
@@ -221,7 +215,7 @@ int st_db_open(const char *path, const uint8_t device[ST_ID_LEN], struct st_db *
 	if (rc == 0) {
 		/* The clock starts after every stamp held, ours or observed. */
 		sqlite3_stmt *s;
-		rc = db_err(sqlite3_prepare_v2(db->sql, "SELECT coalesce(max(hlc), 0) FROM ops",
+		rc = st__db_err(sqlite3_prepare_v2(db->sql, "SELECT coalesce(max(hlc), 0) FROM ops",
 					       -1, &s, NULL));
 		if (rc == 0 && sqlite3_step(s) == SQLITE_ROW)
 			db->hlc.last = (uint64_t)sqlite3_column_int64(s, 0);
@@ -249,26 +243,26 @@ void st_db_close(struct st_db *db)
 
 int st_db_begin(struct st_db *db)
 {
-	return db_exec(db, "BEGIN IMMEDIATE");
+	return st__db_exec(db, "BEGIN IMMEDIATE");
 }
 
 int st_db_commit(struct st_db *db)
 {
-	int rc = db_exec(db, "COMMIT");
+	int rc = st__db_exec(db, "COMMIT");
 	if (rc != 0) {
-		db_exec(db, "ROLLBACK");
+		st__db_exec(db, "ROLLBACK");
 		db->fp_valid = 0;
 	}
 	return rc;
 }
 
-static void bind_id(sqlite3_stmt *s, int i, const uint8_t *id, size_t len)
+void st__bind_id(sqlite3_stmt *s, int i, const uint8_t *id, size_t len)
 {
 	sqlite3_bind_blob(s, i, id, (int)len, SQLITE_STATIC);
 }
 
 /* Recompute the docs row (and its FTS row) of one key from its heads. */
-static int db_resolve(struct st_db *db, const char *coll, size_t coll_len, const char *key,
+int st__db_resolve(struct st_db *db, const char *coll, size_t coll_len, const char *key,
 		      size_t key_len)
 {
 	sqlite3_stmt *s = db_q(db, Q_DOC_ROWID);
@@ -283,10 +277,10 @@ static int db_resolve(struct st_db *db, const char *coll, size_t coll_len, const
 		if (!d)
 			return -EIO;
 		sqlite3_bind_int64(d, 1, rowid);
-		if ((rc = db_step_done(d)) != 0)
+		if ((rc = st__db_step_done(d)) != 0)
 			return rc;
 	} else if (rc != SQLITE_DONE)
-		return db_err(rc);
+		return st__db_err(rc);
 
 	s = db_q(db, Q_HEADS_OF);
 	if (!s)
@@ -295,14 +289,14 @@ static int db_resolve(struct st_db *db, const char *coll, size_t coll_len, const
 	sqlite3_bind_text(s, 2, key, (int)key_len, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(rc);
+		return st__db_err(rc);
 	if (rc == SQLITE_DONE || sqlite3_column_int(s, 3) == ST_OP_DEL) {
 		sqlite3_stmt *d = db_q(db, Q_DOC_DEL);
 		if (!d)
 			return -EIO;
 		sqlite3_bind_text(d, 1, coll, (int)coll_len, SQLITE_STATIC);
 		sqlite3_bind_text(d, 2, key, (int)key_len, SQLITE_STATIC);
-		return db_step_done(d);
+		return st__db_step_done(d);
 	}
 	const char *json = (const char *)sqlite3_column_text(s, 4);
 	int json_len = sqlite3_column_bytes(s, 4);
@@ -312,7 +306,7 @@ static int db_resolve(struct st_db *db, const char *coll, size_t coll_len, const
 	sqlite3_bind_text(p, 1, coll, (int)coll_len, SQLITE_STATIC);
 	sqlite3_bind_text(p, 2, key, (int)key_len, SQLITE_STATIC);
 	sqlite3_bind_text(p, 3, json, json_len, SQLITE_TRANSIENT);
-	if ((rc = db_step_done(p)) != 0)
+	if ((rc = st__db_step_done(p)) != 0)
 		return rc;
 	/* Reserved collections (file manifests) are not searched. */
 	if (coll[0] == '_')
@@ -331,7 +325,7 @@ static int db_resolve(struct st_db *db, const char *coll, size_t coll_len, const
 		return -EIO;
 	sqlite3_bind_int64(f, 1, rowid);
 	sqlite3_bind_text(f, 2, json, json_len, SQLITE_TRANSIENT);
-	return db_step_done(f);
+	return st__db_step_done(f);
 }
 
 /*
@@ -344,26 +338,26 @@ static int db_store(struct st_db *db, const struct st_op *op, const uint8_t *raw
 	sqlite3_stmt *s = db_q(db, Q_OP_HAS);
 	if (!s)
 		return -EIO;
-	bind_id(s, 1, id, ST_ID_LEN);
+	st__bind_id(s, 1, id, ST_ID_LEN);
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		return 1;
 	if (rc != SQLITE_DONE)
-		return db_err(rc);
+		return st__db_err(rc);
 
 	s = db_q(db, Q_OP_INSERT);
 	if (!s)
 		return -EIO;
-	bind_id(s, 1, id, ST_ID_LEN);
+	st__bind_id(s, 1, id, ST_ID_LEN);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)op->hlc);
-	bind_id(s, 3, op->device, ST_ID_LEN);
+	st__bind_id(s, 3, op->device, ST_ID_LEN);
 	sqlite3_bind_text(s, 4, op->coll, (int)op->coll_len, SQLITE_STATIC);
 	sqlite3_bind_text(s, 5, op->key, (int)op->key_len, SQLITE_STATIC);
 	sqlite3_bind_int(s, 6, (int)op->kind);
 	if (op->value)
 		sqlite3_bind_text(s, 7, (const char *)op->value, (int)op->value_len, SQLITE_STATIC);
-	bind_id(s, 8, raw, len);
-	if ((rc = db_step_done(s)) != 0)
+	st__bind_id(s, 8, raw, len);
+	if ((rc = st__db_step_done(s)) != 0)
 		return rc;
 	st_fp_add(&db->fp, id);
 	db->last_seq = (uint64_t)sqlite3_last_insert_rowid(db->sql);
@@ -372,35 +366,35 @@ static int db_store(struct st_db *db, const struct st_op *op, const uint8_t *raw
 		const uint8_t *sid = op->seen + i * ST_ID_LEN;
 		if (!(s = db_q(db, Q_SEEN_INSERT)))
 			return -EIO;
-		bind_id(s, 1, sid, ST_ID_LEN);
-		if ((rc = db_step_done(s)) != 0)
+		st__bind_id(s, 1, sid, ST_ID_LEN);
+		if ((rc = st__db_step_done(s)) != 0)
 			return rc;
 		if (!(s = db_q(db, Q_HEAD_DROP)))
 			return -EIO;
-		bind_id(s, 1, sid, ST_ID_LEN);
-		if ((rc = db_step_done(s)) != 0)
+		st__bind_id(s, 1, sid, ST_ID_LEN);
+		if ((rc = st__db_step_done(s)) != 0)
 			return rc;
 	}
 	if (!(s = db_q(db, Q_SEEN_HAS)))
 		return -EIO;
-	bind_id(s, 1, id, ST_ID_LEN);
+	st__bind_id(s, 1, id, ST_ID_LEN);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE) {
 		if (!(s = db_q(db, Q_HEAD_INSERT)))
 			return -EIO;
 		sqlite3_bind_text(s, 1, op->coll, (int)op->coll_len, SQLITE_STATIC);
 		sqlite3_bind_text(s, 2, op->key, (int)op->key_len, SQLITE_STATIC);
-		bind_id(s, 3, id, ST_ID_LEN);
-		if ((rc = db_step_done(s)) != 0)
+		st__bind_id(s, 3, id, ST_ID_LEN);
+		if ((rc = st__db_step_done(s)) != 0)
 			return rc;
 	} else if (rc != SQLITE_ROW)
-		return db_err(rc);
-	rc = db_resolve(db, op->coll, op->coll_len, op->key, op->key_len);
+		return st__db_err(rc);
+	rc = st__db_resolve(db, op->coll, op->coll_len, op->key, op->key_len);
 	return rc;
 }
 
 /* Run fn inside a transaction unless one is open already. */
-static int db_in_txn(struct st_db *db, int (*body)(struct st_db *, void *), void *arg)
+int st__db_in_txn(struct st_db *db, int (*body)(struct st_db *, void *), void *arg)
 {
 	int own = sqlite3_get_autocommit(db->sql);
 	int rc = own ? st_db_begin(db) : 0;
@@ -410,7 +404,7 @@ static int db_in_txn(struct st_db *db, int (*body)(struct st_db *, void *), void
 	if (own) {
 		if (rc >= 0 && st_db_commit(db) == 0)
 			return rc;
-		db_exec(db, "ROLLBACK");
+		st__db_exec(db, "ROLLBACK");
 		db->fp_valid = 0;
 		return rc < 0 ? rc : -EIO;
 	}
@@ -443,7 +437,7 @@ static int db_write_body(struct st_db *db, void *arg)
 		memcpy(seen + n_seen++ * ST_ID_LEN, sqlite3_column_blob(s, 0), ST_ID_LEN);
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(rc);
+		return st__db_err(rc);
 	/* The encoding wants the seen ids ascending (insertion sort: at most 16). */
 	for (size_t i = 1; i < n_seen; i++)
 		for (size_t j = i; j > 0 && memcmp(seen + (j - 1) * ST_ID_LEN, seen + j * ST_ID_LEN,
@@ -487,7 +481,7 @@ static int db_write(struct st_db *db, struct db_write *w, unsigned flags)
 	if (w->json && (w->len == 0 || w->len > ST_VALUE_MAX ||
 			st_json_check(w->json, w->len, NULL) != 0))
 		return SP_EMALFORMED;
-	return db_in_txn(db, db_write_body, w);
+	return st__db_in_txn(db, db_write_body, w);
 }
 
 int st_db_put(struct st_db *db, const char *coll, const char *key, const char *json, size_t len,
@@ -533,7 +527,7 @@ static int db_heads(struct st_db *db, const char *coll, const char *key, int all
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(db->sql, st_sql_text[Q_HEADS_OF], -1, &s, NULL);
 	if (rc != SQLITE_OK)
-		return db_err(rc);
+		return st__db_err(rc);
 	sqlite3_bind_text(s, 1, coll, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
 	size_t n = 0;
@@ -542,7 +536,7 @@ static int db_heads(struct st_db *db, const char *coll, const char *key, int all
 		n++;
 	if (rc != SQLITE_DONE) {
 		sqlite3_finalize(s);
-		return db_err(rc);
+		return st__db_err(rc);
 	}
 	sqlite3_reset(s);
 	rc = SP_ENOTFOUND;
@@ -576,7 +570,7 @@ static int db_walk_keys(struct st_db *db, sqlite3_stmt *s, int key_col, int all,
 			r = 0;
 	}
 	if (r == 0 && rc != SQLITE_DONE)
-		r = db_err(rc);
+		r = st__db_err(rc);
 	sqlite3_finalize(s);
 	return r;
 }
@@ -586,7 +580,7 @@ int st_db_ls(struct st_db *db, const char *coll, st_value_fn fn, void *arg)
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(db->sql, st_sql_text[Q_DOC_LS], -1, &s, NULL);
 	if (rc != SQLITE_OK)
-		return db_err(rc);
+		return st__db_err(rc);
 	sqlite3_bind_text(s, 1, coll, -1, SQLITE_TRANSIENT);
 	return db_walk_keys(db, s, 1, 0, fn, arg);
 }
@@ -596,7 +590,7 @@ int st_db_search(struct st_db *db, const char *query, size_t limit, st_value_fn 
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(db->sql, st_sql_text[Q_SEARCH], -1, &s, NULL);
 	if (rc != SQLITE_OK)
-		return db_err(rc);
+		return st__db_err(rc);
 	sqlite3_bind_text(s, 1, query, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)limit);
 	rc = db_walk_keys(db, s, 1, 0, fn, arg);
@@ -609,7 +603,7 @@ int st_db_conflicts(struct st_db *db, st_value_fn fn, void *arg)
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(db->sql, st_sql_text[Q_CONFLICT_KEYS], -1, &s, NULL);
 	if (rc != SQLITE_OK)
-		return db_err(rc);
+		return st__db_err(rc);
 	return db_walk_keys(db, s, 1, 1, fn, arg);
 }
 
@@ -642,15 +636,17 @@ int st_db_peer_record(struct st_db *db, const struct st_db_peer *p)
 	sqlite3_stmt *s = db_q(db, Q_PEER_PUT);
 	if (!s)
 		return -EIO;
-	bind_id(s, 1, p->device, ST_ID_LEN);
+	st__bind_id(s, 1, p->device, ST_ID_LEN);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)p->last_sync_ms);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)p->ops_in);
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)p->ops_out);
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)p->bytes_in);
 	sqlite3_bind_int64(s, 6, (sqlite3_int64)p->bytes_out);
 	sqlite3_bind_int(s, 7, p->identical);
-	bind_id(s, 8, p->digest, ST_ID_LEN);
-	return db_step_done(s);
+	st__bind_id(s, 8, p->digest, ST_ID_LEN);
+	sqlite3_bind_int64(s, 9, (sqlite3_int64)p->agreed_seq);
+	sqlite3_bind_int(s, 10, p->own);
+	return st__db_step_done(s);
 }
 
 int st_db_peers(struct st_db *db, st_peer_fn fn, void *arg)
@@ -658,7 +654,7 @@ int st_db_peers(struct st_db *db, st_peer_fn fn, void *arg)
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(db->sql, st_sql_text[Q_PEERS], -1, &s, NULL);
 	if (rc != SQLITE_OK)
-		return db_err(rc);
+		return st__db_err(rc);
 	int r = 0;
 	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct st_db_peer p = { 0 };
@@ -672,10 +668,12 @@ int st_db_peers(struct st_db *db, st_peer_fn fn, void *arg)
 		p.identical = sqlite3_column_int(s, 6);
 		if (sqlite3_column_bytes(s, 7) == ST_ID_LEN)
 			memcpy(p.digest, sqlite3_column_blob(s, 7), ST_ID_LEN);
+		p.agreed_seq = (uint64_t)sqlite3_column_int64(s, 8);
+		p.own = sqlite3_column_int(s, 9);
 		r = fn(arg, &p);
 	}
 	if (r == 0 && rc != SQLITE_DONE)
-		r = db_err(rc);
+		r = st__db_err(rc);
 	sqlite3_finalize(s);
 	return r;
 }
@@ -689,10 +687,10 @@ int st_db_share(struct st_db *db, const char *coll, const char *zone, int on)
 						: "DELETE FROM shares WHERE coll = ?1 AND zone = ?2",
 				    -1, &s, NULL);
 	if (rc != SQLITE_OK)
-		return db_err(rc);
+		return st__db_err(rc);
 	sqlite3_bind_text(s, 1, coll, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, zone, -1, SQLITE_STATIC);
-	rc = db_step_done(s);
+	rc = st__db_step_done(s);
 	int changed = sqlite3_changes(db->sql);
 	sqlite3_finalize(s);
 	if (rc == 0 && !on && changed == 0)
@@ -706,13 +704,13 @@ int st_db_shares(struct st_db *db, st_share_fn fn, void *arg)
 	int rc = sqlite3_prepare_v2(db->sql, "SELECT coll, zone FROM shares ORDER BY zone, coll", -1,
 				    &s, NULL);
 	if (rc != SQLITE_OK)
-		return db_err(rc);
+		return st__db_err(rc);
 	int r = 0;
 	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW)
 		r = fn(arg, (const char *)sqlite3_column_text(s, 0),
 		       (const char *)sqlite3_column_text(s, 1));
 	if (r == 0 && rc != SQLITE_DONE)
-		r = db_err(rc);
+		r = st__db_err(rc);
 	sqlite3_finalize(s);
 	return r;
 }
@@ -753,7 +751,7 @@ static int rp_ops_since(void *ctx, uint64_t after, const struct st_filter *f, si
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(db->sql, st_sql_text[Q_OPS_SINCE], -1, &s, NULL);
 	if (rc != SQLITE_OK)
-		return db_err(rc);
+		return st__db_err(rc);
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)after);
 	size_t bytes = 0;
 	int r = 0;
@@ -769,7 +767,7 @@ static int rp_ops_since(void *ctx, uint64_t after, const struct st_filter *f, si
 		*last = seq;
 	}
 	if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		r = db_err(rc);
+		r = st__db_err(rc);
 	sqlite3_finalize(s);
 	return r;
 }
@@ -780,12 +778,12 @@ static int rp_get(void *ctx, const uint8_t id[ST_ID_LEN], st_op_fn fn, void *arg
 	sqlite3_stmt *s = db_q(db, Q_OP_RAW);
 	if (!s)
 		return -EIO;
-	bind_id(s, 1, id, ST_ID_LEN);
+	st__bind_id(s, 1, id, ST_ID_LEN);
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE)
 		return SP_ENOTFOUND;
 	if (rc != SQLITE_ROW)
-		return db_err(rc);
+		return st__db_err(rc);
 	return fn(arg, (uint64_t)sqlite3_column_int64(s, 0), sqlite3_column_blob(s, 1),
 		  (size_t)sqlite3_column_bytes(s, 1));
 }
@@ -815,7 +813,7 @@ static int rp_apply(void *ctx, const uint8_t *op, size_t len, uint64_t *seq)
 {
 	struct st_db *db = ctx;
 	struct rp_apply a = { op, len };
-	int rc = db_in_txn(db, rp_apply_body, &a);
+	int rc = st__db_in_txn(db, rp_apply_body, &a);
 	if (rc == 0 && seq)
 		*seq = db->last_seq;
 	return rc;
@@ -832,7 +830,7 @@ static int rp_end(void *ctx, int commit)
 	if (commit)
 		return st_db_commit(db);
 	db->fp_valid = 0;
-	return db_exec(db, "ROLLBACK");
+	return st__db_exec(db, "ROLLBACK");
 }
 
 static int rp_digest(void *ctx, const struct st_filter *f, struct st_fp *out)
@@ -850,7 +848,7 @@ static int rp_digest(void *ctx, const struct st_filter *f, struct st_fp *out)
 					st_fp_add(&fp, sqlite3_column_blob(s, 0));
 			sqlite3_reset(s);
 			if (rc != SQLITE_DONE)
-				return db_err(rc);
+				return st__db_err(rc);
 			db->fp = fp;
 			db->fp_valid = 1;
 		}
@@ -875,7 +873,7 @@ static int rp_items(void *ctx, const struct st_filter *f, struct st_item **out, 
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(db->sql, st_sql_text[Q_ITEMS], -1, &s, NULL);
 	if (rc != SQLITE_OK)
-		return db_err(rc);
+		return st__db_err(rc);
 	size_t cap = 0, k = 0;
 	struct st_item *v = NULL;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -900,7 +898,7 @@ static int rp_items(void *ctx, const struct st_filter *f, struct st_item **out, 
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {
 		free(v);
-		return db_err(rc);
+		return st__db_err(rc);
 	}
 	*out = v;
 	*n = k;
@@ -913,12 +911,12 @@ static int rp_cursor_get(void *ctx, const uint8_t peer[ST_ID_LEN],
 	sqlite3_stmt *s = db_q(ctx, Q_CUR_GET);
 	if (!s)
 		return -EIO;
-	bind_id(s, 1, peer, ST_ID_LEN);
+	st__bind_id(s, 1, peer, ST_ID_LEN);
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE)
 		return SP_ENOTFOUND;
 	if (rc != SQLITE_ROW)
-		return db_err(rc);
+		return st__db_err(rc);
 	if (sqlite3_column_bytes(s, 0) != ST_EPOCH_LEN)
 		return SP_ENOTFOUND;
 	memcpy(peer_epoch, sqlite3_column_blob(s, 0), ST_EPOCH_LEN);
@@ -932,16 +930,16 @@ static int rp_cursor_put(void *ctx, const uint8_t peer[ST_ID_LEN],
 	sqlite3_stmt *s = db_q(ctx, Q_CUR_PUT);
 	if (!s)
 		return -EIO;
-	bind_id(s, 1, peer, ST_ID_LEN);
-	bind_id(s, 2, peer_epoch, ST_EPOCH_LEN);
+	st__bind_id(s, 1, peer, ST_ID_LEN);
+	st__bind_id(s, 2, peer_epoch, ST_EPOCH_LEN);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)seq);
-	int rc = db_step_done(s);
+	int rc = st__db_step_done(s);
 	if (rc != 0 || !(s = db_q(ctx, Q_CUR_FORGET)))
 		return rc ? rc : -EIO;
 	/* A peer's new epoch is a new database: the old cursor means nothing. */
-	bind_id(s, 1, peer, ST_ID_LEN);
-	bind_id(s, 2, peer_epoch, ST_EPOCH_LEN);
-	return db_step_done(s);
+	st__bind_id(s, 1, peer, ST_ID_LEN);
+	st__bind_id(s, 2, peer_epoch, ST_EPOCH_LEN);
+	return st__db_step_done(s);
 }
 
 static int rp_chunk_has(void *ctx, const uint8_t hash[ST_HASH_LEN])
@@ -949,9 +947,9 @@ static int rp_chunk_has(void *ctx, const uint8_t hash[ST_HASH_LEN])
 	sqlite3_stmt *s = db_q(ctx, Q_CHUNK_HAS);
 	if (!s)
 		return -EIO;
-	bind_id(s, 1, hash, ST_HASH_LEN);
+	st__bind_id(s, 1, hash, ST_HASH_LEN);
 	int rc = sqlite3_step(s);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : db_err(rc);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : st__db_err(rc);
 }
 
 static int rp_chunk_get(void *ctx, const uint8_t hash[ST_HASH_LEN], uint8_t **data, size_t *len)
@@ -959,12 +957,12 @@ static int rp_chunk_get(void *ctx, const uint8_t hash[ST_HASH_LEN], uint8_t **da
 	sqlite3_stmt *s = db_q(ctx, Q_CHUNK_GET);
 	if (!s)
 		return -EIO;
-	bind_id(s, 1, hash, ST_HASH_LEN);
+	st__bind_id(s, 1, hash, ST_HASH_LEN);
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE)
 		return SP_ENOTFOUND;
 	if (rc != SQLITE_ROW)
-		return db_err(rc);
+		return st__db_err(rc);
 	size_t n = (size_t)sqlite3_column_bytes(s, 0);
 	uint8_t *p = malloc(n ? n : 1);
 	if (!p)
@@ -986,15 +984,16 @@ static int rp_chunk_put(void *ctx, const uint8_t hash[ST_HASH_LEN], const uint8_
 	sqlite3_stmt *s = db_q(ctx, Q_CHUNK_PUT);
 	if (!s)
 		return -EIO;
-	bind_id(s, 1, hash, ST_HASH_LEN);
+	st__bind_id(s, 1, hash, ST_HASH_LEN);
 	sqlite3_bind_blob(s, 2, data, (int)len, SQLITE_STATIC);
-	return db_step_done(s);
+	return st__db_step_done(s);
 }
 
 static const struct st_replica_vt st_db_vt = {
 	.self = rp_self, .max_seq = rp_max_seq, .ops_since = rp_ops_since, .get = rp_get,
 	.apply = rp_apply, .begin = rp_begin, .end = rp_end, .items = rp_items,
-	.digest = rp_digest, .cursor_get = rp_cursor_get,
+	.digest = rp_digest, .gone = st__rp_gone, .forget = st__rp_forget,
+	.cursor_get = rp_cursor_get,
 	.cursor_put = rp_cursor_put, .chunk_has = rp_chunk_has, .chunk_get = rp_chunk_get,
 	.chunk_put = rp_chunk_put,
 };

@@ -85,6 +85,8 @@ struct st_db_peer {
 	uint64_t ops_in, ops_out, bytes_in, bytes_out;
 	int identical;			/* digests agreed at the last sync */
 	uint8_t digest[ST_ID_LEN];	/* the agreed digest then */
+	uint64_t agreed_seq;		/* our max seq when digests last agreed: it holds all up to it */
+	int own;			/* one of the user's own devices (counts for collection) */
 };
 int st_db_peer_record(struct st_db *db, const struct st_db_peer *p) SP_MUST_CHECK;
 typedef int (*st_peer_fn)(void *arg, const struct st_db_peer *p);
@@ -97,6 +99,21 @@ int st_db_peers(struct st_db *db, st_peer_fn fn, void *arg);
 int st_db_share(struct st_db *db, const char *coll, const char *zone, int on) SP_MUST_CHECK;
 typedef int (*st_share_fn)(void *arg, const char *coll, const char *zone);
 int st_db_shares(struct st_db *db, st_share_fn fn, void *arg);
+
+/*
+ * Collecting tombstones (st_gc.c).  A key whose only head is a delete
+ * stamped at local seq <= upto, when every own device holds all our ops
+ * up to upto, needs none of its ops any more: they are removed, and only
+ * their ids (with stamp and collection) are kept in `collected`, so the set
+ * the peers reconcile is unchanged, an old op that comes again is "held",
+ * and a device that never had them is told they are gone (GONE).
+ *
+ * st_db_gc_horizon: the upto that every own device has agreed to (the
+ * least agreed_seq of the own peers), if at least own_devices (> 0) of them
+ * have a record; else SP_ENOTFOUND (collect nothing: someone may lack it).
+ */
+int st_db_gc_horizon(struct st_db *db, size_t own_devices, uint64_t *upto) SP_MUST_CHECK;
+int st_db_gc(struct st_db *db, uint64_t upto, size_t *collected) SP_MUST_CHECK;
 
 /* This database as the sync protocol's replica (valid while db is open). */
 struct st_replica st_db_replica(struct st_db *db);

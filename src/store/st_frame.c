@@ -19,8 +19,9 @@ const char *st_frame_name(int type)
 		[ST_F_HELLO] = "HELLO", [ST_F_OPS] = "OPS", [ST_F_CAUGHT_UP] = "CAUGHT_UP",
 		[ST_F_RANGES] = "RANGES", [ST_F_WANT] = "WANT", [ST_F_DONE] = "DONE",
 		[ST_F_CHUNK_WANT] = "CHUNK_WANT", [ST_F_CHUNK] = "CHUNK", [ST_F_ERROR] = "ERROR",
+		[ST_F_GONE] = "GONE",
 	};
-	if (type <= 0 || type > ST_F_ERROR)
+	if (type <= 0 || type > ST_F_GONE)
 		return "unknown";
 	return names[type];
 }
@@ -85,7 +86,7 @@ static void patch_uint(uint8_t *at, uint64_t v, unsigned n)
 /* Frames with a count (OPS, RANGES, WANT) reserve a u16 for it after the type. */
 static int counted(uint8_t type)
 {
-	return type == ST_F_OPS || type == ST_F_RANGES || type == ST_F_WANT;
+	return type == ST_F_OPS || type == ST_F_RANGES || type == ST_F_WANT || type == ST_F_GONE;
 }
 
 size_t st_frame_begin(struct st_buf *b, enum st_frame_type type)
@@ -398,4 +399,52 @@ int st_bound_cmp(const struct st_bound *a, const struct st_bound *b)
 	if (a->hlc != b->hlc)
 		return a->hlc < b->hlc ? -1 : 1;
 	return memcmp(a->prefix, b->prefix, ST_ID_LEN);
+}
+
+void st_frame_gone_add(struct st_buf *b, const struct st_gone *g)
+{
+	buf_uint(b, g->hlc, 8);
+	buf_bytes(b, g->id, ST_ID_LEN);
+	buf_uint(b, g->coll_len, 1);
+	buf_bytes(b, g->coll, g->coll_len);
+}
+
+static void gone_get(struct st__rd *r, struct st_gone *g)
+{
+	g->hlc = st__rd_uint(r, 8);
+	g->id = st__rd_take(r, ST_ID_LEN);
+	g->coll_len = (size_t)st__rd_uint(r, 1);
+	g->coll = (const char *)st__rd_take(r, g->coll_len);
+}
+
+int st_gone_iter_init(struct st_ops_iter *it, const uint8_t *b, size_t len)
+{
+	struct st__rd r;
+	st__rd_init(&r, b, len);
+	size_t k = (size_t)st__rd_uint(&r, 2);
+	if (k < 1 || k > ST_GONE_MAX)
+		return SP_EMALFORMED;
+	it->n = k;
+	it->p = r.p;
+	it->left = r.left;
+	for (size_t i = 0; i < k && !r.err; i++) {
+		struct st_gone g;
+		gone_get(&r, &g);
+		if (!r.err && !st_coll_valid(g.coll, g.coll_len, 1))
+			return SP_EMALFORMED;
+	}
+	return st__rd_end(&r);
+}
+
+int st_gone_iter_next(struct st_ops_iter *it, struct st_gone *g)
+{
+	if (it->n == 0)
+		return 0;
+	struct st__rd r;
+	st__rd_init(&r, it->p, it->left);
+	gone_get(&r, g);
+	it->p = r.p;
+	it->left = r.left;
+	it->n--;
+	return 1;
 }

@@ -19,6 +19,8 @@
  *   CHUNK_WANT hash[32]
  *   CHUNK      hash[32] | data (1..ST_CDC_MAX)  (data empty: I do not have it)
  *   ERROR      u16 code | text (UTF-8, <= 200)  (then the sender closes)
+ *   GONE       u16 n | n * (u64 hlc | id[16] | u8 coll_len | coll)
+ *              (ops you asked for that were collected as garbage: st_db_gc)
  *
  * Every count has a named bound below, checked here, so a decoder never
  * lets a peer make the session allocate more than one frame's worth.
@@ -44,6 +46,7 @@
 #define ST_IDS_MAX 1024		/* ids in one IDS range */
 #define ST_WANT_MAX 4096	/* ids in one WANT frame */
 #define ST_ERROR_TEXT_MAX 200
+#define ST_GONE_MAX 4096	/* entries in one GONE frame */
 #define ST_BOUND_END 0xff
 
 enum st_frame_type {
@@ -56,6 +59,7 @@ enum st_frame_type {
 	ST_F_CHUNK_WANT,
 	ST_F_CHUNK,
 	ST_F_ERROR,
+	ST_F_GONE,
 };
 
 const char *st_frame_name(int type);
@@ -149,6 +153,17 @@ struct st_ops_iter {
 int st_ops_iter_init(struct st_ops_iter *it, const uint8_t *b, size_t len) SP_MUST_CHECK;
 /* 1 and the next op, or 0 at the end. */
 int st_ops_iter_next(struct st_ops_iter *it, const uint8_t **op, size_t *len);
+
+/* GONE: entries borrow from the body. */
+struct st_gone {
+	uint64_t hlc;
+	const uint8_t *id;
+	const char *coll;
+	size_t coll_len;
+};
+void st_frame_gone_add(struct st_buf *b, const struct st_gone *g);
+int st_gone_iter_init(struct st_ops_iter *it, const uint8_t *b, size_t len) SP_MUST_CHECK;
+int st_gone_iter_next(struct st_ops_iter *it, struct st_gone *g);
 
 /* Bounds: is item below b?  Compare two bounds (<0, 0, >0). */
 int st_bound_above(const struct st_bound *b, const struct st_item *item);

@@ -102,6 +102,15 @@ struct st_replica_vt {
 	/* The fingerprint of the ops passing f (what HELLO and DONE carry). */
 	int (*digest)(void *ctx, const struct st_filter *f, struct st_fp *out);
 	/*
+	 * Ops collected as garbage (st_db_gc): gone() says whether this id was
+	 * one (0, with its stamp and collection) or not (SP_ENOTFOUND);
+	 * forget() takes a peer's word that it was (the op goes too if held
+	 * here; untrusted input: checked).
+	 */
+	int (*gone)(void *ctx, const uint8_t id[ST_ID_LEN], uint64_t *hlc, char *coll, size_t cap);
+	int (*forget)(void *ctx, uint64_t hlc, const uint8_t id[ST_ID_LEN], const char *coll,
+		      size_t coll_len);
+	/*
 	 * The cursor kept for a peer: the epoch of its database we last synced
 	 * with and the last seq of theirs we hold all up to; SP_ENOTFOUND if
 	 * none.  Putting one for a new epoch forgets the old.

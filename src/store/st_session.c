@@ -48,7 +48,7 @@ struct st_session {
 
 	/* End of the first sync: CAUGHT_UP and DONE both ways. */
 	int up_sent, up_recv, done_sent, done_recv;
-	uint64_t peer_count, done_count;
+	uint64_t peer_count, done_count, done_seq;
 	uint8_t peer_digest[ST_ID_LEN];
 
 	/* Chunks: asked of us (answered in pump), asked by us (outstanding). */
@@ -223,11 +223,34 @@ static int fill_op(void *arg, uint64_t seq, const uint8_t *op, size_t len)
 	return s->out.len >= ST_OUT_HIGH;	/* stop the walk: the writer drains first */
 }
 
+/* An op asked for that was collected: say so, so the peer stops counting it missing. */
+static int send_gone(struct st_session *s, struct ops_fill *f, const uint8_t id[ST_ID_LEN])
+{
+	char coll[ST_COLL_MAX + 1];
+	struct st_gone g = { .id = id, .coll = coll };
+	int rc = s->rep.vt->gone(s->rep.ctx, id, &g.hlc, coll, sizeof(coll));
+	if (rc == SP_ENOTFOUND)
+		return 0;	/* neither held nor collected: a WANT for nothing */
+	if (rc != 0)
+		return rc;
+	g.coll_len = strlen(coll);
+	fill_close(f);
+	size_t off = st_frame_begin(&s->out, ST_F_GONE);
+	st_frame_gone_add(&s->out, &g);
+	st_frame_end(&s->out, off, 1);
+	s->st.frames_out++;
+	s->st.gone_out++;
+	return 0;
+}
+
 static int pump_sendq(struct st_session *s, struct ops_fill *f)
 {
 	while (s->sendq_at < s->sendq.n && s->out.len < ST_OUT_HIGH) {
-		int rc = s->rep.vt->get(s->rep.ctx, s->sendq.id[s->sendq_at++], fill_op, f);
-		if (rc < 0 && rc != SP_ENOTFOUND)
+		const uint8_t *id = s->sendq.id[s->sendq_at++];
+		int rc = s->rep.vt->get(s->rep.ctx, id, fill_op, f);
+		if (rc == SP_ENOTFOUND)
+			rc = send_gone(s, f, id);
+		if (rc < 0)
 			return rc;
 	}
 	if (s->sendq_at == s->sendq.n) {
@@ -260,6 +283,7 @@ static void send_done(struct st_session *s)
 		memset(&fp, 0, sizeof(fp));
 	st_fp_digest(&fp, s->st.digest);
 	s->done_count = fp.n;
+	s->done_seq = s->rep.vt->max_seq(s->rep.ctx);
 	st_frame_done(&s->out, fp.n, s->st.digest);
 	s->st.frames_out++;
 	s->done_sent = 1;
@@ -371,6 +395,8 @@ static void compare_digests(struct st_session *s)
 	s->st.synced = 1;
 	s->st.identical = s->done_count == s->peer_count &&
 			  memcmp(s->st.digest, s->peer_digest, ST_ID_LEN) == 0;
+	if (s->st.identical)
+		s->st.agreed_seq = s->done_seq;
 	if (!s->st.identical && s->st.path == ST_PATH_CURSOR && !s->repaired) {
 		/* The cursors lied (a database restored from backup?): reconcile once. */
 		s->repaired = 1;
@@ -397,6 +423,7 @@ static int on_hello(struct st_session *s, const uint8_t *b, size_t len)
 		/* In step: each holds all of the other's, as of the HELLOs. */
 		s->st.path = ST_PATH_IN_STEP;
 		s->st.synced = s->st.identical = 1;
+		s->st.agreed_seq = s->me.max_seq;
 		memcpy(s->st.digest, s->me.digest, ST_ID_LEN);
 		s->streaming = s->cfg.send;
 		s->send_seq = s->told_seq = s->me.max_seq;
@@ -459,6 +486,30 @@ static int on_ops(struct st_session *s, const uint8_t *b, size_t len)
 	s->st.ops_in += total;
 	if (stored && s->cfg.on_ops)
 		s->cfg.on_ops(s->cfg.arg, stored);
+	return 0;
+}
+
+static int on_gone(struct st_session *s, const uint8_t *b, size_t len)
+{
+	if (!s->cfg.accept)
+		return fail(s, SP_EPROTO, "GONE from a peer we only send to");
+	struct st_ops_iter it;
+	if (st_gone_iter_init(&it, b, len) != 0)
+		return fail(s, SP_EMALFORMED, "GONE");
+	int rc = s->rep.vt->begin(s->rep.ctx);
+	if (rc != 0)
+		return fail(s, rc, "storing GONE");
+	struct st_gone g;
+	while (rc == 0 && st_gone_iter_next(&it, &g)) {
+		rc = s->rep.vt->forget(s->rep.ctx, g.hlc, g.id, g.coll, g.coll_len);
+		s->st.gone_in++;
+	}
+	if (rc != 0) {
+		(void)s->rep.vt->end(s->rep.ctx, 0);
+		return fail(s, rc, "an entry of GONE");
+	}
+	if ((rc = s->rep.vt->end(s->rep.ctx, 1)) != 0)
+		return fail(s, rc, "committing GONE");
 	return 0;
 }
 
@@ -626,6 +677,8 @@ static int on_frame(struct st_session *s, uint8_t type, const uint8_t *b, size_t
 		return on_chunk_want(s, b, len);
 	case ST_F_CHUNK:
 		return on_chunk(s, b, len);
+	case ST_F_GONE:
+		return on_gone(s, b, len);
 	default:
 		return fail(s, SP_EPROTO, "unknown frame type");
 	}

@@ -63,6 +63,8 @@ struct st_session_stats {
 	int synced;			/* DONE exchanged at least once */
 	int identical;			/* the digests agreed at the last DONE or HELLO */
 	uint8_t digest[ST_ID_LEN];	/* ours then */
+	uint64_t agreed_seq;		/* identical: the peer holds all our ops up to this seq */
+	uint64_t gone_in, gone_out;	/* collected ops announced (GONE) each way */
 };
 
 struct st_session;

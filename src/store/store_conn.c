@@ -107,6 +107,10 @@ static void fetch_chunks(struct store_cjob *j, struct st_db *db)
 	free(f);
 }
 
+/*
+ * Remember the peer's sync (sync status), and once every own device has
+ * agreed up to some seq, collect the tombstones all of them hold.
+ */
 static void record_peer(struct store_cjob *j, struct st_db *db)
 {
 	const struct st_session_stats *st = st_session_stats(j->sess);
@@ -114,11 +118,20 @@ static void record_peer(struct store_cjob *j, struct st_db *db)
 		return;
 	struct st_db_peer p = { .last_sync_ms = wall_ms(), .ops_in = st->ops_in,
 				.ops_out = st->ops_out, .bytes_in = st->bytes_in,
-				.bytes_out = st->bytes_out, .identical = st->identical };
+				.bytes_out = st->bytes_out, .identical = st->identical,
+				.agreed_seq = st->identical ? st->agreed_seq : 0,
+				.own = j->c->kind == STORE_OWN };
 	memcpy(p.device, j->c->peer_dev, ST_ID_LEN);
 	memcpy(p.digest, st->digest, ST_ID_LEN);
-	if (st_db_peer_record(db, &p) == 0)
-		j->recorded_ops = st->ops_in + st->ops_out + 1;
+	if (st_db_peer_record(db, &p) != 0)
+		return;
+	j->recorded_ops = st->ops_in + st->ops_out + 1;
+	uint64_t upto;
+	size_t n = 0;
+	if (p.own && st_db_gc_horizon(db, j->own_devices, &upto) == 0 &&
+	    st_db_gc(db, upto, &n) == 0 && n > 0)
+		sp_log(SP_LOG_INFO, "store: collected %zu deleted key%s every own device holds", n,
+		       n == 1 ? "" : "s");
 }
 
 static void conn_run(struct st_job *job, struct st_db *db)
@@ -273,6 +286,7 @@ static void conn_kick(struct store_conn *c)
 	c->inq_len = c->inq_cap = 0;
 	c->job.notify = c->notify;
 	c->notify = false;
+	c->job.own_devices = sp->n_own_devices;
 	c->busy = true;
 	c->opened = true;
 	st_work_submit(sp->work, &c->job.job);

@@ -74,6 +74,7 @@ struct store_cjob {
 	uint8_t *in;
 	size_t in_len;
 	bool notify, close;
+	size_t own_devices;		/* other own devices the zone lists (tombstone collection) */
 	/* ... worker -> loop. */
 	uint8_t *out;
 	size_t out_len;
@@ -130,6 +131,7 @@ struct store_plane {
 	struct store_fdb fdb[STORE_FRIENDS_MAX];	/* the worker's */
 	struct sp_stream_stats stream_stats;
 	uint64_t accepted, refused, connects, lookups;
+	size_t n_own_devices;		/* other devices in the own zone's _devices list */
 	bool stopping, work_closed;
 };
 

@@ -105,6 +105,7 @@ static void ptr_done(void *arg, int status, const ldns_rr_list *rrset)
 		return;
 	}
 	struct dns_resolver *res = dns_resolver_get(sp->node);
+	size_t others = 0;
 	for (size_t i = 0; res && i < ldns_rr_list_rr_count(rrset); i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(rrset, i);
 		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_PTR || !ldns_rr_rdf(rr, 0))
@@ -116,12 +117,16 @@ static void ptr_done(void *arg, int status, const ldns_rr_list *rrset)
 		size_t nl = strlen(name), zl = strlen(z->zone);
 		if (strcasecmp(name, sp->fqdn) != 0 && nl > zl &&
 		    strcasecmp(name + nl - zl, z->zone) == 0 && name[nl - zl - 1] == '.') {
+			others++;
 			sp->lookups++;
 			if (dns_resolver_lookup(res, name, LDNS_RR_TYPE_AAAA, aaaa_done, z) != 0)
 				sp_debug("store: cannot look %s up", name);
 		}
 		free(name);
 	}
+	/* Tombstones are collected only when all of these have agreed (store_conn.c). */
+	if (z->own)
+		sp->n_own_devices = others;
 }
 
 static void lookup_devices(struct store_plane *sp, struct dns_resolver *res, struct store_zone *z)

@@ -106,6 +106,21 @@ static void check(uint8_t type, const uint8_t *body, size_t len, const uint8_t *
 			same(&b, frame, flen);
 		}
 		break;
+	case ST_F_GONE:
+		if (st_gone_iter_init(&it, body, len) == 0) {
+			struct st_gone g;
+			off = st_frame_begin(&b, ST_F_GONE);
+			size_t k = 0;
+			while (st_gone_iter_next(&it, &g)) {
+				if (!st_coll_valid(g.coll, g.coll_len, 1))
+					abort();
+				st_frame_gone_add(&b, &g);
+				k++;
+			}
+			st_frame_end(&b, off, k);
+			same(&b, frame, flen);
+		}
+		break;
 	case ST_F_ERROR:
 		if (st_error_decode(body, len, &code, text) == 0 && strlen(text) > ST_ERROR_TEXT_MAX)
 			abort();

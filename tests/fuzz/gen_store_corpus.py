@@ -51,7 +51,7 @@ for name, text in [("object", b'{"a":[1,2.5e-3,true,false,null],"b":{"c":"d"}}')
 def frame(t, body):
     return struct.pack(">IB", len(body) + 1, t) + body
 
-HELLO, OPS, CAUGHT_UP, RANGES, WANT, DONE, CHUNK_WANT, CHUNK, ERROR = range(1, 10)
+HELLO, OPS, CAUGHT_UP, RANGES, WANT, DONE, CHUNK_WANT, CHUNK, ERROR, GONE = range(1, 11)
 PEER = b"\x0a" + b"\0" * 15          # the device fuzz_store_session expects at the other end
 
 def hello(device=PEER, epoch=b"\x11" * 16, max_seq=5, count=5, digest=b"\x22" * 16,
@@ -100,6 +100,8 @@ seeds = {
     "hello-chunk-want": hello() + frame(CHUNK_WANT, b"\x07" * 32),
     "hello-chunk-unasked": hello() + frame(CHUNK, b"\x07" * 32 + b"data"),
     "hello-error": hello() + frame(ERROR, struct.pack(">H", 1004) + b"bad frame"),
+    "hello-gone": hello() + frame(GONE, struct.pack(">HQ", 1, T0 + 5) + b"\x09" * 16 + b"\x05notes"),
+    "hello-gone-bad-coll": hello() + frame(GONE, struct.pack(">HQ", 1, T0 + 5) + b"\x09" * 16 + b"\x02.x"),
     "ops-before-hello": ops(good[0]),
     "huge-length": struct.pack(">IB", 0x7fffffff, OPS),
     "zero-length": struct.pack(">I", 0),

@@ -95,6 +95,20 @@ static enum st_sync_path sync_once(struct st_db *x, const uint8_t *xd, struct st
 	return path;
 }
 
+/* ops_since callback: keep the first op of "gone" (the test's collected key). */
+static int keep_first(void *arg, uint64_t seq, const uint8_t *op, size_t len)
+{
+	(void)seq;
+	struct { uint8_t op[512]; size_t len; } *k = arg;
+	struct st_op o;
+	if (k->len == 0 && len <= sizeof(k->op) && st_op_decode(&o, op, len) == 0 &&
+	    o.key_len == 4 && memcmp(o.key, "gone", 4) == 0) {
+		memcpy(k->op, op, len);
+		k->len = len;
+	}
+	return 0;
+}
+
 static void paths_in_step_cursor_and_recon(void **state)
 {
 	(void)state;
@@ -388,6 +402,79 @@ static void hostile_frames_change_nothing(void **state)
 	st_db_close(b);
 }
 
+/* Record what a session agreed, as the plane does after each sync. */
+static void record(struct st_db *db, const uint8_t *peer, const struct st_pair *p, int side)
+{
+	const struct st_session_stats *st = st_session_stats(p->s[side]);
+	struct st_db_peer rec = { .identical = st->identical, .agreed_seq = st->agreed_seq, .own = 1 };
+	memcpy(rec.device, peer, ST_ID_LEN);
+	assert_true(st->identical);
+	assert_int_equal(st_db_peer_record(db, &rec), 0);
+}
+
+static int count_ops(struct st_db *db)
+{
+	struct st_db_stats st;
+	assert_int_equal(st_db_stats(db, &st), 0);
+	return (int)st.ops;
+}
+
+/* A delete every own device holds is collected; the set stays the same; a newcomer hears GONE. */
+static void tombstones_collected(void **state)
+{
+	(void)state;
+	static const uint8_t dev_d[ST_ID_LEN] = { 0xd };
+	struct st_db *a = open_mem(dev_a), *b = open_mem(dev_b), *c = open_mem(dev_c),
+		     *d = open_mem(dev_d);
+	put_many(a, "notes", "keep", 5);
+	put(a, "notes", "gone", "{\"v\":1}");
+	put(a, "notes", "gone", "{\"v\":2}");
+	assert_int_equal(st_db_del(a, "notes", "gone", 0, ++clock_ms, NULL), 0);
+	struct st_pair p;
+	uint64_t upto;
+	size_t n;
+	/* Only b has agreed: with two other devices listed, nothing may go. */
+	sync_once(a, dev_a, b, dev_b, 0, &p);
+	record(a, dev_b, &p, 0);
+	st_pair_close(&p);
+	assert_int_equal(st_db_gc_horizon(a, 2, &upto), SP_ENOTFOUND);
+	sync_once(a, dev_a, c, dev_c, 0, &p);
+	record(a, dev_c, &p, 0);
+	st_pair_close(&p);
+	assert_int_equal(st_db_gc_horizon(a, 2, &upto), 0);
+	assert_int_equal(st_db_gc_horizon(a, 0, &upto), SP_ENOTFOUND);
+
+	struct st_fp before, after;
+	digest_of(a, NULL, &before);
+	assert_int_equal(st_db_gc(a, upto, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(count_ops(a), 5);
+	digest_of(a, NULL, &after);
+	assert_true(before.n == after.n && before.lo == after.lo && before.hi == after.hi);
+
+	/* b, which still holds the three ops of "gone", is in step with a. */
+	assert_int_equal(sync_once(b, dev_b, a, dev_a, 0, NULL), ST_PATH_IN_STEP);
+	/* An old op of the collected key, offered again, counts as held. */
+	struct st_replica rb = st_db_replica(b), ra = st_db_replica(a);
+	struct opbuf { uint8_t op[512]; size_t len; } first = { .len = 0 };
+	uint64_t last;
+	assert_int_equal(rb.vt->ops_since(rb.ctx, 0, NULL, SIZE_MAX, keep_first, &first, &last), 0);
+	assert_true(first.len > 0);
+	assert_int_equal(ra.vt->apply(ra.ctx, first.op, first.len, NULL), 1);
+	assert_int_equal(count_ops(a), 5);
+
+	/* d, new, reconciles with a: the live ops as OPS, the collected as GONE. */
+	assert_int_equal(sync_once(d, dev_d, a, dev_a, 0, &p), ST_PATH_RECON);
+	assert_int_equal(st_session_stats(p.s[1])->gone_out, 3);
+	st_pair_close(&p);
+	assert_same(a, d);
+	assert_int_equal(count_ops(d), 5);
+	st_db_close(a);
+	st_db_close(b);
+	st_db_close(c);
+	st_db_close(d);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -400,6 +487,7 @@ int main(void)
 		cmocka_unit_test(chunks_on_demand),
 		cmocka_unit_test(friend_reads_shared_only),
 		cmocka_unit_test(hostile_frames_change_nothing),
+		cmocka_unit_test(tombstones_collected),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
