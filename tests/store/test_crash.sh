@@ -20,11 +20,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail() { echo "FAIL: $*"; exit 1; }
+fail() {
+	echo "FAIL: $*"
+	for f in w.out s.out s2.out check.out; do
+		[ -f "$dir/$f" ] && { echo "--- $f (last lines)"; tail -n 5 "$dir/$f"; }
+	done
+	exit 1
+}
 
-# Wait (at most 10 s) until FILE has at least N lines matching RE.
+# Wait (at most 60 s: the machine may be busy) until FILE has at least N lines matching RE.
 wait_lines() { # FILE RE N
-	local end=$((SECONDS + 10))
+	local end=$((SECONDS + 60))
 	while ((SECONDS <= end)); do
 		(($(grep -c -- "$2" "$1" 2>/dev/null || true) >= $3)) && return 0
 		sleep 0.01
