@@ -247,7 +247,7 @@ sp_case() {
 	ip netns exec "$NSA" "$ST" -n sp-a -p sp-b -t 600 serve "$DA" 22001 >"$W/sp/serve.$1" 2>&1 &
 	pid=$!
 	PIDS+=($pid)
-	wait_for 30 grep -q '^listening' "$W/sp/serve.$1" || fail "store_tcp serve $1: $(cat "$W/sp/serve.$1")"
+	wait_for 30 grep -qs '^listening' "$W/sp/serve.$1" || fail "store_tcp serve $1: $(cat "$W/sp/serve.$1")"
 	t2=$(now)
 	ip netns exec "$NSB" "$ST" -n sp-b -p sp-a -t 600 sync "$DB" "$AA" 22001 >"$W/sp/sync.$1" 2>&1 ||
 		fail "store_tcp sync $1: $(cat "$W/sp/sync.$1")"
