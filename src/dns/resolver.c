@@ -258,22 +258,6 @@ int dns_resolver_friend_set(struct dns_resolver *r, const char *zone, const char
 	return 0;
 }
 
-size_t dns_resolver_friend_each(struct dns_resolver *r, void (*fn)(void *arg, const char *zone),
-				void *arg)
-{
-	struct dns_stub *stub = r->stub;
-	size_t n = 0;
-	for (size_t i = 0; i < stub->n_friends; i++) {
-		char *z = ldns_rdf2str(stub->friends[i]->name);
-		if (!z)
-			continue;
-		fn(arg, z);
-		free(z);
-		n++;
-	}
-	return n;
-}
-
 int dns_resolver_friend_remove(struct dns_resolver *r, const char *zone)
 {
 	if (r == NULL)

@@ -105,12 +105,4 @@ int dns_resolver_friend_set(struct dns_resolver *r, const char *zone, const char
  */
 int dns_resolver_friend_remove(struct dns_resolver *r, const char *zone) SP_MUST_CHECK;
 
-/*
- * Visit each friend zone added at run time (absolute presentation form):
- * what a device's signpost pushed.  fn must not change the friends.
- * Returns how many were visited.
- */
-size_t dns_resolver_friend_each(struct dns_resolver *r, void (*fn)(void *arg, const char *zone),
-				void *arg);
-
 #endif

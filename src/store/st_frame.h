@@ -42,7 +42,7 @@
 #define ST_FRAME_MAX (ST_OP_MAX + 64)
 /* OPS frames are filled to about this much (ops larger than it go alone). */
 #define ST_FRAME_FILL (64u * 1024u)
-#define ST_RANGES_MAX 64	/* ranges in one RANGES frame */
+#define ST_RANGES_MAX 8192	/* ranges in one RANGES frame (the decoder's array is the caller's) */
 #define ST_IDS_MAX 1024		/* ids in one IDS range */
 #define ST_WANT_MAX 4096	/* ids in one WANT frame */
 #define ST_ERROR_TEXT_MAX 200

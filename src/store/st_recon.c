@@ -141,7 +141,8 @@ static void emit_ids(struct answer *a, size_t lo, size_t hi, const struct st_bou
 	size_t k = hi - lo;
 	for (size_t i = 0; i < k; i++)
 		memcpy(ids[i], a->r->items[lo + i].id, ST_ID_LEN);
-	qsort(ids, k, ST_ID_LEN, id_cmp);
+	if (k > 1)
+		qsort(ids, k, ST_ID_LEN, id_cmp);
 	struct st_range g = { .upper = *upper, .mode = ST_R_IDS, .n_ids = k, .ids = ids[0] };
 	flush_skip(a);
 	put_range(a, &g);
@@ -187,7 +188,8 @@ static int answer_ids(struct answer *a, size_t lo, size_t hi, const struct st_ra
 			return -ENOMEM;
 		for (size_t i = 0; i < m; i++)
 			memcpy(mine[i], a->r->items[lo + i].id, ST_ID_LEN);
-		qsort(mine, m, ST_ID_LEN, id_cmp);
+		if (m > 1)
+			qsort(mine, m, ST_ID_LEN, id_cmp);
 		for (size_t j = 0; j < g->n_ids; j++) {
 			const uint8_t *id = g->ids + j * ST_ID_LEN;
 			if (!m || !bsearch(id, mine, m, ST_ID_LEN, id_cmp))
@@ -221,8 +223,9 @@ int st_recon_answer(const struct st_recon *r, const struct st_range *in, size_t 
 		size_t hi = below(r, &g->upper);
 		if (hi < lo)
 			return SP_EMALFORMED;
-		/* Room for one more cut: else the rest goes back as one FP. */
-		if (a.n_out + ST_RECON_SPLIT + 2 > ST_RANGES_MAX) {
+		/* Room for one more cut: else the rest goes back as one FP, for the next round. */
+		if (a.n_out + ST_RECON_SPLIT + 2 > ST_RANGES_MAX ||
+		    out->len - a.off + ST_RECON_CUT_BYTES > ST_RECON_FRAME_BYTES) {
 			emit_fp(&a, lo, r->n, &bound_end);
 			break;
 		}

@@ -30,6 +30,15 @@
 #define ST_RECON_SPLIT 16	/* sub-ranges a differing range is cut into */
 #define ST_RECON_IDS 32		/* a differing range this small is listed, not cut */
 #define ST_RECON_INLINE 4	/* a sub-range this small goes as IDS at once */
+/*
+ * An answer is cut off (the rest of the space goes back as one FP, for the
+ * next round) when it nears this many bytes: many differing ranges are cut
+ * in one round, and a frame stays well inside ST_FRAME_MAX.
+ */
+#define ST_RECON_FRAME_BYTES (192u * 1024u)
+/* The most one range's answer can add: 16 IDS ranges of ST_RECON_INLINE ids, or one of ST_RECON_IDS. */
+#define ST_RECON_CUT_BYTES (ST_RECON_SPLIT * (26 + 3 + ST_RECON_INLINE * ST_ID_LEN) + \
+			    26 + 3 + ST_RECON_IDS * ST_ID_LEN)
 
 struct st_recon {
 	struct st_item *items;		/* owned, sorted */

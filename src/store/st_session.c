@@ -43,12 +43,15 @@ struct st_session {
 
 	/* Reconciliation. */
 	struct st_recon recon;
+	struct st_range *rin;		/* a received RANGES, decoded (ST_RANGES_MAX) */
 	int recon_loaded, recon_over, repaired;
 	uint64_t snap_seq;
 
 	/* End of the first sync: CAUGHT_UP and DONE both ways. */
 	int up_sent, up_recv, done_sent, done_recv;
 	uint64_t peer_count, done_count, done_seq;
+	uint8_t live_sent[ST_ID_LEN];		/* LIVE: the digest of our last DONE */
+	uint64_t live_sent_count;
 	uint8_t peer_digest[ST_ID_LEN];
 
 	/* Chunks: asked of us (answered in pump), asked by us (outstanding). */
@@ -140,6 +143,7 @@ void st_session_free(struct st_session *s)
 	st_buf_free(&s->out);
 	st_idvec_free(&s->sendq);
 	free(s->echo);
+	free(s->rin);
 	if (s->recon_loaded)
 		st_recon_free(&s->recon);
 	free(s);
@@ -290,6 +294,8 @@ static void send_done(struct st_session *s)
 }
 
 static void compare_digests(struct st_session *s);
+static void live_done(struct st_session *s);
+static int live_changed(struct st_session *s);
 
 /* Produce what is due, up to ST_OUT_HIGH. */
 static int pump(struct st_session *s)
@@ -397,6 +403,8 @@ static void compare_digests(struct st_session *s)
 			  memcmp(s->st.digest, s->peer_digest, ST_ID_LEN) == 0;
 	if (s->st.identical)
 		s->st.agreed_seq = s->done_seq;
+	memcpy(s->live_sent, s->st.digest, ST_ID_LEN);
+	s->live_sent_count = s->done_count;
 	if (!s->st.identical && s->st.path == ST_PATH_CURSOR && !s->repaired) {
 		/* The cursors lied (a database restored from backup?): reconcile once. */
 		s->repaired = 1;
@@ -425,6 +433,8 @@ static int on_hello(struct st_session *s, const uint8_t *b, size_t len)
 		s->st.synced = s->st.identical = 1;
 		s->st.agreed_seq = s->me.max_seq;
 		memcpy(s->st.digest, s->me.digest, ST_ID_LEN);
+		memcpy(s->live_sent, s->me.digest, ST_ID_LEN);
+		s->live_sent_count = s->me.count;
 		s->streaming = s->cfg.send;
 		s->send_seq = s->told_seq = s->me.max_seq;
 		if (s->cursors) {
@@ -527,13 +537,17 @@ static int on_caught_up(struct st_session *s, const uint8_t *b, size_t len)
 	}
 	if (s->state == ST_S_SYNC)
 		s->up_recv = 1;
+	else if (s->state == ST_S_LIVE)
+		return live_changed(s);	/* the pusher learns whether we are identical now */
 	return 0;
 }
 
 static int on_ranges(struct st_session *s, const uint8_t *b, size_t len)
 {
-	struct st_range in[ST_RANGES_MAX];
 	size_t n;
+	if (!s->rin && !(s->rin = malloc(ST_RANGES_MAX * sizeof(*s->rin))))
+		return fail(s, -ENOMEM, "RANGES");
+	struct st_range *in = s->rin;
 	if (s->state != ST_S_SYNC || s->st.path != ST_PATH_RECON || s->recon_over)
 		return fail(s, SP_ESTATE, "RANGES outside reconciliation");
 	if (st_ranges_decode(b, len, in, &n) != 0)
@@ -590,10 +604,65 @@ static int on_want(struct st_session *s, const uint8_t *b, size_t len)
 	return s->sendq.err ? fail(s, s->sendq.err, "WANT") : 0;
 }
 
+/*
+ * LIVE: our digest now, sent after we applied a push (the pusher learns
+ * whether we are identical) or when the peer's DONE differs from the last
+ * one we sent; so after the last change both sides have compared both.
+ */
+static void live_done(struct st_session *s)
+{
+	send_done(s);
+	memcpy(s->live_sent, s->st.digest, ST_ID_LEN);
+	s->live_sent_count = s->done_count;
+}
+
+/* Our digest now, and whether it moved since the last DONE we sent. */
+static int live_digest(struct st_session *s, struct st_fp *fp, uint8_t mine[ST_ID_LEN], int *moved)
+{
+	int rc = s->rep.vt->digest(s->rep.ctx, &s->cfg.filter, fp);
+	if (rc != 0)
+		return fail(s, rc, "the digest");
+	st_fp_digest(fp, mine);
+	*moved = fp->n != s->live_sent_count || memcmp(mine, s->live_sent, ST_ID_LEN) != 0;
+	return 0;
+}
+
+/* LIVE, the peer caught us up: tell it our digest if the push changed it. */
+static int live_changed(struct st_session *s)
+{
+	struct st_fp fp;
+	uint8_t mine[ST_ID_LEN];
+	int moved, rc = live_digest(s, &fp, mine, &moved);
+	if (rc == 0 && moved)
+		live_done(s);
+	return rc;
+}
+
+static int on_done_live(struct st_session *s)
+{
+	struct st_fp fp;
+	uint8_t mine[ST_ID_LEN];
+	int moved, rc = live_digest(s, &fp, mine, &moved);
+	if (rc != 0)
+		return rc;
+	int was = s->st.identical;
+	s->st.identical = fp.n == s->peer_count && memcmp(mine, s->peer_digest, ST_ID_LEN) == 0;
+	if (s->st.identical) {
+		s->st.agreed_seq = s->rep.vt->max_seq(s->rep.ctx);
+		memcpy(s->st.digest, mine, ST_ID_LEN);
+	}
+	/* Reply when ours moved, or when we just found we agree: the peer may not know yet. */
+	if (moved || (!was && s->st.identical))
+		live_done(s);
+	return 0;
+}
+
 static int on_done(struct st_session *s, const uint8_t *b, size_t len)
 {
 	if (st_done_decode(b, len, &s->peer_count, s->peer_digest) != 0)
 		return fail(s, SP_EMALFORMED, "DONE");
+	if (s->state == ST_S_LIVE)
+		return on_done_live(s);
 	if (s->state != ST_S_SYNC || !s->up_sent || !s->up_recv || s->done_recv)
 		return fail(s, SP_ESTATE, "DONE out of turn");
 	s->done_recv = 1;

@@ -31,7 +31,7 @@
 /* Output is produced up to about this much before the writer drains it. */
 #define ST_OUT_HIGH (256u * 1024u)
 /* Chunk requests one peer may have outstanding with us. */
-#define ST_CHUNKQ_MAX 64
+#define ST_CHUNKQ_MAX 256
 /* Op ids one session may have queued to send (WANTs and reconciliation). */
 #define ST_SENDQ_MAX (4u * 1024u * 1024u)
 

@@ -114,7 +114,9 @@ static void fetch_chunks(struct store_cjob *j, struct st_db *db)
 static void record_peer(struct store_cjob *j, struct st_db *db)
 {
 	const struct st_session_stats *st = st_session_stats(j->sess);
-	if (!st->synced || st->ops_in + st->ops_out + 1 == j->recorded_ops)
+	if (!st->synced || (st->ops_in + st->ops_out + 1 == j->recorded_ops &&
+			    st->identical == j->recorded_identical &&
+			    memcmp(st->digest, j->recorded_digest, ST_ID_LEN) == 0))
 		return;
 	struct st_db_peer p = { .last_sync_ms = wall_ms(), .ops_in = st->ops_in,
 				.ops_out = st->ops_out, .bytes_in = st->bytes_in,
@@ -126,6 +128,8 @@ static void record_peer(struct store_cjob *j, struct st_db *db)
 	if (st_db_peer_record(db, &p) != 0)
 		return;
 	j->recorded_ops = st->ops_in + st->ops_out + 1;
+	j->recorded_identical = st->identical;
+	memcpy(j->recorded_digest, st->digest, ST_ID_LEN);
 	uint64_t upto;
 	size_t n = 0;
 	if (p.own && st_db_gc_horizon(db, j->own_devices, &upto) == 0 &&

@@ -532,6 +532,8 @@ static int cmd_store(struct sp_ctl_req *req, void *arg, int argc, char **argv, s
 		}
 	j->job.run = ctl_run;
 	j->job.done = ctl_done;
+	if (j->friend_zone[0])
+		store__follow(sp, j->friend_zone);	/* and keep it in step from now on */
 	sp_ctl_req_on_cancel(req, ctl_cancel, j);
 	st_work_submit(sp->work, &j->job);
 	return SP_CTL_LATER;
@@ -568,9 +570,20 @@ static void shares_run(struct st_job *job, struct st_db *db)
 static void shares_done(struct st_job *job)
 {
 	struct shares_job *s = (struct shares_job *)job;
-	memcpy(s->sp->shares, s->shares, s->n * sizeof(s->shares[0]));
-	s->sp->n_shares = s->n;
+	struct store_plane *sp = s->sp;
+	memcpy(sp->shares, s->shares, s->n * sizeof(s->shares[0]));
+	sp->n_shares = s->n;
 	free(s);
+	/*
+	 * A friend's session sends what was shared when it began: end them all,
+	 * so that an unshared collection stops at once and a newly shared one
+	 * flows; the friends' devices come back and are let in (or not) anew.
+	 */
+	for (struct store_conn *c = sp->conns; c; c = c->next)
+		if (c->kind == STORE_FRIEND && !c->dead) {
+			sp_log(SP_LOG_INFO, "store: shares changed: ending the session with %s", c->name);
+			sp_stream_end(&c->st, SP_STREAM_LOCAL);
+		}
 }
 
 void store__shares_load(struct store_plane *sp)

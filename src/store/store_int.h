@@ -69,7 +69,9 @@ struct store_cjob {
 	size_t n_colls;
 	bool files_dirty;	/* manifests may have come: look for chunks to fetch */
 	unsigned chunks_out;	/* chunk requests outstanding */
-	uint64_t recorded_ops;	/* ops in+out at the last peers-table record */
+	uint64_t recorded_ops;	/* ops in+out at the last peers-table record, and what it said */
+	int recorded_identical;
+	uint8_t recorded_digest[ST_ID_LEN];
 	/* Exchanged at each run: loop -> worker ... */
 	uint8_t *in;
 	size_t in_len;
@@ -139,6 +141,9 @@ extern struct sp_interval store_iv_discover;
 
 /* store_plane.c: free the plane once stopped and everything it owned has closed. */
 void store__maybe_free(struct store_plane *sp);
+
+/* store_plane.c: read what zone shares with us, from its devices (loop thread). */
+void store__follow(struct store_plane *sp, const char *zone);
 
 /* store_plane.c, on the worker: the replica of what friend zone shares with us (opened on first use). */
 struct st_db *store__friend_db(struct store_plane *sp, const char *zone);

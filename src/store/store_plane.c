@@ -15,6 +15,8 @@
  *                    socket drained (the stream helper has no drain event)
  */
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -87,6 +89,21 @@ static void aaaa_done(void *arg, int status, const ldns_rr_list *rrset)
 		if (memcmp(addr, sp->overlay, 16) == 0 || memcmp(addr, z->prefix, 6) != 0 ||
 		    store__conn_by_addr(sp, addr))
 			continue;
+		/*
+		 * Tell the control plane the name first, as the stub does for its
+		 * clients: the tunnel our connection needs is then made (and shown)
+		 * by name, not only by address.
+		 */
+		struct sp_event ev = { .type = SP_EV_NAME_ANSWERED };
+		char *owner = ldns_rdf2str(ldns_rr_owner(rr));
+		if (owner) {
+			snprintf(ev.u.name.fqdn, sizeof(ev.u.name.fqdn), "%s", owner);
+			for (char *p = ev.u.name.fqdn; *p; p++)
+				*p = (char)tolower((unsigned char)*p);
+			memcpy(ev.u.name.addr, addr, 16);
+			sp_event_emit(sp->node, &ev);
+			free(owner);
+		}
 		int rc = store__connect(sp, z, addr);
 		if (rc && rc != SP_ELIMIT)
 			sp_warn("store: cannot connect to a device of %s: %s", z->zone, sp_strerror(rc));
@@ -138,11 +155,17 @@ static void lookup_devices(struct store_plane *sp, struct dns_resolver *res, str
 		sp_debug("store: cannot look %s up", q);
 }
 
-/* A friend zone the signpost pushed: read what its devices share with us. */
-static void note_friend(void *arg, const char *zone)
+/*
+ * Read what friend zone shares with us, from its devices, from now on:
+ * asked for by a `--friend ZONE` read, or found at start as a replica we
+ * keep.  Friends' devices are never dialled unasked: connecting to every
+ * device of every friend would make tunnels nobody wanted.
+ */
+void store__follow(struct store_plane *sp, const char *zone)
 {
-	struct store_plane *sp = arg;
 	struct store_zone *free_slot = NULL;
+	if (strcasecmp(zone, sp->zone) == 0)
+		return;
 	for (size_t i = 1; i <= STORE_FRIENDS_MAX; i++) {
 		struct store_zone *z = &sp->zones[i];
 		if (z->used && strcasecmp(z->zone, zone) == 0)
@@ -155,6 +178,29 @@ static void note_friend(void *arg, const char *zone)
 	snprintf(free_slot->zone, sizeof(free_slot->zone), "%s", zone);
 	free_slot->sp = sp;
 	free_slot->used = true;
+	struct dns_resolver *res = dns_resolver_get(sp->node);
+	if (res && !sp->stopping)
+		lookup_devices(sp, res, free_slot);
+}
+
+/* The friends whose replicas we keep: store.db.friends/ZONE.db */
+static void follow_kept(struct store_plane *sp)
+{
+	char dir[4200];
+	snprintf(dir, sizeof(dir), "%s.friends", sp->path);
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		if (n > 3 && n < 256 && strcmp(e->d_name + n - 3, ".db") == 0) {
+			char zone[256];
+			snprintf(zone, sizeof(zone), "%.*s", (int)(n - 2), e->d_name);
+			store__follow(sp, zone);
+		}
+	}
+	closedir(d);
 }
 
 static void discover(uv_timer_t *t)
@@ -163,7 +209,6 @@ static void discover(uv_timer_t *t)
 	struct dns_resolver *res = dns_resolver_get(sp->node);
 	if (!res || sp->stopping)
 		return;
-	dns_resolver_friend_each(res, note_friend, sp);
 	for (size_t i = 0; i <= STORE_FRIENDS_MAX; i++)
 		if (sp->zones[i].used)
 			lookup_devices(sp, res, &sp->zones[i]);
@@ -293,6 +338,7 @@ static int store_start(struct sp_node *node, void **state)
 	if ((rc = store__ctl_start(sp)) != 0)
 		return rc;
 	store__shares_load(sp);
+	follow_kept(sp);
 	sp_log(SP_LOG_INFO, "store: replica %s, device %02x%02x%02x%02x, sync port %u", sp->path,
 	       sp->device[0], sp->device[1], sp->device[2], sp->device[3], sp->port);
 	return 0;

@@ -120,6 +120,11 @@ fed_enroll() { # SPDIR NAME HOST DIR
 	( cd "$FED_DIR" && lab_exec "$h" signpost init device --token "$tok" --dir "$dir" ) \
 		>"$FED_DIR/$dir.init" 2>&1 || fed_fail "init device $name: $(cat "$FED_DIR/$dir.init")"
 	sed -i "s/^\[tunnel\]\$/[tunnel]\ninterface = sp$LAB_ID$name/" "$FED_DIR/$dir/device.conf"
+	# These tests watch which tunnels the control plane makes and why; the store would make
+	# its own to the user's other devices (it syncs with them), so it is off unless asked.
+	if [ -z "${FED_STORE:-}" ]; then
+		printf '\n[store]\nenabled = no\n' >>"$FED_DIR/$dir/device.conf"
+	fi
 	fed_resolver "$h"
 	fed_start "$h" "$dir/device.conf"
 }

@@ -73,7 +73,13 @@ has "Alice's signpost relayed bytes" '^  relayed-bytes: [1-9][0-9]*$'
 for n in alice-sp bob-sp laptop nas bob; do
 	has "signpostd ($n) exits 0 on SIGTERM" "^signpostd \($n\) exited with 0$"
 done
-has "the demo says what it does not show yet" 'syncing of the personal store'
+has "store: the laptop's note read on the NAS" '^\{"text":"milk, bread"\}$'
+has "store: the NAS's photo on the laptop, byte for byte" "the NAS's photo is on the laptop, byte for byte"
+has "store: the edits made apart, a conflict on both" 'both edits are kept, on both devices'
+has "store: the winner and the conflicting value listed" '^  conflict +[0-9a-f]{16} .*(eggs|apples)'
+has "store: sync status says identical" '^peer [0-9a-f]{16} .* identical digest [0-9a-f]{32}$'
+has "store: Bob's laptop reads the shared recipes" '^pancakes.*"eggs":2'
+has "store: Alice's notes never reach Bob" "her notes never left it"
 has "demo complete" '^demo complete$'
 
 # Nothing left behind.

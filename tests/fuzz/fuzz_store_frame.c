@@ -23,7 +23,7 @@ static void check(uint8_t type, const uint8_t *body, size_t len, const uint8_t *
 {
 	struct st_buf b = { 0 };
 	struct st_hello h;
-	struct st_range r[ST_RANGES_MAX];
+	static struct st_range r[ST_RANGES_MAX];
 	struct st_ops_iter it;
 	const uint8_t *ids, *hash, *p;
 	uint8_t digest[ST_ID_LEN];
