@@ -140,13 +140,6 @@ static sqlite3_stmt *db_q(struct st_db *db, enum st_sql q)
 	return db->q[q];
 }
 
-static uint64_t wall_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Run one statement to completion (no rows wanted). */
 int st__db_step_done(sqlite3_stmt *s)
 {
@@ -801,7 +794,7 @@ static int rp_apply_body(struct st_db *db, void *arg)
 	struct st_op op;
 	if (st_op_decode(&op, a->raw, a->len) != 0)
 		return SP_EMALFORMED;
-	int rc = st_hlc_observe(&db->hlc, op.hlc, wall_now_ms());
+	int rc = st_hlc_observe(&db->hlc, op.hlc, st_wall_ms());
 	if (rc != 0)
 		return rc;
 	uint8_t id[ST_ID_LEN];

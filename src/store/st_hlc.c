@@ -1,6 +1,8 @@
 /*
  * st_hlc.c - hybrid logical clock (pure code).  st_hlc.h says what a stamp is.
  */
+#include <time.h>
+
 #include "store/st_hlc.h"
 
 uint64_t st_hlc_now(struct st_hlc *c, uint64_t wall_ms)
@@ -20,4 +22,11 @@ int st_hlc_observe(struct st_hlc *c, uint64_t stamp, uint64_t wall_ms)
 	if (stamp > c->last)
 		c->last = stamp;
 	return 0;
+}
+
+uint64_t st_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }

@@ -23,6 +23,9 @@ struct st_hlc {
 	uint64_t last;
 };
 
+/* The wall clock in ms since the Unix epoch: the one place the store reads it. */
+uint64_t st_wall_ms(void);
+
 /* A new stamp for a local write at wall-clock time wall_ms. */
 uint64_t st_hlc_now(struct st_hlc *c, uint64_t wall_ms);
 

@@ -24,6 +24,7 @@
 #include <sys/time.h>
 
 #include "core/log.h"
+#include "store/st_hlc.h"
 #include "store/st_files.h"
 #include "store/st_frame.h"
 #include "store/store_int.h"
@@ -32,13 +33,6 @@
 
 /* A sync connection is kept open while idle: pushes arrive whenever written. */
 #define CONN_KEEPALIVE_S 25
-
-static uint64_t wall_ms(void)
-{
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
-	return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
-}
 
 /* ---- the worker half ---- */
 
@@ -118,7 +112,7 @@ static void record_peer(struct store_cjob *j, struct st_db *db)
 			    st->identical == j->recorded_identical &&
 			    memcmp(st->digest, j->recorded_digest, ST_ID_LEN) == 0))
 		return;
-	struct st_db_peer p = { .last_sync_ms = wall_ms(), .ops_in = st->ops_in,
+	struct st_db_peer p = { .last_sync_ms = st_wall_ms(), .ops_in = st->ops_in,
 				.ops_out = st->ops_out, .bytes_in = st->bytes_in,
 				.bytes_out = st->bytes_out, .identical = st->identical,
 				.agreed_seq = st->identical ? st->agreed_seq : 0,

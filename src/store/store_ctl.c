@@ -56,13 +56,6 @@ struct ctl_note {
 	char text[160];
 };
 
-static uint64_t wall_ms(void)
-{
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
-	return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
-}
-
 static void hex8(const uint8_t *id, char out[17])
 {
 	sodium_bin2hex(out, 17, id, 8);
@@ -181,7 +174,7 @@ static void note_done(struct st_job *job);
 static void progress(void *arg, uint64_t done, uint64_t total)
 {
 	struct ctl_job *j = arg;
-	uint64_t now = wall_ms();
+	uint64_t now = st_wall_ms();
 	if (!j->progress || (now - j->last_note_ms < 200 && done < total))
 		return;
 	j->last_note_ms = now;
@@ -307,14 +300,14 @@ static void ctl_run(struct st_job *job, struct st_db *db)
 	}
 
 	if (strcmp(cmd, "put") == 0 && n == 5) {
-		rc = st_db_put(db, a[2], a[3], a[4], strlen(a[4]), 0, wall_ms(), id);
+		rc = st_db_put(db, a[2], a[3], a[4], strlen(a[4]), 0, st_wall_ms(), id);
 		if (rc == SP_EMALFORMED)
 			sp_buf_printf(&j->out, "error: %s/%s: not a collection and key, or not JSON\n",
 				      a[2], a[3]);
 		else if (rc == 0)
 			say_done(j, "put", id), j->wrote = true;
 	} else if (strcmp(cmd, "del") == 0 && n == 4) {
-		rc = st_db_del(db, a[2], a[3], 0, wall_ms(), id);
+		rc = st_db_del(db, a[2], a[3], 0, st_wall_ms(), id);
 		if (rc == 0)
 			say_done(j, "deleted", id), j->wrote = true;
 	} else if (strcmp(cmd, "get") == 0 && n == 4) {
@@ -339,7 +332,7 @@ static void ctl_run(struct st_job *job, struct st_db *db)
 		if (!j->json && ls.n == 0)
 			sp_buf_printf(&j->out, "no conflicts\n");
 	} else if (strcmp(cmd, "put-file") == 0 && n == 4) {
-		rc = st_files_put(db, a[3], a[2], wall_ms(), progress, j);
+		rc = st_files_put(db, a[3], a[2], st_wall_ms(), progress, j);
 		if (rc == 0) {
 			j->wrote = true;
 			sp_buf_printf(&j->out, j->json ? "{\"put-file\":true,\"name\":\"%s\"}\n"

@@ -17,17 +17,11 @@
 #include <sqlite3.h>
 
 #include "core/log.h"
+#include "store/st_hlc.h"
 #include "store/st_db.h"
 #include "store/st_pair.h"
 
 static const uint8_t dev_w[ST_ID_LEN] = { 0xa }, dev_dst[ST_ID_LEN] = { 0xb };
-
-static uint64_t now_ms(void)
-{
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
-	return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
-}
 
 static int do_write(const char *path, long n)
 {
@@ -39,7 +33,7 @@ static int do_write(const char *path, long n)
 		uint8_t id[ST_ID_LEN];
 		snprintf(key, sizeof(key), "k%ld", i % 500);
 		snprintf(json, sizeof(json), "{\"i\":%ld}", i);
-		if (st_db_put(db, "notes", key, json, strlen(json), 0, now_ms(), id) != 0)
+		if (st_db_put(db, "notes", key, json, strlen(json), 0, st_wall_ms(), id) != 0)
 			return 1;
 		sodium_bin2hex(hex, sizeof(hex), id, ST_ID_LEN);
 		printf("acked %s\n", hex);

@@ -27,6 +27,7 @@
 #include <sqlite3.h>
 
 #include "core/error.h"
+#include "store/st_hlc.h"
 #include "store/st_cdc.h"
 #include "store/st_db.h"
 #include "store/st_op.h"
@@ -48,13 +49,6 @@ static double now_s(void)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static uint64_t wall_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_REALTIME, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
 static void check(int rc, const char *what)
@@ -105,7 +99,7 @@ static void put_rows(struct st_db *db, const char *tag, uint64_t n, uint64_t bat
 		check(st_db_begin(db), "begin");
 		for (uint64_t j = i; j < i + batch && j < n; j++) {
 			int len = row(key, sizeof(key), json, sizeof(json), tag, j);
-			check(st_db_put(db, "notes", key, json, (size_t)len, 0, wall_ms(), NULL), "put");
+			check(st_db_put(db, "notes", key, json, (size_t)len, 0, st_wall_ms(), NULL), "put");
 		}
 		check(st_db_commit(db), "commit");
 	}
@@ -327,7 +321,7 @@ static double ours_rate(uint64_t n, uint64_t batch)
 	} else {
 		for (uint64_t i = 0; i < n; i++) {
 			int len = row(key, sizeof(key), json, sizeof(json), "k", i);
-			check(st_db_put(db, "notes", key, json, (size_t)len, 0, wall_ms(), NULL), "put");
+			check(st_db_put(db, "notes", key, json, (size_t)len, 0, st_wall_ms(), NULL), "put");
 		}
 	}
 	double t = now_s() - t0;

@@ -39,6 +39,7 @@
 #include <sodium.h>
 
 #include "core/error.h"
+#include "store/st_hlc.h"
 #include "store/st_db.h"
 #include "store/st_files.h"
 #include "store/st_session.h"
@@ -50,13 +51,6 @@ static double now_s(void)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static uint64_t wall_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_REALTIME, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
 static void die(const char *what, int rc)
@@ -368,7 +362,7 @@ static int import_one(const char *path, const struct stat *sb, int type, struct 
 	const char *name = path + import_root;
 	while (*name == '/')
 		name++;
-	int rc = st_files_put(import_db, name, path, wall_ms(), NULL, NULL);
+	int rc = st_files_put(import_db, name, path, st_wall_ms(), NULL, NULL);
 	if (rc != 0) {
 		fprintf(stderr, "store_tcp import: %s: %s\n", path, sp_strerror(rc));
 		return 1;
