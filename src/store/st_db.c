@@ -812,18 +812,25 @@ static int rp_apply(void *ctx, const uint8_t *op, size_t len, uint64_t *seq)
 	return rc;
 }
 
+/*
+ * A frame's applies are a savepoint: its own transaction when none is open,
+ * or a part of the caller's (the store plane runs a whole job in one), so
+ * that a frame that fails is undone alone.
+ */
 static int rp_begin(void *ctx)
 {
-	return st_db_begin(ctx);
+	return st__db_exec(ctx, "SAVEPOINT st_frame");
 }
 
 static int rp_end(void *ctx, int commit)
 {
 	struct st_db *db = ctx;
 	if (commit)
-		return st_db_commit(db);
+		return st__db_exec(db, "RELEASE st_frame");
 	db->fp_valid = 0;
-	return st__db_exec(db, "ROLLBACK");
+	int rc = st__db_exec(db, "ROLLBACK TO st_frame");
+	int rc2 = st__db_exec(db, "RELEASE st_frame");
+	return rc ? rc : rc2;
 }
 
 static int rp_digest(void *ctx, const struct st_filter *f, struct st_fp *out)

@@ -149,6 +149,9 @@ static void conn_run(struct st_job *job, struct st_db *db)
 		j->sess = NULL;
 		return;
 	}
+	/* The whole job is one transaction (each frame a savepoint inside it): one commit per
+	 * read, not one per chunk or per frame. */
+	int txn = 0;
 	if (!j->sess) {
 		/* Own devices: all, both ways.  A friend reads the shared ones.  We read a friend's. */
 		struct st_session_cfg cfg = { .send = c->kind != STORE_READER,
@@ -166,6 +169,8 @@ static void conn_run(struct st_job *job, struct st_db *db)
 	}
 	if (j->db)
 		db = j->db;	/* a friend's replica from here on */
+	if (j->rc == 0)
+		txn = st_db_begin(db) == 0;
 	if (j->rc == 0 && j->in_len)
 		j->rc = st_session_input(j->sess, j->in, j->in_len);
 	free(j->in);
@@ -176,10 +181,14 @@ static void conn_run(struct st_job *job, struct st_db *db)
 	if (j->rc == 0 && c->kind != STORE_FRIEND && j->files_dirty &&
 	    st_session_state(j->sess) == ST_S_LIVE && j->chunks_out < ST_CHUNKQ_MAX / 2)
 		fetch_chunks(j, db);
+	/* Nothing the output says may go out uncommitted. */
+	int committed = !txn || st_db_commit(db) == 0;
+	if (!committed && j->rc == 0)
+		j->rc = -EIO;
 	if (j->sess) {
 		size_t n;
 		const uint8_t *o = st_session_output(j->sess, &n);
-		if (n && (j->out = malloc(n)) != NULL) {
+		if (committed && n && (j->out = malloc(n)) != NULL) {
 			memcpy(j->out, o, n);
 			j->out_len = n;
 			int rc = st_session_sent(j->sess, n);

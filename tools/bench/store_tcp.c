@@ -283,8 +283,12 @@ static int run(int fd, struct st_db *db, const uint8_t peer[ST_ID_LEN], int init
 				eof = 1;
 			if (n > 0) {
 				recvd += (uint64_t)n;
+				/* One transaction per read, as the store plane runs one per job. */
+				int txn = st_db_begin(db) == 0;
 				if ((rc = st_session_input(s, buf, (size_t)n)) != 0)
 					fprintf(stderr, "store_tcp %s: input: %s\n", role, sp_strerror(rc));
+				if (txn && st_db_commit(db) != 0)
+					die("commit", -EIO);
 			}
 		}
 	}
