@@ -677,8 +677,13 @@ static int on_chunk_want(struct st_session *s, const uint8_t *b, size_t len)
 	const uint8_t *h;
 	if (st_chunk_want_decode(b, len, &h) != 0)
 		return fail(s, SP_EMALFORMED, "CHUNK_WANT");
-	if (!s->cfg.send)
-		return fail(s, SP_EPROTO, "CHUNK_WANT of a peer we do not send to");
+	/*
+	 * Files are not shared with friends (their manifests are in _files, which
+	 * cannot be shared): a filtered session serves no chunk, so a friend cannot
+	 * probe for content by guessing its hash.
+	 */
+	if (!s->cfg.send || s->cfg.filter.colls)
+		return fail(s, SP_EPROTO, "CHUNK_WANT of a peer we serve no files to");
 	if (s->n_chunk_q == ST_CHUNKQ_MAX)
 		return fail(s, SP_ELIMIT, "too many chunk requests");
 	memcpy(s->chunk_q[s->n_chunk_q++], h, ST_HASH_LEN);

@@ -303,6 +303,17 @@ static void friend_reads_shared_only(void **state)
 	assert_int_equal(st_db_stats(a, &st), 0);
 	assert_int_equal(st.ops, 60);
 
+	/* A friend asks for a chunk by hash: refused (no content probing). */
+	struct st_buf cw = { 0 };
+	uint8_t h[ST_HASH_LEN] = { 5 };
+	st_frame_chunk_want(&cw, h);
+	struct st_pair q;
+	assert_int_equal(st_pair_open(&q, st_db_replica(a), &owner, st_db_replica(r), &reader), 0);
+	assert_int_equal(st_pair_run(&q, 1000), 0);
+	assert_int_equal(st_session_input(q.s[0], cw.p, cw.len), SP_EPROTO);
+	st_buf_free(&cw);
+	st_pair_close(&q);
+
 	/* OPS from the reader are refused. */
 	struct st_buf f = { 0 };
 	size_t off = st_frame_begin(&f, ST_F_OPS);
