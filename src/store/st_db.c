@@ -231,7 +231,72 @@ void st_db_close(struct st_db *db)
 	for (int i = 0; i < Q__N; i++)
 		sqlite3_finalize(db->q[i]);
 	sqlite3_close(db->sql);
+	free(db->items);
+	free(db->tail);
 	free(db);
+}
+
+void st__db_invalidate(struct st_db *db)
+{
+	db->fp_valid = 0;
+	db->items_valid = 0;
+	db->n_tail = 0;
+}
+
+/* The tail is merged in at this size even if nobody asks, to bound it. */
+#define ITEMS_TAIL_MAX 65536
+
+static int item_qcmp(const void *a, const void *b)
+{
+	return st_item_cmp(a, b);
+}
+
+/* Merge the sorted tail into items (both sorted): 0 or -ENOMEM (cache dropped). */
+static int items_merge(struct st_db *db)
+{
+	if (db->n_tail == 0)
+		return 0;
+	if (db->n_tail > 1)
+		qsort(db->tail, db->n_tail, sizeof(*db->tail), item_qcmp);
+	size_t n = db->n_items + db->n_tail;
+	struct st_item *m = malloc(n * sizeof(*m));
+	if (!m) {
+		st__db_invalidate(db);
+		return -ENOMEM;
+	}
+	size_t i = 0, j = 0, k = 0;
+	while (i < db->n_items || j < db->n_tail) {
+		if (j == db->n_tail || (i < db->n_items && st_item_cmp(&db->items[i], &db->tail[j]) < 0))
+			m[k++] = db->items[i++];
+		else
+			m[k++] = db->tail[j++];
+	}
+	free(db->items);
+	db->items = m;
+	db->n_items = n;
+	db->n_tail = 0;
+	return 0;
+}
+
+void st__db_added(struct st_db *db, uint64_t hlc, const uint8_t id[ST_ID_LEN])
+{
+	st_fp_add(&db->fp, id);
+	if (!db->items_valid)
+		return;
+	if (db->n_tail == db->cap_tail) {
+		size_t cap = db->cap_tail ? 2 * db->cap_tail : 1024;
+		struct st_item *t = realloc(db->tail, cap * sizeof(*t));
+		if (!t) {
+			db->items_valid = 0;
+			return;
+		}
+		db->tail = t;
+		db->cap_tail = cap;
+	}
+	db->tail[db->n_tail].hlc = hlc;
+	memcpy(db->tail[db->n_tail].id, id, ST_ID_LEN);
+	if (++db->n_tail >= ITEMS_TAIL_MAX)
+		(void)items_merge(db);
 }
 
 int st_db_begin(struct st_db *db)
@@ -244,7 +309,7 @@ int st_db_commit(struct st_db *db)
 	int rc = st__db_exec(db, "COMMIT");
 	if (rc != 0) {
 		st__db_exec(db, "ROLLBACK");
-		db->fp_valid = 0;
+		st__db_invalidate(db);
 	}
 	return rc;
 }
@@ -352,7 +417,7 @@ static int db_store(struct st_db *db, const struct st_op *op, const uint8_t *raw
 	st__bind_id(s, 8, raw, len);
 	if ((rc = st__db_step_done(s)) != 0)
 		return rc;
-	st_fp_add(&db->fp, id);
+	st__db_added(db, op->hlc, id);
 	db->last_seq = (uint64_t)sqlite3_last_insert_rowid(db->sql);
 
 	for (size_t i = 0; i < op->n_seen; i++) {
@@ -398,7 +463,7 @@ int st__db_in_txn(struct st_db *db, int (*body)(struct st_db *, void *), void *a
 		if (rc >= 0 && st_db_commit(db) == 0)
 			return rc;
 		st__db_exec(db, "ROLLBACK");
-		db->fp_valid = 0;
+		st__db_invalidate(db);
 		return rc < 0 ? rc : -EIO;
 	}
 	return rc;
@@ -827,7 +892,7 @@ static int rp_end(void *ctx, int commit)
 	struct st_db *db = ctx;
 	if (commit)
 		return st__db_exec(db, "RELEASE st_frame");
-	db->fp_valid = 0;
+	st__db_invalidate(db);
 	int rc = st__db_exec(db, "ROLLBACK TO st_frame");
 	int rc2 = st__db_exec(db, "RELEASE st_frame");
 	return rc ? rc : rc2;
@@ -867,9 +932,9 @@ static int rp_digest(void *ctx, const struct st_filter *f, struct st_fp *out)
 	return 0;
 }
 
-static int rp_items(void *ctx, const struct st_filter *f, struct st_item **out, size_t *n)
+/* Read the items passing f from the tables, sorted (malloc'd). */
+static int items_load(struct st_db *db, const struct st_filter *f, struct st_item **out, size_t *n)
 {
-	struct st_db *db = ctx;
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(db->sql, st_sql_text[Q_ITEMS], -1, &s, NULL);
 	if (rc != SQLITE_OK)
@@ -902,6 +967,36 @@ static int rp_items(void *ctx, const struct st_filter *f, struct st_item **out, 
 	}
 	*out = v;
 	*n = k;
+	return 0;
+}
+
+static int rp_items(void *ctx, const struct st_filter *f, struct st_item **out, size_t *n)
+{
+	struct st_db *db = ctx;
+	if (f && f->colls)
+		return items_load(db, f, out, n);	/* a friend's subset: not cached */
+	if (!db->items_valid) {
+		free(db->items);
+		db->items = NULL;
+		db->n_items = db->n_tail = 0;
+		int rc = items_load(db, NULL, &db->items, &db->n_items);
+		if (rc != 0) {
+			db->items = NULL;
+			db->n_items = 0;
+			return rc;
+		}
+		db->items_valid = 1;
+	} else if (items_merge(db) != 0) {
+		return items_load(db, NULL, out, n);
+	}
+	/* The session owns what it is given (st_recon frees it): a copy. */
+	struct st_item *v = malloc((db->n_items ? db->n_items : 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (db->n_items)
+		memcpy(v, db->items, db->n_items * sizeof(*v));
+	*out = v;
+	*n = db->n_items;
 	return 0;
 }
 

@@ -28,8 +28,21 @@ struct st_db {
 	 * stored, recomputed from the table after a rollback. */
 	struct st_fp fp;
 	int fp_valid;
+	/*
+	 * The whole set's items, sorted, for reconciliation (reading and sorting
+	 * a million rows costs about a second): items[] plus a tail of those
+	 * stored since, merged in when asked.  Dropped like fp on a rollback.
+	 */
+	struct st_item *items, *tail;
+	size_t n_items, n_tail, cap_tail;
+	int items_valid;
 	uint64_t last_seq;		/* the seq db_store gave its last op */
 };
+
+/* The set changed in a way the caches did not follow (a rollback): recompute them when asked. */
+void st__db_invalidate(struct st_db *db);
+/* A new op was stored: the caches follow it. */
+void st__db_added(struct st_db *db, uint64_t hlc, const uint8_t id[ST_ID_LEN]);
 
 /* SQLite result codes to the project's error space. */
 int st__db_err(int rc);

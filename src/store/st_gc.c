@@ -192,6 +192,6 @@ int st__rp_forget(void *ctx, uint64_t hlc, const uint8_t id[ST_ID_LEN], const ch
 	if (!st_coll_valid(coll, coll_len, 1))
 		return SP_EMALFORMED;
 	struct forget f = { hlc, id, coll, coll_len };
-	db->fp_valid = 0;	/* the set is the same, but recount it rather than reason about it */
+	st__db_invalidate(db);	/* the set may grow by this id: recount it */
 	return st__db_in_txn(db, forget_body, &f);
 }

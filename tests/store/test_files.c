@@ -68,7 +68,9 @@ static void put_edit_sync_get(void **state)
 	snprintf(dst, sizeof(dst), "%s/dst", dir);
 	size_t n = 3u << 20;
 	uint8_t *data = malloc(n + 100);
-	randombytes_buf(data, n);
+	/* Fixed bytes: which cuts an insert moves depends on the content, and the test must not. */
+	static const uint8_t seed[randombytes_SEEDBYTES] = { 's', 'p' };
+	randombytes_buf_deterministic(data, n + 100, seed);
 	write_file(src, data, n);
 
 	struct st_db *a, *b;
@@ -84,13 +86,16 @@ static void put_edit_sync_get(void **state)
 	assert_memory_equal(got, data, n);
 	free(got);
 
-	/* 100 bytes inserted in the middle: a couple of data chunks and one index chunk are new. */
+	/* 100 bytes inserted in the middle: a few data chunks (normalized chunking may move the
+	 * next cut or two) and one index chunk are new, of some 330. */
 	memmove(data + n / 2 + 100, data + n / 2, n / 2);
-	randombytes_buf(data + n / 2, 100);
+	memset(data + n / 2, 0x5a, 100);
 	write_file(src, data, n + 100);
 	assert_int_equal(st_files_put(a, "photo.jpg", src, 2, NULL, NULL), 0);
 	uint64_t c2 = chunks_of(a);
-	assert_true(c2 - c1 <= 4);
+	printf("a 100-byte insert stored %llu new chunks of %llu\n", (unsigned long long)(c2 - c1),
+	       (unsigned long long)c1);
+	assert_true(c2 - c1 >= 2 && c2 - c1 <= 6);
 
 	/* b gets the manifest by sync, lacks every chunk, fetches them, gets the file. */
 	struct st_session_cfg ca = { .send = 1, .accept = 1, .initiator = 1 },
