@@ -273,6 +273,56 @@ static int publish(struct cp_signpost *s, const char *name, const uint8_t ed[32]
 	return rc;
 }
 
+/*
+ * A device enrolled before the _devices PTR existed has none: publish the
+ * missing ones, in one change, when the signpost starts.
+ */
+static void devices_ptr_backfill(struct cp_signpost *s)
+{
+	struct dns_zone_svc *zs = dns_zone_svc_get(s->cp->node);
+	char list[300];
+	snprintf(list, sizeof(list), "_devices.%s", s->cp->zone);
+	ldns_rdf *owner = ldns_dname_new_frm_str(list);
+	ldns_rr_list *have = NULL;
+	if (!zs || !owner || dns_zone_svc_lookup(zs, owner, LDNS_RR_TYPE_PTR, &have) == -ENOMEM) {
+		ldns_rdf_deep_free(owner);
+		return;
+	}
+	struct dns_changeset *cs = dns_changeset_new();
+	size_t added = 0;
+	int rc = cs ? 0 : -ENOMEM;
+	for (size_t i = 0; rc == 0 && i < CP_DEVICES_MAX; i++) {
+		const struct cp_sdev *d = &s->dev[i];
+		if (!d->used || d->revoked)
+			continue;
+		char fqdn[256];
+		cp__fqdn(fqdn, sizeof(fqdn), d->name, s->cp->zone);
+		ldns_rdf *target = ldns_dname_new_frm_str(fqdn);
+		bool found = false;
+		for (size_t k = 0; target && have && k < ldns_rr_list_rr_count(have); k++) {
+			const ldns_rdf *t = ldns_rr_rdf(ldns_rr_list_rr(have, k), 0);
+			found |= t && ldns_dname_compare(t, target) == 0;
+		}
+		ldns_rdf_deep_free(target);
+		ldns_rr *ptr = NULL;
+		if (found || (rc = device_ptr(s, fqdn, &ptr)) != 0)
+			continue;
+		rc = dns_changeset_add(cs, ptr);
+		added++;
+	}
+	uint32_t serial;
+	if (rc == 0 && added)
+		rc = dns_zone_svc_apply(zs, cs, &serial);
+	if (rc)
+		sp_warn("control: cannot publish _devices PTR records: %s", sp_strerror(rc));
+	else if (added)
+		sp_log(SP_LOG_INFO, "control: published _devices PTR for %zu device(s) enrolled before",
+		       added);
+	dns_changeset_free(cs);
+	ldns_rr_list_deep_free(have);
+	ldns_rdf_deep_free(owner);
+}
+
 static void send_friends(struct cp_signpost *s, const struct cp_sdev *d)
 {
 	size_t parts = (s->n_friends + CP_FRIENDS_MAX - 1) / CP_FRIENDS_MAX;
@@ -725,6 +775,7 @@ int cp__signpost_start(struct cp_plane *cp)
 			sp_warn("control: friend %s: its zone cannot be validated here", f->zone);
 	}
 	cp__devices_reload(s);
+	devices_ptr_backfill(s);
 	s->sub_zone = sp_event_subscribe(cp->node, SP_EV_ZONE_CHANGED, on_zone_changed, s);
 	if (s->sub_zone < 0)
 		return s->sub_zone;

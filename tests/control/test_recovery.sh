@@ -56,6 +56,14 @@ fed_wait 10 lap_revoked ||
 reach alap nas.alice.example && fed_fail "the revoked laptop still reaches nas"
 fed_pass "revoked: records gone, its registrations refused (device revoked), nas closed the session"
 
+# The device list for the store (_devices PTR): the revoked laptop's went with its records.
+ptrs() { fed_ctl s1 $SA zone show | awk '$1 == "_devices.alice.example." && $4 == "PTR" { print $5 }' | sort | tr '\n' ' '; }
+[ "$(ptrs)" = "nas.alice.example. phone.alice.example. " ] ||
+	fed_fail "_devices PTR after the revoke: '$(ptrs)'"
+# A zone from before the PTRs existed: the restarted signpost publishes the missing ones.
+fed_ctl s1 $SA zone del _devices PTR >/dev/null || fed_fail "zone del _devices PTR"
+[ -z "$(ptrs)" ] || fed_fail "_devices PTR still there: '$(ptrs)'"
+
 # ---- the signpost restarts ----
 fed_stop s1
 t0=$(date +%s%N)
@@ -64,7 +72,9 @@ fed_wait 30 reach aphone nas.alice.example || fed_fail "phone does not reach nas
 echo "   signpost restart: phone -> nas answered again $(ms_since "$t0") ms after signpostd started"
 fed_ctl s1 $SA devices | grep -q "^phone.alice.example. .* [0-9]*s ago" ||
 	fed_fail "phone did not register again: $(fed_ctl s1 $SA devices)"
-fed_pass "signpost restart: devices registered again, the session recovered by itself"
+[ "$(ptrs)" = "nas.alice.example. phone.alice.example. " ] ||
+	fed_fail "_devices PTR not published again at start: '$(ptrs)'"
+fed_pass "signpost restart: devices registered again, the session recovered by itself, _devices PTR back"
 
 # ---- the phone's NAT gets a new address ----
 old=$(lab_public aphone)
