@@ -65,7 +65,8 @@ static int want_chunk(void *arg, const uint8_t hash[ST_HASH_LEN])
 	return rc;
 }
 
-#define FETCH_NAMES 64
+#define FETCH_NAMES 64		/* incomplete files looked at in one scan */
+#define FETCH_QUEUE_MAX 65536	/* missing chunks queued by one scan (2 MiB of hashes) */
 
 struct fetch_names {
 	char name[FETCH_NAMES][ST_KEY_MAX + 1];
@@ -83,22 +84,57 @@ static int note_incomplete(void *arg, const char *name, uint64_t size, uint64_t 
 	return f->n == FETCH_NAMES;
 }
 
-/* Own devices fetch every file's chunks as soon as its manifest is here. */
-static void fetch_chunks(struct store_cjob *j, struct st_db *db)
+static int queue_missing(void *arg, const uint8_t hash[ST_HASH_LEN])
+{
+	struct store_cjob *j = arg;
+	if (j->fetch_n == FETCH_QUEUE_MAX)
+		return 1;
+	memcpy(j->fetchq[j->fetch_n++], hash, ST_HASH_LEN);
+	return 0;
+}
+
+/* Find what is missing of the files here: one scan, then the queue is worked off. */
+static void fetch_scan(struct store_cjob *j, struct st_db *db)
 {
 	struct fetch_names *f = calloc(1, sizeof(*f));
-	if (!f)
+	if (!j->fetchq)
+		j->fetchq = malloc(FETCH_QUEUE_MAX * sizeof(*j->fetchq));
+	if (!f || !j->fetchq) {
+		free(f);
 		return;
+	}
 	j->files_dirty = false;
+	j->fetch_n = j->fetch_at = 0;
 	(void)st_files_ls(db, note_incomplete, f);
-	for (size_t i = 0; i < f->n && j->chunks_out < ST_CHUNKQ_MAX; i++) {
+	for (size_t i = 0; i < f->n; i++) {
 		size_t n;
-		if (st_files_missing(db, f->name[i], want_chunk, j, &n) == 1)
+		if (st_files_missing(db, f->name[i], queue_missing, j, &n) == 1)
 			break;
 	}
-	if (j->chunks_out >= ST_CHUNKQ_MAX)
+	/* More than one scan holds: look again once this queue is done. */
+	if (f->n == FETCH_NAMES || j->fetch_n == FETCH_QUEUE_MAX)
 		j->files_dirty = true;
 	free(f);
+}
+
+/*
+ * Own devices fetch every file's chunks as soon as its manifest is here.
+ * Scanning the files costs a lookup per chunk, so it runs only when the
+ * queue of the last scan is worked off (index chunks first: the data
+ * chunks they list are found by the scan after they arrive).
+ */
+static void fetch_chunks(struct store_cjob *j, struct st_db *db)
+{
+	struct st_replica rep = st_db_replica(db);
+	if (j->fetch_at == j->fetch_n && j->files_dirty)
+		fetch_scan(j, db);
+	while (j->chunks_out < ST_CHUNKQ_MAX && j->fetch_at < j->fetch_n) {
+		const uint8_t *h = j->fetchq[j->fetch_at++];
+		if (rep.vt->chunk_has(rep.ctx, h) == 1)
+			continue;	/* another device brought it meanwhile */
+		if (want_chunk(j, h) != 0)
+			break;
+	}
 }
 
 /*
@@ -178,8 +214,8 @@ static void conn_run(struct st_job *job, struct st_db *db)
 	j->in_len = 0;
 	if (j->rc == 0 && j->notify)
 		j->rc = st_session_notify(j->sess);
-	if (j->rc == 0 && c->kind != STORE_FRIEND && j->files_dirty &&
-	    st_session_state(j->sess) == ST_S_LIVE && j->chunks_out < ST_CHUNKQ_MAX / 2)
+	if (j->rc == 0 && c->kind != STORE_FRIEND && st_session_state(j->sess) == ST_S_LIVE &&
+	    j->chunks_out < ST_CHUNKQ_MAX / 2 && (j->files_dirty || j->fetch_at < j->fetch_n))
 		fetch_chunks(j, db);
 	/* Nothing the output says may go out uncommitted. */
 	int committed = !txn || st_db_commit(db) == 0;
@@ -212,6 +248,7 @@ static void conn_free(struct store_conn *c)
 	free(c->inq);
 	free(c->job.in);
 	free(c->job.out);
+	free(c->job.fetchq);
 	free(c);
 	sp->n_conns--;
 	store__maybe_free(sp);

@@ -69,6 +69,8 @@ struct store_cjob {
 	size_t n_colls;
 	bool files_dirty;	/* manifests may have come: look for chunks to fetch */
 	unsigned chunks_out;	/* chunk requests outstanding */
+	uint8_t (*fetchq)[ST_HASH_LEN];	/* missing chunks found by the last scan */
+	size_t fetch_n, fetch_at;
 	uint64_t recorded_ops;	/* ops in+out at the last peers-table record, and what it said */
 	int recorded_identical;
 	uint8_t recorded_digest[ST_ID_LEN];
