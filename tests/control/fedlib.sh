@@ -11,6 +11,7 @@
 #
 #   fed_signpost HOST ZONE DIR [--user USER]   init and start a signpost (DNS 53, UDP 51820)
 #   fed_enroll SPDIR NAME HOST DIR             token from the signpost, init device, start it
+#   fed_befriend ALLOW                         s1 (alice.example.) and s2 (bob.example.) friends
 #   fed_start HOST CONF [--user USER]          start signpostd (waits for its control socket)
 #   fed_stop HOST                              SIGTERM to the daemon of HOST, wait for it
 #   fed_ctl HOST CONF ARGS...                  the CLI against HOST's daemon
@@ -127,6 +128,18 @@ fed_enroll() { # SPDIR NAME HOST DIR
 	fi
 	fed_resolver "$h"
 	fed_start "$h" "$dir/device.conf"
+}
+
+# Alice (s1, A/) and Bob (s2, Bz/) exchange DS records and add each other as friends;
+# Alice's devices in ALLOW (comma-separated labels) may be reached by Bob's.
+fed_befriend() { # ALLOW
+	local dsA dsB
+	dsA=$(fed_ctl s1 A/signpost.conf ds | head -n 1)
+	dsB=$(fed_ctl s2 Bz/signpost.conf ds | head -n 1)
+	fed_ctl s1 A/signpost.conf friend add bob.example. --anchor "$dsB" \
+		--signpost "$(lab_addr s2)" --allow "$1" >/dev/null || fed_fail "friend add on Alice's signpost"
+	fed_ctl s2 Bz/signpost.conf friend add alice.example. --anchor "$dsA" \
+		--signpost "$(lab_addr s1)" >/dev/null || fed_fail "friend add on Bob's signpost"
 }
 
 fed_host_of() { # CONF: the host whose daemon runs CONF

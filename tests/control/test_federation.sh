@@ -42,12 +42,7 @@ for h in anas:N alap:AL blap:BL; do
 done
 fed_pass "nas and laptop enrolled at alice.example., laptop at bob.example."
 
-dsA=$(fed_ctl s1 $SA ds | head -n 1)
-dsB=$(fed_ctl s2 $SB ds | head -n 1)
-fed_ctl s1 $SA friend add bob.example. --anchor "$dsB" --signpost "$(lab_addr s2)" --allow nas \
-	>/dev/null || fed_fail "friend add on Alice's signpost"
-fed_ctl s2 $SB friend add alice.example. --anchor "$dsA" --signpost "$(lab_addr s1)" \
-	>/dev/null || fed_fail "friend add on Bob's signpost"
+fed_befriend nas
 fed_ctl s1 $SA friend list --json | python3 -c '
 import json, sys
 f = json.load(sys.stdin)

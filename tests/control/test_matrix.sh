@@ -60,12 +60,7 @@ for h in ablk:A-blk bblk:B-blk; do
 		fed_fail "${h%%:*} does not reach its signpost over TLS"
 done
 allow=$(for k in "${kinds[@]}"; do printf 'a%s,' "${short[$k]}"; done)
-dsA=$(fed_ctl s1 A/signpost.conf ds | head -n 1)
-dsB=$(fed_ctl s2 Bz/signpost.conf ds | head -n 1)
-fed_ctl s1 A/signpost.conf friend add bob.example. --anchor "$dsB" --signpost "$(lab_addr s2)" \
-	--allow "${allow%,}" >/dev/null || fed_fail "friend add bob"
-fed_ctl s2 Bz/signpost.conf friend add alice.example. --anchor "$dsA" --signpost "$(lab_addr s1)" \
-	>/dev/null || fed_fail "friend add alice"
+fed_befriend "${allow%,}"
 for k in "${kinds[@]}"; do
 	fed_wait 10 sh -c "grep -q 'friend zone alice.example. from the signpost' '$FED_DIR/b${short[$k]}.log'" ||
 		fed_fail "b${short[$k]} did not get alice.example."

@@ -32,12 +32,7 @@ fed_enroll Bz laptop blap BL
 for h in anas alap blap; do
 	fed_wait 20 sh -c "grep -q 'enrolled as' '$FED_DIR/$h.log'" || fed_fail "$h did not enroll"
 done
-dsA=$(fed_ctl s1 $SA ds | head -n 1)
-dsB=$(fed_ctl s2 $SB ds | head -n 1)
-fed_ctl s1 $SA friend add bob.example. --anchor "$dsB" --signpost "$(lab_addr s2)" --allow nas \
-	>/dev/null || fed_fail "friend add on Alice's signpost"
-fed_ctl s2 $SB friend add alice.example. --anchor "$dsA" --signpost "$(lab_addr s1)" \
-	>/dev/null || fed_fail "friend add on Bob's signpost"
+fed_befriend nas
 fed_pass "two of Alice's devices and one of Bob's, enrolled by token; friends"
 
 st() { # HOST CONF ARGS...: signpost store
