@@ -425,6 +425,8 @@ static void want_up(struct cp_want *w, uint64_t now)
 		w->up_ns = now;
 	if (!w->direct) {
 		tun_path_init_relay(&w->relay, &w->z->ep, relay_send, w);
+		/* The peer's host route gets an MTU with room for the RELAY around each datagram. */
+		w->relay.overhead = CP_RELAY_OVERHEAD;
 		tun_peer_set_path(p, &w->relay);
 	}
 	cp__path_start(w, now);

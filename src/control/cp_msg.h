@@ -169,6 +169,9 @@ struct cp_pong {
 };
 
 /* RELAY: a WireGuard datagram forwarded through a signpost. */
+/* What a RELAY adds around the datagram it carries: header, MAC, plaintext header, peer, length. */
+#define CP_RELAY_OVERHEAD (CP_MSG_MIN + CP_KEY_LEN + 2)
+
 struct cp_relay {
 	uint8_t peer[CP_KEY_LEN];	/* to: destination; from the signpost: origin */
 	uint16_t len;			/* 1..CP_RELAY_MAX */

@@ -1,11 +1,13 @@
 /* path.c - a tunnel peer's direct and relay paths; see path.h.  Loop code. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "core/log.h"
 #include "core/service.h"
 #include "tunnel/device.h"
 #include "tunnel/path.h"
+#include "tunnel/tundev.h"
 
 void tun_path_init_relay(struct tun_path *path, const union sp_endpoint *relay,
 			 tun_path_send_fn send, void *arg)
@@ -60,14 +62,64 @@ static void path_changed(struct tun_peer *peer)
 	sp_event_emit(dev->node, &ev);
 }
 
+struct route_mtu {
+	struct tun_device *dev;
+	uint32_t mtu;		/* 0: back to the interface's */
+};
+
+/* Host routes only: a peer's wider allowed IPs (a whole network) keep their own routes. */
+static int route_mtu_one(int family, const uint8_t *addr, uint8_t cidr, void *ctx)
+{
+	struct route_mtu *r = ctx;
+	if (!((family == AF_INET6 && cidr == 128) || (family == AF_INET && cidr == 32)) ||
+	    !r->dev->ifname[0])
+		return 0;
+	int rc = r->mtu ? tun_dev_set_route_mtu(r->dev->ifname, family, addr, cidr, r->mtu)
+			: tun_dev_del_route(r->dev->ifname, family, addr, cidr, 0);
+	if (rc != 0 && rc != -ESRCH)
+		sp_debug("tunnel: route MTU %u for a peer: %s", r->mtu, sp_strerror(rc));
+	return 0;
+}
+
+/* The preferred path's overhead changed: set (or clear) the MTU of the peer's host routes. */
+static void peer_routes_mtu(struct tun_peer *peer, uint16_t overhead)
+{
+	struct tun_device *dev = peer->dev;
+	struct route_mtu r = { dev, 0 };
+	if (overhead && dev->mtu > overhead + 1280u)
+		r.mtu = (uint32_t)(dev->mtu - overhead);
+	(void)tun_aip_walk_peer(&dev->aip, peer, route_mtu_one, &r);
+}
+
+static uint16_t path_overhead(const struct tun_path *p)
+{
+	return p && p->kind == TUN_PATH_RELAY ? p->overhead : 0;
+}
+
 void tun_peer_set_path(struct tun_peer *peer, struct tun_path *path)
 {
 	if (path == &peer->direct)
 		path = NULL;
 	if (peer->path == path)
 		return;
+	uint16_t before = path_overhead(peer->path), after = path_overhead(path);
 	peer->path = path;
+	if (before != after)
+		peer_routes_mtu(peer, after);
 	path_changed(peer);
+}
+
+void tun__peer_routes_apply(struct tun_peer *peer)
+{
+	uint16_t over = path_overhead(peer->path);
+	if (over)
+		peer_routes_mtu(peer, over);
+}
+
+void tun__peer_routes_reset(struct tun_peer *peer)
+{
+	if (path_overhead(peer->path))
+		peer_routes_mtu(peer, 0);
 }
 
 void tun_peer_set_direct(struct tun_peer *peer, const union sp_endpoint *dst,

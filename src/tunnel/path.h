@@ -49,6 +49,12 @@ struct tun_path {
 	struct sp_local src;		/* direct: sticky source (family 0: the kernel picks) */
 	tun_path_send_fn send;		/* relay only */
 	void *arg;			/* relay only: the owner's */
+	/*
+	 * Relay only: bytes the relay adds around each datagram.  While the path
+	 * is preferred, the peer's host routes get the interface's MTU less this,
+	 * so that its datagrams are not IP-fragmented on the way to the relay.
+	 */
+	uint16_t overhead;
 };
 
 /* A relay path through relay (a signpost) with the owner's send function. */
@@ -78,6 +84,10 @@ struct tun_path *tun_peer_path(struct tun_peer *peer);
  * it (and before the peer is removed, tun_peer_remove forgets it too).
  */
 void tun_peer_set_path(struct tun_peer *peer, struct tun_path *path);
+/* peers.c, allowed IPs added: a relayed peer's new host routes get the relay's MTU. */
+void tun__peer_routes_apply(struct tun_peer *peer);
+/* peer.c, removing a peer: drop the MTU its relay path gave its host routes. */
+void tun__peer_routes_reset(struct tun_peer *peer);
 /*
  * Set the direct path to dst (roaming, UAPI, configuration).  src is the
  * local address it came to (NULL: none known, the kernel picks).

@@ -102,6 +102,7 @@ void tun_peer_remove(struct tun_peer *peer)
 	if (peer->next_peer)
 		peer->next_peer->prev_peer = peer->prev_peer;
 	dev->n_peers--;
+	tun__peer_routes_reset(peer);	/* before its allowed IPs go: they name the routes */
 	tun_aip_remove_peer(&dev->aip, peer);
 	tun_peer_zero_keys(peer);
 	tun_noise_handshake_deinit(&peer->hs);

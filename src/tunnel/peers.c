@@ -108,6 +108,8 @@ int tun_peers_set(struct tun_peers *ps, enum sp_owner owner, const struct tun_pe
 		tun_peer_set_endpoint(p, &spec->endpoint.sa);
 	int err = 0;
 	apply_aips(dev, p, spec, &err);
+	if (spec->n_aips)
+		tun__peer_routes_apply(p);	/* a relayed peer's new host routes get its MTU */
 	if (spec->flags & TUN_PEER_SET_KEEPALIVE) {
 		bool was_off = p->keepalive == 0;
 		p->keepalive = spec->keepalive;

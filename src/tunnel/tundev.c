@@ -177,7 +177,7 @@ int tun_dev_del_addr(const char *ifname, int family, const uint8_t *addr, uint8_
 }
 
 static int route_change(uint16_t type, const char *ifname, int family, const uint8_t *dst,
-			uint8_t plen, uint32_t metric)
+			uint8_t plen, uint32_t metric, uint32_t mtu)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	int alen = addr_len(family, plen);
@@ -212,19 +212,30 @@ static int route_change(uint16_t type, const char *ifname, int family, const uin
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)idx);
 	if (metric != 0)
 		mnl_attr_put_u32(nlh, RTA_PRIORITY, metric);
+	if (mtu != 0) {
+		struct nlattr *m = mnl_attr_nest_start(nlh, RTA_METRICS);
+		mnl_attr_put_u32(nlh, RTAX_MTU, mtu);
+		mnl_attr_nest_end(nlh, m);
+	}
 	return nl_request(nlh);
 }
 
 int tun_dev_add_route(const char *ifname, int family, const uint8_t *dst, uint8_t plen,
 		      uint32_t metric)
 {
-	return route_change(RTM_NEWROUTE, ifname, family, dst, plen, metric);
+	return route_change(RTM_NEWROUTE, ifname, family, dst, plen, metric, 0);
+}
+
+int tun_dev_set_route_mtu(const char *ifname, int family, const uint8_t *dst, uint8_t plen,
+			  uint32_t mtu)
+{
+	return route_change(RTM_NEWROUTE, ifname, family, dst, plen, 0, mtu);
 }
 
 int tun_dev_del_route(const char *ifname, int family, const uint8_t *dst, uint8_t plen,
 		      uint32_t metric)
 {
-	return route_change(RTM_DELROUTE, ifname, family, dst, plen, metric);
+	return route_change(RTM_DELROUTE, ifname, family, dst, plen, metric, 0);
 }
 
 int tun_dev_delete(const char *ifname)

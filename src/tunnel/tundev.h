@@ -57,6 +57,13 @@ int tun_dev_del_addr(const char *ifname, int family, const uint8_t *addr, uint8_
  */
 int tun_dev_add_route(const char *ifname, int family, const uint8_t *dst, uint8_t plen,
 		      uint32_t metric) SP_MUST_CHECK;
+/*
+ * The same with a path MTU of its own (RTAX_MTU), replacing a route to
+ * dst/plen there was: the kernel then sizes TCP segments and fragments for
+ * that destination alone (a relayed peer's host route).
+ */
+int tun_dev_set_route_mtu(const char *ifname, int family, const uint8_t *dst, uint8_t plen,
+			  uint32_t mtu) SP_MUST_CHECK;
 /* Remove such a route; -ESRCH if there is none. */
 int tun_dev_del_route(const char *ifname, int family, const uint8_t *dst, uint8_t plen,
 		      uint32_t metric) SP_MUST_CHECK;
