@@ -32,7 +32,7 @@ static void enc_register(struct cp__wr *w, const struct cp_register *b)
 	} else {
 		cp__wr_bytes(w, zero, sizeof(zero));
 	}
-	cp__wr_eps(w, b->ep, b->n_ep);
+	cp__wr_eps(w, b->ep, b->n_ep, CP_EP_ANYPORT);
 }
 
 static void enc_status(struct cp__wr *w, enum cp_status s)
@@ -48,7 +48,7 @@ static void enc_status(struct cp__wr *w, enum cp_status s)
 static void enc_register_ack(struct cp__wr *w, const struct cp_register_ack *b)
 {
 	enc_status(w, b->status);
-	cp__wr_ep(w, &b->observed, true);
+	cp__wr_ep(w, &b->observed, CP_EP_NONE);
 	cp__wr_bytes(w, b->overlay, CP_ADDR_LEN);
 	cp__wr_u16(w, b->keepalive_s);
 }
@@ -59,7 +59,7 @@ static void enc_connect(struct cp__wr *w, const struct cp_connect *b)
 	cp__wr_str(w, b->target, CP_NAME_MAX, CP__STR_NAME);
 	cp__wr_bytes(w, b->target_addr, CP_ADDR_LEN);
 	cp__wr_str(w, b->from_name, CP_NAME_MAX, CP__STR_NAME);
-	cp__wr_eps(w, b->ep, b->n_ep);
+	cp__wr_eps(w, b->ep, b->n_ep, CP_EP_ANYPORT);
 }
 
 static void enc_connect_ack(struct cp__wr *w, const struct cp_connect_ack *b)
@@ -69,7 +69,7 @@ static void enc_connect_ack(struct cp__wr *w, const struct cp_connect_ack *b)
 	cp__wr_str(w, b->name, CP_NAME_MAX, CP__STR_NAME);
 	cp__wr_bytes(w, b->key, CP_KEY_LEN);
 	cp__wr_bytes(w, b->overlay, CP_ADDR_LEN);
-	cp__wr_eps(w, b->ep, b->n_ep);
+	cp__wr_eps(w, b->ep, b->n_ep, CP_EP_ANYPORT);
 }
 
 static void enc_cmm(struct cp__wr *w, const struct cp_call_me_maybe *b)
@@ -77,7 +77,7 @@ static void enc_cmm(struct cp__wr *w, const struct cp_call_me_maybe *b)
 	cp__wr_str(w, b->name, CP_NAME_MAX, CP__STR_NAME);
 	cp__wr_bytes(w, b->key, CP_KEY_LEN);
 	cp__wr_bytes(w, b->overlay, CP_ADDR_LEN);
-	cp__wr_eps(w, b->ep, b->n_ep);
+	cp__wr_eps(w, b->ep, b->n_ep, CP_EP_ANYPORT);
 }
 
 static void enc_relay(struct cp__wr *w, const struct cp_relay *b)
@@ -112,7 +112,7 @@ static void enc_friends(struct cp__wr *w, const struct cp_friends *b)
 		}
 		cp__wr_str(w, f->zone, CP_NAME_MAX, CP__STR_NAME);
 		cp__wr_str(w, f->anchor, CP_ANCHOR_MAX, CP__STR_TEXT);
-		cp__wr_eps(w, f->ep, f->n_ep);
+		cp__wr_eps(w, f->ep, f->n_ep, 0);
 	}
 }
 
@@ -132,7 +132,7 @@ int cp_body_encode(const struct cp_msg *m, uint8_t *out, size_t cap, size_t *out
 	case CP_PING: cp__wr_u64(&w, m->u.ping.tx_id); break;
 	case CP_PONG:
 		cp__wr_u64(&w, m->u.pong.tx_id);
-		cp__wr_ep(&w, &m->u.pong.observed, true);
+		cp__wr_ep(&w, &m->u.pong.observed, CP_EP_NONE);
 		break;
 	case CP_RELAY: enc_relay(&w, &m->u.relay); break;
 	case CP_REVOKE: cp__wr_bytes(&w, m->u.revoke.key, CP_KEY_LEN); break;
@@ -158,7 +158,7 @@ static void dec_register(struct cp__rd *r, struct cp_register *b)
 	cp__rd_bytes(r, b->token_secret, sizeof(b->token_secret));
 	b->has_token = !sodium_is_zero(b->token_id, sizeof(b->token_id)) ||
 		       !sodium_is_zero(b->token_secret, sizeof(b->token_secret));
-	cp__rd_eps(r, b->ep, &b->n_ep);
+	cp__rd_eps(r, b->ep, &b->n_ep, CP_EP_ANYPORT);
 }
 
 static enum cp_status dec_status(struct cp__rd *r)
@@ -175,7 +175,7 @@ static enum cp_status dec_status(struct cp__rd *r)
 static void dec_register_ack(struct cp__rd *r, struct cp_register_ack *b)
 {
 	b->status = dec_status(r);
-	cp__rd_ep(r, &b->observed, true);
+	cp__rd_ep(r, &b->observed, CP_EP_NONE);
 	cp__rd_bytes(r, b->overlay, CP_ADDR_LEN);
 	b->keepalive_s = cp__rd_u16(r);
 }
@@ -186,7 +186,7 @@ static void dec_connect(struct cp__rd *r, struct cp_connect *b)
 	cp__rd_str(r, b->target, CP_NAME_MAX, CP__STR_NAME);
 	cp__rd_bytes(r, b->target_addr, CP_ADDR_LEN);
 	cp__rd_str(r, b->from_name, CP_NAME_MAX, CP__STR_NAME);
-	cp__rd_eps(r, b->ep, &b->n_ep);
+	cp__rd_eps(r, b->ep, &b->n_ep, CP_EP_ANYPORT);
 }
 
 static void dec_connect_ack(struct cp__rd *r, struct cp_connect_ack *b)
@@ -196,7 +196,7 @@ static void dec_connect_ack(struct cp__rd *r, struct cp_connect_ack *b)
 	cp__rd_str(r, b->name, CP_NAME_MAX, CP__STR_NAME);
 	cp__rd_bytes(r, b->key, CP_KEY_LEN);
 	cp__rd_bytes(r, b->overlay, CP_ADDR_LEN);
-	cp__rd_eps(r, b->ep, &b->n_ep);
+	cp__rd_eps(r, b->ep, &b->n_ep, CP_EP_ANYPORT);
 }
 
 static void dec_cmm(struct cp__rd *r, struct cp_call_me_maybe *b)
@@ -204,7 +204,7 @@ static void dec_cmm(struct cp__rd *r, struct cp_call_me_maybe *b)
 	cp__rd_str(r, b->name, CP_NAME_MAX, CP__STR_NAME);
 	cp__rd_bytes(r, b->key, CP_KEY_LEN);
 	cp__rd_bytes(r, b->overlay, CP_ADDR_LEN);
-	cp__rd_eps(r, b->ep, &b->n_ep);
+	cp__rd_eps(r, b->ep, &b->n_ep, CP_EP_ANYPORT);
 }
 
 static void dec_relay(struct cp__rd *r, struct cp_relay *b)
@@ -238,7 +238,7 @@ static void dec_friends(struct cp__rd *r, struct cp_friends *b)
 		struct cp_friend *f = &b->f[i];
 		cp__rd_str(r, f->zone, CP_NAME_MAX, CP__STR_NAME);
 		cp__rd_str(r, f->anchor, CP_ANCHOR_MAX, CP__STR_TEXT);
-		cp__rd_eps(r, f->ep, &f->n_ep);
+		cp__rd_eps(r, f->ep, &f->n_ep, 0);
 		if (!r->err && (f->zone[0] == '\0' || f->anchor[0] == '\0'))
 			r->err = SP_EMALFORMED;
 	}
@@ -264,7 +264,7 @@ int cp_body_decode(enum cp_type type, const uint8_t *body, size_t len, struct cp
 	case CP_PING: m->u.ping.tx_id = cp__rd_u64(&r); break;
 	case CP_PONG:
 		m->u.pong.tx_id = cp__rd_u64(&r);
-		cp__rd_ep(&r, &m->u.pong.observed, true);
+		cp__rd_ep(&r, &m->u.pong.observed, CP_EP_NONE);
 		break;
 	case CP_RELAY: dec_relay(&r, &m->u.relay); break;
 	case CP_REVOKE: cp__rd_bytes(&r, m->u.revoke.key, CP_KEY_LEN); break;

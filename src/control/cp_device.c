@@ -85,6 +85,7 @@ struct tun_peer *cp__want_peer(struct cp_want *w)
 
 static void want_drop_peer(struct cp_want *w)
 {
+	cp__spray_stop(w);	/* its sockets close whether the tunnel came up or not */
 	struct tun_peers *ps = peers(w->d);
 	uint8_t x[32];
 	if (!w->peer || !ps || cp__ed_to_x(w->ed, x) != 0)
@@ -185,6 +186,13 @@ static uint8_t local_endpoints(struct cp_device *d, union sp_endpoint out[CP_EP_
 	struct nat *nat = nat_get(d->cp->node);
 	uint8_t n = nat ? (uint8_t)nat_candidates(nat, out, CP_EP_MAX / 2) : 0;
 	uint16_t port = sp_transport_port(d->cp->transport);
+	/* An endpoint-dependent NAT: its public address, port 0, asks peers to spray it. */
+	for (uint8_t k = 0; k < n && nat_mapping(nat) == NAT_MAPPING_DEPENDENT; k++)
+		if (out[k].sa.sa_family == AF_INET) {
+			out[n] = out[k];
+			sp_endpoint_set_port(&out[n++], 0);
+			break;
+		}
 	if (getifaddrs(&ifa) != 0)
 		return 0;
 	for (i = ifa; i && n < CP_EP_MAX - 1; i = i->ifa_next) {
@@ -386,10 +394,17 @@ static int relay_send(void *arg, struct tun_path *path, const uint8_t *buf, size
 	memcpy(m.u.relay.peer, w->ed, 32);
 	m.u.relay.len = (uint16_t)len;
 	memcpy(m.u.relay.payload, buf, len);
-	int rc = cp__send(w->d->cp, w->z->ed, &w->z->ep, &m, 0, CP_NO_LIMIT);
+	int rc = cp__send_queued(w->d->cp, w->z->ed, &w->z->ep, &m);
 	if (rc == 0)
 		w->d->relayed_out++;
 	return rc;
+}
+
+static void relay_flush(void *arg, struct tun_path *path)
+{
+	(void)path;
+	struct cp_want *w = arg;
+	cp__flush(w->d->cp);
 }
 
 /* Key the tunnel peer with the validated key; its data starts on the relay path. */
@@ -424,7 +439,7 @@ static void want_up(struct cp_want *w, uint64_t now)
 	if (!was_up)
 		w->up_ns = now;
 	if (!w->direct) {
-		tun_path_init_relay(&w->relay, &w->z->ep, relay_send, w);
+		tun_path_init_relay(&w->relay, &w->z->ep, relay_send, relay_flush, w);
 		/* The peer's host route gets an MTU with room for the RELAY around each datagram. */
 		w->relay.overhead = CP_RELAY_OVERHEAD;
 		tun_peer_set_path(p, &w->relay);

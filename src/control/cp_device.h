@@ -2,7 +2,8 @@
  * cp_device.h - the device role's state (internal to src/control/):
  * cp_device.c (registration, the per-destination state machine, messages
  * from the signposts) and cp_path.c (a tunnel's paths: probes, the direct
- * path and the fall-back to the relay, `signpost ping`).
+ * path and the fall-back to the relay, `signpost ping`) and cp_spray.c (the
+ * many-probes technique for endpoint-dependent NATs).
  */
 #ifndef CP_DEVICE_H
 #define CP_DEVICE_H
@@ -12,12 +13,14 @@
 #include "tunnel/path.h"
 
 struct tun_peer;
+struct cp_spray;
 
 #define CP_ZONES_MAX 16
 #define CP_WANTS_MAX 64
 #define CONNECT_TRIES 5
 #define RETRY_AFTER_NS (10ull * 1000000000ull)
 #define PEER_KEEPALIVE 25
+#define CP_DIRECT_CHECK (2000 * 1000000ull)	/* a direct path is re-probed this often */
 
 enum zsp_state { Z_FREE, Z_FINDING, Z_READY, Z_FAILED };
 enum want_state { W_FREE, W_FIND_SIGNPOST, W_CONNECT, W_CHECK_KEY, W_UP, W_FAILED };
@@ -56,6 +59,11 @@ struct cp_want {
 	uint64_t probe_tx;	/* tx id of this want's path probes */
 	uint64_t probe_until, next_probe, next_check, last_pong;	/* ns */
 	union sp_endpoint direct_ep;
+	/* cp_spray.c: the many-probes technique */
+	struct cp_spray *spray;		/* hard side: the sockets, then the winning one */
+	union sp_endpoint spray_to;	/* easy side: the address sprayed (family 0: none) */
+	unsigned spray_sent;
+	uint64_t spray_at;		/* ns: the first burst */
 };
 
 struct cp_device {
@@ -107,6 +115,17 @@ void cp__path_pong(struct cp_device *d, const struct cp_in *in, const struct cp_
 /* A RELAY from a signpost for an UP want: WireGuard to the tunnel, control handled here. */
 void cp__path_relayed(struct cp_device *d, struct cp_want *w, const struct cp_in *in,
 		      struct cp_msg *m);
+/*
+ * cp_spray.c.  plan: at the start of probing, the side this device takes
+ * (easy: spray the peer's port-0 candidate; hard: open the sockets); tick:
+ * the easy side's bursts and the hard side's end; send: a control message
+ * along the hard side's direct path (its winning socket), false if there is
+ * none; stop: close the sockets (the tunnel goes back to the relay path).
+ */
+void cp__spray_plan(struct cp_want *w, uint64_t now);
+void cp__spray_tick(struct cp_want *w, uint64_t now);
+bool cp__spray_send(struct cp_want *w, struct cp_msg *m, size_t min_len);
+void cp__spray_stop(struct cp_want *w);
 /* The `ping` word; cancel every ping at stop. */
 int cp__ping_register(struct cp_device *d) SP_MUST_CHECK;
 void cp__ping_stop(struct cp_device *d);

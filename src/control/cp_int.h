@@ -45,6 +45,19 @@ struct cp_stats {
 	uint64_t relayed, relayed_bytes, relay_refused;
 };
 
+/*
+ * Relayed datagrams sealed during a receive batch (the signpost's forwards)
+ * or a tunnel send batch (a device's datagrams to its relay), sent together
+ * by cp__flush(): one sendmmsg, and a GSO train where they share a length.
+ */
+#define CP_TXQ_MAX SP_TRANSPORT_BATCH
+struct cp_txq {
+	uint8_t buf[CP_TXQ_MAX][CP_MSG_MAX];
+	struct sp_tx tx[CP_TXQ_MAX];
+	union sp_endpoint dst[CP_TXQ_MAX];
+	unsigned n;
+};
+
 struct cp_plane {
 	struct sp_node *node;
 	bool enabled, is_signpost;
@@ -60,6 +73,8 @@ struct cp_plane {
 	struct sp_rl newcomers;		/* senders without a cached box key, per prefix */
 	uint64_t counter;		/* last counter sent */
 	struct cp_stats st;
+	struct cp_txq *txq;		/* sent by cp__flush() */
+	bool rx_relayed;		/* relayed WireGuard datagrams wait in the tunnel's coalescing */
 	struct cp_tlsr *tls;		/* cp_tlsroute.c: TLS listener (signpost), routes */
 	uint16_t tls_port;		/* [control] tls-port; 0: no TLS */
 	struct cp_signpost *sp;		/* role signpost */
@@ -75,6 +90,21 @@ struct cp_plane {
  */
 int cp__send(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint *dst,
 	     struct cp_msg *m, size_t min_len, size_t max_len) SP_MUST_CHECK;
+/* Seal m for `to` with the next counter into buf; *n gets its length. */
+int cp__seal(struct cp_plane *cp, const uint8_t to[32], struct cp_msg *m, size_t min_len,
+	     uint8_t buf[CP_MSG_MAX], size_t *n) SP_MUST_CHECK;
+/*
+ * As cp__send (no padding, no limit), but the datagram waits in the queue
+ * until cp__flush(); a node reached over TLS is sent to at once.
+ */
+int cp__send_queued(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint *dst,
+		    struct cp_msg *m) SP_MUST_CHECK;
+/*
+ * Send what cp__send_queued queued, and let the relayed WireGuard datagrams
+ * received since the last flush into the TUN device.  Run at the end of each
+ * receive batch, after each TLS frame and at the end of a tunnel send batch.
+ */
+void cp__flush(struct cp_plane *cp);
 /* The X25519 form of an Ed25519 public key (SP_ECRYPTO for a bad one). */
 int cp__ed_to_x(const uint8_t ed[32], uint8_t x[32]) SP_MUST_CHECK;
 /* FQDN of label in zone (or of the zone itself for an empty label). */

@@ -27,7 +27,7 @@
 #define MS 1000000ull
 #define PROBE_EVERY (250 * MS)	/* 20 probes a candidate in PROBE_FOR (the tick's period) */
 #define PROBE_FOR (5000 * MS)	/* both sides start within a round trip of the signpost */
-#define DIRECT_CHECK (2000 * MS)	/* a direct path is re-probed this often ... */
+#define DIRECT_CHECK CP_DIRECT_CHECK	/* a direct path is re-probed this often ... */
 #define DIRECT_SILENT (6000 * MS)	/* ... and given up after 3 probes unanswered */
 #define PING_EVERY (1000 * MS)	/* `signpost ping`: like ping(8) */
 #define PING_WAIT (10000 * MS)	/* for the tunnel to come up before the first ping */
@@ -52,6 +52,9 @@ static void probe_send(struct cp_want *w, const union sp_endpoint *to)
 {
 	struct cp_msg m = { .type = CP_PING };
 	m.u.ping.tx_id = w->probe_tx;
+	/* A hard side's direct path is its many-probes socket. */
+	if (w->direct && cp__spray_send(w, &m, CP_PAD_MIN))
+		return;
 	/* Padded: the peer may not know us yet, and answers no larger than it got. */
 	if (cp__send(w->d->cp, w->ed, to, &m, CP_PAD_MIN, CP_NO_LIMIT) != 0)
 		sp_log_rl(SP_LOG_DEBUG, "control: a path probe was not sent");
@@ -65,6 +68,7 @@ void cp__path_probe(struct cp_want *w, uint64_t now)
 		return;
 	w->probe_until = now + PROBE_FOR;
 	w->next_probe = now;
+	cp__spray_plan(w, now);
 }
 
 void cp__path_start(struct cp_want *w, uint64_t now)
@@ -76,6 +80,7 @@ void cp__path_start(struct cp_want *w, uint64_t now)
 
 static void go_relay(struct cp_want *w, struct tun_peer *p, uint64_t now)
 {
+	cp__spray_stop(w);
 	tun_peer_set_path(p, &w->relay);
 	w->direct = false;
 	w->d->direct_lost++;
@@ -93,6 +98,7 @@ void cp__path_tick(struct cp_device *d, uint64_t now)
 		/* Probes start when the candidates are known, before the key check ends. */
 		if (w->state != W_UP && w->state != W_CHECK_KEY)
 			continue;
+		cp__spray_tick(w, now);
 		if (w->direct) {
 			if (now < w->next_check)
 				continue;
@@ -109,7 +115,8 @@ void cp__path_tick(struct cp_device *d, uint64_t now)
 			continue;
 		w->next_probe = now + PROBE_EVERY;
 		for (size_t k = 0; k < w->n_cand; k++)
-			probe_send(w, &w->cand[k]);
+			if (sp_endpoint_port(&w->cand[k]) != 0)	/* port 0: cp_spray.c's */
+				probe_send(w, &w->cand[k]);
 	}
 }
 
@@ -191,6 +198,7 @@ void cp__path_relayed(struct cp_device *d, struct cp_want *w, const struct cp_in
 	if (!ps)
 		return;
 	d->relayed_in++;
+	d->cp->rx_relayed = true;	/* into the TUN device at cp__flush() */
 	tun_path_input(ps->dev, &w->relay, r->payload, r->len, tun_now());
 }
 
@@ -249,8 +257,11 @@ static void ping_send(struct cp_pingreq *pr, struct cp_want *w, uint64_t now)
 	pr->sent_at[pr->sent % 8] = now;
 	pr->sent++;
 	struct cp_plane *cp = pr->d->cp;
-	int rc = w->direct ? cp__send(cp, w->ed, &w->direct_ep, &m, CP_PAD_MIN, CP_NO_LIMIT)
-			   : cp__send_via(cp, w->ed, w->z->ed, &w->z->ep, &m, CP_PAD_MIN);
+	int rc = 0;
+	if (!w->direct)
+		rc = cp__send_via(cp, w->ed, w->z->ed, &w->z->ep, &m, CP_PAD_MIN);
+	else if (!cp__spray_send(w, &m, CP_PAD_MIN))
+		rc = cp__send(cp, w->ed, &w->direct_ep, &m, CP_PAD_MIN, CP_NO_LIMIT);
 	if (rc)
 		sp_log_rl(SP_LOG_INFO, "control: ping to %s not sent: %s", w->fqdn, sp_strerror(rc));
 }

@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "core/status.h"
 #include "dns/hostkey.h"
+#include "tunnel/path.h"
 #include "tunnel/peers.h"
 
 extern struct sp_interval cp_iv_register, cp_iv_retry, cp_iv_addr_check;
@@ -126,9 +127,8 @@ static bool key_cached(const struct cp_plane *cp, const uint8_t ed[32])
 	return false;
 }
 
-/* Seal m for `to` with the next counter: the datagram in buf, its length in *n. */
-static int seal_for(struct cp_plane *cp, const uint8_t to[32], struct cp_msg *m, size_t min_len,
-		    uint8_t buf[CP_MSG_MAX], size_t *n)
+int cp__seal(struct cp_plane *cp, const uint8_t to[32], struct cp_msg *m, size_t min_len,
+	     uint8_t buf[CP_MSG_MAX], size_t *n)
 {
 	const uint8_t *key;
 	m->counter = cp_counter_next(&cp->counter, cp__now_us());
@@ -143,7 +143,7 @@ int cp__send(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint 
 {
 	uint8_t buf[CP_MSG_MAX];
 	size_t n = 0;
-	int rc = seal_for(cp, to, m, min_len, buf, &n);
+	int rc = cp__seal(cp, to, m, min_len, buf, &n);
 	if (rc == 0 && n > max_len)
 		rc = SP_ELIMIT;	/* never more to a stranger than it sent */
 	/* A node that reached us over TLS (its network blocks UDP) is answered there. */
@@ -157,6 +157,45 @@ int cp__send(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint 
 	}
 	cp->st.tx++;
 	return 0;
+}
+
+int cp__send_queued(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint *dst,
+		    struct cp_msg *m)
+{
+	struct cp_txq *q = cp->txq;
+	if (q == NULL || cp__tls_route(cp, to) != NULL)
+		return cp__send(cp, to, dst, m, 0, CP_NO_LIMIT);	/* TLS frames go at once */
+	if (q->n == CP_TXQ_MAX)
+		cp__flush(cp);
+	unsigned i = q->n;
+	size_t n = 0;
+	int rc = cp__seal(cp, to, m, 0, q->buf[i], &n);
+	if (rc) {
+		cp->st.tx_errors++;
+		return rc;
+	}
+	q->dst[i] = *dst;
+	q->tx[i] = (struct sp_tx){ .buf = q->buf[i], .len = n, .dst = &q->dst[i], .src = NULL };
+	q->n++;
+	return 0;
+}
+
+void cp__flush(struct cp_plane *cp)
+{
+	struct cp_txq *q = cp->txq;
+	if (q != NULL && q->n > 0) {
+		unsigned sent = sp_transport_send_batch(cp->transport, q->tx, q->n);
+		cp->st.tx += sent;
+		cp->st.tx_errors += q->n - sent;
+		q->n = 0;
+	}
+	if (cp->rx_relayed) {
+		/* The relayed WireGuard datagrams of this batch go into the TUN device coalesced. */
+		struct tun_peers *ps = tun_peers_get(cp->node);
+		cp->rx_relayed = false;
+		if (ps)
+			tun_path_input_flush(ps->dev);
+	}
 }
 
 int cp__open(struct cp_plane *cp, const uint8_t *buf, size_t len, uint64_t now,
@@ -187,7 +226,7 @@ int cp__send_via(struct cp_plane *cp, const uint8_t to[32], const uint8_t relay[
 {
 	uint8_t buf[CP_MSG_MAX];
 	size_t n = 0;
-	int rc = seal_for(cp, to, m, min_len, buf, &n);
+	int rc = cp__seal(cp, to, m, min_len, buf, &n);
 	if (rc == 0 && n > CP_RELAY_MAX)
 		rc = SP_ELIMIT;
 	if (rc) {
@@ -265,6 +304,11 @@ static void on_dgram(void *arg, struct sp_dgram *d)
 		return;	/* counted */
 }
 
+static void on_batch_end(void *arg)
+{
+	cp__flush(arg);
+}
+
 static bool role_is_signpost(const struct sp_config *cfg)
 {
 	const char *role = sp_cfg_str(sp_config_get(cfg, "node"), "role");
@@ -293,6 +337,7 @@ static void cp_free(struct cp_plane *cp)
 		sodium_memzero(cp->keys, CP_KEYS_MAX * sizeof(*cp->keys));
 		sodium_free(cp->keys);
 	}
+	free(cp->txq);
 	if (cp->replay_ready)
 		cp_replay_deinit(&cp->replay);
 	sp_rl_deinit(&cp->newcomers);
@@ -305,6 +350,8 @@ static void cp_free_keep(struct cp_plane *cp)
 	sodium_memzero(cp->keys, CP_KEYS_MAX * sizeof(*cp->keys));
 	sodium_free(cp->keys);
 	cp->keys = NULL;
+	free(cp->txq);
+	cp->txq = NULL;
 	cp_replay_deinit(&cp->replay);
 	cp->replay_ready = false;
 	sp_rl_deinit(&cp->newcomers);
@@ -362,6 +409,10 @@ static int cp_start(struct sp_node *node, void **state)
 	if (!cp->keys)
 		return start_failed(cp, -ENOMEM);
 	sodium_memzero(cp->keys, CP_KEYS_MAX * sizeof(*cp->keys));
+	cp->txq = malloc(sizeof(*cp->txq));	/* sealed datagrams: ciphertext only */
+	if (!cp->txq)
+		return start_failed(cp, -ENOMEM);
+	cp->txq->n = 0;
 	rc = cp_replay_init(&cp->replay, CP_REPLAY_SENDERS);
 	if (rc)
 		return start_failed(cp, rc);
@@ -389,7 +440,7 @@ static int cp_start(struct sp_node *node, void **state)
 		if (rc)
 			return start_failed(cp, rc);
 	}
-	rc = sp_transport_register(cp->transport, SP_KIND_CONTROL, on_dgram, NULL, cp);
+	rc = sp_transport_register(cp->transport, SP_KIND_CONTROL, on_dgram, on_batch_end, cp);
 	if (rc)
 		return start_failed(cp, rc);
 	cp->tls_port = (uint16_t)sp_cfg_int(c, "tls-port");
@@ -426,7 +477,7 @@ static void cp_stop(void *state)
 	if (cp->keys)
 		cp_free(cp);
 	else
-		free(cp);
+		free(cp);	/* cp_free_keep freed the rest */
 }
 
 static void cp_status(void *state, struct sp_status *st)

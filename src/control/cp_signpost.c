@@ -616,7 +616,7 @@ static void on_relay(struct cp_signpost *s, const struct cp_in *in, struct cp_ms
 	memcpy(f.u.relay.peer, in->sender, 32);
 	f.u.relay.len = r->len;
 	memcpy(f.u.relay.payload, r->payload, r->len);
-	if (cp__send(s->cp, r->peer, dst, &f, 0, CP_NO_LIMIT) == 0) {
+	if (cp__send_queued(s->cp, r->peer, dst, &f) == 0) {
 		s->cp->st.relayed++;
 		s->cp->st.relayed_bytes += r->len;
 	}

@@ -80,8 +80,8 @@ static void on_frame(struct cp_tls_conn *c, const uint8_t *frame, size_t len, vo
 	if (cp_tls_conn_peer(c, &src) != 0)
 		memset(&src, 0, sizeof(src));
 	cp->tls->frames_in++;
-	if (cp__input(cp, frame, len, &src, uv_hrtime(), c) != 0)
-		return;	/* counted by the plane */
+	if (cp__input(cp, frame, len, &src, uv_hrtime(), c) == 0)
+		cp__flush(cp);	/* a frame is a batch of one */
 }
 
 void cp__tls_learn(struct cp_plane *cp, const uint8_t ed[32], struct cp_tls_conn *conn)

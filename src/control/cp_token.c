@@ -29,7 +29,7 @@ int cp_token_encode(const struct cp_token *t, char *out, size_t cap)
 	cp__wr_bytes(&w, t->signpost_ed, sizeof(t->signpost_ed));
 	cp__wr_str(&w, t->zone, CP_NAME_MAX, CP__STR_NAME);
 	cp__wr_str(&w, t->name, CP_NAME_MAX, CP__STR_NAME);
-	cp__wr_eps(&w, t->ep, t->n_ep);
+	cp__wr_eps(&w, t->ep, t->n_ep, 0);
 	cp__wr_str(&w, t->anchor, CP_ANCHOR_MAX, CP__STR_TEXT);
 	if (w.err != 0) {
 		/* The binary form is bounded by construction: only bad input. */
@@ -95,7 +95,7 @@ int cp_token_decode(const char *text, struct cp_token *t)
 	cp__rd_bytes(&r, t->signpost_ed, sizeof(t->signpost_ed));
 	cp__rd_str(&r, t->zone, CP_NAME_MAX, CP__STR_NAME);
 	cp__rd_str(&r, t->name, CP_NAME_MAX, CP__STR_NAME);
-	cp__rd_eps(&r, t->ep, &t->n_ep);
+	cp__rd_eps(&r, t->ep, &t->n_ep, 0);
 	cp__rd_str(&r, t->anchor, CP_ANCHOR_MAX, CP__STR_TEXT);
 	cp__rd_end(&r);
 	if (r.err == 0)

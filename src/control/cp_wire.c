@@ -91,7 +91,7 @@ static bool all_zero(const uint8_t *p, size_t n)
 	return acc == 0;
 }
 
-void cp__rd_ep(struct cp__rd *r, union sp_endpoint *ep, bool allow_none)
+void cp__rd_ep(struct cp__rd *r, union sp_endpoint *ep, unsigned ok)
 {
 	uint8_t fam = cp__rd_u8(r);
 	uint16_t port = cp__rd_u16(r);
@@ -101,9 +101,9 @@ void cp__rd_ep(struct cp__rd *r, union sp_endpoint *ep, bool allow_none)
 	memset(ep, 0, sizeof(*ep));
 	if (r->err)
 		return;
-	if (fam == 0 && allow_none && port == 0 && all_zero(addr, sizeof(addr)))
+	if (fam == 0 && (ok & CP_EP_NONE) && port == 0 && all_zero(addr, sizeof(addr)))
 		return;	/* AF_UNSPEC: none */
-	if (port == 0)
+	if (port == 0 && !(ok & CP_EP_ANYPORT))
 		goto bad;
 	if (fam == 4) {
 		/* One encoding per address: the unused 12 bytes are zero. */
@@ -125,7 +125,7 @@ bad:
 	r->err = SP_EMALFORMED;
 }
 
-void cp__rd_eps(struct cp__rd *r, union sp_endpoint ep[CP_EP_MAX], uint8_t *n)
+void cp__rd_eps(struct cp__rd *r, union sp_endpoint ep[CP_EP_MAX], uint8_t *n, unsigned ok)
 {
 	uint8_t cnt = cp__rd_u8(r);
 
@@ -137,7 +137,7 @@ void cp__rd_eps(struct cp__rd *r, union sp_endpoint ep[CP_EP_MAX], uint8_t *n)
 		return;
 	}
 	for (uint8_t i = 0; i < cnt && !r->err; i++)
-		cp__rd_ep(r, &ep[i], false);
+		cp__rd_ep(r, &ep[i], ok & CP_EP_ANYPORT);
 	if (!r->err)
 		*n = cnt;
 }
@@ -207,7 +207,7 @@ void cp__wr_str(struct cp__wr *w, const char *in, size_t max, enum cp__str cls)
 	cp__wr_bytes(w, in, n);
 }
 
-void cp__wr_ep(struct cp__wr *w, const union sp_endpoint *ep, bool allow_none)
+void cp__wr_ep(struct cp__wr *w, const union sp_endpoint *ep, unsigned ok)
 {
 	uint8_t b[CP_EP_WIRE] = { 0 };
 
@@ -215,20 +215,20 @@ void cp__wr_ep(struct cp__wr *w, const union sp_endpoint *ep, bool allow_none)
 		return;
 	switch (ep->sa.sa_family) {
 	case AF_UNSPEC:
-		if (!allow_none) {
+		if (!(ok & CP_EP_NONE)) {
 			w->err = -EINVAL;
 			return;
 		}
 		break;
 	case AF_INET:
-		if (ep->in4.sin_port == 0)
+		if (ep->in4.sin_port == 0 && !(ok & CP_EP_ANYPORT))
 			goto bad;
 		b[0] = 4;
 		memcpy(b + 1, &ep->in4.sin_port, 2);	/* already network order */
 		memcpy(b + 3, &ep->in4.sin_addr, 4);
 		break;
 	case AF_INET6:
-		if (ep->in6.sin6_port == 0)
+		if (ep->in6.sin6_port == 0 && !(ok & CP_EP_ANYPORT))
 			goto bad;
 		b[0] = 6;
 		memcpy(b + 1, &ep->in6.sin6_port, 2);
@@ -243,7 +243,7 @@ bad:
 	w->err = -EINVAL;
 }
 
-void cp__wr_eps(struct cp__wr *w, const union sp_endpoint *ep, uint8_t n)
+void cp__wr_eps(struct cp__wr *w, const union sp_endpoint *ep, uint8_t n, unsigned ok)
 {
 	if (w->err)
 		return;
@@ -253,5 +253,5 @@ void cp__wr_eps(struct cp__wr *w, const union sp_endpoint *ep, uint8_t n)
 	}
 	cp__wr_u8(w, n);
 	for (uint8_t i = 0; i < n; i++)
-		cp__wr_ep(w, &ep[i], false);
+		cp__wr_ep(w, &ep[i], ok & CP_EP_ANYPORT);
 }

@@ -58,10 +58,19 @@ uint32_t cp__rd_u32(struct cp__rd *r);
 uint64_t cp__rd_u64(struct cp__rd *r);
 /* A string of at most max bytes into out[max + 1], NUL-terminated. */
 void cp__rd_str(struct cp__rd *r, char *out, size_t max, enum cp__str cls);
-/* One endpoint; allow_none: family 0 (all zero) gives AF_UNSPEC. */
-void cp__rd_ep(struct cp__rd *r, union sp_endpoint *ep, bool allow_none);
-/* n(1) then n endpoints, n <= CP_EP_MAX. */
-void cp__rd_eps(struct cp__rd *r, union sp_endpoint ep[CP_EP_MAX], uint8_t *n);
+/*
+ * What an endpoint field may hold besides an address and a port:
+ *   CP_EP_NONE     family 0 (all zero): AF_UNSPEC, "none";
+ *   CP_EP_ANYPORT  port 0: a candidate behind an endpoint-dependent NAT,
+ *                  "this address, a port of its own for each destination"
+ *                  (the many-probes technique sprays it, cp_spray.c).
+ */
+#define CP_EP_NONE 1u
+#define CP_EP_ANYPORT 2u
+/* One endpoint; ok: CP_EP_* allowed. */
+void cp__rd_ep(struct cp__rd *r, union sp_endpoint *ep, unsigned ok);
+/* n(1) then n endpoints, n <= CP_EP_MAX; ok: CP_EP_* allowed in each. */
+void cp__rd_eps(struct cp__rd *r, union sp_endpoint ep[CP_EP_MAX], uint8_t *n, unsigned ok);
 /* Sets SP_EMALFORMED unless everything was read. */
 void cp__rd_end(struct cp__rd *r);
 
@@ -72,8 +81,8 @@ void cp__wr_u32(struct cp__wr *w, uint32_t v);
 void cp__wr_u64(struct cp__wr *w, uint64_t v);
 /* A NUL-terminated string in[] of at most max bytes, checked as the reader does. */
 void cp__wr_str(struct cp__wr *w, const char *in, size_t max, enum cp__str cls);
-void cp__wr_ep(struct cp__wr *w, const union sp_endpoint *ep, bool allow_none);
-void cp__wr_eps(struct cp__wr *w, const union sp_endpoint *ep, uint8_t n);
+void cp__wr_ep(struct cp__wr *w, const union sp_endpoint *ep, unsigned ok);
+void cp__wr_eps(struct cp__wr *w, const union sp_endpoint *ep, uint8_t n, unsigned ok);
 
 /* True if the byte may appear in a string of class cls. */
 static inline bool cp__str_byte_ok(uint8_t c, enum cp__str cls)

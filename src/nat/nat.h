@@ -37,6 +37,22 @@ struct nat *nat_get(const struct sp_node *node);
  */
 size_t nat_candidates(struct nat *nat, union sp_endpoint *out, size_t max);
 
+/*
+ * How this node's NAT maps: one public port for every destination
+ * (endpoint-independent: hole punching works), or a port of its own per
+ * destination (dependent: a peer reaches it only by the many-probes
+ * technique, cp_spray.c).  Learnt by discovery when the STUN server names an
+ * OTHER-ADDRESS (RFC 5780 test II: the same port asked from its other IP),
+ * or from two servers; unknown until then.
+ */
+enum nat_mapping {
+	NAT_MAPPING_UNKNOWN = 0,
+	NAT_MAPPING_INDEPENDENT,
+	NAT_MAPPING_DEPENDENT,
+};
+enum nat_mapping nat_mapping(const struct nat *nat);
+const char *nat_mapping_name(enum nat_mapping m);
+
 /* What one STUN query learnt. */
 struct nat_stun_result {
 	int status;			/* 0; -ETIMEDOUT (no answer); SP_EPROTO (error response) */

@@ -57,6 +57,8 @@ struct nat_stun_cli {
 	union sp_endpoint servers[NAT_STUN_SERVERS_MAX];
 	union sp_endpoint mapped[NAT_STUN_SERVERS_MAX];	/* what each told last (family 0: none) */
 	size_t n_servers;
+	union sp_endpoint other_mapped;	/* what the first server's OTHER-ADDRESS IP told */
+	enum nat_mapping mapping;	/* nat_mapping() */
 	uint64_t queries, answers, timeouts, errors, stray;
 };
 

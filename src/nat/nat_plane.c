@@ -282,6 +282,7 @@ static void nat_status(void *state, struct sp_status *st)
 		      nat->mapped_by[0] ? " by " : "", nat->mapped.sa.sa_family ? nat->mapped_by : "");
 	union sp_endpoint c[NAT_CANDIDATES_MAX + 1];
 	sp_status_add(st, "candidates", "%zu", nat_candidates(nat, c, NAT_CANDIDATES_MAX + 1));
+	sp_status_add(st, "mapping", "%s", nat_mapping_name(nat_mapping(nat)));
 	if (nat->portmap)
 		nat_portmap_status(nat->portmap, st);
 	nat__stun_status(nat, st);

@@ -402,6 +402,61 @@ void nat_stun_cancel(struct nat *nat, void *arg)
 
 /* ---- discovery ---- */
 
+enum nat_mapping nat_mapping(const struct nat *nat)
+{
+	return nat ? nat->cli.mapping : NAT_MAPPING_UNKNOWN;
+}
+
+const char *nat_mapping_name(enum nat_mapping m)
+{
+	switch (m) {
+	case NAT_MAPPING_INDEPENDENT:
+		return "endpoint-independent";
+	case NAT_MAPPING_DEPENDENT:
+		return "endpoint-dependent";
+	default:
+		return "unknown";
+	}
+}
+
+/*
+ * The mapping from what the destinations saw: another public endpoint for
+ * another destination is a dependent mapping.  A change is an event: the
+ * control plane tells its candidates again (a dependent NAT is marked).
+ */
+static void judge_mapping(struct nat *nat)
+{
+	const struct nat_stun_cli *c = &nat->cli;
+	const union sp_endpoint *first = NULL;
+	enum nat_mapping m = NAT_MAPPING_UNKNOWN;
+	for (size_t i = 0; i <= c->n_servers; i++) {
+		const union sp_endpoint *e = i < c->n_servers ? &c->mapped[i] : &c->other_mapped;
+		if (e->sa.sa_family == 0)
+			continue;
+		if (!first)
+			first = e;
+		else if (!sp_endpoint_equal(first, e))
+			m = NAT_MAPPING_DEPENDENT;
+		else if (m == NAT_MAPPING_UNKNOWN)
+			m = NAT_MAPPING_INDEPENDENT;
+	}
+	if (m == c->mapping)
+		return;
+	nat->cli.mapping = m;
+	sp_notice("nat: mapping %s", nat_mapping_name(m));
+	struct sp_event ev = { .type = SP_EV_CANDIDATES_CHANGED };
+	sp_event_emit(nat->node, &ev);
+}
+
+static void other_discovered(void *arg, const struct nat_stun_result *r)
+{
+	struct nat *nat = arg;
+	if (r->status != 0)
+		return;
+	nat->cli.other_mapped = r->mapped;
+	judge_mapping(nat);
+}
+
 static void discovered(void *arg, const struct nat_stun_result *r)
 {
 	struct nat *nat = arg;
@@ -415,13 +470,22 @@ static void discovered(void *arg, const struct nat_stun_result *r)
 		union sp_endpoint prev = nat->cli.mapped[i];
 		nat->cli.mapped[i] = r->mapped;
 		nat__candidate_set(nat, old ? &prev : NULL, &r->mapped, now_ns());
+		if (i == 0 && r->other.sa.sa_family == r->server.sa.sa_family) {
+			/* RFC 5780 test II: the server's other IP, its first port. */
+			union sp_endpoint o = r->other;
+			sp_endpoint_set_port(&o, sp_endpoint_port(&r->server));
+			if (nat_stun_query_change(nat, &o, 0, other_discovered, nat) != 0)
+				sp_log_rl(SP_LOG_INFO, "nat: STUN query not started%s", "");
+		}
 	}
+	judge_mapping(nat);
 }
 
 static void discover(struct nat *nat)
 {
+	/* Padded: so that the server can name its OTHER-ADDRESS within its size rule. */
 	for (size_t i = 0; i < nat->cli.n_servers; i++)
-		if (nat_stun_query(nat, &nat->cli.servers[i], discovered, nat) != 0)
+		if (nat_stun_query_change(nat, &nat->cli.servers[i], 0, discovered, nat) != 0)
 			sp_log_rl(SP_LOG_INFO, "nat: STUN query not started%s", "");
 }
 

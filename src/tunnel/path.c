@@ -10,25 +10,42 @@
 #include "tunnel/tundev.h"
 
 void tun_path_init_relay(struct tun_path *path, const union sp_endpoint *relay,
-			 tun_path_send_fn send, void *arg)
+			 tun_path_send_fn send, tun_path_flush_fn flush, void *arg)
 {
 	memset(path, 0, sizeof(*path));
 	path->kind = TUN_PATH_RELAY;
 	if (relay)
 		path->dst = *relay;
 	path->send = send;
+	path->flush = flush;
 	path->arg = arg;
+}
+
+int tun__path_hold(struct tun_path *path, const uint8_t *buf, size_t len)
+{
+	return path->send ? path->send(path->arg, path, buf, len) : -EDESTADDRREQ;
+}
+
+void tun_path_init_socket(struct tun_path *path, const union sp_endpoint *peer,
+			  tun_path_send_fn send, void *arg)
+{
+	tun_path_init_relay(path, peer, send, NULL, arg);
+	path->kind = TUN_PATH_SOCKET;
 }
 
 bool tun_path_usable(const struct tun_path *path)
 {
-	return path->kind == TUN_PATH_RELAY ? path->send != NULL : path->dst.sa.sa_family != 0;
+	return path->kind != TUN_PATH_DIRECT ? path->send != NULL : path->dst.sa.sa_family != 0;
 }
 
 int tun_path_send(struct tun_device *dev, struct tun_path *path, const uint8_t *buf, size_t len)
 {
-	if (path->kind == TUN_PATH_RELAY)
-		return path->send ? path->send(path->arg, path, buf, len) : -EDESTADDRREQ;
+	if (path->kind != TUN_PATH_DIRECT) {
+		int rc = tun__path_hold(path, buf, len);
+		if (rc == 0 && path->flush)
+			path->flush(path->arg, path);
+		return rc;
+	}
 	if (path->dst.sa.sa_family == 0)
 		return -EDESTADDRREQ;
 	return sp_transport_send(dev->transport, &path->dst, &path->src, buf, len);
@@ -40,6 +57,10 @@ void tun_path_input(struct tun_device *dev, struct tun_path *path, uint8_t *buf,
 	static const struct sp_local none;
 	struct tun_rx rx = { .src = &path->dst, .local = &none, .via = path };
 	tun__rx_datagram(dev, &rx, buf, len, now);
+}
+
+void tun_path_input_flush(struct tun_device *dev)
+{
 	tun__rx_flush(dev);
 }
 

@@ -36,18 +36,28 @@ struct tun_path;
 
 enum tun_path_kind {
 	TUN_PATH_DIRECT = 0,
-	TUN_PATH_RELAY,
+	TUN_PATH_RELAY,		/* through a relay: the owner's send, its framing's overhead */
+	TUN_PATH_SOCKET,	/* direct, but on another plane's socket (the owner's send):
+				 * the many-probes technique's winning socket */
 };
 
-/* A relay path's send: one WireGuard datagram to the peer; 0 or a negative error. */
+/*
+ * A relay path's send: one WireGuard datagram to the peer; 0 or a negative
+ * error.  If the path has a flush function, send may hold the datagram until
+ * flush runs: the tunnel calls it after each datagram it sends alone and at
+ * the end of each send batch (so a batch of relayed datagrams can leave in
+ * one system call, as a direct path's do).
+ */
 typedef int (*tun_path_send_fn)(void *arg, struct tun_path *path, const uint8_t *buf,
 				size_t len);
+typedef void (*tun_path_flush_fn)(void *arg, struct tun_path *path);
 
 struct tun_path {
 	enum tun_path_kind kind;
-	union sp_endpoint dst;		/* direct: the peer; relay: the relay (for status, events) */
+	union sp_endpoint dst;		/* direct, socket: the peer; relay: the relay */
 	struct sp_local src;		/* direct: sticky source (family 0: the kernel picks) */
 	tun_path_send_fn send;		/* relay only */
+	tun_path_flush_fn flush;	/* relay only, may be NULL: send does not hold datagrams */
 	void *arg;			/* relay only: the owner's */
 	/*
 	 * Relay only: bytes the relay adds around each datagram.  While the path
@@ -57,24 +67,35 @@ struct tun_path {
 	uint16_t overhead;
 };
 
-/* A relay path through relay (a signpost) with the owner's send function. */
+/* A relay path through relay (a signpost) with the owner's send and flush (may be NULL). */
 void tun_path_init_relay(struct tun_path *path, const union sp_endpoint *relay,
-			 tun_path_send_fn send, void *arg);
+			 tun_path_send_fn send, tun_path_flush_fn flush, void *arg);
+/* A direct path to peer that the owner sends on its own socket (no flush). */
+void tun_path_init_socket(struct tun_path *path, const union sp_endpoint *peer,
+			  tun_path_send_fn send, void *arg);
 
 /* Does the path have somewhere to send (a direct path with an address, or a relay)? */
 bool tun_path_usable(const struct tun_path *path);
 
-/* Send one datagram along path: the transport for a direct path, the owner's fn for a relay. */
+/*
+ * Send one datagram along path: the transport for a direct path, the owner's
+ * send and then its flush for a relay.
+ */
 int tun_path_send(struct tun_device *dev, struct tun_path *path, const uint8_t *buf, size_t len)
 	SP_MUST_CHECK;
+/* send.c's batches: the owner's send alone (its flush comes at the batch's end). */
+int tun__path_hold(struct tun_path *path, const uint8_t *buf, size_t len) SP_MUST_CHECK;
 
 /*
  * A WireGuard datagram that arrived through the relay path `path`: handled
  * as if it came from the network (buf is decrypted in place), except that
- * roaming does not move the direct path to it.  now: tun_now().
+ * roaming does not move the direct path to it.  now: tun_now().  Its packet
+ * may wait in the receive coalescing (gro.c) until tun_path_input_flush(),
+ * which the caller runs at the end of its batch of datagrams.
  */
 void tun_path_input(struct tun_device *dev, struct tun_path *path, uint8_t *buf, size_t len,
 		    uint64_t now);
+void tun_path_input_flush(struct tun_device *dev);
 
 /* The path the peer's data takes: the preferred one, or the direct one. */
 struct tun_path *tun_peer_path(struct tun_peer *peer);

@@ -139,8 +139,31 @@ struct txb {
 	struct tun_peer *who[TUN_BATCH];
 	struct tun_noise_keypair *kps[TUN_BATCH];
 	unsigned n;
+	struct tun_path *held[TUN_BATCH];	/* relay paths holding datagrams of this batch */
+	unsigned n_held;
 	uint64_t now;
 };
+
+/* A relayed datagram: its relay may hold it until the batch's end (txb_finish). */
+static void txb_hold(struct tun_device *dev, struct txb *b, struct tun_peer *peer,
+		     struct tun_noise_keypair *kp, struct tun_path *path, const uint8_t *buf,
+		     size_t len)
+{
+	if (tun__path_hold(path, buf, len) != 0) {
+		dev->stats.tx_dropped++;
+		return;
+	}
+	sent_on(peer, kp, len, true, b->now);
+	unsigned i = 0;
+	while (i < b->n_held && b->held[i] != path)
+		i++;
+	if (i == b->n_held && path->flush) {
+		if (b->n_held == TUN_BATCH)
+			path->flush(path->arg, path);	/* cannot be remembered: flush it now */
+		else
+			b->held[b->n_held++] = path;
+	}
+}
 
 /* Send the batch; what the kernel did not take is dropped, as WireGuard does. */
 static void txb_flush(struct tun_device *dev, struct txb *b)
@@ -152,6 +175,15 @@ static void txb_flush(struct tun_device *dev, struct txb *b)
 	for (unsigned k = 0; k < sent; k++)
 		sent_on(b->who[k], b->kps[k], b->tx[k].len, true, b->now);
 	b->n = 0;
+}
+
+/* The end of a batch: the direct datagrams, then the relay paths' held ones. */
+static void txb_finish(struct tun_device *dev, struct txb *b)
+{
+	txb_flush(dev, b);
+	for (unsigned i = 0; i < b->n_held; i++)
+		b->held[i]->flush(b->held[i]->arg, b->held[i]);
+	b->n_held = 0;
 }
 
 /* Where the next packet goes: the plaintext slot of the next batch buffer. */
@@ -186,11 +218,8 @@ static void txb_commit(struct tun_device *dev, struct txb *b, size_t plen)
 		return;
 	}
 	if (path->kind != TUN_PATH_DIRECT) {
-		/* A relay takes datagrams one by one; the slot is free again at once. */
-		if (tun_path_send(dev, path, buf, len) == 0)
-			sent_on(peer, kp, len, true, b->now);
-		else
-			dev->stats.tx_dropped++;
+		/* The relay copies the datagram (into its own framing): the slot is free again. */
+		txb_hold(dev, b, peer, kp, path, buf, len);
 		return;
 	}
 	unsigned n = b->n;
@@ -243,6 +272,7 @@ void tun__tun_readable(struct tun_device *dev)
 {
 	struct txb b;
 	b.n = 0;
+	b.n_held = 0;
 	b.now = tun_now();
 	size_t pktcap = dev->buf_size - TUN_MSG_DATA_HEADER_LEN - TUN_MESSAGE_PADDING_MULTIPLE -
 			TUN_AUTHTAG_LEN;
@@ -258,5 +288,5 @@ void tun__tun_readable(struct tun_device *dev)
 			break;
 		txb_commit(dev, &b, (size_t)r);
 	}
-	txb_flush(dev, &b);
+	txb_finish(dev, &b);
 }

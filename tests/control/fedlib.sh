@@ -43,6 +43,8 @@ fed_cleanup() {
 	lab_down >/dev/null 2>&1
 	for h in "${FED_NETNS[@]}"; do rm -rf "/etc/netns/$h"; done
 	rm -f /var/run/wireguard/sp"$LAB_ID"*.sock
+	# FED_KEEP=DIR: the run's logs and configurations are kept there, to look at.
+	[ -n "${FED_KEEP:-}" ] && mkdir -p "$FED_KEEP" && cp -r "$FED_DIR" "$FED_KEEP/"
 	rm -rf "$FED_DIR"
 }
 trap fed_cleanup EXIT
@@ -103,6 +105,11 @@ fed_signpost() { # HOST ZONE DIR [--user USER]
 	( cd "$FED_DIR" && lab_exec "$h" signpost init signpost --zone "$zone" --dir "$dir" \
 		--address "$(lab_addr "$h")" ) >"$FED_DIR/$dir.init" 2>&1 ||
 		fed_fail "init signpost $zone: $(cat "$FED_DIR/$dir.init")"
+	# A second address for RFC 5780 (OTHER-ADDRESS): its devices learn how their NAT maps
+	# (an endpoint-dependent one is marked in their candidates: the many-probes technique).
+	local other
+	other=$(lab_add_addr "$h") || fed_fail "no second address for $h"
+	printf '\n[nat]\nstun-other-address = %s\n' "$other" >>"$FED_DIR/$dir/signpost.conf"
 	if [ "${4:-}" = --user ]; then
 		chown -R "$5" "$FED_DIR/$dir"
 		# Port 53 without root: this namespace lets every user bind from 53 up.

@@ -4,16 +4,13 @@
 # Every pair connects (relayed at worst), and the path is the one this build should find:
 #   direct  where both NATs let the crossing probes through: a public side answers any
 #           mapping (the other side's probe teaches it, peer-reflexive), a full cone takes
-#           anything, two endpoint-independent NATs open for each other's probes;
-#   relayed where a direct path cannot exist (two endpoint-dependent NATs: symmetric, the
-#           carrier-grade NAT's outer one), and where it needs the many-probes technique of
-#           the NAT plane (an endpoint-dependent NAT facing a port-restricted one), not
-#           built yet; and, for now, two port-restricted NATs: in this lab the routers are
-#           neighbours on one segment, so the probe that arrives first leaves an unreplied
-#           conntrack entry on the other router that takes the port the other side's probes
-#           would leave by (Linux MASQUERADE then picks another port, which the first
-#           router's filter drops).  Avoiding it (probes that die between the NATs, or a
-#           schedule from the signpost) is NAT-plane work.
+#           anything, two endpoint-independent NATs (port-restricted) open for each other's
+#           probes;
+#   direct, by many probes, where an endpoint-dependent NAT (symmetric, or the carrier-grade
+#           NAT's outer one) faces a port-restricted one: the hard side probes from 256
+#           sockets, the easy side sprays random ports until one lands (cp_spray.c);
+#   relayed where a direct path cannot exist: two endpoint-dependent NATs (neither side can
+#           learn the port the other's NAT gives it);
 #   relayed, over TLS, where a side's network blocks UDP: the device reaches the signposts
 #           over TCP port 443 (TLS) and the signpost relays its session there.
 # Prints the table: path, time from `signpost ping` to the first pong, time from the tunnel
@@ -27,12 +24,15 @@ kinds=(none full-cone port-restricted symmetric carrier-grade udp-blocked)
 [ -n "${SP_MATRIX_KINDS:-}" ] && read -r -a kinds <<<"$SP_MATRIX_KINDS"
 declare -A short=([none]=pub [full-cone]=fc [port-restricted]=pr [symmetric]=sym [carrier-grade]=cgn
 	[udp-blocked]=blk)
-# The path expected for the unordered pair "a b" (a's index <= b's).
+# The path expected for the unordered pair "a b" (a's index <= b's), and why.
 expect() {
 	case "$1 $2" in
-	*udp-blocked*) echo relayed ;;
-	"none "*|"full-cone "*) echo direct ;;
-	*) echo relayed ;;
+	*udp-blocked*) echo "relayed UDP blocked: TLS to the signpost" ;;
+	"none "*) echo "direct a public side: peer-reflexive" ;;
+	"full-cone "*) echo "direct a full cone takes any probe" ;;
+	"port-restricted port-restricted") echo "direct crossing probes open both" ;;
+	"port-restricted "*) echo "direct hard vs easy: many probes" ;;
+	*) echo "relayed two endpoint-dependent NATs" ;;
 	esac
 }
 
@@ -82,13 +82,13 @@ for ((i = 0; i < ${#kinds[@]}; i++)); do
 		b=b${short[$kb]} a=a${short[$ka]}
 		conf=B-${short[$kb]}/device.conf
 		peer=$a.alice.example.
-		want=$(expect "$kb" "$ka")
+		read -r want why <<<"$(expect "$kb" "$ka")"
 		t0=$(date +%s%N)
 		fed_ctl "$b" "$conf" ping "$peer" -c 1 >"$FED_DIR/ping-$b-$a.out" 2>&1
 		rc=$?
 		first=$(( ($(date +%s%N) - t0) / 1000000 ))
 		if [ "$rc" -ne 0 ]; then
-			table+=("$(printf '%-16s %-16s %-8s %-8s %8s %10s  FAIL: no pong' "$kb" "$ka" "$want" - - -)")
+			table+=("$(printf '%-16s %-16s %-8s %-8s %9s %10s  %-36s FAIL: no pong' "$kb" "$ka" "$want" - - - "$why")")
 			bad=$((bad + 1))
 			continue
 		fi
@@ -101,14 +101,20 @@ for ((i = 0; i < ${#kinds[@]}; i++)); do
 		if [ "$got" != "$want" ]; then
 			verdict="FAIL: expected $want; $(fed_ctl "$b" "$conf" status | grep "^  peer $peer")"
 			bad=$((bad + 1))
+		elif [[ "$why" == *"many probes"* ]] &&
+			! grep -q "direct path to $b.bob.example. at .*(many probes: socket" "$FED_DIR/$a.log"; then
+			# The hard side found it on one of its sockets, not by ordinary probing.
+			verdict="FAIL: $a's log does not say many probes found the path"
+			bad=$((bad + 1))
 		fi
-		table+=("$(printf '%-16s %-16s %-8s %-8s %6s ms %7s ms  %s' "$kb" "$ka" "$want" "${got:--}" \
-			"$first" "${tdirect:--}" "$verdict")")
+		table+=("$(printf '%-16s %-16s %-8s %-8s %6s ms %7s ms  %-36s %s' "$kb" "$ka" "$want" \
+			"${got:--}" "$first" "${tdirect:--}" "$why" "$verdict")")
 		n=$((n + 1))
 	done
 done
 echo
-printf '%-16s %-16s %-8s %-8s %9s %10s\n' "Bob's device" "Alice's device" expected path "1st pong" "to direct"
+printf '%-16s %-16s %-8s %-8s %9s %10s  %-36s\n' "Bob's device" "Alice's device" expected path \
+	"1st pong" "to direct" why
 printf '%s\n' "${table[@]}"
 echo
 [ "$bad" -eq 0 ] || fed_fail "$bad of the pairs did not get their path"

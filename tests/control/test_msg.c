@@ -402,7 +402,18 @@ static void test_overlong_and_invalid_fields(void **state)
 	refused(CP_REGISTER, reg_name_len_over);
 	refused(CP_REGISTER, ep_family_5);
 	refused(CP_REGISTER, ep_family_0);
-	refused(CP_REGISTER, ep_port_0);
+	/* Port 0 in a candidate list: "a port of its own per destination" (CP_EP_ANYPORT). */
+	{
+		struct cp_msg m, got;
+		uint8_t b[CP_MSG_MAX * 2];
+		size_t len;
+		cps_sample(CP_REGISTER, &m);
+		assert_int_equal(cp_body_encode(&m, b, sizeof(b), &len), 0);
+		ep_port_0(b, &len);
+		assert_int_equal(cp_body_decode(CP_REGISTER, b, len, &got), 0);
+		assert_int_equal(sp_endpoint_port(&got.u.reg.ep[0]), 0);
+		assert_int_equal(got.u.reg.ep[0].sa.sa_family, m.u.reg.ep[0].sa.sa_family);
+	}
 	refused(CP_REGISTER, ep_v4_tail);
 	refused(CP_REGISTER_ACK, ack_status_11);
 	refused(CP_REGISTER_ACK, ack_none_with_port);
@@ -444,8 +455,16 @@ static void test_encoder_refuses_invalid(void **state)
 	cps_sample(CP_REGISTER, &m);
 	m.u.reg.ep[2].sa.sa_family = AF_UNIX;
 	assert_int_equal(cp_body_encode(&m, b, sizeof(b), &n), -EINVAL);
+	/* Port 0: a candidate of an endpoint-dependent NAT, but no place to ask DNS at. */
 	cps_sample(CP_REGISTER, &m);
 	m.u.reg.ep[0].in4.sin_port = 0;
+	assert_int_equal(cp_body_encode(&m, b, sizeof(b), &n), 0);
+	cps_sample(CP_FRIENDS, &m);
+	sp_endpoint_set_port(&m.u.friends.f[1].ep[0], 0);	/* f[1] has one */
+	assert_int_equal(cp_body_encode(&m, b, sizeof(b), &n), -EINVAL);
+	cps_sample(CP_PONG, &m);
+	m.u.pong.observed.sa.sa_family = AF_INET;
+	m.u.pong.observed.in4.sin_port = 0;
 	assert_int_equal(cp_body_encode(&m, b, sizeof(b), &n), -EINVAL);
 	cps_sample(CP_REGISTER, &m);
 	memset(m.u.reg.token_id, 0, CP_TOKEN_ID_LEN);

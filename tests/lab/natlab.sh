@@ -321,8 +321,16 @@ _lab_lan() { # R INNER NET
 }
 
 # Stateful inbound filter every NAT router has; DNAT lets full-cone's 1:1 mapping in.
+# Unsolicited UDP to the router itself is dropped too, as home routers do: accepted, it
+# would leave an unreplied conntrack entry (and an ICMP error) holding the very tuple
+# the router's own NAT needs when the LAN side later sends to that sender, so Linux
+# would move the flow to another port and the crossing probes of hole punching (and
+# the many-probes technique's hit) would miss.  Dropped in the filter, the packet's
+# conntrack entry is never confirmed.
 _lab_firewall() { # ROUTER [dnat]
 	local u="u$LAB_ID"
+	_lab_ipt "$1" -A INPUT -i "$u" -p udp -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+	_lab_ipt "$1" -A INPUT -i "$u" -p udp -m comment --comment sp-lab-inbound-local -j DROP
 	_lab_ipt "$1" -A FORWARD -i "$u" -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
 	if [[ "${2:-}" == dnat ]]; then
 		_lab_ipt "$1" -A FORWARD -i "$u" -m conntrack --ctstate DNAT -j ACCEPT

@@ -29,6 +29,8 @@ struct relay_rec {
 	unsigned calls;
 	size_t len;
 	struct tun_path *path;
+	unsigned flushes;
+	unsigned held_at_flush;		/* calls when the last flush ran */
 };
 
 static int relay_send(void *arg, struct tun_path *path, const uint8_t *buf, size_t len)
@@ -38,6 +40,14 @@ static int relay_send(void *arg, struct tun_path *path, const uint8_t *buf, size
 	r->len = len;
 	r->path = path;
 	return 0;
+}
+
+static void relay_flush(void *arg, struct tun_path *path)
+{
+	struct relay_rec *r = arg;
+	assert_ptr_equal(path, r->path);
+	r->flushes++;
+	r->held_at_flush = r->calls;
 }
 
 static void test_paths(void **state)
@@ -96,7 +106,7 @@ static void test_paths(void **state)
 	struct tun_path relay;
 	union sp_endpoint via;
 	assert_int_equal(sp_endpoint_parse("198.51.100.7:3478", false, 0, &via), 0);
-	tun_path_init_relay(&relay, &via, relay_send, &rec);
+	tun_path_init_relay(&relay, &via, relay_send, relay_flush, &rec);
 	assert_true(tun_path_usable(&relay));
 	tun_peer_set_path(peer, &relay);
 	assert_ptr_equal(tun_peer_path(peer), &relay);
@@ -104,6 +114,9 @@ static void test_paths(void **state)
 	assert_int_equal(rec.calls, 1);
 	assert_int_equal(rec.len, 48);
 	assert_ptr_equal(rec.path, &relay);
+	/* A datagram sent alone is flushed at once, after its send. */
+	assert_int_equal(rec.flushes, 1);
+	assert_int_equal(rec.held_at_flush, 1);
 
 	/* A relayed datagram (data for an unknown index) reaches the receive path, no roaming. */
 	uint64_t no_key = dev->stats.rx_no_key;
