@@ -63,7 +63,8 @@ struct cp_want {
 	struct cp_spray *spray;		/* hard side: the sockets, then the winning one */
 	union sp_endpoint spray_to;	/* easy side: the address sprayed (family 0: none) */
 	unsigned spray_sent;
-	uint64_t spray_at;		/* ns: the first burst */
+	bool spray_hard;		/* hard side: the sockets open at spray_at */
+	uint64_t spray_at;		/* ns: the first burst, or the sockets */
 };
 
 struct cp_device {

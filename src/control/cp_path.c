@@ -48,16 +48,23 @@ struct cp_pingreq {
 	bool closing;
 };
 
+/* A probe to `to` on the node's socket, whatever the path. */
+static void probe_send_to(struct cp_want *w, const union sp_endpoint *to)
+{
+	struct cp_msg m = { .type = CP_PING };
+	m.u.ping.tx_id = w->probe_tx;
+	/* Padded: the peer may not know us yet, and answers no larger than it got. */
+	if (cp__send(w->d->cp, w->ed, to, &m, CP_PAD_MIN, CP_NO_LIMIT) != 0)
+		sp_log_rl(SP_LOG_DEBUG, "control: a path probe was not sent");
+}
+
+/* A probe along the path: a hard side's direct path is its many-probes socket. */
 static void probe_send(struct cp_want *w, const union sp_endpoint *to)
 {
 	struct cp_msg m = { .type = CP_PING };
 	m.u.ping.tx_id = w->probe_tx;
-	/* A hard side's direct path is its many-probes socket. */
-	if (w->direct && cp__spray_send(w, &m, CP_PAD_MIN))
-		return;
-	/* Padded: the peer may not know us yet, and answers no larger than it got. */
-	if (cp__send(w->d->cp, w->ed, to, &m, CP_PAD_MIN, CP_NO_LIMIT) != 0)
-		sp_log_rl(SP_LOG_DEBUG, "control: a path probe was not sent");
+	if (!w->direct || !cp__spray_send(w, &m, CP_PAD_MIN))
+		probe_send_to(w, to);
 }
 
 void cp__path_probe(struct cp_want *w, uint64_t now)
@@ -76,6 +83,15 @@ void cp__path_start(struct cp_want *w, uint64_t now)
 	if (now >= w->probe_until)	/* not begun at the CONNECT_ACK already */
 		cp__path_probe(w, now);
 	cp__path_tick(w->d, now);	/* the first round now, not a tick later */
+}
+
+/* The direct path's peer is at another address now (its network changed): no relay between. */
+static void moved(struct cp_want *w, const union sp_endpoint *to, const char *why)
+{
+	char a[SP_ENDPOINT_STRLEN], b[SP_ENDPOINT_STRLEN];
+	sp_notice("control: direct path to %s moved from %s to %s (%s)", w->fqdn,
+		  sp_endpoint_format(&w->direct_ep, a), sp_endpoint_format(to, b), why);
+	w->direct_ep = *to;
 }
 
 static void go_relay(struct cp_want *w, struct tun_peer *p, uint64_t now)
@@ -107,6 +123,9 @@ void cp__path_tick(struct cp_device *d, uint64_t now)
 				go_relay(w, p, now);
 				continue;
 			}
+			if (p && !w->spray && p->direct.dst.sa.sa_family &&
+			    !sp_endpoint_equal(&p->direct.dst, &w->direct_ep))
+				moved(w, &p->direct.dst, "the tunnel roamed there");
 			w->next_check = now + DIRECT_CHECK;
 			probe_send(w, &w->direct_ep);
 			continue;
@@ -128,8 +147,14 @@ void cp__path_tick(struct cp_device *d, uint64_t now)
 void cp__path_pinged(struct cp_device *d, const struct cp_in *in)
 {
 	struct cp_want *w = cp__want_by_key(d, in->sender);
-	if (!w || w->state != W_UP || w->direct)
+	if (!w || w->state != W_UP || w->spray)
 		return;
+	if (w->direct) {
+		/* From another address while direct: the peer's network changed.  Its PONG moves the path. */
+		if (!sp_endpoint_equal(&w->direct_ep, in->src))
+			probe_send_to(w, in->src);
+		return;
+	}
 	bool known = false;
 	for (size_t k = 0; k < w->n_cand; k++)
 		known |= sp_endpoint_equal(&w->cand[k], in->src);
@@ -153,9 +178,14 @@ void cp__path_pong(struct cp_device *d, const struct cp_in *in, const struct cp_
 		return;
 	}
 	w->last_pong = in->now;
-	if (w->direct)
-		return;
 	struct tun_peer *p = cp__want_peer(w);
+	if (w->direct) {
+		if (p && !w->spray && !sp_endpoint_equal(&w->direct_ep, in->src)) {
+			tun_peer_set_direct(p, in->src, NULL);
+			moved(w, in->src, "it answered there");
+		}
+		return;
+	}
 	if (!p)
 		return;
 	/* The peer answered at this address: its data goes there; the relay stays in reserve. */

@@ -430,10 +430,13 @@ static void refuse_connect(struct cp_signpost *s, const uint8_t to[32],
 		sp_log_rl(SP_LOG_INFO, "control: refusal not sent");
 }
 
-static void endpoints_of(const struct cp_sdev *d, union sp_endpoint *ep, uint8_t *n)
+static void endpoints_of(struct cp_signpost *s, const struct cp_sdev *d, union sp_endpoint *ep,
+			 uint8_t *n)
 {
 	*n = 0;
-	ep[(*n)++] = d->ep;
+	/* The address of a device on TLS is a TCP one: no candidate for UDP probes. */
+	if (cp__tls_route(s->cp, d->ed) == NULL)
+		ep[(*n)++] = d->ep;
 	for (size_t i = 0; i < d->n_local && *n < CP_EP_MAX; i++)
 		ep[(*n)++] = d->local[i];
 }
@@ -456,7 +459,8 @@ static void accept_connect(struct cp_signpost *s, const uint8_t from[32], const 
 	char label[64], zone[256];
 	if (!cp__split(from_fqdn, label, zone) || tun_overlay_addr(zone, from, k->overlay) != 0)
 		memset(k->overlay, 0, 16);
-	k->ep[k->n_ep++] = *src;
+	if (cp__tls_route(s->cp, from) == NULL)
+		k->ep[k->n_ep++] = *src;	/* (a TCP address, on TLS: no candidate) */
 	for (size_t i = 0; i < c->n_ep && k->n_ep < CP_EP_MAX; i++)
 		k->ep[k->n_ep++] = c->ep[i];
 	if (cp__send(s->cp, t->ed, &t->ep, &cmm, 0, CP_NO_LIMIT) != 0)
@@ -469,7 +473,7 @@ static void accept_connect(struct cp_signpost *s, const uint8_t from[32], const 
 	cp__fqdn(a->name, sizeof(a->name), t->name, s->cp->zone);
 	memcpy(a->key, t->ed, 32);
 	memcpy(a->overlay, t->overlay, 16);
-	endpoints_of(t, a->ep, &a->n_ep);
+	endpoints_of(s, t, a->ep, &a->n_ep);
 	if (cp__send(s->cp, from, src, &r, 0, CP_NO_LIMIT) != 0)
 		sp_log_rl(SP_LOG_INFO, "control: connect reply not sent");
 	cp__fqdn(who, sizeof(who), t->name, s->cp->zone);

@@ -26,9 +26,15 @@
  * direct path exists between them: the relay stays), two independent ones
  * need none of this.
  *
- * Bounds: one hard-side spray at a time on a device (SPRAY_SOCKETS file
- * descriptors), open for SPRAY_FOR; SPRAY_PROBES probes on the easy side,
- * SPRAY_PER_TICK each tick.  Only datagrams from the peer's address are
+ * Both wait SPRAY_AFTER first: ordinary probing finds a public or full-cone
+ * peer within a round trip (and the peer-reflexive candidate of a hard side
+ * facing one), and then nothing of this runs.  The easy side waits
+ * SPRAY_DELAY more, for the hard side's mappings to exist.
+ *
+ * Bounds: one hard-side spray searching at a time on a device (SPRAY_SOCKETS
+ * file descriptors), for SPRAY_FOR; a winner keeps one descriptor for the
+ * tunnel's life.  SPRAY_PROBES probes on the easy side, SPRAY_PER_TICK each
+ * tick.  Only datagrams from the peer's address are
  * looked at on the spray sockets, and control messages are authenticated
  * (cp__open) like any.  The probes are padded to a PONG's size, since a
  * node answers no larger than it was asked.
@@ -51,6 +57,7 @@
 #define SPRAY_SOCKETS 256	/* hard side: mappings made on its NAT */
 #define SPRAY_PROBES 2048	/* easy side: random ports tried (see the bound above) */
 #define SPRAY_PER_TICK 256	/* a tick is 250 ms (cp_path.c): about 1,000 probes a second */
+#define SPRAY_AFTER (1000 * MS)	/* ordinary probes first: they need a round trip or two */
 #define SPRAY_DELAY (250 * MS)	/* the easy side waits for the hard side's mappings to exist */
 #define SPRAY_FOR (6000 * MS)	/* the hard side's sockets wait this long for a hit */
 #define SPRAY_PORT_MIN 1024	/* Linux NAT keeps a port's class: ours are above 1023 */
@@ -71,7 +78,7 @@ struct cp_spray {
 	uint8_t rx[SPRAY_RX];
 };
 
-static unsigned sprays_open;		/* hard-side sprays of this process (one at a time) */
+static unsigned searching;		/* hard-side sprays without a winner (one at a time) */
 
 static bool same_ip(const union sp_endpoint *a, const struct sockaddr *b)
 {
@@ -101,7 +108,6 @@ static void on_closed(uv_handle_t *h)
 {
 	struct cp_spray *s = h->data;
 	if (--s->open == 0 && s->w == NULL) {
-		sprays_open--;
 		sodium_memzero(s->rx, sizeof(s->rx));
 		free(s);
 	}
@@ -149,6 +155,7 @@ static void won(struct cp_spray *s, unsigned k, const union sp_endpoint *src, ui
 	if (s->winner >= 0)
 		return;
 	s->winner = (int)k;
+	searching--;
 	s->peer = *src;
 	for (unsigned i = 0; i < s->n; i++)
 		if (i != k)
@@ -223,7 +230,7 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 /* Open the hard side's sockets and probe the easy side's endpoint from each. */
 static void open_hard(struct cp_want *w, const union sp_endpoint *to, uint64_t now)
 {
-	if (sprays_open > 0 || to->sa.sa_family != AF_INET)
+	if (searching > 0 || to->sa.sa_family != AF_INET)
 		return;
 	struct cp_spray *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -232,7 +239,7 @@ static void open_hard(struct cp_want *w, const union sp_endpoint *to, uint64_t n
 	s->winner = -1;
 	s->peer = *to;
 	s->until = now + SPRAY_FOR;
-	sprays_open++;
+	searching++;
 	w->spray = s;
 	struct sockaddr_in any = { .sin_family = AF_INET };
 	unsigned probed = 0;
@@ -256,23 +263,34 @@ static void open_hard(struct cp_want *w, const union sp_endpoint *to, uint64_t n
 		sp_endpoint_format(to, ep));
 }
 
+/* An address no peer can reach from outside its network (RFC 1918, RFC 6598). */
+static bool private_v4(const union sp_endpoint *e)
+{
+	const uint8_t *a = (const uint8_t *)&e->in4.sin_addr;
+	return e->sa.sa_family != AF_INET || a[0] == 10 || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
+	       (a[0] == 192 && a[1] == 168) || (a[0] == 100 && (a[1] & 0xc0) == 64);
+}
+
 void cp__spray_plan(struct cp_want *w, uint64_t now)
 {
-	if (w->direct || w->spray || w->n_cand == 0)
+	/* A device whose UDP is blocked (it reaches its signpost over TLS) has nothing to spray with. */
+	if (w->direct || w->spray || w->n_cand == 0 || w->d->via_tls)
 		return;
 	const union sp_endpoint *anyport = NULL;
 	for (size_t k = 0; k < w->n_cand && !anyport; k++)
 		if (sp_endpoint_port(&w->cand[k]) == 0)
 			anyport = &w->cand[k];
 	bool me_hard = nat_mapping(nat_get(w->d->cp->node)) == NAT_MAPPING_DEPENDENT;
+	w->spray_hard = false;
+	memset(&w->spray_to, 0, sizeof(w->spray_to));
 	if (anyport && !me_hard) {
 		/* The easy side: spray the hard side's address once its mappings exist. */
 		w->spray_to = *anyport;
 		w->spray_sent = 0;
-		w->spray_at = now + SPRAY_DELAY;
-	} else if (me_hard && !anyport) {
-		/* The hard side: the first candidate is the address its signpost saw. */
-		open_hard(w, &w->cand[0], now);
+		w->spray_at = now + SPRAY_AFTER + SPRAY_DELAY;
+	} else if (me_hard && !anyport && !private_v4(&w->cand[0])) {
+		w->spray_hard = true;
+		w->spray_at = now + SPRAY_AFTER;
 	}
 }
 
@@ -281,6 +299,11 @@ void cp__spray_tick(struct cp_want *w, uint64_t now)
 	struct cp_spray *s = w->spray;
 	if (s && s->winner >= 0 && !w->direct)
 		attach(s, now);	/* it landed before the tunnel peer was made */
+	if (w->spray_hard && !w->direct && now >= w->spray_at) {
+		/* The hard side: the first candidate is the address its signpost saw. */
+		w->spray_hard = false;
+		open_hard(w, &w->cand[0], now);
+	}
 	if (s && s->winner < 0 && now >= s->until) {
 		sp_info("control: many probes to %s: no probe landed in %llu ms; the relay stays",
 			w->fqdn, (unsigned long long)(SPRAY_FOR / MS));
@@ -328,11 +351,12 @@ void cp__spray_stop(struct cp_want *w)
 	if (p && tun_peer_path(p) == &s->path)
 		tun_peer_set_path(p, &w->relay);	/* never a path that is going away */
 	w->spray = NULL;
+	w->spray_hard = false;
 	s->w = NULL;
+	if (s->winner < 0)
+		searching--;
 	for (unsigned i = 0; i < s->n; i++)
 		close_sock(s, i);
-	if (s->open == 0) {
-		sprays_open--;
+	if (s->open == 0)
 		free(s);
-	}
 }

@@ -413,6 +413,19 @@ static void test_overlong_and_invalid_fields(void **state)
 		assert_int_equal(cp_body_decode(CP_REGISTER, b, len, &got), 0);
 		assert_int_equal(sp_endpoint_port(&got.u.reg.ep[0]), 0);
 		assert_int_equal(got.u.reg.ep[0].sa.sa_family, m.u.reg.ep[0].sa.sa_family);
+		/* ... but not where a friend's DNS is: the same bytes, port 0, are refused there. */
+		cps_sample(CP_FRIENDS, &m);
+		assert_int_equal(cp_body_encode(&m, b, sizeof(b), &len), 0);
+		const union sp_endpoint *e = &m.u.friends.f[1].ep[0];
+		assert_int_equal(e->sa.sa_family, AF_INET);
+		uint8_t wire[7] = { 4 };
+		memcpy(wire + 1, &e->in4.sin_port, 2);
+		memcpy(wire + 3, &e->in4.sin_addr, 4);
+		uint8_t *at = memmem(b, len, wire, sizeof(wire));
+		assert_non_null(at);
+		assert_int_equal(cp_body_decode(CP_FRIENDS, b, len, &got), 0);
+		at[1] = at[2] = 0;
+		assert_int_equal(cp_body_decode(CP_FRIENDS, b, len, &got), SP_EMALFORMED);
 	}
 	refused(CP_REGISTER, ep_v4_tail);
 	refused(CP_REGISTER_ACK, ack_status_11);

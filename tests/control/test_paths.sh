@@ -7,6 +7,9 @@
 #     own toward pub, pub answers it (peer-reflexive), the tunnel goes direct;
 #   - sym and sym2 (both symmetric): no direct path can exist, the tunnel stays
 #     relayed and `signpost ping` says "via relay";
+#   - cone's router gets a new public address while pub <-> cone is direct: the
+#     direct path follows it (the peer's probe from the new address, answered)
+#     without going through the relay (time printed);
 #   - the direct path pub <-> cone blackholed (the NAT router drops it): the
 #     tunnel falls back to the relay within seconds (time printed) and
 #     `signpost ping` reports the path change.
@@ -66,12 +69,28 @@ assert lines[0]["relayed"] is True and lines[-1] == {"sent": 1, "received": 1}, 
 	fed_fail "ping --json"
 fed_pass "sym <-> sym2 (two symmetric NATs): relayed, ping says so"
 
+# ---- cone's router renumbered: the direct path follows, no relay between ----
+old=$(lab_public cone)
+relay_before=$(grep -c "direct path to cone.alice.example. at .* back to the relay" "$FED_DIR/pub.log")
+new=$(lab_renumber "$(lab_router cone)") || fed_fail "renumber cone's router"
+t0=$(date +%s%N)
+pinged_new() { fed_ctl pub P/device.conf ping cone -c 1 2>/dev/null | grep -q "via $new:51820 in"; }
+fed_wait 20 pinged_new ||
+	fed_fail "pub does not reach cone directly at $new: $(fed_ctl pub P/device.conf status | grep peer)"
+echo "   address change: pub -> cone direct at $new again after $(( ($(date +%s%N) - t0) / 1000000 )) ms (was $old)"
+grep -o "direct path to cone.alice.example. moved .*" "$FED_DIR/pub.log" | tail -n 1 | sed 's/^/     /'
+[ "$(grep -c "direct path to cone.alice.example. at .* back to the relay" "$FED_DIR/pub.log")" = "$relay_before" ] ||
+	fed_fail "pub went through the relay after cone's address change"
+fed_pass "address change: the direct path followed cone to $new, never relayed"
+
 # ---- blackhole pub <-> cone: back to the relay ----
 cone_router=$(lab_router cone)
 lab_exec "$cone_router" iptables -I FORWARD -s "$(lab_addr pub)" -j DROP -m comment --comment sp-blackhole
 lab_exec "$cone_router" iptables -I FORWARD -d "$(lab_addr pub)" -j DROP -m comment --comment sp-blackhole
 t0=$(date +%s%N)
-fed_wait 20 is_path pub P/device.conf cone.alice.example. relayed ||
+# On the relay again, probing for a new direct path or not.
+on_relay() { fed_ctl pub P/device.conf status | grep -q "^  peer cone.alice.example.: .* up relayed"; }
+fed_wait 20 on_relay ||
 	fed_fail "pub did not fall back to the relay: $(fed_ctl pub P/device.conf status | grep peer)"
 echo "   blackholed direct path: pub back on the relay after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 fed_ctl pub P/device.conf ping cone -c 2 >"$FED_DIR/ping5.out" || fed_fail "ping cone over the relay: $(cat "$FED_DIR/ping5.out")"

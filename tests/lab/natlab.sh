@@ -480,6 +480,9 @@ _lab_renumber() { # HOST: print the new address
 		_lab_ipt "$h" -t nat -F
 		_lab_ipt "$h" -t nat -A POSTROUTING -o "$u" -s "$dev" -j SNAT --to-source "$net4.$s"
 		_lab_ipt "$h" -t nat -A PREROUTING -i "$u" -d "$net4.$s" -j DNAT --to-destination "$dev"
+		# SNAT's flows keep the old address in conntrack (MASQUERADE's are dropped with
+		# it): a router that changes address forgets them, so this one does too.
+		ip netns exec "$ns" conntrack -F >/dev/null 2>&1 || true
 	fi
 	# Hosts behind this one (home NAT and device behind a CGN, device behind a router).
 	for f in $(grep -l -e "^router=$h$" -e "^cgn=$h$" "$LAB_DIR"/hosts/* || true); do
