@@ -248,9 +248,15 @@ int cp_body_decode(enum cp_type type, const uint8_t *body, size_t len, struct cp
 {
 	struct cp__rd r;
 
-	memset(m, 0, sizeof(*m));
-	if (type < CP_TYPE_MIN || type > CP_TYPE_MAX)
+	if (type < CP_TYPE_MIN || type > CP_TYPE_MAX) {
+		memset(m, 0, sizeof(*m));
 		return -EINVAL;
+	}
+	/* What the type uses; a RELAY's payload is written by the decoder, as far as it goes. */
+	m->type = type;
+	if (type == CP_RELAY)
+		m->u.relay.len = 0;
+	memset(m, 0, cp_msg_used(m));
 	m->type = type;
 	cp__rd_init(&r, body, len);
 	if (len > CP_BODY_MAX)

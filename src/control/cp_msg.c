@@ -3,6 +3,7 @@
  * and padding (the bodies are cp_body.c's).  See cp_msg.h.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -85,6 +86,24 @@ int cp__msg_box(const uint8_t key[CP_KEY_LEN], uint8_t *out, size_t cap, const u
 	return 0;
 }
 
+/*
+ * The header's random nonce field, from a pool refilled 4 KiB at a time: the
+ * field is public (it is sent in clear) and only has to be unpredictable and
+ * unique, and one getrandom() per datagram was a tenth of a relay's cost.
+ * Per thread, so that the planes' workers may seal too.
+ */
+static void nonce_field(uint8_t out[CP_NONCE_LEN])
+{
+	static _Thread_local uint8_t pool[4096];
+	static _Thread_local size_t left;
+	if (left < CP_NONCE_LEN) {
+		randombytes_buf(pool, sizeof(pool));
+		left = sizeof(pool);
+	}
+	memcpy(out, pool + sizeof(pool) - left, CP_NONCE_LEN);
+	left -= CP_NONCE_LEN;
+}
+
 int cp_msg_seal(const uint8_t key[CP_KEY_LEN], const uint8_t sender_ed[CP_KEY_LEN],
 		const struct cp_msg *m, size_t min_len, uint8_t *out, size_t cap,
 		size_t *out_len)
@@ -121,8 +140,10 @@ int cp_msg_seal(const uint8_t key[CP_KEY_LEN], const uint8_t sender_ed[CP_KEY_LE
 	out[OFF_RESERVED] = 0;
 	out[OFF_RESERVED + 1] = 0;
 	memcpy(out + OFF_SENDER, sender_ed, CP_KEY_LEN);
-	randombytes_buf(out + OFF_NONCE, CP_NONCE_LEN);
+	nonce_field(out + OFF_NONCE);
 	err = cp__msg_box(key, out, cap, plain, plain_len, out_len);
+	sodium_memzero(plain, plain_len);	/* what was written */
+	return err;
 out:
 	sodium_memzero(plain, sizeof(plain));
 	return err;
@@ -137,7 +158,7 @@ int cp_msg_open(const uint8_t key[CP_KEY_LEN], const uint8_t *buf, size_t len,
 	size_t plain_len, body_len;
 	int err;
 
-	memset(m, 0, sizeof(*m));
+	memset(m, 0, offsetof(struct cp_msg, u));	/* the body: cp_body_decode */
 	err = cp_msg_peek(buf, len, NULL, &type);
 	if (err != 0)
 		return err;
@@ -170,16 +191,36 @@ int cp_msg_open(const uint8_t key[CP_KEY_LEN], const uint8_t *buf, size_t len,
 		goto out;
 	m->counter = cp__get64(plain + 4);
 out:
-	sodium_memzero(plain, sizeof(plain));
+	sodium_memzero(plain, plain_len);	/* what was decrypted */
 	if (err != 0)
 		cp_msg_wipe(m);
 	return err;
 }
 
+size_t cp_msg_used(const struct cp_msg *m)
+{
+	const size_t u = offsetof(struct cp_msg, u);
+	switch (m->type) {
+	case CP_REGISTER: return u + sizeof(m->u.reg);
+	case CP_REGISTER_ACK: return u + sizeof(m->u.reg_ack);
+	case CP_CONNECT: return u + sizeof(m->u.connect);
+	case CP_CONNECT_ACK: return u + sizeof(m->u.connect_ack);
+	case CP_CALL_ME_MAYBE: return u + sizeof(m->u.cmm);
+	case CP_PING: return u + sizeof(m->u.ping);
+	case CP_PONG: return u + sizeof(m->u.pong);
+	case CP_RELAY:
+		return u + offsetof(struct cp_relay, payload) +
+		       (m->u.relay.len <= CP_RELAY_MAX ? m->u.relay.len : CP_RELAY_MAX);
+	case CP_REVOKE: return u + sizeof(m->u.revoke);
+	case CP_FRIENDS: return u + sizeof(m->u.friends);
+	}
+	return sizeof(*m);
+}
+
 void cp_msg_wipe(struct cp_msg *m)
 {
 	if (m)
-		sodium_memzero(m, sizeof(*m));
+		sodium_memzero(m, cp_msg_used(m));
 }
 
 const char *cp_status_str(enum cp_status s)

@@ -94,7 +94,7 @@ static int box_key(struct cp_plane *cp, const uint8_t ed[32], uint64_t now,
 	struct cp_key *victim = &cp->keys[0];
 	for (size_t i = 0; i < CP_KEYS_MAX; i++) {
 		struct cp_key *k = &cp->keys[i];
-		if (k->used_ns != 0 && sodium_memcmp(k->ed, ed, 32) == 0) {
+		if (k->used_ns != 0 && memcmp(k->ed, ed, 32) == 0) {	/* public keys */
 			k->used_ns = now;
 			*key = k->box;
 			return 0;
@@ -122,7 +122,7 @@ static int box_key(struct cp_plane *cp, const uint8_t ed[32], uint64_t now,
 static bool key_cached(const struct cp_plane *cp, const uint8_t ed[32])
 {
 	for (size_t i = 0; i < CP_KEYS_MAX; i++)
-		if (cp->keys[i].used_ns != 0 && sodium_memcmp(cp->keys[i].ed, ed, 32) == 0)
+		if (cp->keys[i].used_ns != 0 && memcmp(cp->keys[i].ed, ed, 32) == 0)
 			return true;
 	return false;
 }

@@ -616,11 +616,11 @@ static void on_relay(struct cp_signpost *s, const struct cp_in *in, struct cp_ms
 		from->ep = *in->src;
 		from->last_ns = in->now;
 	}
-	struct cp_msg f = { .type = CP_RELAY };
-	memcpy(f.u.relay.peer, in->sender, 32);
-	f.u.relay.len = r->len;
-	memcpy(f.u.relay.payload, r->payload, r->len);
-	if (cp__send_queued(s->cp, r->peer, dst, &f) == 0) {
+	/* Forwarded in place: the same message, its peer now the origin. */
+	uint8_t dest[32];
+	memcpy(dest, r->peer, 32);
+	memcpy(r->peer, in->sender, 32);
+	if (cp__send_queued(s->cp, dest, dst, m) == 0) {
 		s->cp->st.relayed++;
 		s->cp->st.relayed_bytes += r->len;
 	}

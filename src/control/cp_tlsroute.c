@@ -34,12 +34,13 @@ struct cp_route {
 struct cp_tlsr {
 	struct cp_tls_server *srv;	/* signpost */
 	struct cp_route route[CP_TLS_CONNS_MAX];
+	size_t top;			/* no route at or past this index: cp__send asks per datagram */
 	uint64_t frames_in, frames_out, dropped;
 };
 
 static struct cp_route *route_of(struct cp_tlsr *r, const uint8_t ed[32])
 {
-	for (size_t i = 0; i < CP_TLS_CONNS_MAX; i++)
+	for (size_t i = 0; i < r->top; i++)
 		if (r->route[i].conn && memcmp(r->route[i].ed, ed, 32) == 0)
 			return &r->route[i];
 	return NULL;
@@ -55,6 +56,8 @@ static void route_set(struct cp_tlsr *r, const uint8_t ed[32], struct cp_tls_con
 		return;	/* as many routes as connections: cannot happen */
 	memcpy(rt->ed, ed, 32);
 	rt->conn = c;
+	if ((size_t)(rt - r->route) >= r->top)
+		r->top = (size_t)(rt - r->route) + 1;
 }
 
 struct cp_tls_conn *cp__tls_route(struct cp_plane *cp, const uint8_t ed[32])
@@ -104,6 +107,8 @@ static void on_state(struct cp_tls_conn *c, enum cp_tls_event ev, enum cp_tls_wh
 			sp_info("control: TLS connection with %s closed (%s)", who, cp_tls_why_name(why));
 			cp->tls->route[i].conn = NULL;
 		}
+	while (cp->tls->top > 0 && !cp->tls->route[cp->tls->top - 1].conn)
+		cp->tls->top--;
 }
 
 int cp__tls_connect(struct cp_plane *cp, const uint8_t ed[32], const union sp_endpoint *udp_ep)

@@ -46,7 +46,7 @@ static void test_round_trip_every_type(void **state)
 		assert_int_equal(cp_body_encode(&m, body, sizeof(body), &blen), 0);
 		assert_int_equal(cp_body_decode((enum cp_type)t, body, blen, &got), 0);
 		got.counter = m.counter;
-		assert_memory_equal(&m, &got, sizeof(m));
+		assert_memory_equal(&m, &got, cp_msg_used(&m));	/* the rest is not read */
 
 		seal(&m, 0, dgram, &dlen);
 		assert_int_equal(dlen, CP_MSG_MIN + blen);
@@ -54,7 +54,7 @@ static void test_round_trip_every_type(void **state)
 		assert_int_equal(pt, t);
 		assert_memory_equal(ed, sender, CP_KEY_LEN);
 		assert_int_equal(cp_msg_open(key, dgram, dlen, &got), 0);
-		assert_memory_equal(&m, &got, sizeof(m));
+		assert_memory_equal(&m, &got, cp_msg_used(&m));	/* the rest is not read */
 		assert_string_not_equal(cp_type_str((enum cp_type)t), "unknown");
 	}
 }
@@ -74,7 +74,7 @@ static void test_empty_and_none_fields(void **state)
 	assert_int_equal(cp_msg_open(key, d, n, &got), 0);
 	assert_false(got.u.reg.has_token);
 	assert_int_equal(got.u.reg.n_ep, 0);
-	assert_memory_equal(&m, &got, sizeof(m));
+	assert_memory_equal(&m, &got, cp_msg_used(&m));	/* the rest is not read */
 
 	memset(&m, 0, sizeof(m));
 	m.type = CP_REGISTER_ACK;
@@ -89,7 +89,7 @@ static void test_empty_and_none_fields(void **state)
 	m.u.friends.parts = 1;
 	seal(&m, 0, d, &n);
 	assert_int_equal(cp_msg_open(key, d, n, &got), 0);
-	assert_memory_equal(&m, &got, sizeof(m));
+	assert_memory_equal(&m, &got, cp_msg_used(&m));	/* the rest is not read */
 }
 
 static void test_every_flipped_byte_refused(void **state)
@@ -595,7 +595,7 @@ static void test_box_key_is_beforenm(void **state)
 	cps_sample(CP_CALL_ME_MAYBE, &m);
 	assert_int_equal(cp_msg_seal(k1, apk, &m, 0, d, sizeof(d), &n), 0);
 	assert_int_equal(cp_msg_open(k2, d, n, &got), 0);
-	assert_memory_equal(&m, &got, sizeof(m));
+	assert_memory_equal(&m, &got, cp_msg_used(&m));	/* the rest is not read */
 
 	memset(shared, 0, sizeof(shared));
 	memset(k1, 0xaa, sizeof(k1));

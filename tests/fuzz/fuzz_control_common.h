@@ -50,7 +50,7 @@ static inline void fz_cp_reseal(const struct cp_msg *m)
 
 	if (cp_msg_seal(fz_cp_key, fz_cp_sender, m, 0, d, sizeof(d), &n) != 0)
 		abort();
-	if (cp_msg_open(fz_cp_key, d, n, &again) != 0 || memcmp(m, &again, sizeof(*m)) != 0)
+	if (cp_msg_open(fz_cp_key, d, n, &again) != 0 || memcmp(m, &again, cp_msg_used(m)) != 0)	/* the rest is not read */
 		abort();
 }
 
@@ -68,7 +68,7 @@ static inline int fz_cp_body(enum cp_type type, const uint8_t *data, size_t size
 		abort();
 	if (n != size || memcmp(out, data, size) != 0)
 		abort();
-	if (cp_body_decode(type, out, n, &again) != 0 || memcmp(&m, &again, sizeof(m)) != 0)
+	if (cp_body_decode(type, out, n, &again) != 0 || memcmp(&m, &again, cp_msg_used(&m)) != 0)
 		abort();
 	m.counter = 1767225600000000ull;
 	fz_cp_reseal(&m);

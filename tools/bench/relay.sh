@@ -18,13 +18,16 @@
 #            hop, with the middle hop done by conntrack instead of userspace.
 #   relayed-1200: the relayed set-up again with iperf3 -M 1200, so that a
 #            relayed datagram fits a 1500-byte link (no IP fragments): shows
-#            what the fragmentation of full-size relayed datagrams costs.
+#            what the fragmentation of full-size relayed datagrams costs;
+#   relayed over TLS: ta and tb behind routers that drop UDP; each reaches s1
+#            over TCP port 443 (TLS), and s1 relays the session between the
+#            two TLS connections (TCP inside TCP).
 # Prints the figures and the ratios relayed / direct and relayed / anchor,
 # the daemons' CPU during iperf3 (% of one CPU: sender, receiver, s1) and the
 # IPv4 fragments ra's kernel made.
 # Usage: tools/bench/relay.sh [BUILD_DIR [SECONDS]]   (defaults: build, 5)  (root)
 # Bounded: every wait has a deadline, iperf3 runs SECONDS (<= 10) under
-# timeout, a watchdog stops the run after LIMIT s (85); it takes about 35 s.
+# timeout, a watchdog stops the run after LIMIT s (120); it takes about 50 s.
 set -u
 SECS=${2:-5}
 PINGS=${PINGS:-20}
@@ -35,11 +38,11 @@ source "$(dirname "$0")/../../tests/control/fedlib.sh" relaybench "${1:-build}" 
 T0=$SECONDS
 # A watchdog: the whole run ends within LIMIT seconds whatever hangs (the trap cleans up).
 # Its sleep holds none of our output open and goes with it.
-( trap 'kill "$s" 2>/dev/null; exit 0' TERM; sleep "${LIMIT:-85}" & s=$!
+( trap 'kill "$s" 2>/dev/null; exit 0' TERM; sleep "${LIMIT:-120}" & s=$!
   wait "$s" && kill -TERM $$ ) >/dev/null 2>&1 </dev/null &
 WATCHDOG=$!
 trap 'kill "$WATCHDOG" 2>/dev/null; fed_cleanup' EXIT
-trap 'echo "relay.sh: over ${LIMIT:-85} s, stopping" >&2; exit 1' TERM
+trap 'echo "relay.sh: over ${LIMIT:-120} s, stopping" >&2; exit 1' TERM
 
 lab_init >/dev/null
 lab_add_public s1
@@ -47,13 +50,15 @@ lab_add_device symmetric ra
 lab_add_device symmetric rb
 lab_add_device none da
 lab_add_device none db
+lab_add_device udp-blocked ta
+lab_add_device udp-blocked tb
 S=S/signpost.conf
 fed_signpost s1 relay.example. S
-for d in ra:RA rb:RB da:DA db:DB; do fed_enroll S "${d%%:*}" "${d%%:*}" "${d##*:}"; done
-for d in ra rb da db; do
-	fed_wait 10 grep -q 'enrolled as' "$FED_DIR/$d.log" || fed_fail "$d did not enroll"
+for d in ra:RA rb:RB da:DA db:DB ta:TA tb:TB; do fed_enroll S "${d%%:*}" "${d%%:*}" "${d##*:}"; done
+for d in ra rb da db ta tb; do
+	fed_wait 15 grep -q 'enrolled as' "$FED_DIR/$d.log" || fed_fail "$d did not enroll"
 done
-echo "lab up, 4 devices enrolled at relay.example. ($((SECONDS - T0)) s)"
+echo "lab up, 6 devices enrolled at relay.example. ($((SECONDS - T0)) s)"
 
 # The tunnel section of a daemon's status: KEY's value.
 tun_status() { # HOST CONF KEY
@@ -115,6 +120,13 @@ measure relayed-1200 ra rb "$ORB" -M 1200
 frag2=$(ip_frags ra)
 peer_line ra RA/device.conf rb.relay.example. | grep -q "up relayed" ||
 	fed_fail "ra -> rb left the relay: $(peer_line ra RA/device.conf rb.relay.example.)"
+
+# ---- (a') relayed over TLS: UDP blocked on both sides
+OTB=$(overlay tb TB/device.conf)
+[ -n "$OTB" ] || fed_fail "no overlay address for tb"
+fed_wait 20 lab_exec ta ping -6 -c1 -W1 "$OTB" || fed_fail "ta -> tb: no path"
+[ "$(fed_status ta TA/device.conf signpost-via)" = tls ] || fed_fail "ta does not reach s1 over TLS"
+measure relayed-tls ta tb "$OTB"
 
 # ---- (b) direct
 ODB=$(overlay db DB/device.conf)
@@ -186,10 +198,13 @@ echo "ra -> rb / da -> db over the overlay: ping -6 ($PINGS, 50 ms apart), iperf
 printf '%-42s %12s %10s %8s  %s\n' "" "RTT avg ms" "Gbit/s" "retrans" "CPU % (a, b, s1)"
 printf '%-42s %12s %10s %8s  %s\n' "relayed by the signpost (symmetric NATs)" "${RTT[relayed]}" "${BW[relayed]}" "${RETR[relayed]}" "${CPU[relayed]}"
 printf '%-42s %12s %10s %8s  %s\n' "  the same, iperf3 -M 1200 (no fragments)" "${RTT[relayed-1200]}" "${BW[relayed-1200]}" "${RETR[relayed-1200]}" "${CPU[relayed-1200]}"
+printf '%-42s %12s %10s %8s  %s\n' "relayed over TLS (UDP blocked both sides)" "${RTT[relayed-tls]}" "${BW[relayed-tls]}" "${RETR[relayed-tls]}" "${CPU[relayed-tls]}"
 printf '%-42s %12s %10s %8s  %s\n' "direct (devices with public addresses)" "${RTT[direct]}" "${BW[direct]}" "${RETR[direct]}" "${CPU[direct]}"
 printf '%-42s %12s %10s %8s  %s\n' "anchor: kernel UDP relay (DNAT on s1)" "${RTT[anchor]}" "${BW[anchor]}" "${RETR[anchor]}" "${CPU[anchor]}"
 printf '%-42s %12s %10s\n' "relayed / direct" "$(ratio "${RTT[relayed]}" "${RTT[direct]}")" \
 	"$(ratio "${BW[relayed]}" "${BW[direct]}")"
+printf '%-42s %12s %10s\n' "relayed over TLS / direct" "$(ratio "${RTT[relayed-tls]}" "${RTT[direct]}")" \
+	"$(ratio "${BW[relayed-tls]}" "${BW[direct]}")"
 printf '%-42s %12s %10s\n' "relayed / anchor" "$(ratio "${RTT[relayed]}" "${RTT[anchor]}")" \
 	"$(ratio "${BW[relayed]}" "${BW[anchor]}")"
 echo "relayed: s1 forwarded $(((rel1 - rel0) / 1000000)) MB;" \
