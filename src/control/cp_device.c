@@ -683,7 +683,28 @@ static void on_relay(struct cp_device *d, const struct cp_in *in, struct cp_msg 
 		d->cp->st.rx_unexpected++;
 		return;
 	}
-	cp__path_relayed(d, w, in, m);
+	cp__path_relayed(d, w, in, m->u.relay.payload, m->u.relay.len);
+}
+
+void cp__device_forwarded(struct cp_device *d, const struct cp_fwd *f, const union sp_endpoint *src,
+			  uint64_t now, struct cp_tls_conn *conn)
+{
+	/*
+	 * Only from the signpost that relays this want, where it is (or on its
+	 * TLS connection): the frame is not authenticated, its payload is.
+	 */
+	struct cp_want *w = cp__want_by_key(d, f->origin);
+	bool from_relay = w && w->state == W_UP && w->z && memcmp(w->z->ed, f->sender, 32) == 0 &&
+			  (conn ? cp__tls_route(d->cp, w->z->ed) == conn
+				: sp_endpoint_equal(&w->z->ep, src));
+	if (!from_relay) {
+		d->cp->st.rx_unexpected++;
+		return;
+	}
+	uint8_t payload[CP_RELAY_MAX];	/* decrypted in place: the frame's buffer is not ours */
+	memcpy(payload, f->payload, f->len);
+	struct cp_in in = { f->sender, src, f->len + CP_FWD_HDR_LEN, now, NULL };
+	cp__path_relayed(d, w, &in, payload, f->len);
 }
 
 static void on_revoke(struct cp_device *d, const struct cp_msg *m)

@@ -115,7 +115,7 @@ void cp__path_tick(struct cp_device *d, uint64_t now);
 void cp__path_pong(struct cp_device *d, const struct cp_in *in, const struct cp_msg *m);
 /* A RELAY from a signpost for an UP want: WireGuard to the tunnel, control handled here. */
 void cp__path_relayed(struct cp_device *d, struct cp_want *w, const struct cp_in *in,
-		      struct cp_msg *m);
+		      uint8_t *payload, size_t len);
 /*
  * cp_spray.c.  plan: at the start of probing, the side this device takes
  * (easy: spray the peer's port-0 candidate; hard: open the sockets); tick:

@@ -99,6 +99,9 @@ int cp__seal(struct cp_plane *cp, const uint8_t to[32], struct cp_msg *m, size_t
  */
 int cp__send_queued(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint *dst,
 		    struct cp_msg *m) SP_MUST_CHECK;
+/* A RELAYED frame (cp_msg.h) for `to` at dst, queued as cp__send_queued's. */
+int cp__send_fwd(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint *dst,
+		 const uint8_t origin[32], const uint8_t *payload, size_t len) SP_MUST_CHECK;
 /*
  * Send what cp__send_queued queued, and let the relayed WireGuard datagrams
  * received since the last flush into the TUN device.  Run at the end of each
@@ -174,6 +177,9 @@ int cp__ctl_register(struct cp_plane *cp) SP_MUST_CHECK;
 int cp__device_start(struct cp_plane *cp) SP_MUST_CHECK;
 void cp__device_stop(struct cp_plane *cp);
 void cp__device_input(struct cp_plane *cp, const struct cp_in *in, struct cp_msg *m);
+/* A RELAYED frame from src (on conn if it came over TLS): to the want of its origin. */
+void cp__device_forwarded(struct cp_device *d, const struct cp_fwd *f, const union sp_endpoint *src,
+			  uint64_t now, struct cp_tls_conn *conn);
 void cp__device_status(struct cp_plane *cp, struct sp_status *st);
 /* cp_path.c: a PING came straight from a peer: where it came from is a candidate. */
 void cp__path_pinged(struct cp_device *d, const struct cp_in *in);

@@ -197,6 +197,46 @@ out:
 	return err;
 }
 
+int cp_fwd_write(uint8_t *out, size_t cap, const uint8_t sender[CP_KEY_LEN],
+		 const uint8_t origin[CP_KEY_LEN], const uint8_t *payload, size_t len,
+		 size_t *out_len)
+{
+	*out_len = 0;
+	if (len == 0 || len > CP_RELAY_MAX)
+		return -EINVAL;
+	if (CP_FWD_HDR_LEN + len > cap)
+		return SP_ETRUNC;
+	memcpy(out, CP_MAGIC, CP_MAGIC_LEN);
+	out[OFF_VERSION] = CP_VERSION;
+	out[OFF_TYPE] = CP_RELAYED;
+	out[OFF_RESERVED] = 0;
+	out[OFF_RESERVED + 1] = 0;
+	memcpy(out + OFF_SENDER, sender, CP_KEY_LEN);
+	memcpy(out + OFF_SENDER + CP_KEY_LEN, origin, CP_KEY_LEN);
+	memcpy(out + CP_FWD_HDR_LEN, payload, len);
+	*out_len = CP_FWD_HDR_LEN + len;
+	return 0;
+}
+
+bool cp_fwd_is(const uint8_t *buf, size_t len)
+{
+	return len > OFF_TYPE && memcmp(buf, CP_MAGIC, CP_MAGIC_LEN) == 0 &&
+	       buf[OFF_VERSION] == CP_VERSION && buf[OFF_TYPE] == CP_RELAYED;
+}
+
+int cp_fwd_parse(const uint8_t *buf, size_t len, struct cp_fwd *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (!cp_fwd_is(buf, len) || len <= CP_FWD_HDR_LEN || len > CP_FWD_HDR_LEN + CP_RELAY_MAX ||
+	    buf[OFF_RESERVED] != 0 || buf[OFF_RESERVED + 1] != 0)
+		return SP_EMALFORMED;
+	f->sender = buf + OFF_SENDER;
+	f->origin = buf + OFF_SENDER + CP_KEY_LEN;
+	f->payload = buf + CP_FWD_HDR_LEN;
+	f->len = len - CP_FWD_HDR_LEN;
+	return 0;
+}
+
 size_t cp_msg_used(const struct cp_msg *m)
 {
 	const size_t u = offsetof(struct cp_msg, u);

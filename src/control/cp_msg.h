@@ -178,6 +178,37 @@ struct cp_relay {
 	uint8_t payload[CP_RELAY_MAX];
 };
 
+/*
+ * RELAYED: what a signpost sends the destination of a RELAY.  Not boxed: its
+ * payload is authenticated end to end (a WireGuard datagram, or a control
+ * message the origin sealed for the destination), so boxing it again only
+ * cost time (a quarter of a relayed datagram's crypto).  As with TURN's
+ * ChannelData, the framing itself is not authenticated: a forged frame
+ * carries a payload the destination's WireGuard or box refuses, as it would
+ * on a direct path.  Layout: magic(4) version(1) type(1) = CP_RELAYED,
+ * reserved(2) = 0, sender(32): the signpost, origin(32), payload (1 to
+ * CP_RELAY_MAX bytes).  The type byte is outside the boxed types, so
+ * cp_msg_peek refuses it and no boxed message is ever read as one.
+ */
+#define CP_RELAYED 0x80
+#define CP_FWD_HDR_LEN (8 + 2 * CP_KEY_LEN)
+
+struct cp_fwd {
+	const uint8_t *sender;		/* the signpost (Ed25519), as the frame says */
+	const uint8_t *origin;		/* who sent the RELAY */
+	const uint8_t *payload;
+	size_t len;
+};
+
+/* Write a RELAYED frame into out[0..cap); *out_len its length.  0, -EINVAL or SP_ETRUNC. */
+int cp_fwd_write(uint8_t *out, size_t cap, const uint8_t sender[CP_KEY_LEN],
+		 const uint8_t origin[CP_KEY_LEN], const uint8_t *payload, size_t len,
+		 size_t *out_len) SP_MUST_CHECK;
+/* Is buf a RELAYED frame (magic, version, type)?  Then cp_fwd_parse says whether it is valid. */
+bool cp_fwd_is(const uint8_t *buf, size_t len);
+/* Parse a RELAYED frame; f points into buf.  0 or SP_EMALFORMED. */
+int cp_fwd_parse(const uint8_t *buf, size_t len, struct cp_fwd *f) SP_MUST_CHECK;
+
 struct cp_revoke {
 	uint8_t key[CP_KEY_LEN];	/* Ed25519 key of the revoked device */
 };

@@ -206,16 +206,15 @@ void cp__path_pong(struct cp_device *d, const struct cp_in *in, const struct cp_
  * relayed path) must be sealed by the peer the signpost names.
  */
 void cp__path_relayed(struct cp_device *d, struct cp_want *w, const struct cp_in *in,
-		      struct cp_msg *m)
+		      uint8_t *payload, size_t len)
 {
-	struct cp_relay *r = &m->u.relay;
-	if (r->len >= CP_MAGIC_LEN && memcmp(r->payload, CP_MAGIC, CP_MAGIC_LEN) == 0) {
+	if (len >= CP_MAGIC_LEN && memcmp(payload, CP_MAGIC, CP_MAGIC_LEN) == 0) {
 		uint8_t sender[32];
 		struct cp_msg im;
-		if (cp__open(d->cp, r->payload, r->len, in->now, sender, &im) != 0)
+		if (cp__open(d->cp, payload, len, in->now, sender, &im) != 0)
 			return;
-		struct cp_in inner = { sender, in->src, r->len, in->now, in->sender };
-		if (memcmp(sender, r->peer, 32) != 0)
+		struct cp_in inner = { sender, in->src, len, in->now, in->sender };
+		if (memcmp(sender, w->ed, 32) != 0)
 			d->cp->st.rx_unexpected++;
 		else if (im.type == CP_PING)
 			cp__answer_ping(d->cp, &inner, &im);
@@ -229,7 +228,7 @@ void cp__path_relayed(struct cp_device *d, struct cp_want *w, const struct cp_in
 		return;
 	d->relayed_in++;
 	d->cp->rx_relayed = true;	/* into the TUN device at cp__flush() */
-	tun_path_input(ps->dev, &w->relay, r->payload, r->len, tun_now());
+	tun_path_input(ps->dev, &w->relay, payload, len, tun_now());
 }
 
 /* ---- signpost ping NAME [-c N] ---- */

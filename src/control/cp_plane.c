@@ -159,24 +159,59 @@ int cp__send(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint 
 	return 0;
 }
 
+/* The queue's next buffer (flushed first if full). */
+static uint8_t *txq_slot(struct cp_plane *cp)
+{
+	if (cp->txq->n == CP_TXQ_MAX)
+		cp__flush(cp);
+	return cp->txq->buf[cp->txq->n];
+}
+
+/* The datagram written in txq_slot(), n bytes, waits for cp__flush(). */
+static void txq_commit(struct cp_plane *cp, const union sp_endpoint *dst, size_t n)
+{
+	struct cp_txq *q = cp->txq;
+	unsigned i = q->n++;
+	q->dst[i] = *dst;
+	q->tx[i] = (struct sp_tx){ .buf = q->buf[i], .len = n, .dst = &q->dst[i], .src = NULL };
+}
+
 int cp__send_queued(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint *dst,
 		    struct cp_msg *m)
 {
-	struct cp_txq *q = cp->txq;
-	if (q == NULL || cp__tls_route(cp, to) != NULL)
+	if (cp->txq == NULL || cp__tls_route(cp, to) != NULL)
 		return cp__send(cp, to, dst, m, 0, CP_NO_LIMIT);	/* TLS frames go at once */
-	if (q->n == CP_TXQ_MAX)
-		cp__flush(cp);
-	unsigned i = q->n;
 	size_t n = 0;
-	int rc = cp__seal(cp, to, m, 0, q->buf[i], &n);
+	int rc = cp__seal(cp, to, m, 0, txq_slot(cp), &n);
 	if (rc) {
 		cp->st.tx_errors++;
 		return rc;
 	}
-	q->dst[i] = *dst;
-	q->tx[i] = (struct sp_tx){ .buf = q->buf[i], .len = n, .dst = &q->dst[i], .src = NULL };
-	q->n++;
+	txq_commit(cp, dst, n);
+	return 0;
+}
+
+int cp__send_fwd(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint *dst,
+		 const uint8_t origin[32], const uint8_t *payload, size_t len)
+{
+	struct cp_tls_conn *conn = cp__tls_route(cp, to);
+	uint8_t buf[CP_MSG_MAX];
+	bool queued = cp->txq != NULL && conn == NULL;
+	uint8_t *out = queued ? txq_slot(cp) : buf;
+	size_t n = 0;
+	int rc = cp_fwd_write(out, CP_MSG_MAX, cp->ed, origin, payload, len, &n);
+	if (rc == 0 && queued) {
+		txq_commit(cp, dst, n);
+		return 0;
+	}
+	if (rc == 0)
+		rc = conn ? cp__tls_send(cp, conn, buf, n)
+			  : sp_transport_send(cp->transport, dst, NULL, buf, n);
+	if (rc) {
+		cp->st.tx_errors++;
+		return rc;
+	}
+	cp->st.tx++;
 	return 0;
 }
 
@@ -263,6 +298,20 @@ int cp__input(struct cp_plane *cp, const uint8_t *buf, size_t len, const union s
 	uint8_t sender[32];
 	enum cp_type type;
 	cp->st.rx++;
+	if (cp_fwd_is(buf, len)) {
+		/* A relayed payload from a signpost: not boxed, authenticated end to end. */
+		struct cp_fwd f;
+		if (cp_fwd_parse(buf, len, &f) != 0) {
+			cp->st.rx_bad++;
+			return SP_EMALFORMED;
+		}
+		if (!cp->dev) {
+			cp->st.rx_unexpected++;
+			return SP_EPROTO;
+		}
+		cp__device_forwarded(cp->dev, &f, src, now, conn);
+		return 0;
+	}
 	if (len > CP_MSG_MAX || cp_msg_peek(buf, len, sender, &type) != 0) {
 		cp->st.rx_bad++;
 		return SP_EMALFORMED;

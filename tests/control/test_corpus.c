@@ -161,6 +161,41 @@ static void test_token_seeds(void **state)
 	assert_true(invalid >= 5);
 }
 
+/* RELAYED frames: valid-* parse, bad-* do not, and a parsed one writes back to its bytes. */
+static void test_fwd_seeds(void **state)
+{
+	char path[8192];
+	unsigned valid = 0, invalid = 0;
+	snprintf(path, sizeof(path), "%s/control_fwd", corpus);
+	DIR *d = opendir(path);
+	assert_non_null(d);
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		static uint8_t buf[4096], out[CP_MSG_MAX];
+		if (e->d_name[0] == '.')
+			continue;
+		size_t n = slurp("control_fwd", e->d_name, buf, sizeof(buf)), len;
+		struct cp_fwd f;
+		int err = cp_fwd_parse(buf, n, &f);
+		if (starts(e->d_name, "valid-")) {
+			if (err != 0)
+				fail_msg("control_fwd/%s refused", e->d_name);
+			assert_int_equal(cp_fwd_write(out, sizeof(out), f.sender, f.origin, f.payload,
+						      f.len, &len), 0);
+			assert_int_equal(len, n);
+			assert_memory_equal(out, buf, n);
+			valid++;
+		} else if (starts(e->d_name, "bad-")) {
+			if (err == 0)
+				fail_msg("control_fwd/%s accepted", e->d_name);
+			invalid++;
+		}
+	}
+	closedir(d);
+	assert_true(valid >= 3);
+	assert_true(invalid >= 5);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -172,6 +207,7 @@ int main(void)
 		cmocka_unit_test(test_body_seeds),
 		cmocka_unit_test(test_open_seeds),
 		cmocka_unit_test(test_token_seeds),
+		cmocka_unit_test(test_fwd_seeds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

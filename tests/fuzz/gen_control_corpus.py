@@ -114,7 +114,6 @@ def mutations(t, body):
         out.append(("name-space", body[:3] + b" " + body[4:]))
         out.append(("name-nul", body[:3] + b"\x00" + body[4:]))
         out.append(("family-5", body[:56] + b"\x05" + body[57:]))
-        out.append(("port-0", body[:57] + b"\x00\x00" + body[59:]))
         out.append(("v4-tail", body[:74] + b"\x01" + body[75:]))
     if t == REGISTER_ACK:
         out.append(("status-11", b"\x0b" + body[1:]))
@@ -175,7 +174,7 @@ def main():
         folder = "control_" + n
         shutil.rmtree(os.path.join(CORPUS, folder), ignore_errors=True)
         os.makedirs(os.path.join(CORPUS, folder))
-    for folder in ("control_open", "control_token"):
+    for folder in ("control_open", "control_token", "control_fwd"):
         shutil.rmtree(os.path.join(CORPUS, folder), ignore_errors=True)
         os.makedirs(os.path.join(CORPUS, folder))
 
@@ -184,6 +183,9 @@ def main():
     for t, name, body in all_bodies:
         folder = "control_" + TYPES[t]
         write(folder, "valid-" + name, body)
+        if t == REGISTER and name == next(n for tt, n, _ in all_bodies if tt == t):
+            # Port 0: a candidate behind an endpoint-dependent NAT (CP_EP_ANYPORT).
+            write(folder, "valid-anyport-0", body[:57] + b"\x00\x00" + body[59:])
         if name == next(n for tt, n, _ in all_bodies if tt == t):
             for mname, data in mutations(t, body):
                 write(folder, "bad-" + mname, data)
@@ -213,6 +215,19 @@ def main():
     write("control_open", "dgram-flipped-mac", b"\x00" + good[:64] + bytes([good[64] ^ 1]) + good[65:])
     write("control_open", "dgram-short", b"\x00" + good[:91])
     write("control_open", "empty", b"")
+
+    # RELAYED frames (not boxed): magic, version, type 0x80, reserved, sender, origin, payload.
+    fwd = b"\xf5SPC\x01\x80\x00\x00" + b"\x53" * 32 + b"\x4f" * 32
+    wg = struct.pack("<I", 4) + fill(60, 9)
+    write("control_fwd", "valid-wireguard", fwd + wg)
+    write("control_fwd", "valid-max", fwd + fill(1600, 3))
+    write("control_fwd", "valid-sealed", fwd + good)
+    write("control_fwd", "bad-empty-payload", fwd)
+    write("control_fwd", "bad-1601", fwd + fill(1601, 4))
+    write("control_fwd", "bad-reserved", fwd[:6] + b"\x00\x01" + fwd[8:] + wg)
+    write("control_fwd", "bad-version", fwd[:4] + b"\x02" + fwd[5:] + wg)
+    write("control_fwd", "bad-short", fwd[:40])
+    write("control_fwd", "bad-boxed-type", fwd[:5] + bytes([PING]) + fwd[6:] + wg)
 
     write("control_token", "valid", token().encode())
     write("control_token", "valid-newline", (token(n_ep=0) + "\n").encode())
