@@ -390,13 +390,7 @@ static int relay_send(void *arg, struct tun_path *path, const uint8_t *buf, size
 	struct cp_want *w = arg;
 	if (len > CP_RELAY_MAX || !w->z)
 		return -EMSGSIZE;
-	/* Only the RELAY member is set: the rest of the union is never read (5 KiB not cleared). */
-	struct cp_msg m;
-	m.type = CP_RELAY;
-	memcpy(m.u.relay.peer, w->ed, 32);
-	m.u.relay.len = (uint16_t)len;
-	memcpy(m.u.relay.payload, buf, len);
-	int rc = cp__send_queued(w->d->cp, w->z->ed, &w->z->ep, &m);
+	int rc = cp__send_rdata(w->d->cp, w->z->ed, &w->z->ep, w->ed, buf, len);
 	if (rc == 0)
 		w->d->relayed_out++;
 	return rc;

@@ -36,6 +36,8 @@ struct cp_tls_conn;
 struct cp_key {
 	uint8_t ed[32];
 	uint8_t box[32];	/* secret */
+	uint8_t rdata_tx[32];	/* secret: RELAY_DATA from me to this node (cp_rdata_key) */
+	uint8_t rdata_rx[32];	/* secret: RELAY_DATA from this node to me */
 	uint64_t used_ns;	/* 0: free slot */
 };
 
@@ -99,6 +101,9 @@ int cp__seal(struct cp_plane *cp, const uint8_t to[32], struct cp_msg *m, size_t
  */
 int cp__send_queued(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint *dst,
 		    struct cp_msg *m) SP_MUST_CHECK;
+/* A RELAY_DATA frame (cp_msg.h) to the signpost `to` at dst for dest, queued likewise. */
+int cp__send_rdata(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint *dst,
+		   const uint8_t dest[32], const uint8_t *payload, size_t len) SP_MUST_CHECK;
 /* A RELAYED frame (cp_msg.h) for `to` at dst, queued as cp__send_queued's. */
 int cp__send_fwd(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint *dst,
 		 const uint8_t origin[32], const uint8_t *payload, size_t len) SP_MUST_CHECK;
@@ -169,6 +174,9 @@ void cp__answer_ping(struct cp_plane *cp, const struct cp_in *in, const struct c
 int cp__signpost_start(struct cp_plane *cp) SP_MUST_CHECK;
 void cp__signpost_stop(struct cp_plane *cp);
 void cp__signpost_input(struct cp_plane *cp, const struct cp_in *in, struct cp_msg *m);
+/* A tunnel datagram to relay: a RELAY's or a RELAY_DATA's payload for dest. */
+void cp__signpost_relay(struct cp_plane *cp, const struct cp_in *in, const uint8_t dest[32],
+			const uint8_t *payload, size_t len);
 void cp__signpost_status(struct cp_plane *cp, struct sp_status *st);
 /* cp_ctl.c: the signpost's control-socket words */
 int cp__ctl_register(struct cp_plane *cp) SP_MUST_CHECK;

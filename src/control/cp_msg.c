@@ -237,6 +237,81 @@ int cp_fwd_parse(const uint8_t *buf, size_t len, struct cp_fwd *f)
 	return 0;
 }
 
+int cp_rdata_key(const uint8_t box[CP_KEY_LEN], const uint8_t sender[CP_KEY_LEN],
+		 uint8_t key[CP_KEY_LEN])
+{
+	static const char label[] = "signpost relay data v1";
+	uint8_t in[sizeof(label) - 1 + CP_KEY_LEN];
+	memcpy(in, label, sizeof(label) - 1);
+	memcpy(in + sizeof(label) - 1, sender, CP_KEY_LEN);
+	return crypto_generichash(key, CP_KEY_LEN, in, sizeof(in), box, CP_KEY_LEN) == 0
+		? 0 : SP_ECRYPTO;
+}
+
+#if crypto_aead_xchacha20poly1305_ietf_NPUBBYTES != CP_NONCE_LEN || \
+	crypto_aead_xchacha20poly1305_ietf_ABYTES != CP_BOX_OVERHEAD
+#error "RELAY_DATA's nonce and tag are XChaCha20-Poly1305's"
+#endif
+
+int cp_rdata_seal(const uint8_t key[CP_KEY_LEN], const uint8_t sender[CP_KEY_LEN],
+		  const uint8_t dest[CP_KEY_LEN], uint64_t counter, const uint8_t *payload,
+		  size_t len, uint8_t *out, size_t cap, size_t *out_len)
+{
+	*out_len = 0;
+	if (len == 0 || len > CP_RELAY_MAX)
+		return -EINVAL;
+	if (CP_RDATA_OVERHEAD + len > cap)
+		return SP_ETRUNC;
+	memcpy(out, CP_MAGIC, CP_MAGIC_LEN);
+	out[OFF_VERSION] = CP_VERSION;
+	out[OFF_TYPE] = CP_RELAY_DATA;
+	out[OFF_RESERVED] = 0;
+	out[OFF_RESERVED + 1] = 0;
+	memcpy(out + OFF_SENDER, sender, CP_KEY_LEN);
+	nonce_field(out + OFF_NONCE);
+	memcpy(out + CP_HDR_LEN, payload, len);
+	uint8_t plain[CP_RDATA_SEALED];
+	memcpy(plain, dest, CP_KEY_LEN);
+	cp__put64(plain + CP_KEY_LEN, counter);
+	uint8_t *ct = out + CP_HDR_LEN + len;
+	int rc = crypto_aead_xchacha20poly1305_ietf_encrypt_detached(
+		ct, ct + CP_RDATA_SEALED, NULL, plain, sizeof(plain), out, CP_HDR_LEN + len, NULL,
+		out + OFF_NONCE, key);
+	if (rc != 0)
+		return SP_ECRYPTO;
+	*out_len = CP_RDATA_OVERHEAD + len;
+	return 0;
+}
+
+bool cp_rdata_is(const uint8_t *buf, size_t len)
+{
+	return len > OFF_TYPE && memcmp(buf, CP_MAGIC, CP_MAGIC_LEN) == 0 &&
+	       buf[OFF_VERSION] == CP_VERSION && buf[OFF_TYPE] == CP_RELAY_DATA;
+}
+
+int cp_rdata_open(const uint8_t key[CP_KEY_LEN], const uint8_t *buf, size_t len,
+		  struct cp_rdata *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (!cp_rdata_is(buf, len) || len <= CP_RDATA_OVERHEAD ||
+	    len > CP_RDATA_OVERHEAD + CP_RELAY_MAX || buf[OFF_RESERVED] != 0 ||
+	    buf[OFF_RESERVED + 1] != 0)
+		return SP_EMALFORMED;
+	size_t n = len - CP_RDATA_OVERHEAD;
+	const uint8_t *ct = buf + CP_HDR_LEN + n;
+	uint8_t plain[CP_RDATA_SEALED];
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
+		    plain, NULL, ct, CP_RDATA_SEALED, ct + CP_RDATA_SEALED, buf, CP_HDR_LEN + n,
+		    buf + OFF_NONCE, key) != 0)
+		return SP_EAUTH;
+	r->sender = buf + OFF_SENDER;
+	memcpy(r->dest, plain, CP_KEY_LEN);
+	r->counter = cp__get64(plain + CP_KEY_LEN);
+	r->payload = buf + CP_HDR_LEN;
+	r->len = n;
+	return 0;
+}
+
 size_t cp_msg_used(const struct cp_msg *m)
 {
 	const size_t u = offsetof(struct cp_msg, u);

@@ -209,6 +209,47 @@ bool cp_fwd_is(const uint8_t *buf, size_t len);
 /* Parse a RELAYED frame; f points into buf.  0 or SP_EMALFORMED. */
 int cp_fwd_parse(const uint8_t *buf, size_t len, struct cp_fwd *f) SP_MUST_CHECK;
 
+/*
+ * RELAY_DATA: a device's tunnel datagram for its signpost to relay (the
+ * per-packet path; control messages along a relayed path still go in a
+ * boxed RELAY).  The payload is already authenticated end to end, so it is
+ * authenticated here, not encrypted again: XChaCha20-Poly1305 with the
+ * header and the payload as associated data, and only the destination and
+ * the counter encrypted (who talks to whom stays hidden, as in a RELAY).
+ * Authentication is what the signpost needs (a RELAY_DATA moves the pair's
+ * address to its source, and counts against the sender's caps), and a
+ * Poly1305 over the datagram costs a third of re-encrypting it.  The key is
+ * the pair's box key bound to the sender (cp_rdata_key), the nonce the
+ * header's random nonce field, the counter the sender's (replay table).
+ * Layout: magic(4) version(1) type(1) = CP_RELAY_DATA, reserved(2) = 0,
+ * sender(32), nonce(24) | payload (1..CP_RELAY_MAX) | destination(32) and
+ * counter(8), encrypted | tag(16).
+ */
+#define CP_RELAY_DATA 0x81
+#define CP_RDATA_SEALED (CP_KEY_LEN + 8)
+#define CP_RDATA_OVERHEAD (CP_HDR_LEN + CP_RDATA_SEALED + CP_BOX_OVERHEAD)
+
+struct cp_rdata {
+	const uint8_t *sender;
+	uint8_t dest[CP_KEY_LEN];
+	uint64_t counter;
+	const uint8_t *payload;		/* into the frame */
+	size_t len;
+};
+
+/* The RELAY_DATA key of frames from `sender` on a pair's box key. */
+int cp_rdata_key(const uint8_t box[CP_KEY_LEN], const uint8_t sender[CP_KEY_LEN],
+		 uint8_t key[CP_KEY_LEN]) SP_MUST_CHECK;
+/* Seal a RELAY_DATA frame into out[0..cap).  0, -EINVAL, SP_ETRUNC or SP_ECRYPTO. */
+int cp_rdata_seal(const uint8_t key[CP_KEY_LEN], const uint8_t sender[CP_KEY_LEN],
+		  const uint8_t dest[CP_KEY_LEN], uint64_t counter, const uint8_t *payload,
+		  size_t len, uint8_t *out, size_t cap, size_t *out_len) SP_MUST_CHECK;
+/* Is buf a RELAY_DATA frame (magic, version, type)?  Its sender is at buf + 8 (cp_msg_peek's place). */
+bool cp_rdata_is(const uint8_t *buf, size_t len);
+/* Open one: 0, SP_EMALFORMED or SP_EAUTH (then *r holds nothing). */
+int cp_rdata_open(const uint8_t key[CP_KEY_LEN], const uint8_t *buf, size_t len,
+		  struct cp_rdata *r) SP_MUST_CHECK;
+
 struct cp_revoke {
 	uint8_t key[CP_KEY_LEN];	/* Ed25519 key of the revoked device */
 };

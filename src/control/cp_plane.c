@@ -89,14 +89,14 @@ bool cp__rrset_has_key(const ldns_rr_list *rrset, const uint8_t ed[32])
  * makes room and is wiped.
  */
 static int box_key(struct cp_plane *cp, const uint8_t ed[32], uint64_t now,
-		   const uint8_t **key)
+		   const struct cp_key **key)
 {
 	struct cp_key *victim = &cp->keys[0];
 	for (size_t i = 0; i < CP_KEYS_MAX; i++) {
 		struct cp_key *k = &cp->keys[i];
 		if (k->used_ns != 0 && memcmp(k->ed, ed, 32) == 0) {	/* public keys */
 			k->used_ns = now;
-			*key = k->box;
+			*key = k;
 			return 0;
 		}
 		if (k->used_ns < victim->used_ns)
@@ -111,11 +111,17 @@ static int box_key(struct cp_plane *cp, const uint8_t ed[32], uint64_t now,
 	sodium_memzero(victim, sizeof(*victim));
 	rc = cp_box_key(dh, victim->box);
 	sodium_memzero(dh, sizeof(dh));
-	if (rc)
+	if (rc == 0)
+		rc = cp_rdata_key(victim->box, cp->ed, victim->rdata_tx);
+	if (rc == 0)
+		rc = cp_rdata_key(victim->box, ed, victim->rdata_rx);
+	if (rc) {
+		sodium_memzero(victim, sizeof(*victim));
 		return rc;
+	}
 	memcpy(victim->ed, ed, 32);
 	victim->used_ns = now ? now : 1;
-	*key = victim->box;
+	*key = victim;
 	return 0;
 }
 
@@ -130,11 +136,11 @@ static bool key_cached(const struct cp_plane *cp, const uint8_t ed[32])
 int cp__seal(struct cp_plane *cp, const uint8_t to[32], struct cp_msg *m, size_t min_len,
 	     uint8_t buf[CP_MSG_MAX], size_t *n)
 {
-	const uint8_t *key;
+	const struct cp_key *key;
 	m->counter = cp_counter_next(&cp->counter, cp__now_us());
 	int rc = box_key(cp, to, uv_hrtime(), &key);
 	if (rc == 0)
-		rc = cp_msg_seal(key, cp->ed, m, min_len, buf, CP_MSG_MAX, n);
+		rc = cp_msg_seal(key->box, cp->ed, m, min_len, buf, CP_MSG_MAX, n);
 	return rc;
 }
 
@@ -176,6 +182,28 @@ static void txq_commit(struct cp_plane *cp, const union sp_endpoint *dst, size_t
 	q->tx[i] = (struct sp_tx){ .buf = q->buf[i], .len = n, .dst = &q->dst[i], .src = NULL };
 }
 
+/*
+ * The end of a frame written (rc 0) in txq_slot() (queued) or in buf (TLS,
+ * or no queue): it waits for cp__flush(), or goes now.
+ */
+static int txq_or_send(struct cp_plane *cp, int rc, bool queued, struct cp_tls_conn *conn,
+		       const union sp_endpoint *dst, const uint8_t *buf, size_t n)
+{
+	if (rc == 0 && queued) {
+		txq_commit(cp, dst, n);
+		return 0;
+	}
+	if (rc == 0)
+		rc = conn ? cp__tls_send(cp, conn, buf, n)
+			  : sp_transport_send(cp->transport, dst, NULL, buf, n);
+	if (rc) {
+		cp->st.tx_errors++;
+		return rc;
+	}
+	cp->st.tx++;
+	return 0;
+}
+
 int cp__send_queued(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint *dst,
 		    struct cp_msg *m)
 {
@@ -191,6 +219,25 @@ int cp__send_queued(struct cp_plane *cp, const uint8_t to[32], const union sp_en
 	return 0;
 }
 
+int cp__send_rdata(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint *dst,
+		   const uint8_t dest[32], const uint8_t *payload, size_t len)
+{
+	const struct cp_key *key;
+	int rc = box_key(cp, to, uv_hrtime(), &key);
+	if (rc) {
+		cp->st.tx_errors++;
+		return rc;
+	}
+	struct cp_tls_conn *conn = cp__tls_route(cp, to);
+	uint8_t buf[CP_MSG_MAX];
+	bool queued = cp->txq != NULL && conn == NULL;
+	uint8_t *out = queued ? txq_slot(cp) : buf;
+	size_t n = 0;
+	uint64_t counter = cp_counter_next(&cp->counter, cp__now_us());
+	rc = cp_rdata_seal(key->rdata_tx, cp->ed, dest, counter, payload, len, out, CP_MSG_MAX, &n);
+	return txq_or_send(cp, rc, queued, conn, dst, buf, n);
+}
+
 int cp__send_fwd(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint *dst,
 		 const uint8_t origin[32], const uint8_t *payload, size_t len)
 {
@@ -200,19 +247,7 @@ int cp__send_fwd(struct cp_plane *cp, const uint8_t to[32], const union sp_endpo
 	uint8_t *out = queued ? txq_slot(cp) : buf;
 	size_t n = 0;
 	int rc = cp_fwd_write(out, CP_MSG_MAX, cp->ed, origin, payload, len, &n);
-	if (rc == 0 && queued) {
-		txq_commit(cp, dst, n);
-		return 0;
-	}
-	if (rc == 0)
-		rc = conn ? cp__tls_send(cp, conn, buf, n)
-			  : sp_transport_send(cp->transport, dst, NULL, buf, n);
-	if (rc) {
-		cp->st.tx_errors++;
-		return rc;
-	}
-	cp->st.tx++;
-	return 0;
+	return txq_or_send(cp, rc, queued, conn, dst, buf, n);
 }
 
 void cp__flush(struct cp_plane *cp)
@@ -237,12 +272,12 @@ int cp__open(struct cp_plane *cp, const uint8_t *buf, size_t len, uint64_t now,
 	     uint8_t sender[32], struct cp_msg *m)
 {
 	enum cp_type type;
-	const uint8_t *key;
+	const struct cp_key *key;
 	if (len > CP_MSG_MAX || cp_msg_peek(buf, len, sender, &type) != 0) {
 		cp->st.rx_bad++;
 		return SP_EMALFORMED;
 	}
-	if (box_key(cp, sender, now, &key) != 0 || cp_msg_open(key, buf, len, m) != 0) {
+	if (box_key(cp, sender, now, &key) != 0 || cp_msg_open(key->box, buf, len, m) != 0) {
 		cp->st.rx_auth++;
 		return SP_EAUTH;
 	}
@@ -292,6 +327,44 @@ void cp__answer_ping(struct cp_plane *cp, const struct cp_in *in, const struct c
 		sp_log_rl(SP_LOG_DEBUG, "control: no pong: %s", sp_strerror(rc));
 }
 
+/* A RELAY_DATA to a signpost: the same checks as a boxed message, then the relay. */
+static int rdata_input(struct cp_plane *cp, const uint8_t *buf, size_t len,
+		       const union sp_endpoint *src, uint64_t now, struct cp_tls_conn *conn)
+{
+	const uint8_t *sender = buf + 8;
+	const struct cp_key *key;
+	struct cp_rdata r;
+	if (!cp->sp || len <= CP_HDR_LEN) {
+		cp->st.rx_unexpected++;
+		return SP_EPROTO;
+	}
+	if (!key_cached(cp, sender) && sp_rl_take(&cp->newcomers, &src->sa, now, NULL) != SP_RL_PASS) {
+		cp->st.rx_limited++;
+		return SP_ELIMIT;
+	}
+	int rc = box_key(cp, sender, now, &key);
+	if (rc == 0)
+		rc = cp_rdata_open(key->rdata_rx, buf, len, &r);
+	if (rc) {
+		if (rc == SP_EMALFORMED)
+			cp->st.rx_bad++;
+		else
+			cp->st.rx_auth++;
+		return rc;
+	}
+	uint64_t now_us = cp__now_us();
+	if (cp_replay_check(&cp->replay, sender, r.counter, now_us) != 0 ||
+	    cp_replay_accept(&cp->replay, sender, r.counter, now_us) != 0) {
+		cp->st.rx_replay++;
+		return SP_EREPLAY;
+	}
+	if (conn)
+		cp__tls_learn(cp, sender, conn);
+	struct cp_in in = { sender, src, len, now, NULL };
+	cp__signpost_relay(cp, &in, r.dest, r.payload, r.len);
+	return 0;
+}
+
 int cp__input(struct cp_plane *cp, const uint8_t *buf, size_t len, const union sp_endpoint *src,
 	      uint64_t now, struct cp_tls_conn *conn)
 {
@@ -312,6 +385,8 @@ int cp__input(struct cp_plane *cp, const uint8_t *buf, size_t len, const union s
 		cp__device_forwarded(cp->dev, &f, src, now, conn);
 		return 0;
 	}
+	if (cp_rdata_is(buf, len))
+		return rdata_input(cp, buf, len, src, now, conn);
 	if (len > CP_MSG_MAX || cp_msg_peek(buf, len, sender, &type) != 0) {
 		cp->st.rx_bad++;
 		return SP_EMALFORMED;

@@ -593,12 +593,13 @@ static void on_connect(struct cp_signpost *s, const struct cp_in *in, struct cp_
 
 /* ---- RELAY ---- */
 
-static void on_relay(struct cp_signpost *s, const struct cp_in *in, struct cp_msg *m)
+void cp__signpost_relay(struct cp_plane *cp, const struct cp_in *in, const uint8_t dest[32],
+			const uint8_t *payload, size_t len)
 {
-	struct cp_relay *r = &m->u.relay;
+	struct cp_signpost *s = cp->sp;
 	bool swapped;
-	struct cp_pair *p = pair_find(s, in->sender, r->peer, &swapped, in->now);
-	struct cp_sdev *to = dev_by_key(s, r->peer);
+	struct cp_pair *p = pair_find(s, in->sender, dest, &swapped, in->now);
+	struct cp_sdev *to = dev_by_key(s, dest);
 	const union sp_endpoint *dst = NULL;
 	if (p) {
 		/* Follow the sender; a party that is my device is wherever it registered. */
@@ -617,9 +618,9 @@ static void on_relay(struct cp_signpost *s, const struct cp_in *in, struct cp_ms
 		from->last_ns = in->now;
 	}
 	/* Forwarded as it is, not boxed again: its payload is authenticated end to end. */
-	if (cp__send_fwd(s->cp, r->peer, dst, in->sender, r->payload, r->len) == 0) {
+	if (cp__send_fwd(s->cp, dest, dst, in->sender, payload, len) == 0) {
 		s->cp->st.relayed++;
-		s->cp->st.relayed_bytes += r->len;
+		s->cp->st.relayed_bytes += len;
 	}
 }
 
@@ -634,7 +635,7 @@ void cp__signpost_input(struct cp_plane *cp, const struct cp_in *in, struct cp_m
 		on_connect(s, in, m);
 		break;
 	case CP_RELAY:
-		on_relay(s, in, m);
+		cp__signpost_relay(cp, in, m->u.relay.peer, m->u.relay.payload, m->u.relay.len);
 		break;
 	default:
 		cp->st.rx_unexpected++;

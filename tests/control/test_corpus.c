@@ -196,6 +196,39 @@ static void test_fwd_seeds(void **state)
 	assert_true(invalid >= 5);
 }
 
+/* RELAY_DATA frames: the generator's sealed-* open with the key C derives; dgram-* do not. */
+static void test_rdata_seeds(void **state)
+{
+	char path[8192];
+	unsigned sealed = 0, bad = 0;
+	uint8_t key[CP_KEY_LEN];
+	assert_int_equal(cp_rdata_key(fz_cp_key, fz_cp_sender, key), 0);
+	snprintf(path, sizeof(path), "%s/control_rdata", corpus);
+	DIR *d = opendir(path);
+	assert_non_null(d);
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		static uint8_t buf[4096];
+		struct cp_rdata r;
+		if (e->d_name[0] == '.')
+			continue;
+		size_t n = slurp("control_rdata", e->d_name, buf, sizeof(buf));
+		if (starts(e->d_name, "sealed-")) {
+			if (cp_rdata_open(key, buf + 1, n - 1, &r) != 0)
+				fail_msg("control_rdata/%s does not open", e->d_name);
+			assert_memory_equal(r.sender, fz_cp_sender, CP_KEY_LEN);
+			sealed++;
+		} else if (starts(e->d_name, "dgram-")) {
+			if (cp_rdata_open(key, buf + 1, n - 1, &r) == 0)
+				fail_msg("control_rdata/%s opens", e->d_name);
+			bad++;
+		}
+	}
+	closedir(d);
+	assert_true(sealed >= 2);
+	assert_true(bad >= 4);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -208,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_open_seeds),
 		cmocka_unit_test(test_token_seeds),
 		cmocka_unit_test(test_fwd_seeds),
+		cmocka_unit_test(test_rdata_seeds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #ifndef FUZZ_CONTROL_COMMON_H
 #define FUZZ_CONTROL_COMMON_H
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

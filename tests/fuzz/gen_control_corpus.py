@@ -148,6 +148,25 @@ class Sodium:
                                     ctypes.c_size_t(0))
         return out.raw
 
+    def rdata_key(self, sender):
+        out = ctypes.create_string_buffer(32)
+        msg = b"signpost relay data v1" + sender
+        self.lib.crypto_generichash(out, ctypes.c_size_t(32), msg, ctypes.c_ulonglong(len(msg)), KEY,
+                                    ctypes.c_size_t(32))
+        return out.raw
+
+    def rdata(self, key, sender, dest, counter, payload, nonce_field):
+        hdr = b"\xf5SPC\x01\x81\x00\x00" + sender + nonce_field
+        ad = hdr + payload
+        plain = dest + struct.pack("!Q", counter)
+        ct = ctypes.create_string_buffer(len(plain))
+        mac = ctypes.create_string_buffer(16)
+        rc = self.lib.crypto_aead_xchacha20poly1305_ietf_encrypt_detached(
+            ct, mac, None, plain, ctypes.c_ulonglong(len(plain)), ad, ctypes.c_ulonglong(len(ad)), None,
+            nonce_field, key)
+        assert rc == 0
+        return ad + ct.raw + mac.raw
+
     def box(self, plain, nonce):
         out = ctypes.create_string_buffer(16 + len(plain))
         rc = self.lib.crypto_box_easy_afternm(out, plain, ctypes.c_ulonglong(len(plain)), nonce, KEY)
@@ -174,7 +193,7 @@ def main():
         folder = "control_" + n
         shutil.rmtree(os.path.join(CORPUS, folder), ignore_errors=True)
         os.makedirs(os.path.join(CORPUS, folder))
-    for folder in ("control_open", "control_token", "control_fwd"):
+    for folder in ("control_open", "control_token", "control_fwd", "control_rdata"):
         shutil.rmtree(os.path.join(CORPUS, folder), ignore_errors=True)
         os.makedirs(os.path.join(CORPUS, folder))
 
@@ -228,6 +247,20 @@ def main():
     write("control_fwd", "bad-version", fwd[:4] + b"\x02" + fwd[5:] + wg)
     write("control_fwd", "bad-short", fwd[:40])
     write("control_fwd", "bad-boxed-type", fwd[:5] + bytes([PING]) + fwd[6:] + wg)
+
+    # RELAY_DATA frames (mode 0: as received; mode 1: dest, counter, payload sealed by the target).
+    rk = na.rdata_key(SENDER)
+    dest = b"\x44" * 32
+    frame = na.rdata(rk, SENDER, dest, 1767225600000000, wg, fill(24, 7))
+    write("control_rdata", "sealed-wireguard", b"\x00" + frame)
+    write("control_rdata", "sealed-max", b"\x00" + na.rdata(rk, SENDER, dest, 1767225600000001,
+                                                            fill(1600, 8), fill(24, 8)))
+    write("control_rdata", "dgram-flipped-payload", b"\x00" + frame[:64] + bytes([frame[64] ^ 1]) + frame[65:])
+    write("control_rdata", "dgram-flipped-tag", b"\x00" + frame[:-1] + bytes([frame[-1] ^ 1]))
+    write("control_rdata", "dgram-short", b"\x00" + frame[:120])
+    write("control_rdata", "dgram-reserved", b"\x00" + frame[:7] + b"\x01" + frame[8:])
+    write("control_rdata", "plain-wireguard", b"\x01" + dest + struct.pack("!Q", 5) + wg)
+    write("control_rdata", "plain-1601", b"\x01" + dest + struct.pack("!Q", 5) + fill(1601, 2))
 
     write("control_token", "valid", token().encode())
     write("control_token", "valid-newline", (token(n_ep=0) + "\n").encode())
