@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -22,6 +23,26 @@
 #define OFF_RESERVED 6
 #define OFF_SENDER 8
 #define OFF_NONCE 40
+
+/* The first 40 bytes of every frame: magic, version, type, reserved, sender. */
+static void put_header(uint8_t *out, uint8_t type, const uint8_t sender[CP_KEY_LEN])
+{
+	memcpy(out, CP_MAGIC, CP_MAGIC_LEN);
+	out[OFF_VERSION] = CP_VERSION;
+	out[OFF_TYPE] = type;
+	out[OFF_RESERVED] = 0;
+	out[OFF_RESERVED + 1] = 0;
+	memcpy(out + OFF_SENDER, sender, CP_KEY_LEN);
+}
+
+/* Does buf start a frame of this (unboxed) type?  strict: and its reserved bytes are zero. */
+static bool frame_of(const uint8_t *buf, size_t len, uint8_t type, bool strict)
+{
+	if (len <= OFF_TYPE || memcmp(buf, CP_MAGIC, CP_MAGIC_LEN) != 0 ||
+	    buf[OFF_VERSION] != CP_VERSION || buf[OFF_TYPE] != type)
+		return false;
+	return !strict || (len >= OFF_SENDER && buf[OFF_RESERVED] == 0 && buf[OFF_RESERVED + 1] == 0);
+}
 
 int cp_box_key(const uint8_t x25519_shared[32], uint8_t key[CP_KEY_LEN])
 {
@@ -134,12 +155,7 @@ int cp_msg_seal(const uint8_t key[CP_KEY_LEN], const uint8_t sender_ed[CP_KEY_LE
 		err = SP_ETRUNC;
 		goto out;
 	}
-	memcpy(out, CP_MAGIC, CP_MAGIC_LEN);
-	out[OFF_VERSION] = CP_VERSION;
-	out[OFF_TYPE] = (uint8_t)m->type;
-	out[OFF_RESERVED] = 0;
-	out[OFF_RESERVED + 1] = 0;
-	memcpy(out + OFF_SENDER, sender_ed, CP_KEY_LEN);
+	put_header(out, (uint8_t)m->type, sender_ed);
 	nonce_field(out + OFF_NONCE);
 	err = cp__msg_box(key, out, cap, plain, plain_len, out_len);
 	sodium_memzero(plain, plain_len);	/* what was written */
@@ -206,12 +222,7 @@ int cp_fwd_write(uint8_t *out, size_t cap, const uint8_t sender[CP_KEY_LEN],
 		return -EINVAL;
 	if (CP_FWD_HDR_LEN + len > cap)
 		return SP_ETRUNC;
-	memcpy(out, CP_MAGIC, CP_MAGIC_LEN);
-	out[OFF_VERSION] = CP_VERSION;
-	out[OFF_TYPE] = CP_RELAYED;
-	out[OFF_RESERVED] = 0;
-	out[OFF_RESERVED + 1] = 0;
-	memcpy(out + OFF_SENDER, sender, CP_KEY_LEN);
+	put_header(out, CP_RELAYED, sender);
 	memcpy(out + OFF_SENDER + CP_KEY_LEN, origin, CP_KEY_LEN);
 	memcpy(out + CP_FWD_HDR_LEN, payload, len);
 	*out_len = CP_FWD_HDR_LEN + len;
@@ -220,15 +231,14 @@ int cp_fwd_write(uint8_t *out, size_t cap, const uint8_t sender[CP_KEY_LEN],
 
 bool cp_fwd_is(const uint8_t *buf, size_t len)
 {
-	return len > OFF_TYPE && memcmp(buf, CP_MAGIC, CP_MAGIC_LEN) == 0 &&
-	       buf[OFF_VERSION] == CP_VERSION && buf[OFF_TYPE] == CP_RELAYED;
+	return frame_of(buf, len, CP_RELAYED, false);
 }
 
 int cp_fwd_parse(const uint8_t *buf, size_t len, struct cp_fwd *f)
 {
 	memset(f, 0, sizeof(*f));
-	if (!cp_fwd_is(buf, len) || len <= CP_FWD_HDR_LEN || len > CP_FWD_HDR_LEN + CP_RELAY_MAX ||
-	    buf[OFF_RESERVED] != 0 || buf[OFF_RESERVED + 1] != 0)
+	if (!frame_of(buf, len, CP_RELAYED, true) || len <= CP_FWD_HDR_LEN ||
+	    len > CP_FWD_HDR_LEN + CP_RELAY_MAX)
 		return SP_EMALFORMED;
 	f->sender = buf + OFF_SENDER;
 	f->origin = buf + OFF_SENDER + CP_KEY_LEN;
@@ -262,12 +272,7 @@ int cp_rdata_seal(const uint8_t key[CP_KEY_LEN], const uint8_t sender[CP_KEY_LEN
 		return -EINVAL;
 	if (CP_RDATA_OVERHEAD + len > cap)
 		return SP_ETRUNC;
-	memcpy(out, CP_MAGIC, CP_MAGIC_LEN);
-	out[OFF_VERSION] = CP_VERSION;
-	out[OFF_TYPE] = CP_RELAY_DATA;
-	out[OFF_RESERVED] = 0;
-	out[OFF_RESERVED + 1] = 0;
-	memcpy(out + OFF_SENDER, sender, CP_KEY_LEN);
+	put_header(out, CP_RELAY_DATA, sender);
 	nonce_field(out + OFF_NONCE);
 	memcpy(out + CP_HDR_LEN, payload, len);
 	uint8_t plain[CP_RDATA_SEALED];
@@ -285,17 +290,15 @@ int cp_rdata_seal(const uint8_t key[CP_KEY_LEN], const uint8_t sender[CP_KEY_LEN
 
 bool cp_rdata_is(const uint8_t *buf, size_t len)
 {
-	return len > OFF_TYPE && memcmp(buf, CP_MAGIC, CP_MAGIC_LEN) == 0 &&
-	       buf[OFF_VERSION] == CP_VERSION && buf[OFF_TYPE] == CP_RELAY_DATA;
+	return frame_of(buf, len, CP_RELAY_DATA, false);
 }
 
 int cp_rdata_open(const uint8_t key[CP_KEY_LEN], const uint8_t *buf, size_t len,
 		  struct cp_rdata *r)
 {
 	memset(r, 0, sizeof(*r));
-	if (!cp_rdata_is(buf, len) || len <= CP_RDATA_OVERHEAD ||
-	    len > CP_RDATA_OVERHEAD + CP_RELAY_MAX || buf[OFF_RESERVED] != 0 ||
-	    buf[OFF_RESERVED + 1] != 0)
+	if (!frame_of(buf, len, CP_RELAY_DATA, true) || len <= CP_RDATA_OVERHEAD ||
+	    len > CP_RDATA_OVERHEAD + CP_RELAY_MAX)
 		return SP_EMALFORMED;
 	size_t n = len - CP_RDATA_OVERHEAD;
 	const uint8_t *ct = buf + CP_HDR_LEN + n;

@@ -144,27 +144,6 @@ int cp__seal(struct cp_plane *cp, const uint8_t to[32], struct cp_msg *m, size_t
 	return rc;
 }
 
-int cp__send(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint *dst,
-	     struct cp_msg *m, size_t min_len, size_t max_len)
-{
-	uint8_t buf[CP_MSG_MAX];
-	size_t n = 0;
-	int rc = cp__seal(cp, to, m, min_len, buf, &n);
-	if (rc == 0 && n > max_len)
-		rc = SP_ELIMIT;	/* never more to a stranger than it sent */
-	/* A node that reached us over TLS (its network blocks UDP) is answered there. */
-	struct cp_tls_conn *conn = rc == 0 ? cp__tls_route(cp, to) : NULL;
-	if (rc == 0)
-		rc = conn ? cp__tls_send(cp, conn, buf, n)
-			  : sp_transport_send(cp->transport, dst, NULL, buf, n);
-	if (rc) {
-		cp->st.tx_errors++;
-		return rc;
-	}
-	cp->st.tx++;
-	return 0;
-}
-
 /* The queue's next buffer (flushed first if full). */
 static uint8_t *txq_slot(struct cp_plane *cp)
 {
@@ -202,6 +181,19 @@ static int txq_or_send(struct cp_plane *cp, int rc, bool queued, struct cp_tls_c
 	}
 	cp->st.tx++;
 	return 0;
+}
+
+int cp__send(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint *dst,
+	     struct cp_msg *m, size_t min_len, size_t max_len)
+{
+	uint8_t buf[CP_MSG_MAX];
+	size_t n = 0;
+	int rc = cp__seal(cp, to, m, min_len, buf, &n);
+	if (rc == 0 && n > max_len)
+		rc = SP_ELIMIT;	/* never more to a stranger than it sent */
+	/* A node that reached us over TLS (its network blocks UDP) is answered there. */
+	struct cp_tls_conn *conn = rc == 0 ? cp__tls_route(cp, to) : NULL;
+	return txq_or_send(cp, rc, false, conn, dst, buf, n);
 }
 
 int cp__send_queued(struct cp_plane *cp, const uint8_t to[32], const union sp_endpoint *dst,
