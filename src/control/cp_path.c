@@ -146,8 +146,13 @@ void cp__path_tick(struct cp_device *d, uint64_t now)
  */
 void cp__path_pinged(struct cp_device *d, const struct cp_in *in)
 {
+	/*
+	 * Also while its key is checked: the peer's first probes come then, and
+	 * if it goes direct on our PONG it stops probing, so its mapping would
+	 * be learnt only from its next direct-path check, seconds later.
+	 */
 	struct cp_want *w = cp__want_by_key(d, in->sender);
-	if (!w || w->state != W_UP || w->spray)
+	if (!w || (w->state != W_UP && w->state != W_CHECK_KEY) || w->spray)
 		return;
 	if (w->direct) {
 		/* From another address while direct: the peer's network changed.  Its PONG moves the path. */

@@ -4,7 +4,9 @@
  * Data path.  In: TCP bytes -> the stream helper cuts TLS records
  * (tls_record_frame) -> tls_on_record() writes each record into the SSL's
  * read BIO -> SSL_read() plaintext -> tls_cut_frames() -> on_frame().
- * Out: cp_tls_send() -> SSL_write(length + datagram) -> the write BIO ->
+ * Out: cp_tls_send() -> `stage` (length + datagram, the frames of one loop
+ * turn) -> SSL_write (one record per 16 KiB, not one per frame: a relayed
+ * session sends thousands of frames a second) -> the write BIO ->
  * tls_flush() -> sp_stream_write(), at the next loop turn (the idle handle
  * `flusher`) so the frames of one turn make one TCP write.  Frames sent
  * before the handshake wait in `pend`.
@@ -52,6 +54,8 @@ struct sp_interval cp_iv_tls_idle = { "control.tls-idle", 90000,
 #define TLS_LINGER_MS 2000
 /* Encrypted bytes gathered before a write is made at once (a few TCP segments' worth). */
 #define TLS_FLUSH_BYTES (64u * 1024u)
+/* Frames gathered into one TLS record: TLS 1.3's largest plaintext record. */
+#define TLS_STAGE_MAX 16384u
 /* Our bytes per TLS record carrying one frame: header 5, content type 1, AEAD tag 16. */
 #define TLS_RECORD_OVERHEAD 22u
 
@@ -94,6 +98,8 @@ struct cp_tls_conn {
 	void *data;
 	uint8_t *pend;			/* framed plaintext waiting for the handshake */
 	size_t pend_len, pend_cap;
+	size_t stage_len;		/* framed plaintext of this loop turn, not yet a record */
+	uint8_t stage[TLS_STAGE_MAX];
 	size_t plen;			/* plaintext bytes in pbuf */
 	uint8_t pbuf[2 + CP_TLS_FRAME_MAX];
 };
@@ -221,10 +227,25 @@ static void tls_linger_read(struct cp_tls_conn *c)
 	}
 }
 
+static int tls_write_plain(struct cp_tls_conn *c, const uint8_t *buf, size_t len);
+
+/* The staged frames become a record (and go out with the next flush). */
+static int tls_stage_out(struct cp_tls_conn *c)
+{
+	size_t n = c->stage_len;
+	c->stage_len = 0;
+	if (c->state != TLS_OPEN)
+		return n ? -EPIPE : 0;	/* closed meanwhile: the frames go with it */
+	return tls_write_plain(c, c->stage, n);
+}
+
 static void tls_flusher_run(uv_idle_t *h)
 {
 	struct cp_tls_conn *c = h->data;
 	(void)uv_idle_stop(h);
+	if (tls_stage_out(c) < 0)
+		return;
+	(void)uv_idle_stop(h);	/* the record is written below, not a turn later */
 	(void)tls_flush(c);
 }
 
@@ -711,7 +732,8 @@ int cp_tls_connect(uv_loop_t *loop, const union sp_endpoint *to, cp_tls_frame_fn
 
 size_t cp_tls_queued(const struct cp_tls_conn *c)
 {
-	return sp_stream_queued(&c->st) + c->pend_len + BIO_ctrl_pending(SSL_get_wbio(c->ssl));
+	return sp_stream_queued(&c->st) + c->pend_len + c->stage_len +
+	       BIO_ctrl_pending(SSL_get_wbio(c->ssl));
 }
 
 /* Queue framed plaintext until the handshake is done. */
@@ -747,16 +769,23 @@ static int tls_send(struct cp_tls_conn *c, const uint8_t *hdr, size_t hlen, cons
 		return SP_ELIMIT;
 	if (c->state != TLS_OPEN)
 		return tls_pend(c, hdr, hlen, buf, len);
-	uint8_t one[2 + CP_TLS_FRAME_MAX];
-	/* One SSL_write per frame: one record, one TCP write. */
-	if (hlen + len <= sizeof(one)) {
-		if (hlen > 0)
-			memcpy(one, hdr, hlen);
-		memcpy(one + hlen, buf, len);
-		return tls_write_plain(c, one, hlen + len);
+	/* Staged: the frames of this loop turn become one record (or a few). */
+	if (c->stage_len + hlen + len > sizeof(c->stage)) {
+		int err = tls_stage_out(c);
+		if (err < 0)
+			return err;
 	}
-	int err = tls_write_plain(c, hdr, hlen);
-	return err < 0 ? err : tls_write_plain(c, buf, len);
+	if (hlen + len > sizeof(c->stage)) {
+		int err = tls_write_plain(c, hdr, hlen);
+		return err < 0 ? err : tls_write_plain(c, buf, len);
+	}
+	if (hlen > 0)
+		memcpy(c->stage + c->stage_len, hdr, hlen);
+	memcpy(c->stage + c->stage_len + hlen, buf, len);
+	c->stage_len += hlen + len;
+	if (uv_idle_start(&c->flusher, tls_flusher_run) < 0)
+		return tls_stage_out(c);
+	return 0;
 }
 
 int cp_tls_send(struct cp_tls_conn *c, const void *buf, size_t len)
@@ -787,6 +816,8 @@ void cp_tls_close(struct cp_tls_conn *c)
 		 * close_notify after what is queued; the peer closes on it, and
 		 * its EOF closes the stream (TLS_LINGER_MS at most).
 		 */
+		if (tls_stage_out(c) < 0)
+			return;
 		(void)SSL_shutdown(c->ssl);
 		tls_drop_errors("shutdown");
 		if (tls_flush(c) < 0)

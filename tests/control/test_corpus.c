@@ -161,72 +161,77 @@ static void test_token_seeds(void **state)
 	assert_true(invalid >= 5);
 }
 
-/* RELAYED frames: valid-* parse, bad-* do not, and a parsed one writes back to its bytes. */
-static void test_fwd_seeds(void **state)
+/* Call fn with each seed of corpus/dir (its name, bytes and length). */
+typedef void seed_fn(const char *name, const uint8_t *buf, size_t n, unsigned counts[2]);
+static void each_seed(const char *dir, seed_fn *fn, unsigned counts[2])
 {
 	char path[8192];
-	unsigned valid = 0, invalid = 0;
-	snprintf(path, sizeof(path), "%s/control_fwd", corpus);
-	DIR *d = opendir(path);
-	assert_non_null(d);
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		static uint8_t buf[4096], out[CP_MSG_MAX];
-		if (e->d_name[0] == '.')
-			continue;
-		size_t n = slurp("control_fwd", e->d_name, buf, sizeof(buf)), len;
-		struct cp_fwd f;
-		int err = cp_fwd_parse(buf, n, &f);
-		if (starts(e->d_name, "valid-")) {
-			if (err != 0)
-				fail_msg("control_fwd/%s refused", e->d_name);
-			assert_int_equal(cp_fwd_write(out, sizeof(out), f.sender, f.origin, f.payload,
-						      f.len, &len), 0);
-			assert_int_equal(len, n);
-			assert_memory_equal(out, buf, n);
-			valid++;
-		} else if (starts(e->d_name, "bad-")) {
-			if (err == 0)
-				fail_msg("control_fwd/%s accepted", e->d_name);
-			invalid++;
-		}
-	}
-	closedir(d);
-	assert_true(valid >= 3);
-	assert_true(invalid >= 5);
-}
-
-/* RELAY_DATA frames: the generator's sealed-* open with the key C derives; dgram-* do not. */
-static void test_rdata_seeds(void **state)
-{
-	char path[8192];
-	unsigned sealed = 0, bad = 0;
-	uint8_t key[CP_KEY_LEN];
-	assert_int_equal(cp_rdata_key(fz_cp_key, fz_cp_sender, key), 0);
-	snprintf(path, sizeof(path), "%s/control_rdata", corpus);
+	snprintf(path, sizeof(path), "%s/%s", corpus, dir);
 	DIR *d = opendir(path);
 	assert_non_null(d);
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
 		static uint8_t buf[4096];
-		struct cp_rdata r;
-		if (e->d_name[0] == '.')
-			continue;
-		size_t n = slurp("control_rdata", e->d_name, buf, sizeof(buf));
-		if (starts(e->d_name, "sealed-")) {
-			if (cp_rdata_open(key, buf + 1, n - 1, &r) != 0)
-				fail_msg("control_rdata/%s does not open", e->d_name);
-			assert_memory_equal(r.sender, fz_cp_sender, CP_KEY_LEN);
-			sealed++;
-		} else if (starts(e->d_name, "dgram-")) {
-			if (cp_rdata_open(key, buf + 1, n - 1, &r) == 0)
-				fail_msg("control_rdata/%s opens", e->d_name);
-			bad++;
-		}
+		if (e->d_name[0] != '.')
+			fn(e->d_name, buf, slurp(dir, e->d_name, buf, sizeof(buf)), counts);
 	}
 	closedir(d);
-	assert_true(sealed >= 2);
-	assert_true(bad >= 4);
+}
+
+/* RELAYED frames: valid-* parse and write back to their bytes, bad-* do not parse. */
+static void fwd_seed(const char *name, const uint8_t *buf, size_t n, unsigned counts[2])
+{
+	static uint8_t out[CP_MSG_MAX];
+	struct cp_fwd f;
+	size_t len;
+	int err = cp_fwd_parse(buf, n, &f);
+	if (starts(name, "valid-")) {
+		if (err != 0)
+			fail_msg("control_fwd/%s refused", name);
+		assert_int_equal(cp_fwd_write(out, sizeof(out), f.sender, f.origin, f.payload, f.len,
+					      &len), 0);
+		assert_int_equal(len, n);
+		assert_memory_equal(out, buf, n);
+		counts[0]++;
+	} else if (starts(name, "bad-")) {
+		if (err == 0)
+			fail_msg("control_fwd/%s accepted", name);
+		counts[1]++;
+	}
+}
+
+static void test_fwd_seeds(void **state)
+{
+	unsigned counts[2] = { 0, 0 };
+	each_seed("control_fwd", fwd_seed, counts);
+	assert_true(counts[0] >= 3);
+	assert_true(counts[1] >= 5);
+}
+
+/* RELAY_DATA frames: the generator's sealed-* open with the key C derives; dgram-* do not. */
+static void rdata_seed(const char *name, const uint8_t *buf, size_t n, unsigned counts[2])
+{
+	uint8_t key[CP_KEY_LEN];
+	struct cp_rdata r;
+	assert_int_equal(cp_rdata_key(fz_cp_key, fz_cp_sender, key), 0);
+	if (starts(name, "sealed-")) {
+		if (cp_rdata_open(key, buf + 1, n - 1, &r) != 0)
+			fail_msg("control_rdata/%s does not open", name);
+		assert_memory_equal(r.sender, fz_cp_sender, CP_KEY_LEN);
+		counts[0]++;
+	} else if (starts(name, "dgram-")) {
+		if (cp_rdata_open(key, buf + 1, n - 1, &r) == 0)
+			fail_msg("control_rdata/%s opens", name);
+		counts[1]++;
+	}
+}
+
+static void test_rdata_seeds(void **state)
+{
+	unsigned counts[2] = { 0, 0 };
+	each_seed("control_rdata", rdata_seed, counts);
+	assert_true(counts[0] >= 2);
+	assert_true(counts[1] >= 4);
 }
 
 int main(void)
