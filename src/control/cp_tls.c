@@ -98,6 +98,7 @@ struct cp_tls_conn {
 	void *data;
 	uint8_t *pend;			/* framed plaintext waiting for the handshake */
 	size_t pend_len, pend_cap;
+	union sp_endpoint peer;		/* cp_tls_conn_peer(), once known (family 0: not yet) */
 	size_t stage_len;		/* framed plaintext of this loop turn, not yet a record */
 	uint8_t stage[TLS_STAGE_MAX];
 	size_t plen;			/* plaintext bytes in pbuf */
@@ -840,12 +841,19 @@ void *cp_tls_conn_get_data(const struct cp_tls_conn *c)
 	return c->data;
 }
 
-int cp_tls_conn_peer(const struct cp_tls_conn *c, union sp_endpoint *out)
+int cp_tls_conn_peer(struct cp_tls_conn *c, union sp_endpoint *out)
 {
-	struct sockaddr_storage ss;
-	int len = sizeof(ss);
-	int err = uv_tcp_getpeername(&c->st.u.tcp, (struct sockaddr *)&ss, &len);
-	if (err < 0)
-		return sp_from_uv(err);
-	return sp_endpoint_from_sa(out, (struct sockaddr *)&ss, (socklen_t)len);
+	/* Asked for every frame: learnt once (a connection's peer does not change). */
+	if (c->peer.sa.sa_family == 0) {
+		struct sockaddr_storage ss;
+		int len = sizeof(ss);
+		int err = uv_tcp_getpeername(&c->st.u.tcp, (struct sockaddr *)&ss, &len);
+		if (err < 0)
+			return sp_from_uv(err);
+		err = sp_endpoint_from_sa(&c->peer, (struct sockaddr *)&ss, (socklen_t)len);
+		if (err)
+			return err;
+	}
+	*out = c->peer;
+	return 0;
 }

@@ -160,8 +160,8 @@ void cp_tls_close(struct cp_tls_conn *c);
 void cp_tls_conn_set_data(struct cp_tls_conn *c, void *data);
 void *cp_tls_conn_get_data(const struct cp_tls_conn *c);
 
-/* The peer's address and port.  0 or an error. */
-int cp_tls_conn_peer(const struct cp_tls_conn *c, union sp_endpoint *out) SP_MUST_CHECK;
+/* The peer's address and port (asked once, then remembered).  0 or an error. */
+int cp_tls_conn_peer(struct cp_tls_conn *c, union sp_endpoint *out) SP_MUST_CHECK;
 
 /* For tests only: write len plaintext bytes inside TLS with no framing (a bad peer). */
 int cp_tls__send_raw(struct cp_tls_conn *c, const void *buf, size_t len) SP_MUST_CHECK;
