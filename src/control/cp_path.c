@@ -198,7 +198,12 @@ void cp__path_pong(struct cp_device *d, const struct cp_in *in, const struct cp_
 	tun_peer_set_direct(p, in->src, NULL);
 	tun_peer_set_path(p, NULL);
 	w->direct = true;
-	w->next_check = in->now + DIRECT_CHECK;
+	/*
+	 * The first check soon: the peer may have answered our probe before it
+	 * knew the tunnel (it stops nothing, but learns our mapping only from a
+	 * probe of ours that arrives once it does).
+	 */
+	w->next_check = in->now + PROBE_EVERY;
 	d->direct_found++;
 	char ep[SP_ENDPOINT_STRLEN];
 	sp_notice("control: direct path to %s at %s, %llu ms after the tunnel came up", w->fqdn,
