@@ -69,6 +69,7 @@ struct cp_tls_server {
 	SSL_CTX *ctx;
 	cp_tls_frame_fn on_frame;
 	cp_tls_state_fn on_state;
+	cp_tls_batch_fn on_batch;
 	void *arg;
 	struct cp_tls_conn *conns;	/* open ones, linked */
 	unsigned nconns;
@@ -94,6 +95,7 @@ struct cp_tls_conn {
 	unsigned own_handles;		/* hs_timer and flusher, until closed */
 	cp_tls_frame_fn on_frame;
 	cp_tls_state_fn on_state;
+	cp_tls_batch_fn on_batch;
 	void *arg;
 	void *data;
 	uint8_t *pend;			/* framed plaintext waiting for the handshake */
@@ -172,33 +174,37 @@ static int tls_flush(struct cp_tls_conn *c)
 	return err;
 }
 
-/* Cut the complete frames out of the plaintext buffer and deliver them. */
-static void tls_cut_frames(struct cp_tls_conn *c)
+/* Cut the complete frames out of the plaintext buffer and deliver them; how many. */
+static unsigned tls_cut_frames(struct cp_tls_conn *c)
 {
 	size_t off = 0;
+	unsigned delivered = 0;
 
 	while (c->state == TLS_OPEN && c->plen - off >= 2) {
 		size_t n = (size_t)c->pbuf[off] << 8 | c->pbuf[off + 1];
 		if (n == 0 || n > CP_TLS_FRAME_MAX) {
 			tls_close_why(c, n == 0 ? CP_TLS_WHY_MALFORMED : CP_TLS_WHY_OVERSIZE);
-			return;
+			return delivered;
 		}
 		if (c->plen - off < 2 + n)
 			break;
 		if (c->srv)
 			c->srv->st.frames_in++;
 		c->on_frame(c, c->pbuf + off + 2, n, c->arg);
+		delivered++;
 		off += 2 + n;
 	}
 	if (off > 0 && c->state == TLS_OPEN) {
 		memmove(c->pbuf, c->pbuf + off, c->plen - off);
 		c->plen -= off;
 	}
+	return delivered;
 }
 
 /* Read the plaintext the SSL has, frame by frame. */
 static void tls_read_plain(struct cp_tls_conn *c)
 {
+	unsigned delivered = 0;
 	while (c->state == TLS_OPEN) {
 		int n = SSL_read(c->ssl, c->pbuf + c->plen, (int)(sizeof(c->pbuf) - c->plen));
 		if (n <= 0) {
@@ -207,11 +213,13 @@ static void tls_read_plain(struct cp_tls_conn *c)
 				break;
 			tls_drop_errors("read");
 			tls_close_why(c, e == SSL_ERROR_ZERO_RETURN ? CP_TLS_WHY_PEER : CP_TLS_WHY_TLS);
-			return;
+			break;
 		}
 		c->plen += (size_t)n;
-		tls_cut_frames(c);
+		delivered += tls_cut_frames(c);
 	}
+	if (delivered > 0 && c->on_batch)
+		c->on_batch(c, c->arg);
 }
 
 /* Lingering after our close_notify: drop input until the peer's close_notify (or an error). */
@@ -567,6 +575,7 @@ static void tls_on_connection(uv_stream_t *l, int status)
 	c->srv = srv;
 	c->on_frame = srv->on_frame;
 	c->on_state = srv->on_state;
+	c->on_batch = srv->on_batch;
 	c->arg = srv->arg;
 	c->state = TLS_HANDSHAKE;
 	c->next = srv->conns;
@@ -629,6 +638,18 @@ free_ctx:
 free_srv:
 	free(srv);
 	return err;
+}
+
+void cp_tls_conn_set_batch_fn(struct cp_tls_conn *c, cp_tls_batch_fn on_batch)
+{
+	c->on_batch = on_batch;
+}
+
+void cp_tls_server_set_batch_fn(struct cp_tls_server *srv, cp_tls_batch_fn on_batch)
+{
+	srv->on_batch = on_batch;
+	for (struct cp_tls_conn *c = srv->conns; c; c = c->next)
+		c->on_batch = on_batch;
 }
 
 void cp_tls_server_set_state_fn(struct cp_tls_server *srv, cp_tls_state_fn on_state)

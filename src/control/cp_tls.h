@@ -88,6 +88,8 @@ const char *cp_tls_why_name(enum cp_tls_why why);
 /* One frame (valid during the call only).  May send on c, or close it. */
 typedef void (*cp_tls_frame_fn)(struct cp_tls_conn *c, const uint8_t *frame, size_t len,
 				void *arg);
+/* After the frames of one TLS record were delivered (the user's batch end: flush there). */
+typedef void (*cp_tls_batch_fn)(struct cp_tls_conn *c, void *arg);
 /* c is connected (why CP_TLS_WHY_NONE) or closed (why says why); see above. */
 typedef void (*cp_tls_state_fn)(struct cp_tls_conn *c, enum cp_tls_event ev,
 				enum cp_tls_why why, void *arg);
@@ -155,6 +157,10 @@ size_t cp_tls_queued(const struct cp_tls_conn *c);
  * closes.  on_state CLOSED/LOCAL runs at once.  Idempotent.
  */
 void cp_tls_close(struct cp_tls_conn *c);
+
+/* The batch-end callback (may be NULL) of a connection, or of every connection of a server. */
+void cp_tls_conn_set_batch_fn(struct cp_tls_conn *c, cp_tls_batch_fn on_batch);
+void cp_tls_server_set_batch_fn(struct cp_tls_server *srv, cp_tls_batch_fn on_batch);
 
 /* A per-connection pointer of the user's (e.g. the device behind it); NULL at first. */
 void cp_tls_conn_set_data(struct cp_tls_conn *c, void *data);

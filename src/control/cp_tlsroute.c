@@ -83,8 +83,15 @@ static void on_frame(struct cp_tls_conn *c, const uint8_t *frame, size_t len, vo
 	if (cp_tls_conn_peer(c, &src) != 0)
 		memset(&src, 0, sizeof(src));
 	cp->tls->frames_in++;
-	if (cp__input(cp, frame, len, &src, uv_hrtime(), c) == 0)
-		cp__flush(cp);	/* a frame is a batch of one */
+	if (cp__input(cp, frame, len, &src, uv_hrtime(), c) != 0)
+		return;	/* counted by the plane */
+}
+
+/* The frames of one TLS record were read: what they queued goes, relayed input into TUN. */
+static void on_batch(struct cp_tls_conn *c, void *arg)
+{
+	(void)c;
+	cp__flush(arg);
 }
 
 void cp__tls_learn(struct cp_plane *cp, const uint8_t ed[32], struct cp_tls_conn *conn)
@@ -121,6 +128,7 @@ int cp__tls_connect(struct cp_plane *cp, const uint8_t ed[32], const union sp_en
 	int rc = cp_tls_connect(cp->node->loop, &ep, on_frame, on_state, cp, &c);
 	if (rc)
 		return rc;
+	cp_tls_conn_set_batch_fn(c, on_batch);
 	route_set(cp->tls, ed, c);
 	char who[SP_ENDPOINT_STRLEN];
 	sp_notice("control: reaching %s over TLS (UDP gets no answer)", sp_endpoint_format(&ep, who));
@@ -146,6 +154,7 @@ int cp__tls_start(struct cp_plane *cp)
 		return 0;
 	}
 	cp_tls_server_set_state_fn(cp->tls->srv, on_state);
+	cp_tls_server_set_batch_fn(cp->tls->srv, on_batch);
 	sp_notice("control: TLS relay on TCP port %u", cp->tls_port);
 	return 0;
 }
