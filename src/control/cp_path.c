@@ -11,7 +11,9 @@
  * NATs come with the NAT plane).  The first PONG from a candidate makes that
  * address the direct path.  A direct path is checked every DIRECT_CHECK; after
  * DIRECT_SILENT without a PONG the data goes back to the relay, which was
- * kept, at once, and probing starts again.
+ * kept, at once, and probing starts again.  A tunnel still relayed probes
+ * again every control.reprobe: a blackhole that lifted, or a NAT that lets
+ * the probes through now, gives the direct path back.
  */
 #include <errno.h>
 #include <sodium.h>
@@ -33,6 +35,10 @@
 #define PING_WAIT (10000 * MS)	/* for the tunnel to come up before the first ping */
 #define PING_TIMEOUT (2000 * MS)	/* a pong later than this is counted lost */
 #define PING_MAX_COUNT 1000
+
+struct sp_interval cp_iv_reprobe = { "control.reprobe", 30000,
+	"a relayed tunnel probes for a direct path again (a lifted blackhole, a changed NAT): "
+	"20 small probes a candidate" };
 
 /* A `signpost ping` request: its pings are PINGs with tx ids tx_base + seq. */
 struct cp_pingreq {
@@ -129,6 +135,12 @@ void cp__path_tick(struct cp_device *d, uint64_t now)
 			w->next_check = now + DIRECT_CHECK;
 			probe_send(w, &w->direct_ep);
 			continue;
+		}
+		if (now >= w->probe_until && w->state == W_UP &&
+		    now - w->probe_until >= cp_iv_reprobe.ms * MS) {
+			/* Relayed since the last round: another round (no many probes: cp_spray.c). */
+			w->probe_until = now + PROBE_FOR;
+			w->next_probe = now;
 		}
 		if (now >= w->probe_until || now < w->next_probe)
 			continue;

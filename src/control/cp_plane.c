@@ -27,10 +27,10 @@
 #include "tunnel/path.h"
 #include "tunnel/peers.h"
 
-extern struct sp_interval cp_iv_register, cp_iv_retry, cp_iv_addr_check;
+extern struct sp_interval cp_iv_register, cp_iv_retry, cp_iv_addr_check, cp_iv_reprobe;
 static struct sp_interval *const cp_intervals[] = { &cp_iv_register, &cp_iv_retry,
-						    &cp_iv_addr_check, &cp_iv_tls_handshake,
-						    &cp_iv_tls_idle };
+						    &cp_iv_addr_check, &cp_iv_reprobe,
+						    &cp_iv_tls_handshake, &cp_iv_tls_idle };
 
 uint64_t cp__now_us(void)
 {

@@ -12,10 +12,13 @@
 #     without going through the relay (time printed);
 #   - the direct path pub <-> cone blackholed (the NAT router drops it): the
 #     tunnel falls back to the relay within seconds (time printed) and
-#     `signpost ping` reports the path change.
+#     `signpost ping` reports the path change;
+#   - the blackhole lifted: the relayed tunnel's next probe round
+#     (control.reprobe, 3 s here) finds the direct path again (time printed),
+#     and a ping running across the switch loses nothing.
 set -u
 source "$(dirname "$0")/fedlib.sh" paths "$1"
-export SIGNPOST_INTERVALS=control.register=2000
+export SIGNPOST_INTERVALS=control.register=2000,control.reprobe=3000
 
 lab_init >/dev/null
 lab_add_public s1
@@ -98,6 +101,25 @@ sed "s/^/     /" "$FED_DIR/ping5.out"
 grep -q "via relay" "$FED_DIR/ping5.out" || fed_fail "not via the relay: $(cat "$FED_DIR/ping5.out")"
 lab_exec pub ping -6 -c 1 -w 5 cone.alice.example >/dev/null || fed_fail "no traffic over the relay"
 fed_pass "blackholed direct path: back to the relay, traffic flows"
+
+# ---- the blackhole lifted: direct again by the next probe round, nothing lost on the way ----
+# Its probes after the fall-back are over first: the round that finds the path is a later one.
+probing() { fed_ctl pub P/device.conf status | grep -q "^  peer cone.alice.example.: .*(probing)"; }
+not_probing() { ! probing; }
+fed_wait 15 not_probing || fed_fail "pub still probing: $(fed_ctl pub P/device.conf status | grep peer)"
+lab_exec "$cone_router" iptables -D FORWARD -s "$(lab_addr pub)" -j DROP -m comment --comment sp-blackhole
+lab_exec "$cone_router" iptables -D FORWARD -d "$(lab_addr pub)" -j DROP -m comment --comment sp-blackhole
+t0=$(date +%s%N)
+lab_exec pub ping -6 -q -i 0.025 -c 400 -w 30 cone.alice.example >"$FED_DIR/ping6.out" 2>&1 &
+pinger=$!
+fed_wait 20 is_path pub P/device.conf cone.alice.example. direct ||
+	fed_fail "pub did not go direct again: $(fed_ctl pub P/device.conf status | grep peer)"
+echo "   blackhole lifted: pub direct again after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+wait "$pinger" || fed_fail "the ping across the switch failed: $(cat "$FED_DIR/ping6.out")"
+grep -q " 400 received, 0% packet loss" "$FED_DIR/ping6.out" ||
+	fed_fail "packets lost across the relay -> direct switch: $(grep received "$FED_DIR/ping6.out")"
+echo "     $(grep received "$FED_DIR/ping6.out")"
+fed_pass "blackhole lifted: direct again, no packet lost across the switch"
 
 for h in sym2 sym cone pub s1; do fed_stop "$h"; done
 fed_pass "every daemon stopped on SIGTERM"
